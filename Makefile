@@ -1,0 +1,119 @@
+# Makefile - builds minios (and, from the next issue on, the monitor), runs
+# it under QEMU and Bochs, and runs every test.
+#
+#   make run        boot minios under QEMU, guest serial on this terminal
+#   make test       host unit tests + QEMU and Bochs integration tests
+#   make bench      microbenchmarks under QEMU -icount (deterministic cycles)
+#   make iso        GRUB rescue ISO (build/minios.iso) for Bochs / real BIOS
+#   make debug      QEMU stopped at the first instruction, waiting for gdb
+#   make clean
+#
+# Variables: ARGS="..." minios command line for run/debug (e.g. ARGS=tests),
+# TIMEOUT=seconds a QEMU run may take (default 120).
+#
+# Missing tools are installed by scripts/install-deps.sh (apt-get) the first
+# time any target needs them; the stamp build/.deps records that.
+
+B        := build
+MB       := $(B)/minios
+M        := guests/minios
+DEPS     := $(B)/.deps
+
+CC       := gcc
+NASM     := nasm
+LD       := ld
+CFLAGS   := -m32 -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+            -fno-builtin -nostdlib -mno-sse -mno-mmx -mno-80387 -O2 -g \
+            -fno-omit-frame-pointer -Wall -Wextra -Werror
+NASMFLAGS:= -f elf32 -g -F dwarf -Werror
+LIBGCC    = $(shell $(CC) -m32 -print-libgcc-file-name)
+
+TIMEOUT  ?= 120
+ARGS     ?=
+QEMU_CPU ?= qemu32
+QEMU     := qemu-system-i386 -m 128 -cpu $(QEMU_CPU) -display none -no-reboot \
+            -device isa-debug-exit,iobase=0xf4,iosize=4
+
+KSRC_C   := $(wildcard $(M)/kernel/*.c)
+KSRC_ASM := $(wildcard $(M)/kernel/*.asm)
+LIB_C    := $(wildcard $(M)/lib/*.c)
+KOBJ     := $(patsubst $(M)/%.c,$(MB)/%.o,$(KSRC_C) $(LIB_C)) \
+            $(patsubst $(M)/%.asm,$(MB)/%.o,$(KSRC_ASM)) $(MB)/userprogs.o
+
+UPROGS   := utest ubench demo true42 churn
+ULIB_OBJ := $(MB)/user/crt0.o $(MB)/user/ulib.o $(MB)/lib/fmt.o
+UELF     := $(patsubst %,$(MB)/user/%.elf,$(UPROGS))
+
+.PHONY: all run run-native debug bench iso test unit clean deps
+all: $(MB).elf
+
+deps: $(DEPS)
+$(DEPS): scripts/install-deps.sh
+	@mkdir -p $(B)
+	@bash scripts/install-deps.sh
+	@touch $@
+
+$(MB)/%.o: $(M)/%.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(MB)/%.o: $(M)/%.asm | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) $< -o $@
+
+# Built-in user programs are embedded in the kernel image; 'badelf' is a
+# deliberately malformed image the tests expect exec to refuse.
+$(MB)/userprogs.asm: $(UELF) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo "section .rodata"; echo "global userprogs"; echo "align 4"; echo "userprogs:"; \
+	  for p in $(UPROGS) badelf; do echo "  dd n_$$p, b_$$p, e_$$p"; done; \
+	  echo "  dd 0, 0, 0"; \
+	  for p in $(UPROGS) badelf; do echo "n_$$p: db \"$$p\", 0"; done; \
+	  for p in $(UPROGS); do echo "align 4"; echo "b_$$p: incbin \"$(MB)/user/$$p.elf\""; \
+	    echo "e_$$p:"; done; \
+	  echo "align 4"; echo "b_badelf: db 0x7F, 'ELF', 2, 1, 1, 0"; echo "  times 60 db 0"; \
+	  echo "e_badelf:"; } > $@
+
+$(MB)/userprogs.o: $(MB)/userprogs.asm
+	$(NASM) $(NASMFLAGS) $< -o $@
+
+$(MB)/user/%.elf: $(MB)/user/%.o $(ULIB_OBJ) $(M)/user/user.ld
+	$(LD) -m elf_i386 -z noexecstack -T $(M)/user/user.ld -o $@ $< $(ULIB_OBJ) $(LIBGCC)
+	objdump -d $@ > $(@:.elf=.asm.lst)
+	nm -n $@ > $(@:.elf=.sym)
+
+$(MB).elf: $(KOBJ) $(M)/kernel/kernel.ld
+	$(LD) -m elf_i386 -z noexecstack -T $(M)/kernel/kernel.ld -o $@ $(KOBJ) $(LIBGCC)
+	objdump -d -S $@ > $(MB).asm.lst
+	nm -n $@ > $(MB).sym
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+run run-native: $(MB).elf
+	@bash scripts/qemu-run.sh $(TIMEOUT) $(QEMU) -serial stdio \
+	  -kernel $(MB).elf -append "$(ARGS)"
+
+debug: $(MB).elf
+	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x $(B)/minios.gdb"
+	@printf 'file %s\ntarget remote :1234\nhbreak *_start\nbreak kmain\n' $(MB).elf > $(B)/minios.gdb
+	$(QEMU) -serial stdio -kernel $(MB).elf -append "$(ARGS)" -s -S
+
+bench: $(MB).elf
+	@python3 test/integration/bench.py --kernel $(MB).elf
+
+iso: $(B)/minios.iso
+$(B)/minios.iso: $(MB).elf scripts/mkiso.sh
+	bash scripts/mkiso.sh $@ "$(ARGS)"
+
+UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))
+$(B)/unit/%: test/unit/%.c $(LIB_C) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -I$(M) -o $@ $< $(LIB_C) -lcmocka
+
+unit: $(UNIT_TESTS)
+
+test: $(MB).elf $(UNIT_TESTS)
+	python3 test/run_tests.py
+
+clean:
+	rm -rf $(B)

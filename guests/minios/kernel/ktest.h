@@ -1,0 +1,17 @@
+/*
+ * ktest.h - what the init kernel thread runs in each mode.
+ */
+#ifndef MINIOS_KTEST_H
+#define MINIOS_KTEST_H
+
+struct faultinfo;
+
+void run_tests(void) __attribute__((noreturn));
+void run_bench(void) __attribute__((noreturn));
+void run_demo(void) __attribute__((noreturn));
+
+/* Starts built-in program 'prog' as a child of the caller and waits for it;
+ * returns its wait status, or a negative error if it could not start. */
+int run_program(const char *prog, struct faultinfo *fi);
+
+#endif

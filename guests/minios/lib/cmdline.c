@@ -1,0 +1,113 @@
+/*
+ * cmdline.c - parse the kernel command line into struct minios_opts.
+ * Pure: no hardware, tested on the host.  A bad option is never ignored.
+ */
+#include "cmdline.h"
+#include "fmt.h"
+
+#define WORDMAX 64
+
+/* Copies the next space-separated word of *s into w; returns its length. */
+static size_t next_word(const char **s, char *w)
+{
+	size_t n = 0, full = 0;
+
+	while (**s == ' ' || **s == '\t')
+		(*s)++;
+	while (**s != '\0' && **s != ' ' && **s != '\t') {
+		if (n + 1 < WORDMAX)
+			w[n++] = **s;
+		full++;
+		(*s)++;
+	}
+	w[n] = '\0';
+	return full;
+}
+
+static int is_kernel_path(const char *w)
+{
+	size_t n = fmt_strlen(w);
+	for (const char *p = w; *p; p++)
+		if (*p == '/')
+			return 1;
+	return n >= 4 && fmt_strcmp(w + n - 4, ".elf") == 0;
+}
+
+/* Parses a decimal number in [min, max]; returns -1 if it is not one. */
+static long parse_uint(const char *s, unsigned min, unsigned max)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	return v < min ? -1 : (long)v;
+}
+
+static int set_mode(struct minios_opts *o, enum minios_mode m, int *mode_seen,
+		    const char *w, char *err, size_t errlen)
+{
+	if (*mode_seen) {
+		fmt_snprintf(err, errlen, "option '%s' conflicts with an earlier mode", w);
+		return -1;
+	}
+	*mode_seen = 1;
+	o->mode = m;
+	return 0;
+}
+
+static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
+		      char *err, size_t errlen)
+{
+	if (fmt_strcmp(w, "tests") == 0)
+		return set_mode(o, MODE_TESTS, mode_seen, w, err, errlen);
+	if (fmt_strcmp(w, "bench") == 0)
+		return set_mode(o, MODE_BENCH, mode_seen, w, err, errlen);
+	if (fmt_strcmp(w, "demo") == 0)
+		return set_mode(o, MODE_DEMO, mode_seen, w, err, errlen);
+	if (fmt_strncmp(w, "hz=", 3) == 0) {
+		long v = parse_uint(w + 3, HZ_MIN, HZ_MAX);
+		if (v < 0) {
+			fmt_snprintf(err, errlen, "bad value in '%s': hz= takes a number from %u to %u",
+				     w, HZ_MIN, HZ_MAX);
+			return -1;
+		}
+		o->hz = (unsigned)v;
+		return 0;
+	}
+	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo hz=N)", w);
+	return -1;
+}
+
+int cmdline_parse(const char *cmdline, struct minios_opts *o, char *err, size_t errlen)
+{
+	char w[WORDMAX];
+	const char *s = cmdline ? cmdline : "";
+	int first = 1, mode_seen = 0;
+
+	o->mode = MODE_DEMO;
+	o->hz = HZ_DEFAULT;
+	err[0] = '\0';
+	for (;;) {
+		size_t n = next_word(&s, w);
+		if (n == 0)
+			return 0;
+		if (first && is_kernel_path(w)) {
+			first = 0;
+			continue;
+		}
+		first = 0;
+		if (n >= WORDMAX) {
+			fmt_snprintf(err, errlen, "option '%s...' is too long", w);
+			return -1;
+		}
+		if (parse_word(w, o, &mode_seen, err, errlen) < 0)
+			return -1;
+	}
+}

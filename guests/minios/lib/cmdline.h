@@ -1,0 +1,34 @@
+/*
+ * cmdline.h - minios's kernel command line.
+ *
+ * The multiboot command line starts with the kernel's own path (GRUB and
+ * QEMU -kernel both put it there); a first word containing '/' or ending in
+ * ".elf" is taken to be that path and skipped.  The rest are options:
+ *
+ *   tests      run the test suite, print "N passed, N failed", exit 0 if all pass
+ *   bench      run the microbenchmarks, print "bench NAME CYCLES_PER_OP"
+ *   demo       (default) start a few processes and show them being scheduled
+ *   hz=N       timer frequency, 10..1000 (default 100)
+ *
+ * Anything else is refused with a one-line reason.
+ */
+#ifndef MINIOS_CMDLINE_H
+#define MINIOS_CMDLINE_H
+
+#include <stddef.h>
+
+enum minios_mode { MODE_DEMO, MODE_TESTS, MODE_BENCH };
+
+struct minios_opts {
+	enum minios_mode mode;
+	unsigned hz;
+};
+
+#define HZ_DEFAULT 100
+#define HZ_MIN 10
+#define HZ_MAX 1000
+
+/* Returns 0 and fills *o, or -1 with a one-line reason in err. */
+int cmdline_parse(const char *cmdline, struct minios_opts *o, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * elf.c - validate an ELF32 executable before anything is copied from it.
+ *
+ * Every field that is used as an offset or an address is bounds-checked,
+ * with overflow-safe arithmetic, so a malformed image is refused with a
+ * reason instead of making the loader read or write out of range.
+ */
+#include "elf.h"
+
+#include <stddef.h>
+
+/* True when [off, off+size) lies inside [0, len) without wrapping. */
+static int in_range(uint32_t off, uint32_t size, uint32_t len)
+{
+	return off <= len && size <= len - off;
+}
+
+const struct elf32_phdr *elf_phdr(const void *img, unsigned i)
+{
+	const struct elf32_ehdr *eh = img;
+	return (const struct elf32_phdr *)((const uint8_t *)img + eh->phoff + i * eh->phentsize);
+}
+
+static const char *check_header(const struct elf32_ehdr *eh, uint32_t len)
+{
+	if (len < sizeof(*eh))
+		return "shorter than an ELF header";
+	if (eh->magic != ELF_MAGIC)
+		return "not an ELF file (bad magic)";
+	if (eh->class != ELFCLASS32 || eh->data != ELFDATA2LSB)
+		return "not a 32-bit little-endian ELF";
+	if (eh->machine != EM_386)
+		return "not an i386 ELF";
+	if (eh->type != ET_EXEC)
+		return "not an executable ELF (ET_EXEC)";
+	if (eh->phnum == 0)
+		return "no program headers";
+	if (eh->phentsize < sizeof(struct elf32_phdr))
+		return "program header entries too small";
+	if (!in_range(eh->phoff, (uint32_t)eh->phnum * eh->phentsize, len))
+		return "program headers outside the file";
+	return NULL;
+}
+
+static const char *check_segment(const struct elf32_phdr *ph, uint32_t len,
+				 uint32_t lo, uint32_t hi)
+{
+	if (ph->filesz > ph->memsz)
+		return "segment file size larger than memory size";
+	if (!in_range(ph->offset, ph->filesz, len))
+		return "segment data outside the file";
+	if (ph->vaddr < lo || ph->vaddr > hi || ph->memsz > hi - ph->vaddr)
+		return "segment outside the allowed address range";
+	return NULL;
+}
+
+int elf_check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const char **why)
+{
+	const struct elf32_ehdr *eh = img;
+	const char *bad = check_header(eh, len);
+	int entry_ok = 0;
+
+	for (unsigned i = 0; bad == NULL && i < eh->phnum; i++) {
+		const struct elf32_phdr *ph = elf_phdr(img, i);
+		if (ph->type != PT_LOAD)
+			continue;
+		bad = check_segment(ph, len, lo, hi);
+		if (eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
+			entry_ok = 1;
+	}
+	if (bad == NULL && !entry_ok)
+		bad = "entry point not inside a loadable segment";
+	*why = bad;
+	return bad ? -1 : 0;
+}
