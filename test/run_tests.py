@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""run_tests.py - everything `make test` runs, with one summary line.
+
+  unit         every build/unit/test_* cmocka binary; each cmocka test counts
+  integration  boots of build/minios.elf under QEMU and (from a GRUB ISO of the
+               same file) under Bochs; each case counts once and checks the
+               guest's own verdicts, its exit code and its exact output
+
+The last line is "N passed, N failed"; the exit status is 0 only if nothing
+failed.  Set MINIOS_SKIP_BOCHS=1 to leave out the (slow) Bochs cases; they
+then count as failed, so a full run can never pass without them.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "integration"))
+from guestrun import run_qemu, check_test_transcript, bench_results  # noqa: E402
+from bench import EXPECTED as BENCHMARKS  # noqa: E402
+
+KERNEL = os.path.join(ROOT, "build", "minios.elf")
+TEST_ISO = os.path.join(ROOT, "build", "minios-tests.iso")
+
+passed = failed = 0
+
+
+def verdict(ok, name, why=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("PASS %s" % name)
+    else:
+        failed += 1
+        print("FAIL %s: %s" % (name, why))
+    sys.stdout.flush()
+
+
+# ---- unit tests ----
+
+CMOCKA_PASSED = re.compile(r"^\[  PASSED  \] (\d+) test")
+CMOCKA_FAILED = re.compile(r"^\[  FAILED  \] (\d+) test")
+
+
+def run_unit(binary):
+    global passed, failed
+    name = os.path.basename(binary)
+    p = subprocess.run([binary], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode("utf-8", "replace")
+    np = sum(int(m.group(1)) for m in map(CMOCKA_PASSED.match, out.splitlines()) if m)
+    nf = sum(int(m.group(1)) for m in map(CMOCKA_FAILED.match, out.splitlines()) if m)
+    if p.returncode != 0 and nf == 0:
+        nf = 1      # crashed or printed no summary
+    passed += np
+    failed += nf
+    print("%s %s: %d passed, %d failed" % ("PASS" if nf == 0 else "FAIL", name, np, nf))
+    if nf:
+        print(out)
+
+
+# ---- integration: QEMU ----
+
+def test_lines(lines):
+    """The part of a transcript that minios wrote in test mode."""
+    start = [i for i, l in enumerate(lines) if l == "minios test mode"]
+    return lines[start[0]:] if start else lines
+
+
+def case_qemu_tests():
+    run = run_qemu(KERNEL, "tests", timeout=180)
+    problems = check_test_transcript(run.lines())
+    if run.timed_out:
+        problems.append("timed out")
+    elif run.exit_code != 0:
+        problems.append("exit code %s, expected 0" % run.exit_code)
+    n = sum(1 for l in run.lines() if l.startswith("ok "))
+    verdict(not problems, "qemu: minios test suite (%d tests)" % n, "; ".join(problems))
+    return test_lines(run.lines())
+
+
+def case_qemu_demo():
+    run = run_qemu(KERNEL, "", timeout=60)
+    text = run.text
+    want = ["worker 2 (pid 5): round 2", "was killed by vector 14 at address 0x10",
+            "demo finished with status 0"]
+    missing = [w for w in want if w not in text]
+    ok = run.exit_code == 0 and not missing
+    verdict(ok, "qemu: demo mode (make run) schedules, kills a faulty child, exits 0",
+            "exit %s, missing %s" % (run.exit_code, missing))
+
+
+BAD_OPTIONS = [
+    ("bogus", "unknown option 'bogus'"),
+    ("hz=abc", "bad value in 'hz=abc'"),
+    ("hz=5", "bad value in 'hz=5'"),
+    ("tests bench", "option 'bench' conflicts"),
+]
+
+
+def case_bad_option(opt, expect):
+    run = run_qemu(KERNEL, opt, timeout=30)
+    lines = [l for l in run.lines() if l.strip()]
+    ok = (run.exit_code == 2 and len(lines) == 1 and expect in lines[0]
+          and lines[0].startswith("minios: command line refused:"))
+    verdict(ok, "qemu: bad option '%s' refused in one line, exit 2" % opt,
+            "exit %s, output %r" % (run.exit_code, run.text))
+
+
+def case_bench_deterministic():
+    runs = [run_qemu(KERNEL, "bench", timeout=180, icount=True) for _ in range(2)]
+    res = [bench_results(r.lines()) for r in runs]
+    missing = [b for b in BENCHMARKS if b not in res[0]]
+    ok = all(r.exit_code == 0 for r in runs) and not missing and res[0] == res[1]
+    verdict(ok, "qemu -icount: 12 benchmarks, identical numbers on two runs",
+            "exits %s, missing %s, runs %s vs %s" % ([r.exit_code for r in runs], missing,
+                                                    res[0], res[1]))
+
+
+# ---- integration: Bochs ----
+
+def case_bochs(qemu_lines):
+    name = "bochs: minios test suite from a GRUB ISO of the same ELF"
+    same = "bochs: test transcript identical to QEMU's"
+    if os.environ.get("MINIOS_SKIP_BOCHS"):
+        verdict(False, name, "skipped (MINIOS_SKIP_BOCHS set)")
+        verdict(False, same, "skipped")
+        return
+    from bochs import run_bochs
+    mk = subprocess.run(["bash", os.path.join(ROOT, "scripts", "mkiso.sh"), TEST_ISO, "tests"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if mk.returncode != 0:
+        verdict(False, name, "ISO build failed: " + mk.stdout.decode())
+        verdict(False, same, "no ISO")
+        return
+    with tempfile.TemporaryDirectory() as work:
+        text, clean, secs = run_bochs(TEST_ISO, 900, work)
+    lines = [l.rstrip("\r") for l in text.splitlines()]
+    problems = check_test_transcript(lines)
+    if not clean:
+        problems.append("Bochs did not end by itself (timeout)")
+    verdict(not problems, "%s (%.0f s)" % (name, secs), "; ".join(problems))
+    blines = test_lines(lines)
+    diff = [(q, b) for q, b in zip(qemu_lines, blines) if q != b]
+    ok = blines == qemu_lines
+    verdict(ok, same, "first difference: %r" % (diff[:1] or
+                                                 "lengths %d/%d" % (len(qemu_lines), len(blines))))
+
+
+def main():
+    t0 = time.time()
+    print("== unit tests")
+    for b in sorted(glob.glob(os.path.join(ROOT, "build", "unit", "test_*"))):
+        run_unit(b)
+    print("== integration: QEMU")
+    qemu_lines = case_qemu_tests()
+    case_qemu_demo()
+    for opt, expect in BAD_OPTIONS:
+        case_bad_option(opt, expect)
+    case_bench_deterministic()
+    print("== integration: Bochs")
+    case_bochs(qemu_lines)
+    print("(%.0f s)" % (time.time() - t0))
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
