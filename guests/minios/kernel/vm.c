@@ -168,8 +168,9 @@ int vm_copy_cow(pde_t *from, pde_t *to)
 			pte_t *npte = vm_walk(to, (i << PDXSHIFT) | (j << PGSHIFT), 1);
 			if (npte == NULL)
 				return -ENOMEM;
+			if (frames_ref(&frame_pool, PTE_ADDR(pt[j]) >> PGSHIFT) < 0)
+				panic("frame 0x%x shared too often or not allocated", PTE_ADDR(pt[j]));
 			*npte = pt[j];
-			frames_ref(&frame_pool, PTE_ADDR(pt[j]) >> PGSHIFT);
 		}
 	}
 	return 0;

@@ -7,13 +7,15 @@
 
 #define WORDMAX 64
 
-/* Copies the next space-separated word of *s into w; returns its length. */
-static size_t next_word(const char **s, char *w)
+/* Copies the next space-separated word of *s into w (truncated to fit);
+ * returns its full length and where it starts in *start. */
+static size_t next_word(const char **s, char *w, const char **start)
 {
 	size_t n = 0, full = 0;
 
 	while (**s == ' ' || **s == '\t')
 		(*s)++;
+	*start = *s;
 	while (**s != '\0' && **s != ' ' && **s != '\t') {
 		if (n + 1 < WORDMAX)
 			w[n++] = **s;
@@ -24,13 +26,13 @@ static size_t next_word(const char **s, char *w)
 	return full;
 }
 
-static int is_kernel_path(const char *w)
+/* Looks at the whole word w[0..n) in the original line, however long. */
+static int is_kernel_path(const char *w, size_t n)
 {
-	size_t n = fmt_strlen(w);
-	for (const char *p = w; *p; p++)
-		if (*p == '/')
+	for (size_t i = 0; i < n; i++)
+		if (w[i] == '/')
 			return 1;
-	return n >= 4 && fmt_strcmp(w + n - 4, ".elf") == 0;
+	return n >= 4 && fmt_strncmp(w + n - 4, ".elf", 4) == 0;
 }
 
 /* Parses a decimal number in [min, max]; returns -1 if it is not one. */
@@ -88,17 +90,18 @@ static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 int cmdline_parse(const char *cmdline, struct minios_opts *o, char *err, size_t errlen)
 {
 	char w[WORDMAX];
-	const char *s = cmdline ? cmdline : "";
+	const char *s = cmdline ? cmdline : "", *start;
 	int first = 1, mode_seen = 0;
 
 	o->mode = MODE_DEMO;
 	o->hz = HZ_DEFAULT;
-	err[0] = '\0';
+	if (errlen > 0)
+		err[0] = '\0';
 	for (;;) {
-		size_t n = next_word(&s, w);
+		size_t n = next_word(&s, w, &start);
 		if (n == 0)
 			return 0;
-		if (first && is_kernel_path(w)) {
+		if (first && is_kernel_path(start, n)) {
 			first = 0;
 			continue;
 		}

@@ -65,6 +65,15 @@ static void put_str(struct sink *s, const char *str, int width, int left)
 		pad(s, ' ', width - len);
 }
 
+static void put_char(struct sink *s, char c, int width, int left)
+{
+	if (!left)
+		pad(s, ' ', width - 1);
+	put(s, c);
+	if (left)
+		pad(s, ' ', width - 1);
+}
+
 /* Formats one integer conversion; returns 0 if 'c' is not one. */
 static int put_int_conv(struct sink *s, char c, int lng, va_list *ap,
 			int width, int zero, int left)
@@ -124,7 +133,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		if (*fmt == 's')
 			put_str(&s, va_arg(aq, const char *), width, left);
 		else if (*fmt == 'c')
-			put(&s, (char)va_arg(aq, int));
+			put_char(&s, (char)va_arg(aq, int), width, left);
 		else
 			put(&s, *fmt);   /* "%%" and unknown conversions print as is */
 	}

@@ -36,10 +36,13 @@ uint32_t frames_alloc(struct frame_pool *p)
 	return pfn;
 }
 
-void frames_ref(struct frame_pool *p, uint32_t pfn)
+int frames_ref(struct frame_pool *p, uint32_t pfn)
 {
-	if (frames_owns(p, pfn) && p->ref[pfn - p->first] > 0)
-		p->ref[pfn - p->first]++;
+	if (!frames_owns(p, pfn) || p->ref[pfn - p->first] == 0 ||
+	    p->ref[pfn - p->first] == FRAME_REF_MAX)
+		return -1;
+	p->ref[pfn - p->first]++;
+	return 0;
 }
 
 int frames_unref(struct frame_pool *p, uint32_t pfn)

@@ -20,13 +20,15 @@ struct frame_pool {
 };
 
 #define FRAME_NONE 0xFFFFFFFFu
+#define FRAME_REF_MAX 0xFFFFu
 
 /* The pool manages frames [first, first+count); ref and stack arrays must
  * each hold count entries.  All frames start free. */
 void frames_init(struct frame_pool *p, uint32_t first, uint32_t count,
 		 uint16_t *ref, uint32_t *stack);
 uint32_t frames_alloc(struct frame_pool *p);        /* ref = 1, or FRAME_NONE */
-void frames_ref(struct frame_pool *p, uint32_t pfn);   /* one more mapping */
+int frames_ref(struct frame_pool *p, uint32_t pfn);    /* one more mapping; -1 if
+                                                          * not allocated or saturated */
 int frames_unref(struct frame_pool *p, uint32_t pfn);  /* returns refs left */
 uint32_t frames_refcount(const struct frame_pool *p, uint32_t pfn);
 uint32_t frames_free_count(const struct frame_pool *p);
