@@ -45,6 +45,7 @@ ULIB_OBJ := $(MB)/user/crt0.o $(MB)/user/ulib.o $(MB)/lib/fmt.o
 UELF     := $(patsubst %,$(MB)/user/%.elf,$(UPROGS))
 
 .PHONY: all run run-native debug bench iso test unit clean deps
+.SECONDARY:
 all: $(MB).elf
 
 deps: $(DEPS)
