@@ -80,12 +80,12 @@ $(MB)/userprogs.o: $(MB)/userprogs.asm
 
 $(MB)/user/%.elf: $(MB)/user/%.o $(ULIB_OBJ) $(M)/user/user.ld
 	$(LD) -m elf_i386 -z noexecstack -T $(M)/user/user.ld -o $@ $< $(ULIB_OBJ) $(LIBGCC)
-	objdump -d $@ > $(@:.elf=.asm.lst)
+	objdump -d $@ > $(@:.elf=.asm)
 	nm -n $@ > $(@:.elf=.sym)
 
 $(MB).elf: $(KOBJ) $(M)/kernel/kernel.ld
 	$(LD) -m elf_i386 -z noexecstack -T $(M)/kernel/kernel.ld -o $@ $(KOBJ) $(LIBGCC)
-	objdump -d -S $@ > $(MB).asm.lst
+	objdump -d -S $@ > $(MB).asm
 	nm -n $@ > $(MB).sym
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
