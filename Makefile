@@ -24,7 +24,7 @@ NASM     := nasm
 LD       := ld
 CFLAGS   := -m32 -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
             -fno-builtin -nostdlib -mno-sse -mno-mmx -mno-80387 -O2 -g \
-            -fno-omit-frame-pointer -Wall -Wextra -Werror
+            -fno-omit-frame-pointer -Wall -Wextra -Werror -Isrc
 NASMFLAGS:= -f elf32 -g -F dwarf -Werror
 LIBGCC    = $(shell $(CC) -m32 -print-libgcc-file-name)
 
@@ -36,12 +36,14 @@ QEMU     := qemu-system-i386 -m 128 -cpu $(QEMU_CPU) -display none -no-reboot \
 
 KSRC_C   := $(wildcard $(M)/kernel/*.c)
 KSRC_ASM := $(wildcard $(M)/kernel/*.asm)
+SHARED_C := $(wildcard src/lib/*.c)
 LIB_C    := $(wildcard $(M)/lib/*.c)
 KOBJ     := $(patsubst $(M)/%.c,$(MB)/%.o,$(KSRC_C) $(LIB_C)) \
+            $(patsubst src/lib/%.c,$(MB)/shared/%.o,$(SHARED_C)) \
             $(patsubst $(M)/%.asm,$(MB)/%.o,$(KSRC_ASM)) $(MB)/userprogs.o
 
 UPROGS   := utest ubench demo true42 churn
-ULIB_OBJ := $(MB)/user/crt0.o $(MB)/user/ulib.o $(MB)/lib/fmt.o
+ULIB_OBJ := $(MB)/user/crt0.o $(MB)/user/ulib.o $(MB)/shared/fmt.o
 UELF     := $(patsubst %,$(MB)/user/%.elf,$(UPROGS))
 
 .PHONY: all run run-native debug bench iso test unit clean deps
@@ -55,6 +57,11 @@ $(DEPS): scripts/install-deps.sh
 	@touch $@
 
 $(MB)/%.o: $(M)/%.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# src/lib: pure code shared by minios, the monitor and the host unit tests
+$(MB)/shared/%.o: src/lib/%.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -107,9 +114,9 @@ iso: $(MB).elf
 	bash scripts/mkiso.sh $(B)/minios.iso "$(ARGS)"
 
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))
-$(B)/unit/%: test/unit/%.c $(LIB_C) | $(DEPS)
+$(B)/unit/%: test/unit/%.c $(LIB_C) $(SHARED_C) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -I$(M) -o $@ $< $(LIB_C) -lcmocka
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< $(LIB_C) $(SHARED_C) -lcmocka
 
 unit: $(UNIT_TESTS)
 

@@ -1,5 +1,5 @@
 /*
- * test_elf.c - host unit tests for guests/minios/lib/elf.c: elf_check()
+ * test_elf.c - host unit tests for src/lib/elf.c: elf_check()
  * and elf_phdr().  A helper builds a valid minimal i386 ET_EXEC image with
  * one PT_LOAD segment in memory; each test then corrupts one field (magic,
  * class, machine, type, program header table, segment offset/sizes/address,

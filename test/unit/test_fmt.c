@@ -1,5 +1,5 @@
 /*
- * test_fmt.c - host unit tests for guests/minios/lib/fmt.c: every conversion
+ * test_fmt.c - host unit tests for src/lib/fmt.c: every conversion
  * of fmt_snprintf/fmt_vsnprintf (%d %i %u %x %X %p %s %c %%), flags, width,
  * the l and ll modifiers, C99 truncation semantics (size 0, 1, exact, and
  * the "would have written" return value), plus fmt_strlen/strcmp/strncmp.

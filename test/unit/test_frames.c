@@ -1,5 +1,5 @@
 /*
- * test_frames.c - host unit tests for guests/minios/lib/frames.c, the
+ * test_frames.c - host unit tests for src/lib/frames.c, the
  * reference-counted physical frame pool: allocation order, exhaustion,
  * ref/unref counting, release only at zero references, misuse reported as
  * -1, frames_owns() bounds, free_count across alloc/free cycles, and a

@@ -1,5 +1,5 @@
 /*
- * test_mmap.c - host unit tests for guests/minios/lib/mmap.c:
+ * test_mmap.c - host unit tests for src/lib/mmap.c:
  * mmap_ram_top() over multiboot memory maps built in memory: a QEMU-like
  * map, regions that do or do not contain the 1 MB mark, clipping above
  * 4 GB, larger-than-usual entries, malformed 'size' fields (too small or

@@ -12,7 +12,7 @@
 #include "console.h"
 #include "x86.h"
 #include "intr.h"
-#include "../lib/fmt.h"
+#include "lib/fmt.h"
 
 #include <stdarg.h>
 

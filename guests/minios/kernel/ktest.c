@@ -19,7 +19,7 @@
 #include "x86.h"
 #include "console.h"
 #include "syscall.h"
-#include "../lib/fmt.h"
+#include "lib/fmt.h"
 
 #include <stdarg.h>
 

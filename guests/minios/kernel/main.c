@@ -21,8 +21,8 @@
 #include "intr.h"
 #include "ktest.h"
 #include "../lib/cmdline.h"
-#include "../lib/mmap.h"
-#include "../lib/fmt.h"
+#include "lib/mmap.h"
+#include "lib/fmt.h"
 
 extern u8 kernel_end[];
 static struct minios_opts opts;

@@ -17,8 +17,8 @@
 #include "intr.h"
 #include "x86.h"
 #include "console.h"
-#include "../lib/elf.h"
-#include "../lib/fmt.h"
+#include "lib/elf.h"
+#include "lib/fmt.h"
 
 struct proc ptable[NPROC];
 struct proc *curproc;

@@ -13,7 +13,7 @@
 #include "pic.h"
 #include "console.h"
 #include "../include/abi.h"
-#include "../lib/fmt.h"
+#include "lib/fmt.h"
 
 int tests_passed, tests_failed;
 

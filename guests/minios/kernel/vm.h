@@ -5,7 +5,7 @@
 #define MINIOS_VM_H
 
 #include "mmu.h"
-#include "../lib/frames.h"
+#include "lib/frames.h"
 
 struct proc;
 

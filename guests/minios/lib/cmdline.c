@@ -3,7 +3,7 @@
  * Pure: no hardware, tested on the host.  A bad option is never ignored.
  */
 #include "cmdline.h"
-#include "fmt.h"
+#include "lib/fmt.h"
 
 #define WORDMAX 64
 

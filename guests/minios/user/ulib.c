@@ -2,7 +2,7 @@
  * ulib.c - system calls (INT 0x80, a DPL-3 trap gate) and formatted output.
  */
 #include "ulib.h"
-#include "../lib/fmt.h"
+#include "lib/fmt.h"
 
 #include <stdarg.h>
 
