@@ -17,6 +17,7 @@
 B        := build
 MB       := $(B)/minios
 M        := guests/minios
+MON      := $(B)/monitor
 DEPS     := $(B)/.deps
 
 CC       := gcc
@@ -24,7 +25,8 @@ NASM     := nasm
 LD       := ld
 CFLAGS   := -m32 -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
             -fno-builtin -nostdlib -mno-sse -mno-mmx -mno-80387 -O2 -g \
-            -fno-omit-frame-pointer -Wall -Wextra -Werror -Isrc
+            -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns \
+            -Wall -Wextra -Werror -Isrc
 NASMFLAGS:= -f elf32 -g -F dwarf -Werror
 LIBGCC    = $(shell $(CC) -m32 -print-libgcc-file-name)
 
@@ -48,7 +50,7 @@ UELF     := $(patsubst %,$(MB)/user/%.elf,$(UPROGS))
 
 .PHONY: all run run-native debug bench iso test unit clean deps
 .SECONDARY:
-all: $(MB).elf
+all: $(MB).elf $(MON).elf
 
 deps: $(DEPS)
 $(DEPS): scripts/install-deps.sh
@@ -95,6 +97,25 @@ $(MB).elf: $(KOBJ) $(M)/kernel/kernel.ld
 	objdump -d -S $@ > $(MB).asm
 	nm -n $@ > $(MB).sym
 
+# ---- the monitor ----
+MSRC_C   := $(wildcard src/monitor/*.c)
+MSRC_ASM := $(wildcard src/monitor/*.asm)
+MOBJ     := $(patsubst src/%.c,$(MON)/%.o,$(MSRC_C) $(SHARED_C)) \
+            $(patsubst src/%.asm,$(MON)/%.o,$(MSRC_ASM))
+
+$(MON)/%.o: src/%.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(MON)/%.o: src/%.asm | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) $< -o $@
+
+$(MON).elf: $(MOBJ) src/monitor/monitor.ld
+	$(LD) -m elf_i386 -z noexecstack -T src/monitor/monitor.ld -o $@ $(MOBJ) $(LIBGCC)
+	objdump -d -S $@ > $(MON).asm
+	nm -n $@ > $(MON).sym
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 run run-native: $(MB).elf
@@ -113,14 +134,19 @@ bench: $(MB).elf
 iso: $(MB).elf
 	bash scripts/mkiso.sh $(B)/minios.iso "$(ARGS)"
 
+# Host unit tests: every pure module is linked into every test binary (the
+# same sources the kernels build, compiled natively for the host).
+PURE_C   := $(LIB_C) $(filter-out src/lib/mem.c,$(SHARED_C)) \
+            src/monitor/options.c src/monitor/loader.c \
+            $(wildcard src/trap/decode*.c) $(wildcard src/virtdev/*.c)
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))
-$(B)/unit/%: test/unit/%.c $(LIB_C) $(SHARED_C) | $(DEPS)
+$(B)/unit/%: test/unit/%.c $(PURE_C) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< $(LIB_C) $(SHARED_C) -lcmocka
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< $(PURE_C) -lcmocka
 
 unit: $(UNIT_TESTS)
 
-test: $(MB).elf $(UNIT_TESTS)
+test: $(MB).elf $(MON).elf $(UNIT_TESTS)
 	python3 test/run_tests.py
 
 clean:

@@ -13,6 +13,7 @@ then count as failed, so a full run can never pass without them.
 import glob
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -21,10 +22,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "integration"))
-from guestrun import run_qemu, check_test_transcript, bench_results  # noqa: E402
+from guestrun import run_qemu, run_monitor, check_test_transcript, bench_results  # noqa: E402
 from bench import EXPECTED as BENCHMARKS  # noqa: E402
 
 KERNEL = os.path.join(ROOT, "build", "minios.elf")
+MONITOR = os.path.join(ROOT, "build", "monitor.elf")
 TEST_ISO = os.path.join(ROOT, "build", "minios-tests.iso")
 
 passed = failed = 0
@@ -121,6 +123,84 @@ def case_bench_deterministic():
                                                     res[0], res[1]))
 
 
+# ---- integration: the monitor ----
+
+MON_EXIT_BAD_OPTION, MON_EXIT_BAD_GUEST, MON_EXIT_NOT_BUILT = 0x71, 0x72, 0x75
+
+
+def elf_load_facts(path):
+    """(entry, lowest paddr, highest paddr+memsz, PT_LOAD count) of an ELF32."""
+    with open(path, "rb") as f:
+        img = f.read()
+    entry, phoff = struct.unpack_from("<II", img, 24)
+    phentsize, phnum = struct.unpack_from("<HH", img, 42)
+    segs = []
+    for i in range(phnum):
+        ptype, off, vaddr, paddr, filesz, memsz = struct.unpack_from("<6I", img, phoff + i * phentsize)
+        if ptype == 1 and memsz:
+            segs.append((vaddr, paddr, memsz))
+    for vaddr, paddr, memsz in segs:
+        if vaddr <= entry < vaddr + memsz:
+            entry = entry - vaddr + paddr
+    return entry, min(s[1] for s in segs), max(s[1] + s[2] for s in segs), len(segs)
+
+
+def case_monitor_loads_minios():
+    entry, lo, hi, n = elf_load_facts(KERNEL)
+    run = run_monitor(MONITOR, KERNEL, "tests")
+    want = ("guest '%s tests' loaded: %d segment(s) at 0x%x-0x%x, entry 0x%x, 64 MB"
+            % (KERNEL, n, lo, hi, entry))
+    ok = want in run.log and run.exit_code == MON_EXIT_NOT_BUILT
+    verdict(ok, "monitor: loads minios at its physical addresses, entry as in the ELF",
+            "exit %s, log %r, wanted %r" % (run.exit_code, run.log, want))
+
+
+def moved_segment_image(tmpdir):
+    """minios with its last segment moved to 112 MB: too high for 64 MB of RAM."""
+    with open(KERNEL, "rb") as f:
+        img = bytearray(f.read())
+    phoff, = struct.unpack_from("<I", img, 28)
+    phentsize, phnum = struct.unpack_from("<HH", img, 42)
+    loads = [phoff + i * phentsize for i in range(phnum)
+             if struct.unpack_from("<I", img, phoff + i * phentsize)[0] == 1]
+    struct.pack_into("<I", img, loads[-1] + 12, 0x07000000)   # its p_paddr
+    path = os.path.join(tmpdir, "minios-high.elf")
+    with open(path, "wb") as f:
+        f.write(img)
+    return path
+
+
+def monitor_refusal_cases(tmpdir):
+    garbage = os.path.join(tmpdir, "garbage.bin")
+    with open(garbage, "wb") as f:
+        f.write(bytes((i * 37 + 11) % 256 for i in range(5000)))
+    user_elf = os.path.join(ROOT, "build", "minios", "user", "utest.elf")
+    return [
+        ("bad option", KERNEL, "frob", MON_EXIT_BAD_OPTION, "unknown option 'frob'"),
+        ("bad mem= value", KERNEL, "mem=3", MON_EXIT_BAD_OPTION, "mem= takes megabytes"),
+        ("more guest RAM than the host has", KERNEL, "mem=1024", MON_EXIT_BAD_OPTION,
+         "not enough host RAM"),
+        ("no guest module", None, "", MON_EXIT_BAD_GUEST, "no guest"),
+        ("guest image that is not a kernel", garbage, "", MON_EXIT_BAD_GUEST,
+         "no multiboot header"),
+        ("ELF without a multiboot header", user_elf, "", MON_EXIT_BAD_GUEST,
+         "no multiboot header"),
+        ("guest that does not fit in guest RAM", moved_segment_image(tmpdir), "",
+         MON_EXIT_BAD_GUEST, "outside the allowed address range"),
+    ]
+
+
+def case_monitor_refusals():
+    with tempfile.TemporaryDirectory() as tmp:
+        for what, guest, append, code, expect in monitor_refusal_cases(tmp):
+            run = run_monitor(MONITOR, guest, "", append, timeout=30)
+            lines = [l for l in run.log.splitlines() if l.strip()]
+            ok = (run.exit_code == code and len(lines) == 1 and expect in lines[0]
+                  and lines[0].startswith("monitor: refused:"))
+            verdict(ok, "monitor: refuses %s in one line (exit 0x%x)" % (what, code),
+                    "exit %s, log %r" % (run.exit_code, run.log))
+
+
 # ---- integration: Bochs ----
 
 def case_bochs(qemu_lines):
@@ -162,6 +242,9 @@ def main():
     for opt, expect in BAD_OPTIONS:
         case_bad_option(opt, expect)
     case_bench_deterministic()
+    print("== integration: the monitor")
+    case_monitor_loads_minios()
+    case_monitor_refusals()
     print("== integration: Bochs")
     case_bochs(qemu_lines)
     print("(%.0f s)" % (time.time() - t0))

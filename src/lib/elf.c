@@ -42,19 +42,30 @@ static const char *check_header(const struct elf32_ehdr *eh, uint32_t len)
 	return NULL;
 }
 
-static const char *check_segment(const struct elf32_phdr *ph, uint32_t len,
+/* 'at' is the segment's vaddr or paddr, whichever the caller checks. */
+static const char *check_segment(const struct elf32_phdr *ph, uint32_t at, uint32_t len,
 				 uint32_t lo, uint32_t hi)
 {
 	if (ph->filesz > ph->memsz)
 		return "segment file size larger than memory size";
 	if (!in_range(ph->offset, ph->filesz, len))
 		return "segment data outside the file";
-	if (ph->vaddr < lo || ph->vaddr > hi || ph->memsz > hi - ph->vaddr)
+	if (at < lo || at > hi || ph->memsz > hi - at)
 		return "segment outside the allowed address range";
 	return NULL;
 }
 
-int elf_check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const char **why)
+/* The entry point may be given as a virtual address (translated through its
+ * segment, as GRUB does) or directly as a physical one. */
+static int entry_in(const struct elf32_phdr *ph, uint32_t entry, int phys)
+{
+	int in_v = entry >= ph->vaddr && entry - ph->vaddr < ph->memsz;
+	int in_p = entry >= ph->paddr && entry - ph->paddr < ph->memsz;
+	return phys ? in_v || in_p : in_v;
+}
+
+static int check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, int phys,
+		 const char **why)
 {
 	const struct elf32_ehdr *eh = img;
 	const char *bad = check_header(eh, len);
@@ -64,12 +75,32 @@ int elf_check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const cha
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type != PT_LOAD)
 			continue;
-		bad = check_segment(ph, len, lo, hi);
-		if (eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
-			entry_ok = 1;
+		bad = check_segment(ph, phys ? ph->paddr : ph->vaddr, len, lo, hi);
+		entry_ok |= entry_in(ph, eh->entry, phys);
 	}
 	if (bad == NULL && !entry_ok)
 		bad = "entry point not inside a loadable segment";
 	*why = bad;
 	return bad ? -1 : 0;
+}
+
+int elf_check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const char **why)
+{
+	return check(img, len, lo, hi, 0, why);
+}
+
+int elf_check_phys(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const char **why)
+{
+	return check(img, len, lo, hi, 1, why);
+}
+
+uint32_t elf_entry_phys(const void *img)
+{
+	const struct elf32_ehdr *eh = img;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		const struct elf32_phdr *ph = elf_phdr(img, i);
+		if (ph->type == PT_LOAD && eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
+			return eh->entry - ph->vaddr + ph->paddr;
+	}
+	return eh->entry;
 }

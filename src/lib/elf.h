@@ -35,6 +35,15 @@ struct elf32_phdr {
  * one of them.  Returns 0, or -1 and a static one-line reason in *why. */
 int elf_check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const char **why);
 
+/* The same, but for a kernel that a boot loader places at the segments'
+ * physical addresses (p_paddr): those must lie in [lo, hi), and the entry
+ * may be virtual (inside a segment's p_vaddr range) or physical. */
+int elf_check_phys(const void *img, uint32_t len, uint32_t lo, uint32_t hi, const char **why);
+
+/* Entry point of a checked image as a physical address (translated through
+ * the segment whose virtual range holds it, as GRUB does). */
+uint32_t elf_entry_phys(const void *img);
+
 /* The i-th program header of a checked image. */
 const struct elf32_phdr *elf_phdr(const void *img, unsigned i);
 

@@ -52,15 +52,18 @@ static void put_uint(struct sink *s, uint64_t v, unsigned base, int upper,
 		pad(s, ' ', width - len);
 }
 
-static void put_str(struct sink *s, const char *str, int width, int left)
+/* prec < 0: no precision; else print at most prec characters of str. */
+static void put_str(struct sink *s, const char *str, int width, int prec, int left)
 {
 	if (str == NULL)
 		str = "(null)";
-	int len = (int)fmt_strlen(str);
+	int len = 0;
+	while (str[len] && (prec < 0 || len < prec))
+		len++;
 	if (!left)
 		pad(s, ' ', width - len);
-	while (*str)
-		put(s, *str++);
+	for (int i = 0; i < len; i++)
+		put(s, str[i]);
 	if (left)
 		pad(s, ' ', width - len);
 }
@@ -124,6 +127,17 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		for (; *fmt >= '0' && *fmt <= '9'; fmt++)
 			width = width * 10 + (*fmt - '0');
+		int prec = -1;
+		if (*fmt == '.') {
+			fmt++;
+			prec = 0;
+			if (*fmt == '*') {
+				prec = va_arg(aq, int);
+				fmt++;
+			}
+			for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + (*fmt - '0');
+		}
 		for (; *fmt == 'l'; fmt++)
 			lng++;
 		if (*fmt == '\0')
@@ -131,7 +145,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		if (put_int_conv(&s, *fmt, lng, &aq, width, zero, left))
 			continue;
 		if (*fmt == 's')
-			put_str(&s, va_arg(aq, const char *), width, left);
+			put_str(&s, va_arg(aq, const char *), width, prec, left);
 		else if (*fmt == 'c')
 			put_char(&s, (char)va_arg(aq, int), width, left);
 		else

@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Conversions: %d %i %u %x %X %p %s %c %%, flags '-' and '0', a width,
- * the length modifiers l (ignored: long is 32-bit here) and ll (64-bit).
+/* Conversions: %d %i %u %x %X %p %s %c %%, flags '-' and '0', a width, a
+ * precision for %s (".N" or ".*": at most N characters, so a word that is
+ * not NUL-terminated can be printed), the length modifiers l (ignored: long
+ * is 32-bit here) and ll (64-bit).
  * Writes at most size-1 characters and a NUL; returns the length the full
  * output would have had, like C99 vsnprintf. */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);

@@ -4,8 +4,10 @@ Shared by the test harness (test/run_tests.py) and the benchmark table
 (bench.py).  QEMU's isa-debug-exit device turns the guest's write of c to
 port 0xF4 into QEMU exit status 2c+1; run_qemu() turns it back into c.
 """
+import os
 import re
 import subprocess
+import tempfile
 
 QEMU_BASE = ["qemu-system-i386", "-m", "128", "-cpu", "qemu32", "-display", "none",
              "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
@@ -42,6 +44,39 @@ def run_qemu(kernel, append="", timeout=120, icount=False, modules=None):
     out = p.stdout.decode("utf-8", "replace")
     code = p.returncode >> 1 if p.returncode & 1 else None
     return GuestRun(out, code, False)
+
+
+MONITOR_QEMU = ["qemu-system-i386", "-m", "256", "-cpu", "qemu32", "-display", "none",
+                "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                "-monitor", "none"]
+
+
+class MonitorRun(GuestRun):
+    """A monitor boot: the guest's COM1 (text) and the monitor's log (port 0xE9)."""
+
+    def __init__(self, text, exit_code, timed_out, log):
+        GuestRun.__init__(self, text, exit_code, timed_out)
+        self.log = log
+
+
+def run_monitor(monitor, guest=None, guest_args="", append="", timeout=120):
+    """Boots the monitor with 'guest' as its first module; the module string
+    (the guest's command line) is "GUEST ARGS", as GRUB's would be."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "monitor.log")
+        cmd = MONITOR_QEMU + ["-serial", "stdio", "-debugcon", "file:" + log_path,
+                              "-kernel", monitor, "-append", append]
+        if guest:
+            cmd += ["-initrd", (guest + " " + guest_args).strip()]
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, timeout=timeout)
+            out, code, timed_out = p.stdout, (p.returncode >> 1 if p.returncode & 1 else None), False
+        except subprocess.TimeoutExpired as e:
+            out, code, timed_out = e.stdout or b"", None, True
+        with open(log_path, "rb") as f:
+            log = f.read().decode("utf-8", "replace")
+    return MonitorRun(out.decode("utf-8", "replace"), code, timed_out, log)
 
 
 def check_test_transcript(lines, min_tests=40):

@@ -108,6 +108,22 @@ static void test_string(void **state)
 	CHECK("[    (null)]", "[%10s]", null_string());
 }
 
+/* Precision stops a %s early: words inside a longer line can be printed. */
+static void test_string_precision(void **state)
+{
+	(void)state;
+	CHECK("ab", "%.2s", "abcdef");
+	CHECK("abc", "%.9s", "abc");
+	CHECK("", "%.0s", "abc");
+	CHECK("mem", "%.*s", 3, "mem=64 ring=1");
+	CHECK("[  ab]", "[%4.2s]", "abcdef");
+	CHECK("[ab  ]", "[%-4.*s]", 2, "abcdef");
+	CHECK("(nu", "%.3s", null_string());
+	/* the string need not be NUL-terminated within the precision */
+	static const char raw[3] = { 'x', 'y', 'z' };
+	CHECK("xy", "%.2s", raw);
+}
+
 static void test_char(void **state)
 {
 	(void)state;
@@ -363,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_unsigned_and_hex),
 		cmocka_unit_test(test_pointer),
 		cmocka_unit_test(test_string),
+		cmocka_unit_test(test_string_precision),
 		cmocka_unit_test(test_char),
 		cmocka_unit_test(test_char_nul_is_counted),
 		cmocka_unit_test(test_unknown_conversion_and_trailing_percent),

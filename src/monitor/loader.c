@@ -1,0 +1,166 @@
+/*
+ * loader.c - the monitor's multiboot v1 loader.
+ *
+ * Mechanism: a multiboot loader finds the 12-byte header (magic, flags,
+ * checksum with magic + flags + checksum == 0) in the first 8 KB of the
+ * kernel file, 4-byte aligned; for an ELF kernel it copies each PT_LOAD
+ * segment to its physical address (p_paddr), zeroes the rest of its memory
+ * size, builds a multiboot info block (memory size and map, command line),
+ * and enters at the entry point in 32-bit protected mode, paging off,
+ * EAX = 0x2BADB002, EBX = the info block's physical address.
+ *
+ * This file does exactly that into *guest* physical memory, so any
+ * multiboot kernel that boots with QEMU -kernel boots under the monitor.
+ * Everything in the image is untrusted: each offset and address is checked
+ * before use and a bad image is refused with a one-line reason.
+ */
+#include "loader.h"
+#include "lib/elf.h"
+#include "lib/fmt.h"
+#include "lib/mmap.h"
+
+#define MBI_MEM      0x001
+#define MBI_CMDLINE  0x004
+#define MBI_MMAP     0x040
+#define MBI_LOADER   0x200
+#define MMAP_RESERVED 2
+#define CMDLINE_MAX  1024
+
+struct mb_header {
+	uint32_t magic, flags, checksum;
+};
+
+/* The block the guest's EBX points at (multiboot v1, section 3.3). */
+struct mb_info_out {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+	uint32_t drives_length, drives_addr, config_table, boot_loader_name;
+};
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int mb_find_header(const void *img, uint32_t len, const char **why)
+{
+	const uint8_t *b = img;
+	uint32_t end = len < MB_HEADER_SEARCH ? len : MB_HEADER_SEARCH;
+
+	for (uint32_t off = 0; off + sizeof(struct mb_header) <= end; off += 4) {
+		if (rd32(b + off) != MB_HEADER_MAGIC)
+			continue;
+		uint32_t flags = rd32(b + off + 4);
+		if (rd32(b + off) + flags + rd32(b + off + 8) != 0) {
+			*why = "multiboot header checksum is wrong";
+			return -1;
+		}
+		if (flags & MBH_AOUT_KLUDGE) {
+			*why = "multiboot a.out-kludge images are not supported (ELF only)";
+			return -1;
+		}
+		if (flags & 0xFFFFu & ~MBH_SUPPORTED) {
+			*why = "multiboot header requires a feature this loader lacks";
+			return -1;
+		}
+		return (int)off;
+	}
+	*why = "no multiboot header in the first 8 KB";
+	return -1;
+}
+
+static void load_segment(const uint8_t *img, const struct elf32_phdr *ph,
+			 const struct guest_phys *gp)
+{
+	static const uint8_t zeros[256];
+
+	gp->write(gp->ctx, gpa(ph->paddr), img + ph->offset, ph->filesz);
+	for (uint32_t done = ph->filesz; done < ph->memsz;) {
+		uint32_t n = ph->memsz - done < sizeof zeros ? ph->memsz - done : sizeof zeros;
+		gp->write(gp->ctx, gpa(ph->paddr + done), zeros, n);
+		done += n;
+	}
+}
+
+/* Segments must not cover the info block or the VGA/BIOS hole. */
+static const char *check_placement(const void *img, struct guest_boot *out)
+{
+	const struct elf32_ehdr *eh = img;
+	out->load_lo = 0xFFFFFFFFu;
+	out->load_hi = 0;
+	out->nsegs = 0;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		const struct elf32_phdr *ph = elf_phdr(img, i);
+		if (ph->type != PT_LOAD || ph->memsz == 0)
+			continue;
+		uint32_t lo = ph->paddr, hi = ph->paddr + ph->memsz;
+		if (lo < GUEST_MBI_GPA + GUEST_MBI_SIZE && hi > GUEST_MBI_GPA)
+			return "a segment overlaps the multiboot info area (0x8000-0x8fff)";
+		if (lo < GUEST_HOLE_END && hi > GUEST_HOLE_START)
+			return "a segment overlaps the VGA/BIOS hole (0xa0000-0xfffff)";
+		out->load_lo = lo < out->load_lo ? lo : out->load_lo;
+		out->load_hi = hi > out->load_hi ? hi : out->load_hi;
+		out->nsegs++;
+	}
+	return out->nsegs ? NULL : "no loadable segment";
+}
+
+static void put_mmap(struct mb_mmap_entry *e, uint64_t addr, uint64_t len, uint32_t type)
+{
+	*e = (struct mb_mmap_entry){ sizeof *e - 4, addr, len, type };
+}
+
+static void build_info(const char *cmdline, const struct guest_phys *gp)
+{
+	struct mb_mmap_entry map[3];
+	static const char name[] = "trap-and-emulate monitor";
+	uint32_t map_gpa = GUEST_MBI_GPA + sizeof(struct mb_info_out);
+	uint32_t name_gpa = map_gpa + sizeof map;
+	uint32_t cmd_gpa = name_gpa + sizeof name;
+	uint32_t cmdlen = (uint32_t)fmt_strlen(cmdline);
+
+	if (cmdlen > CMDLINE_MAX - 1)
+		cmdlen = CMDLINE_MAX - 1;
+	put_mmap(&map[0], 0, GUEST_LOWMEM_KB * 1024u, MMAP_AVAILABLE);
+	put_mmap(&map[1], GUEST_HOLE_START, GUEST_HOLE_END - GUEST_HOLE_START, MMAP_RESERVED);
+	put_mmap(&map[2], GUEST_HOLE_END, gp->size - GUEST_HOLE_END, MMAP_AVAILABLE);
+	struct mb_info_out mbi = {
+		.flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER,
+		.mem_lower = GUEST_LOWMEM_KB, .mem_upper = (gp->size - GUEST_HOLE_END) / 1024,
+		.cmdline = cmd_gpa, .mmap_length = sizeof map, .mmap_addr = map_gpa,
+		.boot_loader_name = name_gpa,
+	};
+	gp->write(gp->ctx, gpa(GUEST_MBI_GPA), &mbi, sizeof mbi);
+	gp->write(gp->ctx, gpa(map_gpa), map, sizeof map);
+	gp->write(gp->ctx, gpa(name_gpa), name, sizeof name);
+	gp->write(gp->ctx, gpa(cmd_gpa), cmdline, cmdlen);
+	gp->write(gp->ctx, gpa(cmd_gpa + cmdlen), "", 1);
+}
+
+int guest_load(const void *img, uint32_t len, const char *cmdline,
+	       const struct guest_phys *gp, struct guest_boot *out, const char **why)
+{
+	_Static_assert(sizeof(struct mb_info_out) + 3 * sizeof(struct mb_mmap_entry) + 32 +
+		       CMDLINE_MAX <= GUEST_MBI_SIZE, "multiboot info must fit its area");
+	if (mb_find_header(img, len, why) < 0)
+		return -1;
+	if (gp->size <= GUEST_HOLE_END) {
+		*why = "guest memory too small (needs more than 1 MB)";
+		return -1;
+	}
+	if (elf_check_phys(img, len, 0, gp->size, why) < 0)
+		return -1;
+	if ((*why = check_placement(img, out)) != NULL)
+		return -1;
+	const struct elf32_ehdr *eh = img;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		const struct elf32_phdr *ph = elf_phdr(img, i);
+		if (ph->type == PT_LOAD)
+			load_segment(img, ph, gp);
+	}
+	build_info(cmdline ? cmdline : "", gp);
+	out->entry = elf_entry_phys(img);
+	out->eax = MB_BOOT_MAGIC;
+	out->ebx = GUEST_MBI_GPA;
+	return 0;
+}

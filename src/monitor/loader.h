@@ -1,0 +1,53 @@
+/*
+ * loader.h - load a multiboot v1 ELF32 guest kernel as QEMU's -kernel would.
+ */
+#ifndef MON_LOADER_H
+#define MON_LOADER_H
+
+#include <stdint.h>
+#include "addr.h"
+
+/* The guest's physical memory, as the loader sees it.  The monitor backs it
+ * with the p2m table; the host unit tests with a plain array. */
+struct guest_phys {
+	uint32_t size;                  /* bytes of guest RAM, from gpa 0 */
+	void (*write)(void *ctx, gpa_t dst, const void *src, uint32_t n);
+	void *ctx;
+};
+
+/* Where the loader puts the multiboot information block it builds for the
+ * guest (with its memory map and command line): low memory, as GRUB does. */
+#define GUEST_MBI_GPA   0x00008000u
+#define GUEST_MBI_SIZE  0x00001000u
+#define GUEST_LOWMEM_KB 639u            /* conventional memory below the VGA hole */
+#define GUEST_HOLE_START 0x000A0000u    /* VGA + BIOS ROM: not RAM on a PC */
+#define GUEST_HOLE_END   0x00100000u
+#define MB_HEADER_SEARCH 8192u          /* the header must be in the first 8 KB */
+
+#define MB_HEADER_MAGIC 0x1BADB002u
+#define MB_BOOT_MAGIC   0x2BADB002u
+#define MBH_PAGE_ALIGN  0x00000001u
+#define MBH_MEMORY_INFO 0x00000002u
+#define MBH_VIDEO_MODE  0x00000004u
+#define MBH_AOUT_KLUDGE 0x00010000u
+#define MBH_SUPPORTED   (MBH_PAGE_ALIGN | MBH_MEMORY_INFO | MBH_VIDEO_MODE)
+
+/* What the guest's first instruction sees (multiboot v1 machine state). */
+struct guest_boot {
+	uint32_t entry;         /* physical EIP */
+	uint32_t eax;           /* MB_BOOT_MAGIC */
+	uint32_t ebx;           /* GUEST_MBI_GPA */
+	uint32_t load_lo, load_hi;      /* guest-physical range the image occupies */
+	unsigned nsegs;
+};
+
+/* Returns the offset of a valid multiboot header in img, or -1 with why. */
+int mb_find_header(const void *img, uint32_t len, const char **why);
+
+/* Checks img, copies its segments into guest memory, zeroes their bss,
+ * builds the multiboot info (memory map, cmdline).  Returns 0, or -1 with a
+ * one-line reason in *why and guest memory possibly partly written. */
+int guest_load(const void *img, uint32_t len, const char *cmdline,
+	       const struct guest_phys *gp, struct guest_boot *out, const char **why);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * main.c - the monitor from its multiboot entry to the guest's first
+ * instruction.
+ *
+ * Order: options first (a refused option ends the run before anything is
+ * touched), then the guest module (no guest, no run), host memory above
+ * everything the boot loader left us, the guest's RAM (p2m), and the guest
+ * image loaded into it exactly as a multiboot loader would.
+ *
+ * Not built yet (issue 3, next steps): the switcher (GDT/IDT/TSS and the
+ * world switch in the top 4 MB), the shadow MMU, trap emulation and the
+ * virtual devices.  Until then the run stops, saying so, right before the
+ * guest's first instruction.
+ */
+#include "monitor.h"
+#include "options.h"
+#include "memory.h"
+#include "loader.h"
+#include "lib/fmt.h"
+#include "lib/mmap.h"
+
+#define MBI_MEM      0x001
+#define MBI_CMDLINE  0x004
+#define MBI_MODS     0x008
+#define MBI_MMAP     0x040
+
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+};
+
+struct mb_module {
+	uint32_t start, end, string, reserved;
+};
+
+extern uint8_t monitor_end[];
+static struct mon_options opts;
+
+static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+static const char *str_or_empty(uint32_t pa)
+{
+	return pa ? (const char *)pa : "";
+}
+
+/* Highest byte the boot loader's data (info, strings, modules) occupies. */
+static uint32_t reserved_end(const struct mb_info *mbi)
+{
+	uint32_t end = max_u32((uint32_t)monitor_end, (uint32_t)mbi + sizeof *mbi);
+	const struct mb_module *mods = (const struct mb_module *)mbi->mods_addr;
+
+	if (mbi->flags & MBI_CMDLINE)
+		end = max_u32(end, mbi->cmdline + fmt_strlen(str_or_empty(mbi->cmdline)) + 1);
+	if (mbi->flags & MBI_MMAP)
+		end = max_u32(end, mbi->mmap_addr + mbi->mmap_length);
+	for (uint32_t i = 0; (mbi->flags & MBI_MODS) && i < mbi->mods_count; i++) {
+		end = max_u32(end, mods[i].end);
+		end = max_u32(end, mods[i].string + fmt_strlen(str_or_empty(mods[i].string)) + 1);
+		end = max_u32(end, (uint32_t)&mods[i + 1]);
+	}
+	return end;
+}
+
+static uint32_t host_ram_end(const struct mb_info *mbi)
+{
+	uint64_t top = 0;
+	if (mbi->flags & MBI_MMAP)
+		top = mmap_ram_top((const void *)mbi->mmap_addr, mbi->mmap_length);
+	if (top == 0 && (mbi->flags & MBI_MEM))
+		top = 0x100000ull + (uint64_t)mbi->mem_upper * 1024;
+	if (top == 0)
+		mon_panic("the boot loader passed no memory size");
+	return top > 0xF0000000ull ? 0xF0000000u : (uint32_t)top & ~(MON_PGSIZE - 1);
+}
+
+static void guest_write(void *ctx, gpa_t dst, const void *src, uint32_t n)
+{
+	(void)ctx;
+	if (gpa_write(dst, src, n) < 0)
+		mon_panic("loader wrote outside guest RAM at 0x%x", dst.v);
+}
+
+static void load_guest(const struct mb_module *m, struct guest_boot *boot)
+{
+	const char *why;
+	const char *cmdline = str_or_empty(m->string);
+	struct guest_phys gp = { guest_mem.nframes << MON_PGSHIFT, guest_write, NULL };
+
+	if (m->end <= m->start)
+		mon_refuse(MON_EXIT_BAD_GUEST, "guest image '%s' is empty", cmdline);
+	if (guest_load((const void *)m->start, m->end - m->start, cmdline, &gp, boot, &why) < 0)
+		mon_refuse(MON_EXIT_BAD_GUEST, "guest image '%s': %s (guest RAM is %u MB)", cmdline,
+			   why, opts.mem_mb);
+	mon_log("guest '%s' loaded: %u segment(s) at 0x%x-0x%x, entry 0x%x, %u MB of guest RAM",
+		cmdline, boot->nsegs, boot->load_lo, boot->load_hi, boot->entry, opts.mem_mb);
+}
+
+void monitor_main(uint32_t magic, const struct mb_info *mbi)
+{
+	char err[160];
+	struct guest_boot boot;
+
+	if (magic != MB_BOOT_MAGIC)
+		mon_panic("not started by a multiboot loader (eax=0x%x)", magic);
+	const char *line = (mbi->flags & MBI_CMDLINE) ? str_or_empty(mbi->cmdline) : "";
+	if (options_parse(line, &opts, err, sizeof err) < 0)
+		mon_refuse(MON_EXIT_BAD_OPTION, "%s", err);
+	if (!(mbi->flags & MBI_MODS) || mbi->mods_count == 0)
+		mon_refuse(MON_EXIT_BAD_GUEST, "no guest: pass the guest kernel as the first module "
+			   "(QEMU -initrd, GRUB 'module')");
+	host_mem_init(host_ram_end(mbi), reserved_end(mbi));
+	if (guest_mem_init(opts.mem_mb) < 0)
+		mon_refuse(MON_EXIT_BAD_OPTION, "mem=%u: not enough host RAM (%u MB free)",
+			   opts.mem_mb, frames_free_count(&host_frames) >> (20 - MON_PGSHIFT));
+	load_guest((const struct mb_module *)mbi->mods_addr, &boot);
+	mon_log("stopping before the guest's first instruction: the world switch is not built yet");
+	mon_exit(MON_EXIT_NOT_BUILT);
+}

@@ -1,0 +1,139 @@
+/*
+ * options.c - parse the monitor's command line into struct mon_options.
+ * Pure: no hardware, tested on the host (test/unit/test_options.c).
+ */
+#include "options.h"
+#include "lib/fmt.h"
+
+#define WORDMAX 64
+
+static int word_eq(const char *w, size_t n, const char *lit)
+{
+	return fmt_strlen(lit) == n && fmt_strncmp(w, lit, n) == 0;
+}
+
+static int is_path(const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i] == '/')
+			return 1;
+	return n >= 4 && fmt_strncmp(w + n - 4, ".elf", 4) == 0;
+}
+
+/* Decimal in [min, max], or -1. */
+static long parse_num(const char *s, size_t n, unsigned min, unsigned max)
+{
+	unsigned long v = 0;
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (v > max)
+			return -1;
+	}
+	return v < min ? -1 : (long)v;
+}
+
+/* One item of trace=: returns its TRACE_* bits, or -1. */
+static long trace_item(const char *s, size_t n)
+{
+	if (word_eq(s, n, "traps")) return TRACE_TRAPS;
+	if (word_eq(s, n, "mmu"))   return TRACE_MMU;
+	if (word_eq(s, n, "io"))    return TRACE_IO;
+	if (word_eq(s, n, "all"))   return TRACE_ALL;
+	if (word_eq(s, n, "none"))  return 0;
+	return -1;
+}
+
+static int parse_trace(const char *v, size_t n, struct mon_options *o)
+{
+	unsigned bits = 0;
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && v[i] != ',')
+			continue;
+		long b = trace_item(v + start, i - start);
+		if (b < 0)
+			return -1;
+		bits |= (unsigned)b;
+		start = i + 1;
+	}
+	o->trace = bits;
+	return 0;
+}
+
+/* key=value; returns 0, or -1 with the reason in err. */
+static int parse_kv(const char *w, size_t n, struct mon_options *o, char *err, size_t errlen)
+{
+	size_t k = 0;
+	while (k < n && w[k] != '=')
+		k++;
+	const char *v = w + k + 1;
+	size_t vn = k < n ? n - k - 1 : 0;
+	long num;
+	int ok = k < n;
+
+	if (ok && word_eq(w, k, "mem")) {
+		ok = (num = parse_num(v, vn, MEM_MB_MIN, MEM_MB_MAX)) >= 0;
+		o->mem_mb = ok ? (unsigned)num : o->mem_mb;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': mem= takes megabytes from %u to %u",
+				     (int)n, w, MEM_MB_MIN, MEM_MB_MAX);
+	} else if (ok && word_eq(w, k, "ring")) {
+		ok = word_eq(v, vn, "1");
+		if (word_eq(v, vn, "3"))
+			fmt_snprintf(err, errlen, "ring=3 (ring compression to ring 3) is not built yet; use ring=1");
+		else if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': ring= takes 1 or 3", (int)n, w);
+	} else if (ok && word_eq(w, k, "shadow")) {
+		ok = word_eq(v, vn, "vtlb");
+		if (word_eq(v, vn, "cached"))
+			fmt_snprintf(err, errlen, "shadow=cached is not built yet; use shadow=vtlb");
+		else if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': shadow= takes vtlb", (int)n, w);
+	} else if (ok && word_eq(w, k, "trace")) {
+		ok = parse_trace(v, vn, o) == 0;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': trace= takes a comma list of "
+				     "traps, mmu, io, all, none", (int)n, w);
+	} else if (ok && word_eq(w, k, "stats")) {
+		ok = word_eq(v, vn, "on") || word_eq(v, vn, "off");
+		o->stats = word_eq(v, vn, "on") ? 1 : word_eq(v, vn, "off") ? 0 : o->stats;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': stats= takes on or off", (int)n, w);
+	} else {
+		ok = 0;
+		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= trace= stats=)",
+			     (int)(n < WORDMAX ? n : WORDMAX), w);
+	}
+	return ok ? 0 : -1;
+}
+
+int options_parse(const char *line, struct mon_options *o, char *err, size_t errlen)
+{
+	const char *s = line ? line : "";
+	int first = 1;
+
+	*o = (struct mon_options){ MEM_MB_DEFAULT, 1, SHADOW_VTLB, 0, 1 };
+	if (errlen > 0)
+		err[0] = '\0';
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		const char *w = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		size_t n = (size_t)(s - w);
+		if (n == 0)
+			return 0;
+		if (first && is_path(w, n)) {
+			first = 0;
+			continue;
+		}
+		first = 0;
+		if (parse_kv(w, n, o, err, errlen) < 0)
+			return -1;
+	}
+}

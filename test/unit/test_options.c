@@ -1,0 +1,119 @@
+/*
+ * test_options.c - host unit tests for src/monitor/options.c: the monitor's
+ * command line.  Every accepted form sets what it says; every refused form
+ * gives a one-line reason naming the offending word.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "monitor/options.h"
+
+static struct mon_options parse_ok(const char *line)
+{
+	struct mon_options o;
+	char err[160];
+	int r = options_parse(line, &o, err, sizeof err);
+	if (r != 0)
+		fail_msg("'%s' refused: %s", line, err);
+	return o;
+}
+
+static void expect_refused(const char *line, const char *why_part)
+{
+	struct mon_options o;
+	char err[160];
+	assert_int_equal(options_parse(line, &o, err, sizeof err), -1);
+	if (strstr(err, why_part) == NULL)
+		fail_msg("'%s': reason '%s' lacks '%s'", line, err, why_part);
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	const char *lines[] = { NULL, "", "   ", "build/monitor.elf", "/boot/monitor.elf" };
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct mon_options o = parse_ok(lines[i]);
+		assert_int_equal(o.mem_mb, MEM_MB_DEFAULT);
+		assert_int_equal(o.ring, 1);
+		assert_int_equal(o.shadow, SHADOW_VTLB);
+		assert_int_equal(o.trace, 0);
+		assert_int_equal(o.stats, 1);
+	}
+}
+
+static void test_each_option(void **state)
+{
+	(void)state;
+	struct mon_options o = parse_ok("build/monitor.elf mem=128 ring=1 shadow=vtlb stats=off");
+	assert_int_equal(o.mem_mb, 128);
+	assert_int_equal(o.stats, 0);
+	assert_int_equal(parse_ok("mem=4").mem_mb, 4);
+	assert_int_equal(parse_ok("mem=1024").mem_mb, 1024);
+	assert_int_equal(parse_ok("stats=off stats=on").stats, 1);
+}
+
+static void test_trace_lists(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("trace=traps").trace, TRACE_TRAPS);
+	assert_int_equal(parse_ok("trace=mmu,io").trace, TRACE_MMU | TRACE_IO);
+	assert_int_equal(parse_ok("trace=all").trace, TRACE_ALL);
+	assert_int_equal(parse_ok("trace=none").trace, 0);
+	assert_int_equal(parse_ok("trace=traps trace=none").trace, 0);
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	expect_refused("bogus", "unknown option 'bogus'");
+	expect_refused("monitor.elf mem=64 frobnicate=1", "unknown option 'frobnicate=1'");
+	expect_refused("mem=3", "mem= takes megabytes from 4 to 1024");
+	expect_refused("mem=1025", "'mem=1025'");
+	expect_refused("mem=", "'mem='");
+	expect_refused("mem=64M", "'mem=64M'");
+	expect_refused("mem=99999999999999", "mem=");
+	expect_refused("ring=0", "ring= takes 1 or 3");
+	expect_refused("ring=3", "ring=3");
+	expect_refused("shadow=cached", "shadow=cached is not built yet");
+	expect_refused("shadow=tlb", "'shadow=tlb'");
+	expect_refused("trace=traps,bogus", "'trace=traps,bogus'");
+	expect_refused("trace=", "'trace='");
+	expect_refused("trace=traps,", "trace=");
+	expect_refused("stats=yes", "'stats=yes'");
+	expect_refused("=5", "unknown option '=5'");
+}
+
+static void test_path_only_first(void **state)
+{
+	(void)state;
+	/* a path is skipped only as the first word */
+	expect_refused("mem=8 build/monitor.elf", "unknown option 'build/monitor.elf'");
+}
+
+static void test_small_err_buffer(void **state)
+{
+	(void)state;
+	struct mon_options o;
+	char err[8];
+	assert_int_equal(options_parse("bogus-option-with-a-long-name", &o, err, sizeof err), -1);
+	assert_int_equal(strlen(err), sizeof err - 1);
+	assert_int_equal(options_parse("bogus", &o, NULL, 0), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_each_option),
+		cmocka_unit_test(test_trace_lists),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_path_only_first),
+		cmocka_unit_test(test_small_err_buffer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
