@@ -48,8 +48,8 @@ static const char *check_segment(const struct elf32_phdr *ph, uint32_t at, uint3
 {
 	if (ph->filesz > ph->memsz)
 		return "segment file size larger than memory size";
-	if (!in_range(ph->offset, ph->filesz, len))
-		return "segment data outside the file";
+	if (ph->filesz > 0 && !in_range(ph->offset, ph->filesz, len))
+		return "segment data outside the file";  /* pure bss reads nothing */
 	if (at < lo || at > hi || ph->memsz > hi - at)
 		return "segment outside the allowed address range";
 	return NULL;
@@ -69,15 +69,18 @@ static int check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, int ph
 {
 	const struct elf32_ehdr *eh = img;
 	const char *bad = check_header(eh, len);
-	int entry_ok = 0;
+	int entry_ok = 0, loads = 0;
 
 	for (unsigned i = 0; bad == NULL && i < eh->phnum; i++) {
 		const struct elf32_phdr *ph = elf_phdr(img, i);
-		if (ph->type != PT_LOAD)
+		if (ph->type != PT_LOAD || ph->memsz == 0)
 			continue;
+		loads++;
 		bad = check_segment(ph, phys ? ph->paddr : ph->vaddr, len, lo, hi);
 		entry_ok |= entry_in(ph, eh->entry, phys);
 	}
+	if (bad == NULL && loads == 0)
+		bad = "no loadable segment";
 	if (bad == NULL && !entry_ok)
 		bad = "entry point not inside a loadable segment";
 	*why = bad;

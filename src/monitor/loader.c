@@ -42,30 +42,35 @@ static uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Checks the header at off; returns NULL if it is usable, else why not. */
+static const char *check_header_at(const uint8_t *b, uint32_t off)
+{
+	uint32_t flags = rd32(b + off + 4);
+	if (rd32(b + off) + flags + rd32(b + off + 8) != 0)
+		return "multiboot header checksum is wrong";
+	if (flags & MBH_AOUT_KLUDGE)
+		return "multiboot a.out-kludge images are not supported (ELF only)";
+	if (flags & 0xFFFFu & ~MBH_SUPPORTED)
+		return "multiboot header requires a feature this loader lacks";
+	return NULL;
+}
+
+/* Like GRUB, a magic word whose header does not check out is skipped: the
+ * real header may come later.  Its reason is reported if none does. */
 int mb_find_header(const void *img, uint32_t len, const char **why)
 {
 	const uint8_t *b = img;
 	uint32_t end = len < MB_HEADER_SEARCH ? len : MB_HEADER_SEARCH;
 
+	*why = "no multiboot header in the first 8 KB";
 	for (uint32_t off = 0; off + sizeof(struct mb_header) <= end; off += 4) {
 		if (rd32(b + off) != MB_HEADER_MAGIC)
 			continue;
-		uint32_t flags = rd32(b + off + 4);
-		if (rd32(b + off) + flags + rd32(b + off + 8) != 0) {
-			*why = "multiboot header checksum is wrong";
-			return -1;
-		}
-		if (flags & MBH_AOUT_KLUDGE) {
-			*why = "multiboot a.out-kludge images are not supported (ELF only)";
-			return -1;
-		}
-		if (flags & 0xFFFFu & ~MBH_SUPPORTED) {
-			*why = "multiboot header requires a feature this loader lacks";
-			return -1;
-		}
-		return (int)off;
+		const char *bad = check_header_at(b, off);
+		if (bad == NULL)
+			return (int)off;
+		*why = bad;
 	}
-	*why = "no multiboot header in the first 8 KB";
 	return -1;
 }
 
@@ -102,7 +107,7 @@ static const char *check_placement(const void *img, struct guest_boot *out)
 		out->load_hi = hi > out->load_hi ? hi : out->load_hi;
 		out->nsegs++;
 	}
-	return out->nsegs ? NULL : "no loadable segment";
+	return NULL;            /* elf_check_phys has ensured there is a segment */
 }
 
 static void put_mmap(struct mb_mmap_entry *e, uint64_t addr, uint64_t len, uint32_t type)
