@@ -36,13 +36,14 @@
  * than 15 bytes (#GP) and fetch faults as distinct results.
  *
  * What it does not: the three-byte maps 0F 38 / 0F 3A, VEX/EVEX/XOP
- * prefixes, VMX/SSE4a (0F 78/79) and the 0F 01 register-form system
- * instructions (MONITOR, VMCALL, XGETBV, ...) return DECODE_UNSUPPORTED
- * rather than a guessed length.  It does not check LOCK legality or the
- * mandatory prefixes of MMX/SSE instructions (the CPU raises #UD for a bad
- * combination when the instruction runs natively); x87 and SSE opcodes
- * are decoded only for their length.  It does not apply segmentation or
- * read operands: decode_ea() gives the offset, the caller adds the base.
+ * prefixes, VMX/SSE4a (0F 78/79), VIA PadLock (0F A6/A7) and the 0F 01
+ * register-form system instructions (MONITOR, VMCALL, XGETBV, ...) return
+ * DECODE_UNSUPPORTED rather than a guessed length.  It does not check LOCK
+ * legality, the mandatory prefixes of MMX/SSE instructions, or whether
+ * MOV CRn names a control register that exists (CR1, CR5-7): the CPU, or
+ * the emulator, raises #UD for those.  x87 and MMX/SSE opcodes are decoded
+ * only for their length.  It applies no segmentation and reads no
+ * operands: decode_ea() gives the offset, the caller adds the base.
  *
  * Invariants: decode_insn() reads at most 15 bytes, in order, each once,
  * through ops->fetch; it never reads past the instruction it decodes.
@@ -137,12 +138,14 @@ static enum decode_result next_field(struct cursor *c, uint8_t size, uint32_t *v
     return DECODE_OK;
 }
 
+/* Sign-extend a size-byte field (size 1, 2 or 4) to 32 bits. */
 static uint32_t sign_extend(uint32_t v, uint8_t size)
 {
-    uint32_t sign = 1u << (size * BITS_PER_BYTE - 1);
+    uint32_t sign;
 
-    if (size >= SIZE_32)
+    if (size == 0 || size >= SIZE_32)
         return v;
+    sign = 1u << (size * BITS_PER_BYTE - 1);
     return (v ^ sign) - sign;
 }
 

@@ -149,8 +149,10 @@ struct insn {
     bool mem_dst;               /* the memory operand is written (integer
                                    instructions; x87/SSE stores not marked) */
 
-    enum insn_kind kind;
-    const char *mnem;           /* short lowercase name, for traces */
+    enum insn_kind kind;        /* INSN_OTHER unless DECODE_OK */
+    const char *mnem;           /* short lowercase name, for traces; after
+                                   a refusal, the opcode or group member
+                                   reached, or "(bad)" */
 
     uint32_t fault_addr;        /* DECODE_FETCH_FAULT: the address */
 };
@@ -161,7 +163,8 @@ enum decode_result {
     DECODE_TOO_LONG,            /* over 15 bytes: the CPU raises #GP(0) */
     DECODE_UNSUPPORTED,         /* defined, but not decoded here: 0F 38,
                                    0F 3A, VEX/EVEX/XOP, VMX/SSE4a 0F 78/79,
-                                   0F 01 register forms but SMSW/LMSW */
+                                   PadLock 0F A6/A7, 0F 01 register forms
+                                   other than SMSW/LMSW */
     DECODE_FETCH_FAULT,         /* ops->fetch failed at in->fault_addr */
 };
 

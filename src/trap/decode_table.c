@@ -24,161 +24,161 @@
 
 /* 80-83: ALU op with an immediate */
 static const struct group_entry grp1[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_ADD,   "add" },             /* /0 */
-    { OPF_DST,   IMM_NONE, INSN_OR,    "or" },              /* /1 */
-    { OPF_DST,   IMM_NONE, INSN_ADC,   "adc" },             /* /2 */
-    { OPF_DST,   IMM_NONE, INSN_SBB,   "sbb" },             /* /3 */
-    { OPF_DST,   IMM_NONE, INSN_AND,   "and" },             /* /4 */
-    { OPF_DST,   IMM_NONE, INSN_SUB,   "sub" },             /* /5 */
-    { OPF_DST,   IMM_NONE, INSN_XOR,   "xor" },             /* /6 */
-    { 0,         IMM_NONE, INSN_CMP,   "cmp" },             /* /7 */
+    { OPF_DST, IMM_NONE, INSN_ADD, "add" }, /* /0 */
+    { OPF_DST, IMM_NONE, INSN_OR,  "or"  }, /* /1 */
+    { OPF_DST, IMM_NONE, INSN_ADC, "adc" }, /* /2 */
+    { OPF_DST, IMM_NONE, INSN_SBB, "sbb" }, /* /3 */
+    { OPF_DST, IMM_NONE, INSN_AND, "and" }, /* /4 */
+    { OPF_DST, IMM_NONE, INSN_SUB, "sub" }, /* /5 */
+    { OPF_DST, IMM_NONE, INSN_XOR, "xor" }, /* /6 */
+    { 0,       IMM_NONE, INSN_CMP, "cmp" }, /* /7 */
 };
 
 /* 8F: POP Ev; the other members are AMD's XOP prefix (#UD on Intel) */
 static const struct group_entry grp1a[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "pop" },             /* /0 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /1 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /2 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /3 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /4 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /5 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /6 */
-    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" },             /* /7 */
+    { OPF_DST,   IMM_NONE, INSN_OTHER, "pop" }, /* /0 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /1 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /2 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /3 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /4 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /5 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /6 */
+    { OPF_UNSUP, IMM_NONE, INSN_OTHER, "xop" }, /* /7 */
 };
 
 /* C0/C1 (count ib), D0/D1 (count 1), D2/D3 (count CL): shifts, rotates */
 static const struct group_entry grp2[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "rol" },             /* /0 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "ror" },             /* /1 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "rcl" },             /* /2 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "rcr" },             /* /3 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "shl" },             /* /4 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "shr" },             /* /5 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "sal" },             /* /6: alias of /4 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "sar" },             /* /7 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "rol" }, /* /0 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "ror" }, /* /1 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "rcl" }, /* /2 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "rcr" }, /* /3 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "shl" }, /* /4 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "shr" }, /* /5 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "sal" }, /* /6: alias of /4 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "sar" }, /* /7 */
 };
 
 /* F6/F7: only TEST takes an immediate */
 static const struct group_entry grp3[GROUP_SIZE] = {
-    { 0,         IMM_E,    INSN_OTHER, "test" },            /* /0 TEST E,ib/iz */
-    { 0,         IMM_E,    INSN_OTHER, "test" },            /* /1: alias of /0 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "not" },             /* /2 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "neg" },             /* /3 */
-    { 0,         IMM_NONE, INSN_OTHER, "mul" },             /* /4 */
-    { 0,         IMM_NONE, INSN_OTHER, "imul" },            /* /5 */
-    { 0,         IMM_NONE, INSN_OTHER, "div" },             /* /6 */
-    { 0,         IMM_NONE, INSN_OTHER, "idiv" },            /* /7 */
+    { 0,       IMM_E,    INSN_OTHER, "test" }, /* /0 TEST E,ib/iz */
+    { 0,       IMM_E,    INSN_OTHER, "test" }, /* /1: alias of /0 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "not"  }, /* /2 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "neg"  }, /* /3 */
+    { 0,       IMM_NONE, INSN_OTHER, "mul"  }, /* /4 */
+    { 0,       IMM_NONE, INSN_OTHER, "imul" }, /* /5 */
+    { 0,       IMM_NONE, INSN_OTHER, "div"  }, /* /6 */
+    { 0,       IMM_NONE, INSN_OTHER, "idiv" }, /* /7 */
 };
 
 /* FE: INC/DEC Eb */
 static const struct group_entry grp4[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "inc" },             /* /0 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER, "dec" },             /* /1 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /2 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /3 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /4 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /5 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /6 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /7 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "inc"   }, /* /0 */
+    { OPF_DST, IMM_NONE, INSN_OTHER, "dec"   }, /* /1 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /2 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /3 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /4 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /5 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /6 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /7 */
 };
 
 /* FF: INC/DEC/CALL/JMP/PUSH Ev; far CALL/JMP through a pointer in memory */
 static const struct group_entry grp5[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_OTHER,    "inc" },          /* /0 */
-    { OPF_DST,   IMM_NONE, INSN_OTHER,    "dec" },          /* /1 */
-    { 0,         IMM_NONE, INSN_OTHER,    "call" },         /* /2 near, Ev */
-    { OPF_MEM,   IMM_NONE, INSN_CALL_FAR, "lcall" },        /* /3 far, Mp */
-    { 0,         IMM_NONE, INSN_OTHER,    "jmp" },          /* /4 near, Ev */
-    { OPF_MEM,   IMM_NONE, INSN_JMP_FAR,  "ljmp" },         /* /5 far, Mp */
-    { 0,         IMM_NONE, INSN_OTHER,    "push" },         /* /6 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER,    "(bad)" },        /* /7 */
+    { OPF_DST, IMM_NONE, INSN_OTHER,    "inc"   }, /* /0 */
+    { OPF_DST, IMM_NONE, INSN_OTHER,    "dec"   }, /* /1 */
+    { 0,       IMM_NONE, INSN_OTHER,    "call"  }, /* /2 near, Ev */
+    { OPF_MEM, IMM_NONE, INSN_CALL_FAR, "lcall" }, /* /3 far, Mp */
+    { 0,       IMM_NONE, INSN_OTHER,    "jmp"   }, /* /4 near, Ev */
+    { OPF_MEM, IMM_NONE, INSN_JMP_FAR,  "ljmp"  }, /* /5 far, Mp */
+    { 0,       IMM_NONE, INSN_OTHER,    "push"  }, /* /6 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER,    "(bad)" }, /* /7 */
 };
 
 /* C6/C7: MOV E,ib/iz.  C6 F8 / C7 F8 (XABORT/XBEGIN) are TSX, which the
  * monitor's CPUs lack: #UD like the rest. */
 static const struct group_entry grp11[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_MOV,   "mov" },             /* /0 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /1 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /2 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /3 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /4 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /5 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /6 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /7 */
+    { OPF_DST, IMM_NONE, INSN_MOV,   "mov"   }, /* /0 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /1 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /2 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /3 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /4 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /5 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /6 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /7 */
 };
 
 /* 8C: MOV Ev,Sreg; reg is the segment register, 6 and 7 do not exist */
 static const struct group_entry grp_8c[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" },  /* ES */
-    { OPF_DST,   IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" },  /* CS */
-    { OPF_DST,   IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" },  /* SS */
-    { OPF_DST,   IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" },  /* DS */
-    { OPF_DST,   IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" },  /* FS */
-    { OPF_DST,   IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" },  /* GS */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER,         "(bad)" },
-    { OPF_BAD,   IMM_NONE, INSN_OTHER,         "(bad)" },
+    { OPF_DST, IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" }, /* ES */
+    { OPF_DST, IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" }, /* CS */
+    { OPF_DST, IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" }, /* SS */
+    { OPF_DST, IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" }, /* DS */
+    { OPF_DST, IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" }, /* FS */
+    { OPF_DST, IMM_NONE, INSN_MOV_FROM_SREG, "mov from sreg" }, /* GS */
+    { OPF_BAD, IMM_NONE, INSN_OTHER,         "(bad)"         }, /* no such Sreg */
+    { OPF_BAD, IMM_NONE, INSN_OTHER,         "(bad)"         }, /* no such Sreg */
 };
 
 /* 8E: MOV Sreg,Ew; loading CS this way is #UD (a far jump loads CS) */
 static const struct group_entry grp_8e[GROUP_SIZE] = {
-    { 0,         IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" },      /* ES */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER,       "(bad)" },            /* CS */
-    { 0,         IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" },      /* SS */
-    { 0,         IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" },      /* DS */
-    { 0,         IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" },      /* FS */
-    { 0,         IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" },      /* GS */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER,       "(bad)" },
-    { OPF_BAD,   IMM_NONE, INSN_OTHER,       "(bad)" },
+    { 0,       IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" }, /* ES */
+    { OPF_BAD, IMM_NONE, INSN_OTHER,       "(bad)"       }, /* CS */
+    { 0,       IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" }, /* SS */
+    { 0,       IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" }, /* DS */
+    { 0,       IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" }, /* FS */
+    { 0,       IMM_NONE, INSN_MOV_TO_SREG, "mov to sreg" }, /* GS */
+    { OPF_BAD, IMM_NONE, INSN_OTHER,       "(bad)"       }, /* no such Sreg */
+    { OPF_BAD, IMM_NONE, INSN_OTHER,       "(bad)"       }, /* no such Sreg */
 };
 
 /* 0F 00: LDT, task register, segment checks */
 static const struct group_entry grp6[GROUP_SIZE] = {
-    { OPF_DST,   IMM_NONE, INSN_SLDT,  "sldt" },            /* /0 Ew */
-    { OPF_DST,   IMM_NONE, INSN_STR,   "str" },             /* /1 Ew */
-    { 0,         IMM_NONE, INSN_LLDT,  "lldt" },            /* /2 Ew */
-    { 0,         IMM_NONE, INSN_LTR,   "ltr" },             /* /3 Ew */
-    { 0,         IMM_NONE, INSN_VERR,  "verr" },            /* /4 Ew */
-    { 0,         IMM_NONE, INSN_VERW,  "verw" },            /* /5 Ew */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /6 (IA-64 JMPE) */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /7 */
+    { OPF_DST, IMM_NONE, INSN_SLDT,  "sldt"  }, /* /0 Ew */
+    { OPF_DST, IMM_NONE, INSN_STR,   "str"   }, /* /1 Ew */
+    { 0,       IMM_NONE, INSN_LLDT,  "lldt"  }, /* /2 Ew */
+    { 0,       IMM_NONE, INSN_LTR,   "ltr"   }, /* /3 Ew */
+    { 0,       IMM_NONE, INSN_VERR,  "verr"  }, /* /4 Ew */
+    { 0,       IMM_NONE, INSN_VERW,  "verw"  }, /* /5 Ew */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /6 (IA-64 JMPE) */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /7 */
 };
 
 /* 0F 01: descriptor tables, MSW, INVLPG.  With mod = 3 the reg/rm pair
  * names other instructions (VMCALL, MONITOR, XGETBV, RDTSCP, ...): not
  * decoded, except SMSW/LMSW which also take a register. */
 static const struct group_entry grp7[GROUP_SIZE] = {
-    { OPF_MEMX | OPF_DST, IMM_NONE, INSN_SGDT,   "sgdt" },  /* /0 Ms */
-    { OPF_MEMX | OPF_DST, IMM_NONE, INSN_SIDT,   "sidt" },  /* /1 Ms */
-    { OPF_MEMX,           IMM_NONE, INSN_LGDT,   "lgdt" },  /* /2 Ms */
-    { OPF_MEMX,           IMM_NONE, INSN_LIDT,   "lidt" },  /* /3 Ms */
-    { OPF_DST,            IMM_NONE, INSN_SMSW,   "smsw" },  /* /4 Ew */
-    { OPF_UNSUP,          IMM_NONE, INSN_OTHER,  "0f01/5" },/* /5 CET, PKU, ... */
-    { 0,                  IMM_NONE, INSN_LMSW,   "lmsw" },  /* /6 Ew */
-    { OPF_MEMX,           IMM_NONE, INSN_INVLPG, "invlpg" },/* /7 Mb */
+    { OPF_MEMX | OPF_DST, IMM_NONE, INSN_SGDT,   "sgdt"   }, /* /0 Ms */
+    { OPF_MEMX | OPF_DST, IMM_NONE, INSN_SIDT,   "sidt"   }, /* /1 Ms */
+    { OPF_MEMX,           IMM_NONE, INSN_LGDT,   "lgdt"   }, /* /2 Ms */
+    { OPF_MEMX,           IMM_NONE, INSN_LIDT,   "lidt"   }, /* /3 Ms */
+    { OPF_DST,            IMM_NONE, INSN_SMSW,   "smsw"   }, /* /4 Ew */
+    { OPF_UNSUP,          IMM_NONE, INSN_OTHER,  "0f01/5" }, /* /5 CET, PKU, ... */
+    { 0,                  IMM_NONE, INSN_LMSW,   "lmsw"   }, /* /6 Ew */
+    { OPF_MEMX,           IMM_NONE, INSN_INVLPG, "invlpg" }, /* /7 Mb */
 };
 
 /* 0F BA: BT family with an immediate bit offset */
 static const struct group_entry grp8[GROUP_SIZE] = {
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /0 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /1 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /2 */
-    { OPF_BAD,   IMM_NONE, INSN_OTHER, "(bad)" },           /* /3 */
-    { 0,         IMM_NONE, INSN_BT,    "bt" },              /* /4 */
-    { OPF_DST,   IMM_NONE, INSN_BTS,   "bts" },             /* /5 */
-    { OPF_DST,   IMM_NONE, INSN_BTR,   "btr" },             /* /6 */
-    { OPF_DST,   IMM_NONE, INSN_BTC,   "btc" },             /* /7 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /0 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /1 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /2 */
+    { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /3 */
+    { 0,       IMM_NONE, INSN_BT,    "bt"    }, /* /4 */
+    { OPF_DST, IMM_NONE, INSN_BTS,   "bts"   }, /* /5 */
+    { OPF_DST, IMM_NONE, INSN_BTR,   "btr"   }, /* /6 */
+    { OPF_DST, IMM_NONE, INSN_BTC,   "btc"   }, /* /7 */
 };
 
 /* 0F C7: CMPXCHG8B, XSAVE variants, VMX pointers, RDRAND/RDSEED */
 static const struct group_entry grp9[GROUP_SIZE] = {
-    { OPF_BAD,                       IMM_NONE, INSN_OTHER,      "(bad)" },
-    { OPF_MEM | OPF_QWORD | OPF_DST, IMM_NONE, INSN_CMPXCHG8B, "cmpxchg8b" },
-    { OPF_BAD,                       IMM_NONE, INSN_OTHER,      "(bad)" },
-    { OPF_MEM,                       IMM_NONE, INSN_OTHER,      "xrstors" },
-    { OPF_MEM,                       IMM_NONE, INSN_OTHER,      "xsavec" },
-    { OPF_MEM,                       IMM_NONE, INSN_OTHER,      "xsaves" },
-    { 0,                             IMM_NONE, INSN_OTHER,      "vmptrld/rdrand" },
-    { 0,                             IMM_NONE, INSN_OTHER,      "vmptrst/rdseed" },
+    { OPF_BAD,                       IMM_NONE, INSN_OTHER,     "(bad)"          }, /* /0 */
+    { OPF_MEM | OPF_QWORD | OPF_DST, IMM_NONE, INSN_CMPXCHG8B, "cmpxchg8b"      }, /* /1 */
+    { OPF_BAD,                       IMM_NONE, INSN_OTHER,     "(bad)"          }, /* /2 */
+    { OPF_MEM,                       IMM_NONE, INSN_OTHER,     "xrstors"        }, /* /3 */
+    { OPF_MEM,                       IMM_NONE, INSN_OTHER,     "xsavec"         }, /* /4 */
+    { OPF_MEM,                       IMM_NONE, INSN_OTHER,     "xsaves"         }, /* /5 */
+    { 0,                             IMM_NONE, INSN_OTHER,     "vmptrld/rdrand" }, /* /6 */
+    { 0,                             IMM_NONE, INSN_OTHER,     "vmptrst/rdseed" }, /* /7 */
 };
 
 /* ---- one-byte opcode map ---- */
@@ -187,7 +187,7 @@ static const struct group_entry grp9[GROUP_SIZE] = {
 #define RM_SRC   (OPF_MODRM | OPF_WBIT)             /* op Gb,Eb / Gv,Ev */
 
 const struct opcode_row decode_map_one[] = {
-    /* lo    hi    flags                       imm        kind             mnemonic  group */
+    /* lo   hi    flags                           imm        kind              mnemonic       group */
     { 0x00, 0x01, RM_DST,                         IMM_NONE,  INSN_ADD,         "add",         NULL   }, /* ADD E,G */
     { 0x02, 0x03, RM_SRC,                         IMM_NONE,  INSN_ADD,         "add",         NULL   }, /* ADD G,E */
     { 0x04, 0x05, OPF_WBIT,                       IMM_E,     INSN_ADD,         "add",         NULL   }, /* ADD AL,ib / eAX,iz */
@@ -330,20 +330,20 @@ const size_t decode_map_one_rows = sizeof decode_map_one / sizeof decode_map_one
 #define SIMD     OPF_MODRM                         /* MMX/SSE op, length only */
 
 const struct opcode_row decode_map_0f[] = {
-    /* lo    hi    flags                       imm        kind             mnemonic  group */
+    /* lo   hi    flags                           imm        kind              mnemonic       group */
     { 0x00, 0x00, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "grp6",        grp6   }, /* SLDT/STR/LLDT/LTR/VERR/VERW */
     { 0x01, 0x01, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "grp7",        grp7   }, /* SGDT/SIDT/LGDT/LIDT/SMSW/LMSW/INVLPG */
     { 0x02, 0x02, OPF_MODRM,                      IMM_NONE,  INSN_LAR,         "lar",         NULL   }, /* LAR Gv,Ew */
     { 0x03, 0x03, OPF_MODRM,                      IMM_NONE,  INSN_LSL,         "lsl",         NULL   }, /* LSL Gv,Ew */
-    { 0x04, 0x04, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x04, 0x04, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x05, 0x05, 0,                              IMM_NONE,  INSN_OTHER,       "syscall",     NULL   }, /* SYSCALL (AMD) */
     { 0x06, 0x06, 0,                              IMM_NONE,  INSN_CLTS,        "clts",        NULL   }, /* CLTS */
     { 0x07, 0x07, 0,                              IMM_NONE,  INSN_OTHER,       "sysret",      NULL   }, /* SYSRET (AMD) */
     { 0x08, 0x08, 0,                              IMM_NONE,  INSN_INVD,        "invd",        NULL   }, /* INVD */
     { 0x09, 0x09, 0,                              IMM_NONE,  INSN_WBINVD,      "wbinvd",      NULL   }, /* WBINVD */
-    { 0x0a, 0x0a, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x0a, 0x0a, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x0b, 0x0b, 0,                              IMM_NONE,  INSN_UD,          "ud2",         NULL   }, /* UD2 */
-    { 0x0c, 0x0c, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x0c, 0x0c, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x0d, 0x0d, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "prefetch",    NULL   }, /* PREFETCH/PREFETCHW Mb */
     { 0x0e, 0x0e, 0,                              IMM_NONE,  INSN_OTHER,       "femms",       NULL   }, /* FEMMS (3DNow!) */
     { 0x0f, 0x0f, OPF_MODRM,                      IMM_8,     INSN_OTHER,       "3dnow",       NULL   }, /* 3DNow!: ib is the opcode */
@@ -361,12 +361,12 @@ const struct opcode_row decode_map_0f[] = {
     { 0x33, 0x33, 0,                              IMM_NONE,  INSN_RDPMC,       "rdpmc",       NULL   }, /* RDPMC */
     { 0x34, 0x34, 0,                              IMM_NONE,  INSN_OTHER,       "sysenter",    NULL   }, /* SYSENTER */
     { 0x35, 0x35, 0,                              IMM_NONE,  INSN_OTHER,       "sysexit",     NULL   }, /* SYSEXIT */
-    { 0x36, 0x36, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x36, 0x36, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x37, 0x37, 0,                              IMM_NONE,  INSN_OTHER,       "getsec",      NULL   }, /* GETSEC (SMX) */
     { 0x38, 0x38, OPF_UNSUP,                      IMM_NONE,  INSN_OTHER,       "0f38",        NULL   }, /* three-byte map 0F 38 */
-    { 0x39, 0x39, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x39, 0x39, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x3a, 0x3a, OPF_UNSUP,                      IMM_NONE,  INSN_OTHER,       "0f3a",        NULL   }, /* three-byte map 0F 3A */
-    { 0x3b, 0x3f, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x3b, 0x3f, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x40, 0x4f, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "cmovcc",      NULL   }, /* CMOVcc Gv,Ev */
     { 0x50, 0x6f, SIMD,                           IMM_NONE,  INSN_OTHER,       "sse",         NULL   }, /* MOVMSKPS .. MOVQ */
     { 0x70, 0x70, SIMD,                           IMM_8,     INSN_OTHER,       "pshuf",       NULL   }, /* PSHUFW/D/HW/LW ib */
@@ -374,7 +374,7 @@ const struct opcode_row decode_map_0f[] = {
     { 0x74, 0x76, SIMD,                           IMM_NONE,  INSN_OTHER,       "pcmpeq",      NULL   }, /* PCMPEQB/W/D */
     { 0x77, 0x77, 0,                              IMM_NONE,  INSN_OTHER,       "emms",        NULL   }, /* EMMS */
     { 0x78, 0x79, OPF_UNSUP,                      IMM_NONE,  INSN_OTHER,       "vmread",      NULL   }, /* VMREAD/VMWRITE; SSE4a EXTRQ/INSERTQ */
-    { 0x7a, 0x7b, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   },
+    { 0x7a, 0x7b, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x7c, 0x7f, SIMD,                           IMM_NONE,  INSN_OTHER,       "sse",         NULL   }, /* HADDPD .. MOVQ/MOVDQA store */
     { 0x80, 0x8f, 0,                              IMM_REL,   INSN_OTHER,       "jcc",         NULL   }, /* Jcc relz */
     { 0x90, 0x9f, OPF_MODRM | OPF_BYTE | OPF_DST, IMM_NONE,  INSN_OTHER,       "setcc",       NULL   }, /* SETcc Eb */
@@ -384,7 +384,7 @@ const struct opcode_row decode_map_0f[] = {
     { 0xa3, 0xa3, OPF_MODRM,                      IMM_NONE,  INSN_BT,          "bt",          NULL   }, /* BT Ev,Gv */
     { 0xa4, 0xa4, OPF_MODRM | OPF_DST,            IMM_8,     INSN_OTHER,       "shld",        NULL   }, /* SHLD Ev,Gv,ib */
     { 0xa5, 0xa5, OPF_MODRM | OPF_DST,            IMM_NONE,  INSN_OTHER,       "shld",        NULL   }, /* SHLD Ev,Gv,CL */
-    { 0xa6, 0xa7, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* early 486 XBTS/IBTS */
+    { 0xa6, 0xa7, OPF_UNSUP,                      IMM_NONE,  INSN_OTHER,       "padlock",     NULL   }, /* VIA PadLock (486: XBTS/IBTS) */
     { 0xa8, 0xa8, 0,                              IMM_NONE,  INSN_PUSH_SREG,   "push",        NULL   }, /* PUSH GS */
     { 0xa9, 0xa9, 0,                              IMM_NONE,  INSN_POP_SREG,    "pop",         NULL   }, /* POP GS */
     { 0xaa, 0xaa, 0,                              IMM_NONE,  INSN_OTHER,       "rsm",         NULL   }, /* RSM */

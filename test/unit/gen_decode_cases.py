@@ -1,25 +1,26 @@
 #!/usr/bin/env python3
 """gen_decode_cases.py - instruction-length cases for test_decode, from objdump.
 
-Generates a fixed-seed set of x86-32 byte sequences (random legacy prefixes,
-an opcode from the one-byte or the 0F map, then random ModRM/SIB/
-displacement/immediate bytes up to 15 bytes), has GNU objdump disassemble
-them all in one run, and writes a C header of cases with objdump's length
+Generates a fixed-seed set of x86-32 byte sequences -- every opcode of the
+one-byte and 0F maps with every ModRM.reg, then random ones (random legacy
+prefixes, an opcode, random ModRM/SIB/displacement/immediate bytes), each
+filled to 15 bytes -- has GNU objdump disassemble them all in one run, and writes a C header of cases with objdump's length
 (0 where objdump finds no valid instruction).  test_decode.c includes the
 header and compares src/trap/decode.c against it.
 
   python3 test/unit/gen_decode_cases.py [-o build/unit/decode_cases.h]
-                                        [--count 40000] [--seed 1]
+                                        [--count 30000] [--seed 1]
 
 Each case sits in a 32-byte slot: its 15 bytes, then 17 NOPs (90).  An
 instruction objdump starts inside the 15 bytes ends at most 15 bytes later,
 inside the NOPs, and NOP is one byte, so objdump is back in step at the
 next slot whatever it made of this one.
 
-Exclusion (the only one made here): FWAIT (9B) followed by an x87 opcode.
-objdump folds the pair into one mnemonic (9B D9 /7 prints as "fstcw"); the
-CPU executes FWAIT as an instruction of its own, as the decoder says.  Such
-cases are dropped and counted.
+Exclusion (the only one made here): FWAIT (9B) followed by an x87 opcode,
+a prefix or another 9B.  objdump folds FWAIT into what follows (9B D9 /7
+prints as "fstcw", 9B 65 9B as "gs fwait"); the CPU executes FWAIT as an
+instruction of its own, as the decoder says.  Such cases are dropped and
+counted.
 """
 import argparse
 import os
@@ -42,6 +43,11 @@ PREFIX_COUNTS = [(0, 40), (1, 25), (2, 12), (3, 7), (4, 4), (6, 3), (9, 2),
                  (11, 2), (12, 1), (13, 2), (14, 2), (15, 1)]
 
 BAD_MARKS = ("(bad)", ".byte", "%?")
+# objdump's names for prefixes; a line of nothing else means objdump gave
+# up on the prefixes: the instruction would be over 15 bytes, or it has 14
+# prefixes (objdump prints at most 14 on one line)
+PREFIX_NAMES = {"lock", "rep", "repz", "repnz", "data16", "addr16",
+                "cs", "ds", "es", "ss", "fs", "gs"}
 
 
 def pick_prefix_count(rng):
@@ -66,7 +72,13 @@ def memory_modrm(rng):
     return [rng.randrange(256)]
 
 
-def make_case(rng):
+def fill(rng, out):
+    while len(out) < MAX_LEN:
+        out.append(rng.randrange(256))
+    return bytes(out[:MAX_LEN])
+
+
+def random_case(rng):
     out = [rng.choice(PREFIXES) for _ in range(pick_prefix_count(rng))]
     if rng.randrange(100) < 55:
         out.append(rng.choice(ONE_BYTE_OPCODES))
@@ -74,9 +86,19 @@ def make_case(rng):
         out += [ESCAPE, rng.randrange(256)]
     if rng.randrange(100) < 30:
         out += memory_modrm(rng)
-    while len(out) < MAX_LEN:
-        out.append(rng.randrange(256))
-    return bytes(out[:MAX_LEN])
+    return fill(rng, out)
+
+
+def directed_cases(rng):
+    """Every opcode of both maps with every ModRM.reg ("/digit"), as
+    register form rm 0, another register form, and a memory form."""
+    opcodes = [[op] for op in ONE_BYTE_OPCODES] + [[ESCAPE, op] for op in range(256)]
+    for opcode in opcodes:
+        for reg in range(8):
+            for modrm in (0xC0 | reg << 3, 0xC0 | reg << 3 | rng.randrange(8),
+                          rng.randrange(3) << 6 | reg << 3 | rng.randrange(8)):
+                prefixes = [rng.choice(PREFIXES) for _ in range(rng.choice((0, 0, 1, 2)))]
+                yield fill(rng, prefixes + opcode + [modrm])
 
 
 def run_objdump(cases):
@@ -104,11 +126,21 @@ def run_objdump(cases):
 
 
 def is_fwait_fold(case):
-    """9B (after any prefixes) followed by an x87 opcode."""
+    """9B (after any prefixes) followed by an x87 opcode, a prefix or 9B."""
     i = 0
     while i < MAX_LEN and case[i] in PREFIXES:
         i += 1
-    return i + 1 < MAX_LEN and case[i] == FWAIT and case[i + 1] in X87
+    folds_into = list(X87) + PREFIXES + [FWAIT]
+    return i + 1 < MAX_LEN and case[i] == FWAIT and case[i + 1] in folds_into
+
+
+def classify(text):
+    """What objdump made of a case: an instruction, (bad), or prefixes only."""
+    if any(mark in text for mark in BAD_MARKS):
+        return "OBJDUMP_BAD"
+    if set(text.split()) <= PREFIX_NAMES:
+        return "OBJDUMP_PREFIXES"
+    return "OBJDUMP_INSN"
 
 
 def c_bytes(b):
@@ -122,37 +154,41 @@ def c_text(s):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default="build/unit/decode_cases.h")
-    ap.add_argument("--count", type=int, default=40000)
+    ap.add_argument("--count", type=int, default=30000, help="random cases, besides "
+                    "the %d directed ones" % (3 * 8 * (len(ONE_BYTE_OPCODES) + 256)))
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
-    cases = [make_case(rng) for _ in range(args.count)]
+    cases = list(directed_cases(rng))
+    cases += [random_case(rng) for _ in range(args.count)]
     first = run_objdump(cases)
-    rows, fwait, objdump_bad = [], 0, 0
+    rows, fwait = [], 0
+    counts = dict.fromkeys(("OBJDUMP_INSN", "OBJDUMP_BAD", "OBJDUMP_PREFIXES"), 0)
     for i, case in enumerate(cases):
         length, text = first[i * SLOT]     # KeyError: objdump lost step
         if is_fwait_fold(case):
             fwait += 1
             continue
-        if any(mark in text for mark in BAD_MARKS):
-            length, objdump_bad = 0, objdump_bad + 1
-        rows.append("    { %s, %2d, %s }," % (c_bytes(case), length, c_text(text)))
+        says = classify(text)
+        counts[says] += 1
+        rows.append("    { %s, %2d, %s, %s }," % (c_bytes(case), length, says, c_text(text)))
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:
         f.write("/* Generated by test/unit/gen_decode_cases.py --seed %d --count %d.\n"
                 " * Do not edit; objdump's lengths for test_decode.c. */\n"
                 "#define DECODE_CASES_SEED          %d\n"
-                "#define DECODE_CASES_GENERATED     %d\n"
-                "#define DECODE_CASES_FWAIT_DROPPED %d\n"
-                "#define DECODE_CASES_OBJDUMP_BAD   %d\n\n"
+                "#define DECODE_CASES_RANDOM        %d\n"
+                "#define DECODE_CASES_FWAIT_DROPPED %d\n\n"
                 "static const struct decode_case decode_cases[] = {\n"
-                % (args.seed, args.count, args.seed, args.count, fwait, objdump_bad))
+                % (args.seed, args.count, args.seed, args.count, fwait))
         f.write("\n".join(rows))
         f.write("\n};\n")
-    print("gen_decode_cases: %d cases (%d objdump (bad), %d FWAIT+x87 dropped) -> %s"
-          % (len(rows), objdump_bad, fwait, args.output))
+    print("gen_decode_cases: %d cases (%d instructions, %d (bad), %d prefixes only; "
+          "%d FWAIT folds dropped) -> %s"
+          % (len(rows), counts["OBJDUMP_INSN"], counts["OBJDUMP_BAD"],
+             counts["OBJDUMP_PREFIXES"], fwait, args.output))
 
 
 if __name__ == "__main__":
