@@ -19,23 +19,8 @@
 #include "lib/fmt.h"
 #include "lib/mmap.h"
 
-#define MBI_MEM      0x001
-#define MBI_CMDLINE  0x004
-#define MBI_MMAP     0x040
-#define MBI_LOADER   0x200
 #define MMAP_RESERVED 2
 #define CMDLINE_MAX  1024
-
-struct mb_header {
-	uint32_t magic, flags, checksum;
-};
-
-/* The block the guest's EBX points at (multiboot v1, section 3.3). */
-struct mb_info_out {
-	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
-	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
-	uint32_t drives_length, drives_addr, config_table, boot_loader_name;
-};
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -119,7 +104,7 @@ static void build_info(const char *cmdline, const struct guest_phys *gp)
 {
 	struct mb_mmap_entry map[3];
 	static const char name[] = "trap-and-emulate monitor";
-	uint32_t map_gpa = GUEST_MBI_GPA + sizeof(struct mb_info_out);
+	uint32_t map_gpa = GUEST_MBI_GPA + sizeof(struct mb_info);
 	uint32_t name_gpa = map_gpa + sizeof map;
 	uint32_t cmd_gpa = name_gpa + sizeof name;
 	uint32_t cmdlen = (uint32_t)fmt_strlen(cmdline);
@@ -129,7 +114,7 @@ static void build_info(const char *cmdline, const struct guest_phys *gp)
 	put_mmap(&map[0], 0, GUEST_LOWMEM_KB * 1024u, MMAP_AVAILABLE);
 	put_mmap(&map[1], GUEST_HOLE_START, GUEST_HOLE_END - GUEST_HOLE_START, MMAP_RESERVED);
 	put_mmap(&map[2], GUEST_HOLE_END, gp->size - GUEST_HOLE_END, MMAP_AVAILABLE);
-	struct mb_info_out mbi = {
+	struct mb_info mbi = {
 		.flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER,
 		.mem_lower = GUEST_LOWMEM_KB, .mem_upper = (gp->size - GUEST_HOLE_END) / 1024,
 		.cmdline = cmd_gpa, .mmap_length = sizeof map, .mmap_addr = map_gpa,
@@ -145,7 +130,7 @@ static void build_info(const char *cmdline, const struct guest_phys *gp)
 int guest_load(const void *img, uint32_t len, const char *cmdline,
 	       const struct guest_phys *gp, struct guest_boot *out, const char **why)
 {
-	_Static_assert(sizeof(struct mb_info_out) + 3 * sizeof(struct mb_mmap_entry) + 32 +
+	_Static_assert(sizeof(struct mb_info) + 3 * sizeof(struct mb_mmap_entry) + 32 +
 		       CMDLINE_MAX <= GUEST_MBI_SIZE, "multiboot info must fit its area");
 	if (mb_find_header(img, len, why) < 0)
 		return -1;

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "addr.h"
+#include "lib/multiboot.h"
 
 /* The guest's physical memory, as the loader sees it.  The monitor backs it
  * with the p2m table; the host unit tests with a plain array. */
@@ -22,14 +23,7 @@ struct guest_phys {
 #define GUEST_LOWMEM_KB 639u            /* conventional memory below the VGA hole */
 #define GUEST_HOLE_START 0x000A0000u    /* VGA + BIOS ROM: not RAM on a PC */
 #define GUEST_HOLE_END   0x00100000u
-#define MB_HEADER_SEARCH 8192u          /* the header must be in the first 8 KB */
 
-#define MB_HEADER_MAGIC 0x1BADB002u
-#define MB_BOOT_MAGIC   0x2BADB002u
-#define MBH_PAGE_ALIGN  0x00000001u
-#define MBH_MEMORY_INFO 0x00000002u
-#define MBH_VIDEO_MODE  0x00000004u
-#define MBH_AOUT_KLUDGE 0x00010000u
 #define MBH_SUPPORTED   (MBH_PAGE_ALIGN | MBH_MEMORY_INFO | MBH_VIDEO_MODE)
 
 /* What the guest's first instruction sees (multiboot v1 machine state). */

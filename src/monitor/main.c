@@ -18,20 +18,7 @@
 #include "loader.h"
 #include "lib/fmt.h"
 #include "lib/mmap.h"
-
-#define MBI_MEM      0x001
-#define MBI_CMDLINE  0x004
-#define MBI_MODS     0x008
-#define MBI_MMAP     0x040
-
-struct mb_info {
-	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
-	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
-};
-
-struct mb_module {
-	uint32_t start, end, string, reserved;
-};
+#include "lib/multiboot.h"
 
 extern uint8_t monitor_end[];
 static struct mon_options opts;

@@ -12,9 +12,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <cmocka.h>
+
+#include "guard.h"
 
 #include "lib/elf.h"
 
@@ -461,25 +461,6 @@ static void test_top_of_address_space(void **state)
 
 /* ---- no reads outside [0, len) ------------------------------------------ */
 
-/* Copies len bytes so they end right before an inaccessible page (up to 3
- * bytes earlier when len is not a multiple of 4: the image must stay 4-byte
- * aligned, as minios's embedded images are). */
-static const void *at_guard(const void *src, uint32_t len)
-{
-	static uint8_t *pages;
-	long pg = sysconf(_SC_PAGESIZE);
-	if (pages == NULL) {
-		pages = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(pages != MAP_FAILED);
-		assert_int_equal(mprotect(pages + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= (uint32_t)pg);
-	uint8_t *dst = pages + ((pg - len) & ~3ul);
-	memcpy(dst, src, len);
-	return dst;
-}
-
 static void test_reads_stay_inside_len(void **state)
 {
 	(void)state;
@@ -487,14 +468,14 @@ static void test_reads_stay_inside_len(void **state)
 	const char *why;
 
 	make_image(&im);                                    /* valid, exact len */
-	assert_int_equal(elf_check(at_guard(im.bytes, im.len), im.len, LO, HI, &why), 0);
+	assert_int_equal(elf_check(at_guard(im.bytes, im.len, 4), im.len, LO, HI, &why), 0);
 
 	for (uint32_t len = 0; len < sizeof(struct elf32_ehdr); len++) {
-		assert_int_equal(elf_check(at_guard(im.bytes, len), len, LO, HI, &why), -1);
+		assert_int_equal(elf_check(at_guard(im.bytes, len, 4), len, LO, HI, &why), -1);
 		assert_reason(why, R_SHORT);
 	}
 	for (uint32_t len = 52; len < PHOFF + 32; len++) {  /* phdr cut short */
-		assert_int_equal(elf_check(at_guard(im.bytes, len), len, LO, HI, &why), -1);
+		assert_int_equal(elf_check(at_guard(im.bytes, len, 4), len, LO, HI, &why), -1);
 		assert_reason(why, R_PHOUT);
 	}
 	make_image(&im);                                    /* phdr table at the very end */
@@ -503,8 +484,8 @@ static void test_reads_stay_inside_len(void **state)
 	phdr(&im, 1)->type = 4;
 	phdr(&im, 0)->offset = 0;
 	phdr(&im, 0)->filesz = im.len;
-	assert_int_equal(elf_check(at_guard(im.bytes, im.len), im.len, LO, HI, &why), 0);
-	assert_int_equal(elf_check(at_guard(im.bytes, im.len - 1), im.len - 1, LO, HI, &why), -1);
+	assert_int_equal(elf_check(at_guard(im.bytes, im.len, 4), im.len, LO, HI, &why), 0);
+	assert_int_equal(elf_check(at_guard(im.bytes, im.len - 1, 4), im.len - 1, LO, HI, &why), -1);
 	assert_reason(why, R_PHOUT);
 }
 

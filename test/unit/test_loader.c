@@ -30,10 +30,10 @@
 
 /* Multiboot v1 info flags and offsets, straight from the spec (section 3.3),
  * so the loader's struct layout is checked too. */
-#define MBI_MEM         0x001u
-#define MBI_CMDLINE     0x004u
-#define MBI_MMAP        0x040u
-#define MBI_LOADER      0x200u
+#define SPEC_MBI_MEM         0x001u
+#define SPEC_MBI_CMDLINE     0x004u
+#define SPEC_MBI_MMAP        0x040u
+#define SPEC_MBI_LOADER      0x200u
 #define OFF_FLAGS       0
 #define OFF_MEM_LOWER   4
 #define OFF_MEM_UPPER   8
@@ -299,7 +299,7 @@ static void test_info_block(void **state)
 	std_image(&im);
 	assert_int_equal(load(r, &im, cmd, &out, &why), 0);
 
-	assert_int_equal(mbi(r, OFF_FLAGS), MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER);
+	assert_int_equal(mbi(r, OFF_FLAGS), SPEC_MBI_MEM | SPEC_MBI_CMDLINE | SPEC_MBI_MMAP | SPEC_MBI_LOADER);
 	assert_int_equal(mbi(r, OFF_MEM_LOWER), 639);
 	assert_int_equal(mbi(r, OFF_MEM_UPPER), (RAM_SIZE - 0x100000u) / 1024);   /* 3072 */
 
@@ -350,7 +350,7 @@ static void test_cmdline_null_is_empty(void **state)
 	const char *why;
 	std_image(&im);
 	assert_int_equal(load(r, &im, NULL, &out, &why), 0);
-	assert_true(mbi(r, OFF_FLAGS) & MBI_CMDLINE);
+	assert_true(mbi(r, OFF_FLAGS) & SPEC_MBI_CMDLINE);
 	assert_string_equal(guest_str(r, mbi(r, OFF_CMDLINE)), "");
 }
 

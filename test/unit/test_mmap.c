@@ -10,9 +10,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <cmocka.h>
+
+#include "guard.h"
 
 #include "lib/mmap.h"
 
@@ -56,26 +56,9 @@ static void map_init(struct map *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* Copies the map so it ends right before an inaccessible page: reading past
- * 'len' faults instead of silently using whatever follows. */
-static const void *at_guard(const void *src, uint32_t len)
-{
-	static uint8_t *pages;
-	long pg = sysconf(_SC_PAGESIZE);
-	if (pages == NULL) {
-		pages = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		assert_true(pages != MAP_FAILED);
-		assert_int_equal(mprotect(pages + pg, pg, PROT_NONE), 0);
-	}
-	assert_true(len <= (uint32_t)pg);
-	memcpy(pages + pg - len, src, len);
-	return pages + pg - len;
-}
-
 static uint64_t top(const struct map *m)
 {
-	return mmap_ram_top(at_guard(m->bytes, m->len), m->len);
+	return mmap_ram_top(at_guard(m->bytes, m->len, 1), m->len);
 }
 
 /* ---- well-formed maps ---------------------------------------------------- */
@@ -232,11 +215,11 @@ static void test_length_shorter_than_an_entry(void **state)
 	map_init(&m);
 	add(&m, 0x100000, 0x1F00000, MMAP_AVAILABLE);
 	for (uint32_t len = 0; len < 24; len++) {
-		uint64_t got = mmap_ram_top(at_guard(m.bytes, len), len);
+		uint64_t got = mmap_ram_top(at_guard(m.bytes, len, 1), len);
 		if (got != 0)
 			fail_msg("length %u: got 0x%llx", len, (unsigned long long)got);
 	}
-	assert_int_equal(mmap_ram_top(at_guard(m.bytes, 24), 24), 0x2000000);
+	assert_int_equal(mmap_ram_top(at_guard(m.bytes, 24, 1), 24), 0x2000000);
 }
 
 static void test_size_too_small(void **state)

@@ -11,7 +11,7 @@
 #include "types.h"
 #include "x86.h"
 #include "mmu.h"
-#include "multiboot.h"
+#include "lib/multiboot.h"
 #include "console.h"
 #include "gdt.h"
 #include "trap.h"
