@@ -98,8 +98,9 @@ $(MB).elf: $(KOBJ) $(M)/kernel/kernel.ld
 	nm -n $@ > $(MB).sym
 
 # ---- the monitor ----
-MSRC_C   := $(wildcard src/monitor/*.c src/trap/*.c src/virtdev/*.c)
-MSRC_ASM := $(wildcard src/monitor/*.asm)
+MSRC_C   := $(filter-out src/monitor/asm_offsets.c, \
+            $(wildcard src/monitor/*.c src/trap/*.c src/shadow_mmu/*.c src/virtdev/*.c))
+MSRC_ASM := $(wildcard src/monitor/*.asm src/trap/*.asm)
 MOBJ     := $(patsubst src/%.c,$(MON)/%.o,$(MSRC_C) $(SHARED_C)) \
             $(patsubst src/%.asm,$(MON)/%.o,$(MSRC_ASM))
 
@@ -109,7 +110,16 @@ $(MON)/%.o: src/%.c | $(DEPS)
 
 $(MON)/%.o: src/%.asm | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(NASM) $(NASMFLAGS) $< -o $@
+	$(NASM) $(NASMFLAGS) -I$(MON)/ $< -o $@
+
+# Layouts shared by C and the switcher's assembly, computed by the compiler
+# (each "@@NAME value" in the generated assembly becomes a %define).
+$(MON)/asm_offsets.inc: src/monitor/asm_offsets.c src/monitor/vcpu.h src/monitor/layout.h \
+		src/trap/switcher.h src/trap/decode.h | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -S $< -o $(MON)/asm_offsets.s
+	python3 -c 'import sys,re; [print("%%define %s 0x%x" % (m.group(1), int(m.group(2)) & 0xFFFFFFFF)) for m in re.finditer(r"@@(\w+) (-?\d+)", open(sys.argv[1]).read())]' $(MON)/asm_offsets.s > $@
+$(MON)/trap/entry.o: $(MON)/asm_offsets.inc
 
 $(MON).elf: $(MOBJ) src/monitor/monitor.ld
 	$(LD) -m elf_i386 -z noexecstack -T src/monitor/monitor.ld -o $@ $(MOBJ) $(LIBGCC)
@@ -138,7 +148,8 @@ iso: $(MB).elf
 # same sources the kernels build, compiled natively for the host).
 PURE_C   := $(LIB_C) $(filter-out src/lib/mem.c,$(SHARED_C)) \
             src/monitor/options.c src/monitor/loader.c \
-            $(wildcard src/trap/decode*.c) $(wildcard src/virtdev/*.c)
+            $(wildcard src/trap/decode*.c) src/trap/desc.c src/shadow_mmu/gwalk.c \
+            $(wildcard src/virtdev/*.c)
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))
 $(B)/unit/%: test/unit/%.c $(PURE_C) | $(DEPS)
 	@mkdir -p $(dir $@)

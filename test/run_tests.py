@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "integration"))
 from guestrun import run_qemu, run_monitor, check_test_transcript, bench_results  # noqa: E402
+from guestrun import TEST_LINE as TEST_LINE_RE  # noqa: E402
 from bench import EXPECTED as BENCHMARKS  # noqa: E402
 
 KERNEL = os.path.join(ROOT, "build", "minios.elf")
@@ -82,7 +83,7 @@ def case_qemu_tests():
         problems.append("exit code %s, expected 0" % run.exit_code)
     n = sum(1 for l in run.lines() if l.startswith("ok "))
     verdict(not problems, "qemu: minios test suite (%d tests)" % n, "; ".join(problems))
-    return test_lines(run.lines())
+    return test_lines(run.lines()), run.text
 
 
 def case_qemu_demo():
@@ -125,7 +126,7 @@ def case_bench_deterministic():
 
 # ---- integration: the monitor ----
 
-MON_EXIT_BAD_OPTION, MON_EXIT_BAD_GUEST, MON_EXIT_NOT_BUILT = 0x71, 0x72, 0x75
+MON_EXIT_BAD_OPTION, MON_EXIT_BAD_GUEST, MON_EXIT_GUEST_DIED = 0x71, 0x72, 0x73
 
 
 def elf_load_facts(path):
@@ -145,14 +146,78 @@ def elf_load_facts(path):
     return entry, min(s[1] for s in segs), max(s[1] + s[2] for s in segs), len(segs)
 
 
-def case_monitor_loads_minios():
+EXIT_TABLE_LINE = re.compile(r"^monitor:\s+(\S.*?)\s+(\d+)$")
+
+
+def exit_table(log):
+    """{row name: count} from the monitor's exit table."""
+    rows = {}
+    for l in log.splitlines():
+        m = EXIT_TABLE_LINE.match(l)
+        if m:
+            rows[m.group(1)] = int(m.group(2))
+    return rows
+
+
+def case_monitor_tests(native_text):
+    """minios's main suite under the monitor: same transcript, and the exit
+    table shows the kernel trapped on the instructions ring 1 refuses."""
     entry, lo, hi, n = elf_load_facts(KERNEL)
-    run = run_monitor(MONITOR, KERNEL, "tests")
+    run = run_monitor(MONITOR, KERNEL, "tests", timeout=300)
     want = ("guest '%s tests' loaded: %d segment(s) at 0x%x-0x%x, entry 0x%x, 64 MB"
             % (KERNEL, n, lo, hi, entry))
-    ok = want in run.log and run.exit_code == MON_EXIT_NOT_BUILT
-    verdict(ok, "monitor: loads minios at its physical addresses, entry as in the ELF",
-            "exit %s, log %r, wanted %r" % (run.exit_code, run.log, want))
+    verdict(want in run.log, "monitor: loads minios at its physical addresses, entry as in the ELF",
+            "log %r, wanted %r" % (run.log[:400], want))
+    problems = check_test_transcript(run.lines())
+    if run.exit_code != 0:
+        problems.append("exit code %s (timed out: %s)" % (run.exit_code, run.timed_out))
+    verdict(not problems, "monitor: minios test suite passes with its kernel in ring 1",
+            "; ".join(problems[:5]) + " log tail %r" % run.log[-600:])
+    same = run.text == native_text
+    first = next((i for i, (a, b) in enumerate(zip(run.lines(), native_text.splitlines()))
+                  if a != b.rstrip("\r")), None)
+    verdict(same, "monitor: guest transcript byte-identical to the native run",
+            "first differing line %s" % first)
+    rows = exit_table(run.log)
+    need = ["cli", "sti", "out", "in", "mov to cr", "mov from cr", "lgdt", "lidt", "ltr",
+            "invlpg", "hlt", "#GP", "#PF", "irq0"]
+    zero = [k for k in need if rows.get(k, 0) == 0]
+    verdict(not zero, "monitor: exit table shows the kernel trapped and was emulated",
+            "zero or missing rows: %s" % zero)
+    return run
+
+
+# Holes suite: the lines that fail under the monitor (docs/x86-holes.md).
+HOLES_FAIL_UNDER_MONITOR = {1, 3, 4, 5, 6, 7, 8, 9, 11, 12, 15, 19, 20, 21, 22, 23, 24}
+HOLES_TOTAL = 24
+CS_RPL_LINE = 20
+
+
+def holes_results(lines):
+    return {int(m.group(2)): (m.group(1) == "ok", m.group(3))
+            for m in map(TEST_LINE_RE.match, lines) if m}
+
+
+def case_holes_native():
+    run = run_qemu(KERNEL, "holes", timeout=60)
+    res = holes_results(run.lines())
+    bad = [n for n, (ok, _) in res.items() if not ok]
+    ok = run.exit_code == 0 and len(res) == HOLES_TOTAL and not bad
+    verdict(ok, "qemu: holes suite, natively every check passes (CS RPL reads 0)",
+            "exit %s, %d lines, failing %s" % (run.exit_code, len(res), bad))
+
+
+def case_holes_monitor():
+    run = run_monitor(MONITOR, KERNEL, "holes", timeout=120)
+    res = holes_results(run.lines())
+    failing = {n for n, (ok, _) in res.items() if not ok}
+    rpl = res.get(CS_RPL_LINE, (True, ""))[1]
+    ok = (run.exit_code == 1 and len(res) == HOLES_TOTAL and failing == HOLES_FAIL_UNDER_MONITOR
+          and "observed RPL 1" in rpl)
+    verdict(ok, "monitor: holes suite fails exactly the documented checks; CS RPL reads 1",
+            "exit %s, %d lines, unexpected failures %s, unexpected passes %s, line %d %r"
+            % (run.exit_code, len(res), sorted(failing - HOLES_FAIL_UNDER_MONITOR),
+               sorted(HOLES_FAIL_UNDER_MONITOR - failing), CS_RPL_LINE, rpl))
 
 
 def moved_segment_image(tmpdir):
@@ -237,13 +302,15 @@ def main():
     for b in sorted(glob.glob(os.path.join(ROOT, "build", "unit", "test_*"))):
         run_unit(b)
     print("== integration: QEMU")
-    qemu_lines = case_qemu_tests()
+    qemu_lines, native_text = case_qemu_tests()
     case_qemu_demo()
     for opt, expect in BAD_OPTIONS:
         case_bad_option(opt, expect)
     case_bench_deterministic()
     print("== integration: the monitor")
-    case_monitor_loads_minios()
+    case_holes_native()
+    case_monitor_tests(native_text)
+    case_holes_monitor()
     case_monitor_refusals()
     print("== integration: Bochs")
     case_bochs(qemu_lines)

@@ -20,6 +20,7 @@ struct guest_phys {
  * guest (with its memory map and command line): low memory, as GRUB does. */
 #define GUEST_MBI_GPA   0x00008000u
 #define GUEST_MBI_SIZE  0x00001000u
+#define GUEST_BOOT_ESP  0x00007000u     /* undefined by multiboot; below the info */
 #define GUEST_LOWMEM_KB 639u            /* conventional memory below the VGA hole */
 #define GUEST_HOLE_START 0x000A0000u    /* VGA + BIOS ROM: not RAM on a PC */
 #define GUEST_HOLE_END   0x00100000u

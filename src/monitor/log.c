@@ -8,19 +8,10 @@
  * native run.
  */
 #include "monitor.h"
+#include "x86.h"
 #include "lib/fmt.h"
 
 #include <stdarg.h>
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
 
 static void log_write(const char *s)
 {

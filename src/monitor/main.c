@@ -7,21 +7,28 @@
  * everything the boot loader left us, the guest's RAM (p2m), and the guest
  * image loaded into it exactly as a multiboot loader would.
  *
- * Not built yet (issue 3, next steps): the switcher (GDT/IDT/TSS and the
- * world switch in the top 4 MB), the shadow MMU, trap emulation and the
- * virtual devices.  Until then the run stops, saying so, right before the
- * guest's first instruction.
+ * Then the machinery of the run: the switcher's tables and pages, the
+ * monitor's own paging (which maps them), the real timer, PIC and COM1,
+ * the virtual devices, and the jump into the guest (run.c), which never
+ * comes back: from then on the monitor runs only when the guest traps.
  */
 #include "monitor.h"
 #include "options.h"
 #include "memory.h"
 #include "loader.h"
+#include "paging.h"
+#include "hosthw.h"
+#include "devices.h"
+#include "run.h"
+#include "x86.h"
+#include "trap/switcher.h"
+#include "trap/emul.h"
 #include "lib/fmt.h"
 #include "lib/mmap.h"
 #include "lib/multiboot.h"
 
 extern uint8_t monitor_end[];
-static struct mon_options opts;
+struct mon_options mon_opts;
 
 static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
@@ -77,9 +84,31 @@ static void load_guest(const struct mb_module *m, struct guest_boot *boot)
 		mon_refuse(MON_EXIT_BAD_GUEST, "guest image '%s' is empty", cmdline);
 	if (guest_load((const void *)m->start, m->end - m->start, cmdline, &gp, boot, &why) < 0)
 		mon_refuse(MON_EXIT_BAD_GUEST, "guest image '%s': %s (guest RAM is %u MB)", cmdline,
-			   why, opts.mem_mb);
+			   why, mon_opts.mem_mb);
 	mon_log("guest '%s' loaded: %u segment(s) at 0x%x-0x%x, entry 0x%x, %u MB of guest RAM",
-		cmdline, boot->nsegs, boot->load_lo, boot->load_hi, boot->entry, opts.mem_mb);
+		cmdline, boot->nsegs, boot->load_lo, boot->load_hi, boot->entry, mon_opts.mem_mb);
+}
+
+/* CR4 bits a guest may set: what this CPU has, of what the monitor
+ * virtualizes.  Others raise #GP, as on a CPU without them. */
+static uint32_t cr4_supported(void)
+{
+	uint32_t a, b, c, d, mask = CR4_PSE | CR4_PCE;
+
+	cpuid(1, &a, &b, &c, &d);
+	if (d & CPUID_DE)
+		mask |= CR4_DE;
+	if (d & CPUID_TSC)
+		mask |= CR4_TSD;
+	if (d & CPUID_MCE)
+		mask |= CR4_MCE;
+	if (d & CPUID_PGE)
+		mask |= CR4_PGE;
+	if (d & CPUID_FXSR)
+		mask |= CR4_OSFXSR;
+	if (d & CPUID_SSE)
+		mask |= CR4_OSXMMEXCPT;
+	return mask;
 }
 
 void monitor_main(uint32_t magic, const struct mb_info *mbi)
@@ -90,16 +119,21 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 	if (magic != MB_BOOT_MAGIC)
 		mon_panic("not started by a multiboot loader (eax=0x%x)", magic);
 	const char *line = (mbi->flags & MBI_CMDLINE) ? str_or_empty(mbi->cmdline) : "";
-	if (options_parse(line, &opts, err, sizeof err) < 0)
+	if (options_parse(line, &mon_opts, err, sizeof err) < 0)
 		mon_refuse(MON_EXIT_BAD_OPTION, "%s", err);
 	if (!(mbi->flags & MBI_MODS) || mbi->mods_count == 0)
 		mon_refuse(MON_EXIT_BAD_GUEST, "no guest: pass the guest kernel as the first module "
 			   "(QEMU -initrd, GRUB 'module')");
 	host_mem_init(host_ram_end(mbi), reserved_end(mbi));
-	if (guest_mem_init(opts.mem_mb) < 0)
+	if (guest_mem_init(mon_opts.mem_mb) < 0)
 		mon_refuse(MON_EXIT_BAD_OPTION, "mem=%u: not enough host RAM (%u MB free)",
-			   opts.mem_mb, frames_free_count(&host_frames) >> (20 - MON_PGSHIFT));
+			   mon_opts.mem_mb, frames_free_count(&host_frames) >> (20 - MON_PGSHIFT));
 	load_guest((const struct mb_module *)mbi->mods_addr, &boot);
-	mon_log("stopping before the guest's first instruction: the world switch is not built yet");
-	mon_exit(MON_EXIT_NOT_BUILT);
+	switcher_init();
+	mon_paging_init();
+	switcher_load();
+	host_hw_init();
+	devices_init();
+	cr4_guest_mask = cr4_supported();
+	run_guest(boot.entry, boot.eax, boot.ebx);
 }

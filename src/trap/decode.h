@@ -94,6 +94,7 @@ enum insn_kind {
     INSN_AND, INSN_SUB, INSN_XOR, INSN_CMP,
     INSN_STOS, INSN_MOVS,
     INSN_BT, INSN_BTS, INSN_BTR, INSN_BTC,
+    INSN_KIND_COUNT
 };
 
 /* One decoded instruction.  Fields are meaningful only after DECODE_OK,

@@ -1,9 +1,9 @@
 /*
  * test_cmdline.c - host unit tests for guests/minios/lib/cmdline.c: the
  * kernel command line parser.  Covers empty/NULL lines, skipping the
- * kernel's own path as GRUB and QEMU pass it, each option, the hz=N bounds
- * and malformed numbers, conflicting modes, the one-line error reasons, and
- * over-long words.
+ * kernel's own path as GRUB and QEMU pass it, each option (tests, bench,
+ * demo, holes, hz=N), the hz=N bounds and malformed numbers, conflicting
+ * modes, the one-line error reasons, and over-long words.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,6 +58,10 @@ static const struct good_case good[] = {
 	{ "tests",                          MODE_TESTS, HZ_DEFAULT },
 	{ "bench",                          MODE_BENCH, HZ_DEFAULT },
 	{ "demo",                           MODE_DEMO,  HZ_DEFAULT },
+	{ "holes",                          MODE_HOLES, HZ_DEFAULT },
+	{ "/boot/minios.elf holes",         MODE_HOLES, HZ_DEFAULT },
+	{ "build/minios.elf holes hz=1000", MODE_HOLES, 1000 },
+	{ "hz=10 holes",                    MODE_HOLES, 10 },
 	/* hz bounds and combinations */
 	{ "hz=10",                          MODE_DEMO,  10 },
 	{ "hz=1000",                        MODE_DEMO,  1000 },
@@ -127,12 +131,18 @@ static const struct bad_case bad[] = {
 	{ "demo tests",        { "'tests'", "conflicts" } },
 	{ "tests demo",        { "'demo'", "conflicts" } },
 	{ "tests tests",       { "'tests'", "conflicts" } },
+	{ "tests holes",       { "'holes'", "conflicts" } },
+	{ "holes tests",       { "'tests'", "conflicts" } },
+	{ "holes holes",       { "'holes'", "conflicts" } },
+	{ "holes hz=5",        { "'hz=5'", HZ_RANGE } },
 	{ "/boot/minios.elf tests hz=50 bench", { "'bench'", "conflicts" } },
 	/* unknown options */
-	{ "verbose",           { "unknown option 'verbose'", "tests bench demo hz=N" } },
+	{ "verbose",           { "unknown option 'verbose'", "tests bench demo holes hz=N" } },
 	{ "TESTS",             { "unknown option 'TESTS'" } },
 	{ "test",              { "unknown option 'test'" } },
 	{ "testsx",            { "unknown option 'testsx'" } },
+	{ "HOLES",             { "unknown option 'HOLES'" } },
+	{ "hole",              { "unknown option 'hole'" } },
 	{ "hz",                { "unknown option 'hz'" } },
 	{ "HZ=100",            { "unknown option 'HZ=100'" } },
 	{ "tests=1",           { "unknown option 'tests=1'" } },
@@ -171,7 +181,8 @@ static void test_unknown_option_message(void **state)
 	char err[ERRLEN];
 
 	assert_int_equal(parse("/boot/minios.elf tests frobnicate", &o, err), -1);
-	assert_string_equal(err, "unknown option 'frobnicate' (known: tests bench demo hz=N)");
+	assert_string_equal(err,
+			    "unknown option 'frobnicate' (known: tests bench demo holes hz=N)");
 }
 
 /* ---- over-long words ---------------------------------------------------- */

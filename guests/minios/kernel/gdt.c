@@ -16,11 +16,16 @@
  *   5      0x28      TSS (the one in use)
  *   6      0x30      TSS2 (for the LTR test)
  *   7      0x38      test data segment (LGDT test)
+ *   8      0x40      LDT (the holes suite loads it; LDTR is otherwise null)
+ *
+ * The LDT holds one flat kernel data segment, so that it is a real table;
+ * nothing but the holes suite's SLDT check ever loads it.
  */
 #include "gdt.h"
 #include "x86.h"
 
 struct segdesc gdt[NSEGS];
+struct segdesc ldt[NLDT];
 struct taskstate tss, tss2;
 
 /* limit is in bytes for sys (TSS) descriptors, else 4 KB granular */
@@ -82,6 +87,8 @@ void gdt_init(void)
 	tss_init(&tss2);
 	gdt[SEG_TSS] = seg_make((u32)&tss, sizeof tss - 1, STS_T32A, 0, 1);
 	gdt[SEG_TSS2] = seg_make((u32)&tss2, sizeof tss2 - 1, STS_T32A, 0, 1);
+	ldt[0] = seg_make(0, 0xFFFFFFFF, STA_W, 0, 0);
+	gdt[SEG_LDT] = seg_make((u32)ldt, sizeof ldt - 1, STS_LDT, 0, 1);
 	gdt_load(gdt, NSEGS);
 	ltr(SEL(SEG_TSS, 0));
 }

@@ -7,6 +7,7 @@
 #include "mmu.h"
 
 extern struct segdesc gdt[NSEGS];
+extern struct segdesc ldt[NLDT];
 extern struct taskstate tss, tss2;
 
 void gdt_init(void);

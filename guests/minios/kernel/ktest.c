@@ -23,10 +23,7 @@
 
 #include <stdarg.h>
 
-static void check(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(int ok, const char *name, const char *fmt, ...)
+void check(int ok, const char *name, const char *fmt, ...)
 {
 	char why[160] = "";
 	va_list ap;
@@ -207,18 +204,6 @@ static int wait_ticks(u32 n)
 	return ticks - start >= n;
 }
 
-/* Busy-waits about n timer periods by watching the PIT counter wrap. */
-static void spin_pit_periods(int n)
-{
-	u16 prev = pit_read_counter();
-	for (int wraps = 0, i = 0; wraps < n && i < 10000000; i++) {
-		u16 c = pit_read_counter();
-		if (c > prev)
-			wraps++;
-		prev = c;
-	}
-}
-
 static void t_interrupts(void)
 {
 	check(wait_ticks(3), "timer ticks advance", "ticks stuck at %u", ticks);
@@ -230,7 +215,7 @@ static void t_interrupts(void)
 
 	pic_set_mask(old | (1 << IRQ_TIMER));
 	u32 t0 = ticks;
-	spin_pit_periods(3);
+	pit_spin_periods(3);
 	u32 t1 = ticks;
 	pic_set_mask(old);
 	check(t1 == t0 && wait_ticks(1), "masked IRQ 0 is not delivered, unmasked it is",

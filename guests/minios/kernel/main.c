@@ -20,6 +20,7 @@
 #include "proc.h"
 #include "intr.h"
 #include "ktest.h"
+#include "holes.h"
 #include "../lib/cmdline.h"
 #include "lib/mmap.h"
 #include "lib/fmt.h"
@@ -74,6 +75,9 @@ static void init_main(void)
 		break;
 	case MODE_DEMO:
 		run_demo();
+		break;
+	case MODE_HOLES:
+		run_holes();
 		break;
 	}
 }

@@ -75,14 +75,18 @@
 #define SEG_TSS    5
 #define SEG_TSS2   6    /* a second TSS, for the LTR test */
 #define SEG_TEST   7    /* a data segment the LGDT test defines */
-#define NSEGS      8
+#define SEG_LDT    8    /* minios's LDT, for the holes suite's SLDT check */
+#define NSEGS      9
 #define SEL(idx, rpl) ((u16)(((idx) << 3) | (rpl)))
+#define SEL_RPL(sel)  ((u32)(sel) & 3)
 #define DPL_USER   3
+#define NLDT       1    /* entries in minios's LDT */
 
 /* Descriptor type values (S=1 code/data, S=0 system) */
 #define STA_X      0x8
 #define STA_W      0x2
 #define STA_R      0x2
+#define STS_LDT    0x2  /* local descriptor table */
 #define STS_T32A   0x9  /* available 32-bit TSS */
 #define STS_T32B   0xB  /* busy 32-bit TSS: set by LTR */
 #define STS_IG32   0xE  /* 32-bit interrupt gate: clears IF */
@@ -92,6 +96,10 @@ struct segdesc {
 	u32 lo;
 	u32 hi;
 };
+
+/* DPL of a descriptor's high dword; also of a LAR result, which is that
+ * dword masked to its access-rights bits (8-23). */
+#define DESC_DPL(hi)  (((u32)(hi) >> 13) & 3)
 
 struct gatedesc {
 	u16 off_lo;

@@ -13,6 +13,8 @@
 #include "pic.h"
 #include "x86.h"
 
+#define PIT_SPIN_MAX 10000000     /* counter reads before pit_spin_periods gives up */
+
 u16 pit_divisor;
 unsigned timer_hz;
 
@@ -70,4 +72,17 @@ u16 pit_read_counter(void)
 	u8 lo = inb(PIT_CH0);
 	u8 hi = inb(PIT_CH0);
 	return (u16)(lo | (hi << 8));
+}
+
+/* Busy-waits about n timer periods by watching the PIT counter wrap: a
+ * clock that does not depend on interrupts being delivered. */
+void pit_spin_periods(int n)
+{
+	u16 prev = pit_read_counter();
+	for (int wraps = 0, i = 0; wraps < n && i < PIT_SPIN_MAX; i++) {
+		u16 c = pit_read_counter();
+		if (c > prev)
+			wraps++;
+		prev = c;
+	}
 }

@@ -32,6 +32,7 @@ u16 pic_get_mask(void);
 u8 pic_read_isr(void);          /* master's in-service register */
 void pit_init(unsigned hz);
 u16 pit_read_counter(void);
+void pit_spin_periods(int n);   /* busy-wait ~n periods, interrupts or not */
 extern u16 pit_divisor;
 extern unsigned timer_hz;
 

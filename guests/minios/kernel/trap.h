@@ -14,6 +14,8 @@
 #define MINIOS_TRAP_H
 
 #include "types.h"
+#include "mmu.h"
+#include "x86.h"
 
 struct trapframe {
 	u32 edi, esi, ebp, oesp, ebx, edx, ecx, eax;   /* PUSHA */
@@ -50,8 +52,8 @@ void trap_init(void);
 void idt_load(void);
 void trap(struct trapframe *tf);
 void set_gate(int vec, u32 handler, int type, int dpl);
-struct gatedesc;
 void trap_copy_idt(struct gatedesc *dst);
+extern struct gatedesc idt[NIDT];   /* what idt_load() loads */
 
 extern volatile u32 ticks;
 extern struct trapframe *last_user_trapframe;

@@ -73,6 +73,8 @@ static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 		return set_mode(o, MODE_BENCH, mode_seen, w, err, errlen);
 	if (fmt_strcmp(w, "demo") == 0)
 		return set_mode(o, MODE_DEMO, mode_seen, w, err, errlen);
+	if (fmt_strcmp(w, "holes") == 0)
+		return set_mode(o, MODE_HOLES, mode_seen, w, err, errlen);
 	if (fmt_strncmp(w, "hz=", 3) == 0) {
 		long v = parse_uint(w + 3, HZ_MIN, HZ_MAX);
 		if (v < 0) {
@@ -83,7 +85,7 @@ static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 		o->hz = (unsigned)v;
 		return 0;
 	}
-	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo hz=N)", w);
+	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo holes hz=N)", w);
 	return -1;
 }
 

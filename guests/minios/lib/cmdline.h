@@ -8,6 +8,8 @@
  *   tests      run the test suite, print "N passed, N failed", exit 0 if all pass
  *   bench      run the microbenchmarks, print "bench NAME CYCLES_PER_OP"
  *   demo       (default) start a few processes and show them being scheduled
+ *   holes      run the x86 virtualization-holes suite (kernel/holes.c), same
+ *              output and exit code as tests
  *   hz=N       timer frequency, 10..1000 (default 100)
  *
  * Anything else is refused with a one-line reason.
@@ -17,7 +19,7 @@
 
 #include <stddef.h>
 
-enum minios_mode { MODE_DEMO, MODE_TESTS, MODE_BENCH };
+enum minios_mode { MODE_DEMO, MODE_TESTS, MODE_BENCH, MODE_HOLES };
 
 struct minios_opts {
 	enum minios_mode mode;

@@ -1,0 +1,121 @@
+/*
+ * devices.c - the guest's PC: virtual PIC, PIT, UART and debug-exit port on
+ * one port bus, wired as vio.h prescribes.
+ *
+ * Time: the virtual PIT does not run by itself.  devices_sync() asks the
+ * real PIT how many ticks passed (host_pit_now) and advances the virtual
+ * one by as many, pulsing virtual IRQ 0 once per edge; it runs after every
+ * trap, and just before any guest access to the PIT's ports so that two
+ * latched reads in a row see the count go down.  So the guest's timer runs
+ * at the real PIT's rate, whatever rate the guest programs.
+ *
+ * Serial: bytes the guest transmits go to the host's COM1 at once; bytes
+ * arriving at the host's COM1 are fed to the virtual UART's receiver.
+ *
+ * Exit: the first write to the debug-exit port ends the run with its value.
+ */
+#include "devices.h"
+#include "hosthw.h"
+#include "monitor.h"
+#include "run.h"
+#include "virtdev/vio.h"
+
+static struct {
+	struct vio_bus bus;
+	struct vpic pic;
+	struct vpit pit;
+	struct vuart uart;
+	struct vdebugexit dbg;
+	uint64_t pit_synced;    /* host_pit_now() when the vPIT last advanced */
+} dev;
+
+static void uart_tx(void *ctx, uint8_t byte)
+{
+	(void)ctx;
+	host_com1_putc(byte);
+}
+
+void devices_init(void)
+{
+	vio_init(&dev.bus);
+	vpic_init(&dev.pic);
+	vpit_init(&dev.pit);
+	vuart_init(&dev.uart, UART_COM1_BASE, UART_COM1_IRQ, uart_tx, 0);
+	vdebugexit_init(&dev.dbg);
+	if (!vio_attach_pic(&dev.bus, &dev.pic) || !vio_attach_pit(&dev.bus, &dev.pit) ||
+	    !vio_attach_uart(&dev.bus, &dev.uart) || !vio_attach_debugexit(&dev.bus, &dev.dbg))
+		mon_panic("virtual devices overlap on the port bus");
+	dev.pit_synced = host_pit_now();
+}
+
+static void advance_time(struct vcpu *v)
+{
+	uint64_t now = host_pit_now();
+	uint64_t dt = now - dev.pit_synced;
+
+	dev.pit_synced = now;
+	while (dt > 0) {
+		uint32_t step = dt > 0x10000000u ? 0x10000000u : (uint32_t)dt;
+		for (uint32_t n = vpit_advance(&dev.pit, step); n; n--)
+			vpic_pulse_irq(&dev.pic, PIT_IRQ);
+		dt -= step;
+	}
+	watch_vif(v, now);
+}
+
+void devices_sync(struct vcpu *v)
+{
+	uint8_t c;
+
+	advance_time(v);
+	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))
+		vuart_receive(&dev.uart, c);
+	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+}
+
+static bool is_pit_port(uint16_t port)
+{
+	return (port >= 0x40 && port <= 0x43) || port == 0x61;
+}
+
+uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
+{
+	if (is_pit_port(port))
+		advance_time(v);
+	uint32_t val = vio_read(&dev.bus, port, size);
+	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	return val;
+}
+
+void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
+{
+	uint32_t code;
+
+	if (is_pit_port(port))
+		advance_time(v);
+	vio_write(&dev.bus, port, size, value);
+	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	if (vdebugexit_requested(&dev.dbg, &code))
+		run_end(code);
+}
+
+int devices_irq_pending(void)
+{
+	return vpic_pending_vector(&dev.pic);
+}
+
+unsigned devices_irq_ack(void)
+{
+	return vpic_ack(&dev.pic);
+}
+
+void devices_report(void)
+{
+	const struct vio_unknown *u = &dev.bus.unknown;
+	if (u->total == 0)
+		return;
+	mon_log("unknown ports: %u accesses", u->total);
+	for (unsigned i = 0; i < u->nports; i++)
+		mon_log("  port 0x%x: %u reads, %u writes", u->ports[i].port, u->ports[i].reads,
+			u->ports[i].writes);
+}

@@ -1,0 +1,21 @@
+/*
+ * devices.h - the guest's virtual devices, wired to each other, to time
+ * and to the host (see devices.c).
+ */
+#ifndef MON_DEVICES_H
+#define MON_DEVICES_H
+
+#include <stdint.h>
+#include "vcpu.h"
+
+void devices_init(void);
+/* Let virtual time catch up with the real PIT, update the IRQ lines. */
+void devices_sync(struct vcpu *v);
+uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size);
+void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value);
+/* The vector the virtual PIC would deliver now, or -1; and its INTA. */
+int devices_irq_pending(void);
+unsigned devices_irq_ack(void);
+void devices_report(void);      /* unknown ports, for the exit table */
+
+#endif

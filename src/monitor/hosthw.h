@@ -1,0 +1,23 @@
+/*
+ * hosthw.h - the real machine's PIC, PIT and COM1, which the monitor owns.
+ */
+#ifndef MON_HOSTHW_H
+#define MON_HOSTHW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HOST_PIT_HZ      1193182u
+#define HOST_PIT_PERIOD  1193u          /* real timer IRQ about every 1 ms */
+
+void host_hw_init(void);
+/* PIT ticks (1193182 Hz) since host_hw_init; never goes back. */
+uint64_t host_pit_now(void);
+/* A real IRQ n arrived (the switcher's vectors HOST_IRQ_BASE + n). */
+void host_irq(unsigned n);
+/* Sleep the real CPU until the next real interrupt. */
+void host_idle(void);
+void host_com1_putc(uint8_t c);
+bool host_com1_getc(uint8_t *c);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * run.c - the guest's run: its first instruction, its idle time, its end.
+ *
+ * The guest starts as a multiboot loader leaves a kernel: 32-bit protected
+ * mode, paging off, flat code and data segments (here the switcher's boot
+ * descriptors 0x08 and 0x10, at DPL 1), EAX = 0x2BADB002, EBX = the info
+ * block, virtual IF clear.  From then on the monitor only runs when the
+ * guest traps (src/trap/trap.c).
+ *
+ * A run ends in one of three ways, each with one line on the monitor's log
+ * and the exit table: the guest writes the debug-exit port (run_end: its
+ * code becomes the run's), the monitor ends a guest that did something it
+ * cannot allow or support (guest_die: MON_EXIT_GUEST_DIED), or the monitor
+ * finds a bug in itself (mon_panic).
+ */
+#include "run.h"
+#include "devices.h"
+#include "hosthw.h"
+#include "monitor.h"
+#include "stats.h"
+#include "loader.h"
+#include "x86.h"
+#include "trap/guest.h"
+#include "trap/switcher.h"
+#include "shadow_mmu/shadow.h"
+#include "lib/fmt.h"
+#include "lib/mem.h"
+
+#include <stdarg.h>
+
+#define BOOT_CS 0x09u           /* switcher GDT entry 1, RPL 1 */
+#define BOOT_DS 0x11u           /* entry 2 */
+#define IF_CLEAR_WARN_TICKS HOST_PIT_HZ         /* one second */
+
+void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
+{
+	struct vcpu *v = &vcpu0;
+
+	memset(v, 0, sizeof *v);
+	v->tf.eip = entry;
+	v->tf.cs = BOOT_CS;
+	v->tf.ss = v->tf.ds = v->tf.es = v->tf.fs = v->tf.gs = BOOT_DS;
+	v->tf.eax = eax;
+	v->tf.ebx = ebx;
+	v->tf.esp = GUEST_BOOT_ESP;
+	v->tf.eflags = FL_IF | FL_RESERVED1;    /* the real IF; the virtual one is 0 */
+	v->cr0 = CR0_PE | CR0_ET;
+	vdesc_reset(v);
+	shadow_init();
+	*sw_frame = v->tf;
+	sw_data->guest_cr3 = shadow_root();
+	mon_log("starting the guest at 0x%x in ring 1", entry);
+	switcher_run();
+}
+
+void vcpu_halt(struct vcpu *v)
+{
+	v->stats.halts++;
+	for (;;) {
+		devices_sync(v);
+		if (devices_irq_pending() >= 0)
+			return;
+		host_idle();
+	}
+}
+
+void watch_vif(struct vcpu *v, uint64_t now)
+{
+	if (v->vif || v->warned_if || now - v->vif_clear_since < IF_CLEAR_WARN_TICKS)
+		return;
+	if (devices_irq_pending() < 0)
+		return;
+	v->warned_if = true;
+	mon_log("warning: the guest has kept interrupts disabled for over a second with an "
+		"IRQ pending (eip 0x%x): likely an IRET or POPF that could not set IF in ring 1 "
+		"(see docs/x86-holes.md)", v->tf.eip);
+}
+
+void run_end(uint32_t code)
+{
+	mon_log("guest exited with code %u (0x%x)", code, code);
+	stats_print(&vcpu0);
+	mon_exit(code);
+}
+
+void guest_die(const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	mon_log("guest ended: %s", why);
+	stats_print(&vcpu0);
+	mon_exit(MON_EXIT_GUEST_DIED);
+}

@@ -1,0 +1,22 @@
+/*
+ * run.h - the guest's run: start, idle, end (see run.c).
+ */
+#ifndef MON_RUN_H
+#define MON_RUN_H
+
+#include <stdint.h>
+#include "vcpu.h"
+#include "options.h"
+
+extern struct mon_options mon_opts;
+
+/* Emulated HLT: idle the real CPU until a virtual interrupt is due. */
+void vcpu_halt(struct vcpu *v);
+/* The guest asked to end the run (debug-exit port). */
+void run_end(uint32_t code) __attribute__((noreturn));
+/* Start the guest at entry with EAX=magic, EBX=info (paging off). */
+void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx) __attribute__((noreturn));
+/* Check the long-IF-clear condition (DESIGN.md 8) on a timer tick. */
+void watch_vif(struct vcpu *v, uint64_t now);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * stats.c - what the guest made the monitor do, counted and shown.
+ *
+ * Every trap is counted by real vector; every emulated instruction by kind
+ * (the decoder's enum insn_kind); every instruction the monitor refused to
+ * emulate by opcode, so nothing is skipped silently.  stats_print() writes
+ * the exit table to the monitor's log when the guest ends (stats=on).
+ * With trace=traps, each trap also prints one line: vector, guest EIP and
+ * ring, the decoded instruction, and what the monitor did about it.
+ */
+#include "stats.h"
+#include "run.h"
+#include "monitor.h"
+#include "devices.h"
+#include "lib/fmt.h"
+
+static const char *const vector_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "-", "#TS",
+	"#NP", "#SS", "#GP", "#PF", "-", "#MF", "#AC", "#MC", "#XM",
+};
+
+static const char *vector_name(unsigned v, char *buf, unsigned n)
+{
+	if (v < 32 && vector_names[v])
+		return vector_names[v];
+	fmt_snprintf(buf, n, v >= 0x20 && v < 0x30 ? "irq%u" : "vec%u", v >= 0x20 && v < 0x30 ? v - 0x20 : v);
+	return buf;
+}
+
+void stats_emulated(struct vcpu *v, const struct insn *in)
+{
+	v->stats.emul[in->kind]++;
+	v->stats.emul_name[in->kind] = in->mnem;
+}
+
+void stats_refused(struct vcpu *v, const struct insn *in)
+{
+	uint16_t op = (uint16_t)((in->map == MAP_0F ? 0x0F00 : 0) | in->opcode);
+	struct vcpu_stats *s = &v->stats;
+
+	s->refused++;
+	for (unsigned i = 0; i < 16; i++) {
+		if (s->refused_count[i] == 0 || s->refused_op[i] == op) {
+			s->refused_op[i] = op;
+			s->refused_count[i]++;
+			break;
+		}
+	}
+	mon_log("not emulated: %s (opcode %s%02x) at 0x%x: #GP injected", in->mnem,
+		in->map == MAP_0F ? "0f " : "", in->opcode, v->tf.eip);
+}
+
+static void print_traps(const struct vcpu *v)
+{
+	char name[16];
+	mon_log("exits by vector:");
+	for (unsigned i = 0; i < 256; i++)
+		if (v->stats.traps[i])
+			mon_log("  %-6s %10u", vector_name(i, name, sizeof name), v->stats.traps[i]);
+}
+
+static void print_emulated(const struct vcpu *v)
+{
+	mon_log("emulated instructions:");
+	for (unsigned k = 0; k < INSN_KIND_COUNT; k++)
+		if (v->stats.emul[k])
+			mon_log("  %-10s %10u", v->stats.emul_name[k], v->stats.emul[k]);
+	for (unsigned i = 0; i < 16 && v->stats.refused_count[i]; i++)
+		mon_log("  refused opcode %s%02x: %u", v->stats.refused_op[i] > 0xFF ? "0f " : "",
+			v->stats.refused_op[i] & 0xFF, v->stats.refused_count[i]);
+}
+
+static void print_events(const struct vcpu *v)
+{
+	const struct vcpu_stats *s = &v->stats;
+	char name[16];
+
+	mon_log("reflected to the guest:");
+	for (unsigned i = 0; i < 32; i++)
+		if (s->reflected[i])
+			mon_log("  %-6s %10u", vector_name(i, name, sizeof name), s->reflected[i]);
+	mon_log("  INT n  %10u", s->soft_ints);
+	mon_log("  IRQs   %10u", s->ext_ints);
+	mon_log("shadow MMU (vtlb): %u hidden faults filled, %u flushes, %u invlpg",
+		s->hidden_pf, s->shadow_flushes, s->shadow_invlpgs);
+	mon_log("halts %u, host timer ticks %u, stale data selectors nulled %u", s->halts,
+		s->host_ticks, s->seg_dropped);
+}
+
+void stats_print(const struct vcpu *v)
+{
+	if (!mon_opts.stats)
+		return;
+	print_traps(v);
+	print_emulated(v);
+	print_events(v);
+	devices_report();
+}
+
+/* ---- trace=traps ---- */
+
+static struct {
+	bool on;
+	char line[160];
+	unsigned n;
+} tr;
+
+static void tr_add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tr_add(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (tr.n < sizeof tr.line)
+		tr.n += (unsigned)fmt_vsnprintf(tr.line + tr.n, sizeof tr.line - tr.n, fmt, ap);
+	va_end(ap);
+	if (tr.n >= sizeof tr.line)
+		tr.n = sizeof tr.line - 1;
+}
+
+void trace_begin(const struct vcpu *v)
+{
+	char name[16];
+	tr.on = (mon_opts.trace & TRACE_TRAPS) != 0;
+	if (!tr.on)
+		return;
+	tr.n = 0;
+	tr_add("trap %-5s eip=0x%08x ring=%u", vector_name(v->tf.vector & 0xFF, name, sizeof name),
+	       v->tf.eip, v->tf.cs & 3);
+	if (v->tf.vector < 32 && v->tf.err)
+		tr_add(" err=0x%x", v->tf.err);
+}
+
+void trace_insn(const struct insn *in)
+{
+	if (!tr.on)
+		return;
+	if (!in) {
+		tr_add(" insn=?");
+		return;
+	}
+	tr_add(" insn=%s", in->mnem);
+	if (in->kind == INSN_INT)
+		tr_add(" 0x%x", in->imm);
+}
+
+void trace_pf(uint32_t va, const char *what)
+{
+	if (!tr.on)
+		return;
+	tr_add(" va=0x%x", va);
+	trace_action(what);
+}
+
+void trace_action(const char *what)
+{
+	if (tr.on)
+		tr_add(" -> %s", what);
+}
+
+void trace_end(const struct vcpu *v)
+{
+	(void)v;
+	if (tr.on && tr.n)
+		mon_log("%s", tr.line);
+}

@@ -1,0 +1,93 @@
+/*
+ * gva.c - the monitor's one way to touch guest memory by guest-virtual
+ * address: for instruction fetch (the decoder), the operands of emulated
+ * instructions, and the frames pushed when reflecting an exception.
+ *
+ * Mechanism: the guest expects the MMU's behaviour for every access made
+ * on its behalf, including the monitor's: a translation through its own
+ * page tables (or none while CR0.PG is clear), the permission check for
+ * the access's privilege, the A and D bits set, and #PF with the right CR2
+ * and error code when the tables refuse.  gwalk() does the walk; this file
+ * splits an access at page boundaries and copies through the p2m.
+ */
+#include "shadow.h"
+#include "gwalk.h"
+#include "monitor/memory.h"
+#include "monitor/x86.h"
+
+static int word_read(void *ctx, uint32_t g, uint32_t *val)
+{
+	(void)ctx;
+	return gpa_read(gpa(g), val, 4);
+}
+
+static int word_write(void *ctx, uint32_t g, uint32_t val)
+{
+	(void)ctx;
+	return gpa_write(gpa(g), &val, 4);
+}
+
+const struct gwalk_mem guest_phys_words = { word_read, word_write, 0 };
+
+enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
+			      uint32_t *gpa_out, struct gva_fault *f)
+{
+	struct gwalk_req req = {
+		.cr3 = v->cr3, .pse = (v->cr4 & CR4_PSE) != 0, .wp = (v->cr0 & CR0_WP) != 0,
+		.va = va, .write = (acc & GVA_WRITE) != 0, .user = (acc & GVA_USER) != 0,
+		.set_ad = true,
+	};
+	struct gwalk_res res;
+
+	if (!(v->cr0 & CR0_PG)) {
+		*gpa_out = va;
+		return GVA_OK;
+	}
+	switch (gwalk(&guest_phys_words, &req, &res)) {
+	case GWALK_OK:
+		*gpa_out = res.gpa;
+		return GVA_OK;
+	case GWALK_FAULT:
+		f->va = va;
+		f->err = res.err;
+		return GVA_PF;
+	default:
+		f->bad_gpa = res.bad_gpa;
+		return GVA_BAD_GPA;
+	}
+}
+
+static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint32_t n,
+				unsigned acc, struct gva_fault *f)
+{
+	while (n > 0) {
+		uint32_t g, chunk = MON_PGSIZE - (va & (MON_PGSIZE - 1));
+		enum gva_result r = gva_translate(v, va, acc, &g, f);
+
+		if (r != GVA_OK)
+			return r;
+		chunk = chunk < n ? chunk : n;
+		int bad = (acc & GVA_WRITE) ? gpa_write(gpa(g), buf, chunk)
+					    : gpa_read(gpa(g), buf, chunk);
+		if (bad < 0) {
+			f->bad_gpa = g;
+			return GVA_BAD_GPA;
+		}
+		va += chunk;
+		buf += chunk;
+		n -= chunk;
+	}
+	return GVA_OK;
+}
+
+enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,
+			 unsigned acc, struct gva_fault *f)
+{
+	return gva_copy(v, va, buf, n, acc & ~GVA_WRITE, f);
+}
+
+enum gva_result gva_write(struct vcpu *v, uint32_t va, const void *buf, uint32_t n,
+			  unsigned acc, struct gva_fault *f)
+{
+	return gva_copy(v, va, (uint8_t *)buf, n, acc | GVA_WRITE, f);
+}

@@ -1,0 +1,95 @@
+/*
+ * desc.c - descriptor fields and the ring-compression rule (see desc.h).
+ */
+#include "desc.h"
+
+uint32_t desc_base(struct segdesc d)
+{
+	return (d.lo >> 16) | ((d.hi & 0xFFu) << 16) | (d.hi & 0xFF000000u);
+}
+
+uint32_t desc_limit(struct segdesc d)
+{
+	uint32_t lim = (d.lo & 0xFFFFu) | (d.hi & 0xF0000u);
+	return (d.hi & (1u << 23)) ? (lim << 12) | 0xFFFu : lim;
+}
+
+struct segdesc desc_make(uint32_t base, uint32_t limit, unsigned type,
+			 unsigned dpl, bool code_data, bool big)
+{
+	bool g = limit > 0xFFFFFu;
+	uint32_t lim = g ? limit >> 12 : limit;
+	struct segdesc d;
+
+	d.lo = (lim & 0xFFFFu) | (base << 16);
+	d.hi = ((base >> 16) & 0xFFu) | (type << 8) | (code_data ? DESC_HI_S : 0) |
+	       (dpl << 13) | DESC_HI_P | (lim & 0xF0000u) | (big ? 1u << 22 : 0) |
+	       (g ? 1u << 23 : 0) | (base & 0xFF000000u);
+	return d;
+}
+
+uint32_t gate_offset(struct segdesc g)
+{
+	return (g.lo & 0xFFFFu) | (g.hi & 0xFFFF0000u);
+}
+
+uint16_t gate_selector(struct segdesc g)
+{
+	return (uint16_t)(g.lo >> 16);
+}
+
+struct segdesc gate_make(uint32_t offset, uint16_t sel, unsigned type, unsigned dpl)
+{
+	struct segdesc g;
+	g.lo = (offset & 0xFFFFu) | ((uint32_t)sel << 16);
+	g.hi = (offset & 0xFFFF0000u) | DESC_HI_P | (dpl << 13) | (type << 8);
+	return g;
+}
+
+static enum desc_verdict system_desc(struct segdesc g, const char **why)
+{
+	switch (DESC_TYPE(g)) {
+	case SYS_T_CALL16:
+	case SYS_T_CALL32:
+		*why = "a call gate (it would let code change privilege behind the monitor)";
+		return DESC_REFUSE;
+	case SYS_T_TASK:
+		*why = "a task gate (a hardware task switch would load CR3 and rings)";
+		return DESC_REFUSE;
+	case SYS_T_TSS16A:
+	case SYS_T_TSS16B:
+	case SYS_T_TSS32A:
+	case SYS_T_TSS32B:
+	case SYS_T_LDT:
+		return DESC_NULL;       /* used only through emulated LTR/LLDT */
+	default:
+		*why = "a system descriptor type this CPU does not define in a GDT";
+		return DESC_REFUSE;
+	}
+}
+
+enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out, const char **why)
+{
+	*why = "";
+	*out = (struct segdesc){ 0, 0 };
+	if (!DESC_P(g)) {
+		/* absent: loading it must still raise #NP, so keep it (cleared
+		 * of any DPL 0, in case the guest marks it present later it is
+		 * copied again by the LGDT that follows) */
+		if (g.lo == 0 && g.hi == 0)
+			return DESC_NULL;
+		if (!DESC_S(g))
+			return DESC_NULL;
+		*out = g;
+		if (DESC_DPL(g) == 0)
+			out->hi |= 1u << 13;
+		return DESC_COPY;
+	}
+	if (!DESC_S(g))
+		return system_desc(g, why);
+	*out = g;
+	out->hi |= SEG_T_ACCESSED << 8;
+	if (DESC_DPL(g) == 0)
+		out->hi |= 1u << 13;
+	return DESC_COPY;
+}

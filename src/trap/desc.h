@@ -1,0 +1,92 @@
+/*
+ * desc.h - segment descriptors and gates, and the ring-compression rule.
+ *
+ * Mechanism: an x86 descriptor is 8 bytes: base (32 bits) and limit (20
+ * bits, in bytes or 4 KB units if G) scattered over both words, a type,
+ * S (code/data vs system), DPL, P, D/B and G.  A selector is index << 3 |
+ * TI (LDT) << 2 | RPL.  The guest kernel runs in ring 1 but writes
+ * descriptors for ring 0; desc_compress() turns each guest descriptor into
+ * the one the real GDT or LDT may hold, or refuses it:
+ *
+ *   code/data, DPL 0        -> the same with DPL 1 (ring compression)
+ *   code/data, DPL 1..3     -> unchanged
+ *   not present             -> unchanged (loading it faults as it should)
+ *   TSS, LDT, gates         -> a null descriptor in the real table: the
+ *                              monitor emulates LTR/LLDT from the guest's
+ *                              own table, and a task switch or a call gate
+ *                              would hand the guest the CPU's privilege
+ *   call/task gate present  -> refused (the monitor ends the guest)
+ *
+ * The accessed bit is preset in everything copied: the real tables are
+ * read-only in the guest's address space, and the CPU would otherwise write
+ * it there.  Pure functions; tested on the host (test/unit/test_desc.c).
+ */
+#ifndef TRAP_DESC_H
+#define TRAP_DESC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct segdesc {
+	uint32_t lo, hi;
+};
+
+/* hi word fields */
+#define DESC_TYPE(d)    (((d).hi >> 8) & 0xFu)
+#define DESC_S(d)       (((d).hi >> 12) & 1u)   /* 1: code or data */
+#define DESC_DPL(d)     (((d).hi >> 13) & 3u)
+#define DESC_P(d)       (((d).hi >> 15) & 1u)
+#define DESC_DB(d)      (((d).hi >> 22) & 1u)
+#define DESC_HI_DPL     (3u << 13)
+#define DESC_HI_P       (1u << 15)
+#define DESC_HI_S       (1u << 12)
+
+/* code/data type bits (S = 1) */
+#define SEG_T_ACCESSED  0x1u
+#define SEG_T_W         0x2u    /* data: writable */
+#define SEG_T_R         0x2u    /* code: readable */
+#define SEG_T_C         0x4u    /* code: conforming */
+#define SEG_T_CODE      0x8u
+
+/* system types (S = 0) */
+#define SYS_T_TSS16A    0x1u
+#define SYS_T_LDT       0x2u
+#define SYS_T_TSS16B    0x3u
+#define SYS_T_CALL16    0x4u
+#define SYS_T_TASK      0x5u
+#define SYS_T_INT16     0x6u
+#define SYS_T_TRAP16    0x7u
+#define SYS_T_TSS32A    0x9u
+#define SYS_T_TSS32B    0xBu
+#define SYS_T_CALL32    0xCu
+#define SYS_T_INT32     0xEu
+#define SYS_T_TRAP32    0xFu
+#define SYS_T_BUSY      0x2u    /* TSS busy bit */
+
+#define SEL_RPL(s)      ((s) & 3u)
+#define SEL_TI          0x4u
+#define SEL_INDEX(s)    ((uint32_t)(s) >> 3)
+
+uint32_t desc_base(struct segdesc d);
+uint32_t desc_limit(struct segdesc d);          /* in bytes, G applied */
+struct segdesc desc_make(uint32_t base, uint32_t limit, unsigned type,
+			 unsigned dpl, bool code_data, bool big);
+
+/* A gate's target offset and selector. */
+uint32_t gate_offset(struct segdesc g);
+uint16_t gate_selector(struct segdesc g);
+struct segdesc gate_make(uint32_t offset, uint16_t sel, unsigned type, unsigned dpl);
+
+enum desc_verdict { DESC_COPY, DESC_NULL, DESC_REFUSE };
+
+/* The real descriptor for guest descriptor g, or a refusal with a reason. */
+enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out,
+				const char **why);
+
+/* The selector as the real CPU must see it: RPL 0 becomes 1. */
+static inline uint16_t sel_compress(uint16_t s)
+{
+	return SEL_RPL(s) == 0 && (s & ~3u) ? (uint16_t)(s | 1u) : s;
+}
+
+#endif

@@ -1,0 +1,551 @@
+/*
+ * emul.c - emul_<insn>: each privileged instruction's effect on the
+ * virtual CPU.
+ *
+ * Mechanism: in ring 1 with IOPL 0, the CPU refuses (with #GP) CLI, STI,
+ * HLT, IN/OUT/INS/OUTS, the loads of GDTR/IDTR/LDTR/TR, MOV to and from
+ * control and debug registers, CLTS, LMSW, INVLPG, WBINVD/INVD, RDMSR/
+ * WRMSR, and loads of SS or CS with a ring-0 selector (MOV SS, IRET and
+ * far RET to RPL 0).  The dispatcher decodes the instruction and calls the
+ * handler for its kind; the handler does to struct vcpu (and the devices,
+ * the shadow MMU, the switcher's tables) what the instruction would have
+ * done to the real CPU, and returns:
+ *
+ *   EMUL_NEXT     done; the dispatcher advances EIP (the one place it is)
+ *   EMUL_JUMPED   done; the handler set EIP itself (INT n, IRET, RETF)
+ *   EMUL_FAULTED  the instruction faults on real hardware too: the handler
+ *                 injected that fault (#GP, #UD, #PF with CR2)
+ *   EMUL_REFUSED  not one the monitor emulates: the dispatcher injects the
+ *                 #GP the CPU raised and counts the opcode
+ *
+ * Operands are read through the decoder's description (ModRM register or
+ * memory operand) and guest memory through gva_read/gva_write, with the
+ * access checked as the guest kernel's (supervisor).
+ */
+#include "emul.h"
+#include "guest.h"
+#include "reflect.h"
+#include "shadow_mmu/shadow.h"
+#include "monitor/devices.h"
+#include "monitor/run.h"
+#include "monitor/x86.h"
+
+#define MSR_TSC             0x010u
+#define MSR_SYSENTER_CS     0x174u
+#define MSR_SYSENTER_ESP    0x175u
+#define MSR_SYSENTER_EIP    0x176u
+
+uint32_t cr4_guest_mask;
+
+typedef enum emul_result (*emul_fn)(struct vcpu *, const struct insn *);
+
+static enum emul_result fault(struct vcpu *v, unsigned vector, uint32_t err)
+{
+	reflect(v, vector, EV_FAULT, err);
+	return EMUL_FAULTED;
+}
+
+static enum emul_result mem_fault(struct vcpu *v, enum gva_result r, const struct gva_fault *f)
+{
+	if (r == GVA_BAD_GPA)
+		guest_die("an emulated access reached guest-physical 0x%x, which is not RAM",
+			  f->bad_gpa);
+	reflect_pf(v, f->va, f->err);
+	return EMUL_FAULTED;
+}
+
+/* The linear address of in's memory operand. */
+static uint32_t operand_addr(struct vcpu *v, const struct insn *in)
+{
+	uint32_t regs[GPR_COUNT];
+	vcpu_gprs(v, regs);
+	return segment_base(v, sreg_value(v, in->seg)) + decode_ea(in, regs);
+}
+
+/* A 16-bit r/m operand (LLDT, LTR, LMSW, MOV Sreg). */
+static enum emul_result read_rm16(struct vcpu *v, const struct insn *in, uint16_t *out)
+{
+	struct gva_fault f;
+	if (!in->has_mem) {
+		*out = (uint16_t)*vcpu_gpr(v, in->rm);
+		return EMUL_NEXT;
+	}
+	enum gva_result r = gva_read(v, operand_addr(v, in), out, 2, 0, &f);
+	return r == GVA_OK ? EMUL_NEXT : mem_fault(v, r, &f);
+}
+
+/* ---- interrupt flag and halt ---- */
+
+static enum emul_result emul_cli(struct vcpu *v, const struct insn *in)
+{
+	(void)in;
+	vcpu_set_vif(v, false);
+	return EMUL_NEXT;
+}
+
+/* STI enables interrupts only after the next instruction: "sti; hlt" and
+ * "sti; iret" are atomic.  The dispatcher honours shadow_eip. */
+static enum emul_result emul_sti(struct vcpu *v, const struct insn *in)
+{
+	if (!v->vif) {
+		v->shadow_active = true;
+		v->shadow_eip = v->tf.eip + in->len;
+	}
+	vcpu_set_vif(v, true);
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_hlt(struct vcpu *v, const struct insn *in)
+{
+	(void)in;
+	if (!v->vif)
+		guest_die("HLT at 0x%x with interrupts disabled: the guest would sleep forever",
+			  v->tf.eip);
+	v->tf.eip += in->len;   /* the interrupt returns after the HLT */
+	vcpu_halt(v);
+	return EMUL_JUMPED;
+}
+
+/* ---- port I/O ---- */
+
+static uint16_t io_port(struct vcpu *v, const struct insn *in)
+{
+	bool imm = in->opcode == 0xE4 || in->opcode == 0xE5 || in->opcode == 0xE6 ||
+		   in->opcode == 0xE7;
+	return imm ? (uint16_t)(in->imm & 0xFF) : (uint16_t)v->tf.edx;
+}
+
+static uint32_t width_mask(unsigned w)
+{
+	return w == 4 ? 0xFFFFFFFFu : (1u << (w * 8)) - 1;
+}
+
+static enum emul_result emul_in(struct vcpu *v, const struct insn *in)
+{
+	uint32_t m = width_mask(in->width);
+	uint32_t val = devices_in(v, io_port(v, in), in->width);
+	v->tf.eax = (v->tf.eax & ~m) | (val & m);
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_out(struct vcpu *v, const struct insn *in)
+{
+	devices_out(v, io_port(v, in), in->width, v->tf.eax & width_mask(in->width));
+	return EMUL_NEXT;
+}
+
+/* INS/OUTS, with REP: one element at a time, registers updated as the CPU
+ * does, so a #PF in the middle is restartable. */
+static enum emul_result string_io(struct vcpu *v, const struct insn *in, bool out)
+{
+	uint32_t size = in->width, amask = in->addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+	int32_t step = (v->tf.eflags & FL_DF) ? -(int32_t)size : (int32_t)size;
+	bool rep = in->rep != REP_NONE;
+	uint16_t port = (uint16_t)v->tf.edx;
+	struct gva_fault f;
+
+	while (!rep || (v->tf.ecx & amask) != 0) {
+		uint32_t *idx = out ? &v->tf.esi : &v->tf.edi;
+		uint32_t seg = out ? segment_base(v, sreg_value(v, in->seg))
+				   : segment_base(v, (uint16_t)v->tf.es);
+		uint32_t addr = seg + (*idx & amask), val = 0;
+		enum gva_result r;
+		if (out) {
+			r = gva_read(v, addr, &val, size, 0, &f);
+			if (r == GVA_OK)
+				devices_out(v, port, size, val);
+		} else {
+			val = devices_in(v, port, size);
+			r = gva_write(v, addr, &val, size, 0, &f);
+		}
+		if (r != GVA_OK)
+			return mem_fault(v, r, &f);
+		*idx = (*idx & ~amask) | ((*idx + (uint32_t)step) & amask);
+		if (!rep)
+			break;
+		v->tf.ecx = (v->tf.ecx & ~amask) | ((v->tf.ecx - 1) & amask);
+	}
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_ins(struct vcpu *v, const struct insn *in)
+{
+	return string_io(v, in, false);
+}
+
+static enum emul_result emul_outs(struct vcpu *v, const struct insn *in)
+{
+	return string_io(v, in, true);
+}
+
+/* ---- descriptor tables and the task register ---- */
+
+static enum emul_result read_dtr(struct vcpu *v, const struct insn *in, struct vdtr *d)
+{
+	uint8_t b[6];
+	struct gva_fault f;
+
+	if (!in->has_mem)
+		return fault(v, T_UD, 0);
+	enum gva_result r = gva_read(v, operand_addr(v, in), b, sizeof b, 0, &f);
+	if (r != GVA_OK)
+		return mem_fault(v, r, &f);
+	d->limit = b[0] | (uint32_t)b[1] << 8;
+	d->base = b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 24;
+	if (in->opsize == 2)
+		d->base &= 0x00FFFFFFu;
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_lgdt(struct vcpu *v, const struct insn *in)
+{
+	struct vdtr d;
+	enum emul_result r = read_dtr(v, in, &d);
+	if (r != EMUL_NEXT)
+		return r;
+	vdesc_lgdt(v, d.base, d.limit);
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_lidt(struct vcpu *v, const struct insn *in)
+{
+	struct vdtr d;
+	enum emul_result r = read_dtr(v, in, &d);
+	if (r == EMUL_NEXT)
+		v->idtr = d;
+	return r;
+}
+
+static enum emul_result emul_lldt(struct vcpu *v, const struct insn *in)
+{
+	uint16_t sel;
+	enum emul_result r = read_rm16(v, in, &sel);
+	if (r != EMUL_NEXT)
+		return r;
+	return vdesc_lldt(v, sel) < 0 ? EMUL_FAULTED : EMUL_NEXT;
+}
+
+static enum emul_result emul_ltr(struct vcpu *v, const struct insn *in)
+{
+	uint16_t sel;
+	enum emul_result r = read_rm16(v, in, &sel);
+	if (r != EMUL_NEXT)
+		return r;
+	return vdesc_ltr(v, sel) < 0 ? EMUL_FAULTED : EMUL_NEXT;
+}
+
+/* ---- control and debug registers ---- */
+
+static void set_cr0(struct vcpu *v, uint32_t val)
+{
+	uint32_t changed = v->cr0 ^ val;
+	v->cr0 = val | CR0_ET;
+	if (changed & (CR0_PG | CR0_WP | CR0_PE))
+		shadow_flush(v);
+}
+
+static enum emul_result mov_to_cr4(struct vcpu *v, uint32_t val)
+{
+	if (val & CR4_PAE)
+		guest_die("CR4.PAE set at 0x%x: the monitor shadows 32-bit paging only",
+			  v->tf.eip);
+	if (val & ~cr4_guest_mask)
+		return fault(v, T_GP, 0);  /* as a CPU without those bits would */
+	uint32_t changed = v->cr4 ^ val;
+	v->cr4 = val;
+	if (changed & (CR4_PSE | CR4_PGE))
+		shadow_flush(v);
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_mov_to_cr(struct vcpu *v, const struct insn *in)
+{
+	uint32_t val = *vcpu_gpr(v, in->rm);
+
+	switch (in->reg) {
+	case 0:
+		if ((val & CR0_PG) && !(val & CR0_PE))
+			return fault(v, T_GP, 0);
+		set_cr0(v, val);
+		return EMUL_NEXT;
+	case 2:
+		v->cr2 = val;
+		return EMUL_NEXT;
+	case 3:
+		v->cr3 = val;
+		shadow_flush(v);
+		return EMUL_NEXT;
+	case 4:
+		return mov_to_cr4(v, val);
+	default:
+		return fault(v, T_UD, 0);
+	}
+}
+
+static enum emul_result emul_mov_from_cr(struct vcpu *v, const struct insn *in)
+{
+	uint32_t val;
+
+	switch (in->reg) {
+	case 0: val = v->cr0; break;
+	case 2: val = v->cr2; break;
+	case 3: val = v->cr3; break;
+	case 4: val = v->cr4; break;
+	default: return fault(v, T_UD, 0);
+	}
+	*vcpu_gpr(v, in->rm) = val;
+	return EMUL_NEXT;
+}
+
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE.  The values are kept, not loaded
+ * into the real debug registers: guest breakpoints do not fire. */
+static int dr_index(struct vcpu *v, unsigned n)
+{
+	if (n == 4 || n == 5)
+		return (v->cr4 & CR4_DE) ? -1 : (int)n + 2;
+	return (int)n;
+}
+
+static enum emul_result emul_mov_to_dr(struct vcpu *v, const struct insn *in)
+{
+	int i = dr_index(v, in->reg);
+	if (i < 0)
+		return fault(v, T_UD, 0);
+	v->dr[i] = *vcpu_gpr(v, in->rm);
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_mov_from_dr(struct vcpu *v, const struct insn *in)
+{
+	int i = dr_index(v, in->reg);
+	if (i < 0)
+		return fault(v, T_UD, 0);
+	*vcpu_gpr(v, in->rm) = v->dr[i];
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_clts(struct vcpu *v, const struct insn *in)
+{
+	(void)in;
+	v->cr0 &= ~CR0_TS;
+	return EMUL_NEXT;
+}
+
+/* LMSW loads CR0 bits 0-3; it can set PE but not clear it. */
+static enum emul_result emul_lmsw(struct vcpu *v, const struct insn *in)
+{
+	uint16_t w;
+	enum emul_result r = read_rm16(v, in, &w);
+	if (r != EMUL_NEXT)
+		return r;
+	uint32_t low = (w & 0xFu) | (v->cr0 & CR0_PE);
+	set_cr0(v, (v->cr0 & ~0xFu) | low);
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_invlpg(struct vcpu *v, const struct insn *in)
+{
+	if (!in->has_mem)
+		return fault(v, T_UD, 0);
+	shadow_invlpg(v, operand_addr(v, in));
+	return EMUL_NEXT;
+}
+
+/* WBINVD/INVD: guest memory is ordinary host memory; nothing to do. */
+static enum emul_result emul_cache(struct vcpu *v, const struct insn *in)
+{
+	(void)v;
+	(void)in;
+	return EMUL_NEXT;
+}
+
+/* ---- model-specific registers: a defined set, #GP for the rest ---- */
+
+static uint32_t *msr_slot(struct vcpu *v, uint32_t msr)
+{
+	switch (msr) {
+	case MSR_SYSENTER_CS: return &v->sysenter_cs;
+	case MSR_SYSENTER_ESP: return &v->sysenter_esp;
+	case MSR_SYSENTER_EIP: return &v->sysenter_eip;
+	default: return 0;
+	}
+}
+
+static enum emul_result emul_rdmsr(struct vcpu *v, const struct insn *in)
+{
+	(void)in;
+	if (v->tf.ecx == MSR_TSC) {
+		uint64_t t = rdtsc();
+		v->tf.eax = (uint32_t)t;
+		v->tf.edx = (uint32_t)(t >> 32);
+		return EMUL_NEXT;
+	}
+	uint32_t *slot = msr_slot(v, v->tf.ecx);
+	if (!slot)
+		return fault(v, T_GP, 0);
+	v->tf.eax = *slot;
+	v->tf.edx = 0;
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_wrmsr(struct vcpu *v, const struct insn *in)
+{
+	(void)in;
+	uint32_t *slot = msr_slot(v, v->tf.ecx);
+	if (!slot)
+		return fault(v, T_GP, 0);
+	*slot = v->tf.eax;
+	return EMUL_NEXT;
+}
+
+/* ---- interrupts and privilege-changing returns ---- */
+
+enum emul_result emul_soft_int(struct vcpu *v, const struct insn *in)
+{
+	unsigned vector = in->kind == INSN_INT3 ? T_BP : (unsigned)(in->imm & 0xFF);
+
+	if (in->kind == INSN_INTO) {
+		if (!(v->tf.eflags & FL_OF))
+			return EMUL_NEXT;
+		vector = T_OF;
+	}
+	reflect_soft(v, vector, in->len);
+	return EMUL_JUMPED;
+}
+
+/* Pops n dwords from the guest kernel's stack. */
+static enum emul_result pop_words(struct vcpu *v, uint32_t *w, unsigned n, uint32_t skip)
+{
+	struct gva_fault f;
+	uint32_t addr = segment_base(v, (uint16_t)v->tf.ss) + v->tf.esp + skip;
+	enum gva_result r = gva_read(v, addr, w, n * 4, 0, &f);
+	return r == GVA_OK ? EMUL_NEXT : mem_fault(v, r, &f);
+}
+
+/* The far return common to IRET and RETF: cs from the stack may have RPL 0
+ * (the guest believes it is in ring 0), which ring 1 cannot return to.
+ * Compress it and return as the CPU would from ring 0. */
+static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, uint32_t used,
+				   uint32_t extra)
+{
+	uint16_t sel = sel_compress(cs);
+	uint32_t outer[2];
+
+	if (!code_sel_valid(v, sel) || SEL_RPL(sel) < (v->tf.cs & 3))
+		return fault(v, T_GP, cs & ~3u);
+	if (SEL_RPL(sel) != (v->tf.cs & 3)) {       /* to ring 3: pop ESP, SS */
+		enum emul_result r = pop_words(v, outer, 2, used + extra);
+		if (r != EMUL_NEXT)
+			return r;
+		if (!stack_sel_valid(v, (uint16_t)outer[1]))
+			return fault(v, T_GP, outer[1] & ~3u);
+		v->tf.esp = outer[0] + extra;
+		v->tf.ss = outer[1];
+	} else {
+		v->tf.esp += used + extra;
+	}
+	v->tf.cs = sel;
+	v->tf.eip = eip;
+	return EMUL_JUMPED;
+}
+
+static enum emul_result emul_iret(struct vcpu *v, const struct insn *in)
+{
+	uint32_t w[3];
+
+	if (in->opsize != 4)
+		return EMUL_REFUSED;
+	if (v->tf.eflags & FL_NT)
+		guest_die("IRET with EFLAGS.NT at 0x%x: hardware task return is not supported",
+			  v->tf.eip);
+	enum emul_result r = pop_words(v, w, 3, 0);
+	if (r != EMUL_NEXT)
+		return r;
+	if (w[2] & FL_VM)
+		guest_die("IRET to virtual-8086 mode at 0x%x is not supported", v->tf.eip);
+	uint32_t old = v->tf.eflags;
+	r = far_return(v, w[0], (uint16_t)w[1], 12, 0);
+	if (r != EMUL_JUMPED)
+		return r;
+	v->tf.eflags = (w[2] & ~(FL_IF | FL_IOPL)) | (old & FL_IOPL);
+	vcpu_set_vif(v, (w[2] & FL_IF) != 0);
+	return EMUL_JUMPED;
+}
+
+static enum emul_result emul_retf(struct vcpu *v, const struct insn *in)
+{
+	uint32_t w[2];
+
+	if (in->opsize != 4)
+		return EMUL_REFUSED;
+	enum emul_result r = pop_words(v, w, 2, 0);
+	if (r != EMUL_NEXT)
+		return r;
+	return far_return(v, w[0], (uint16_t)w[1], 8, in->imm_size ? in->imm & 0xFFFF : 0);
+}
+
+/* MOV SS / POP SS with an RPL-0 selector: SS's RPL must equal CPL, so
+ * ring 1 faults on the guest's own kernel stack selector. */
+static enum emul_result load_ss(struct vcpu *v, uint16_t sel, uint32_t next_eip)
+{
+	uint16_t s = sel_compress(sel);
+	if (!stack_sel_valid(v, s))
+		return fault(v, T_GP, sel & ~3u);
+	v->tf.ss = s;
+	v->shadow_active = true;        /* MOV SS also inhibits interrupts */
+	v->shadow_eip = next_eip;
+	return EMUL_NEXT;
+}
+
+static enum emul_result emul_mov_to_sreg(struct vcpu *v, const struct insn *in)
+{
+	uint16_t sel;
+	if (in->reg != SREG_SS)
+		return EMUL_REFUSED;
+	enum emul_result r = read_rm16(v, in, &sel);
+	if (r != EMUL_NEXT)
+		return r;
+	return load_ss(v, sel, v->tf.eip + in->len);
+}
+
+static enum emul_result emul_pop_sreg(struct vcpu *v, const struct insn *in)
+{
+	uint32_t w;
+	if (in->opcode != 0x17)         /* POP SS */
+		return EMUL_REFUSED;
+	enum emul_result r = pop_words(v, &w, 1, 0);
+	if (r != EMUL_NEXT)
+		return r;
+	r = load_ss(v, (uint16_t)w, v->tf.eip + in->len);
+	if (r == EMUL_NEXT)
+		v->tf.esp += 4;
+	return r;
+}
+
+static const emul_fn emul_table[INSN_KIND_COUNT] = {
+	[INSN_CLI] = emul_cli,           [INSN_STI] = emul_sti,
+	[INSN_HLT] = emul_hlt,
+	[INSN_IN] = emul_in,             [INSN_OUT] = emul_out,
+	[INSN_INS] = emul_ins,           [INSN_OUTS] = emul_outs,
+	[INSN_LGDT] = emul_lgdt,         [INSN_LIDT] = emul_lidt,
+	[INSN_LLDT] = emul_lldt,         [INSN_LTR] = emul_ltr,
+	[INSN_MOV_TO_CR] = emul_mov_to_cr, [INSN_MOV_FROM_CR] = emul_mov_from_cr,
+	[INSN_MOV_TO_DR] = emul_mov_to_dr, [INSN_MOV_FROM_DR] = emul_mov_from_dr,
+	[INSN_CLTS] = emul_clts,         [INSN_LMSW] = emul_lmsw,
+	[INSN_INVLPG] = emul_invlpg,
+	[INSN_WBINVD] = emul_cache,      [INSN_INVD] = emul_cache,
+	[INSN_RDMSR] = emul_rdmsr,       [INSN_WRMSR] = emul_wrmsr,
+	[INSN_INT] = emul_soft_int,      [INSN_INT3] = emul_soft_int,
+	[INSN_INTO] = emul_soft_int,
+	[INSN_IRET] = emul_iret,         [INSN_RET_FAR] = emul_retf,
+	[INSN_MOV_TO_SREG] = emul_mov_to_sreg, [INSN_POP_SREG] = emul_pop_sreg,
+};
+
+enum emul_result emulate(struct vcpu *v, const struct insn *in)
+{
+	emul_fn fn = in->kind < INSN_KIND_COUNT ? emul_table[in->kind] : 0;
+
+	if (!fn || in->lock)    /* LOCK on these is #UD on the CPU */
+		return fn ? fault(v, T_UD, 0) : EMUL_REFUSED;
+	return fn(v, in);
+}

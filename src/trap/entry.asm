@@ -1,0 +1,116 @@
+; entry.asm - the world switch: every trap's way into the monitor and
+; every way back into the guest.
+;
+; Mechanism: the IDT sends each vector to its stub here.  A trap from the
+; guest (ring 1 or 3) makes the CPU switch to the ring-0 stack the TSS
+; names, the top of the vCPU page, and push ss, esp, eflags, cs, eip and,
+; for some vectors, an error code.  The stub evens out the error code and
+; pushes the vector; sw_alltraps saves the general and segment registers
+; (struct trapframe in src/monitor/vcpu.h), loads the monitor's segments
+; and CR3, moves to the monitor's stack and calls guest_trap().  When that
+; returns, the exit path loads the guest's shadow CR3, pops the (possibly
+; changed) frame and IRETs into the guest.
+;
+; This code is assembled into the monitor but *runs* from a copy in the
+; switcher's code pages (SW_CODE_OFF), mapped at the same linear address in
+; both address spaces, so it can change CR3 under its own feet.  Hence it
+; uses only relative jumps among its own labels, and absolute addresses only
+; for the switcher's fixed locations (asm_offsets.inc), never a monitor
+; label.  switcher.c copies [sw_code_start, sw_code_end) and points the IDT
+; at the copies using sw_vector_offsets.
+;
+; A trap taken in ring 0 (the monitor itself: its idle HLT, or a bug) stays
+; on the current stack and goes to host_trap() instead.
+;
+; Invariants: IF is 0 from the gate to the IRET (all gates are interrupt
+; gates); nothing here writes outside the vCPU page's stack.
+
+%include "asm_offsets.inc"
+
+; Vectors for which the CPU pushes an error code.  The only list of them.
+%macro HAS_ERR 1
+  %assign has_err 0
+  %if %1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30
+    %assign has_err 1
+  %endif
+%endmacro
+
+%macro VECTOR 1
+sw_vector%1:
+  HAS_ERR %1
+  %if has_err == 0
+	push dword 0
+  %endif
+	push dword %1
+	jmp sw_alltraps
+%endmacro
+
+section .text
+global sw_code_start, sw_code_end
+sw_code_start:
+
+%assign i 0
+%rep 256
+	VECTOR i
+%assign i i+1
+%endrep
+
+sw_alltraps:
+	pushad
+	push ds
+	push es
+	push fs
+	push gs
+	mov ax, SEL_MON_DS
+	mov ds, ax
+	mov es, ax
+	mov eax, [SW_DATA_MON_CR3]
+	mov cr3, eax
+	mov ebx, esp                    ; struct trapframe *
+	test byte [ebx + TF_CS], 3
+	jz sw_from_ring0
+	mov esp, [SW_DATA_MON_STACK]
+	push ebx
+	call [SW_DATA_GUEST_TRAP]
+	; guest_trap() returned: resume the guest
+
+sw_resume:
+	mov esp, VCPU_FRAME
+	mov eax, [SW_DATA_GUEST_CR3]
+	mov cr3, eax
+sw_exit_start:
+	pop gs
+	pop fs
+	pop es
+	pop ds
+	popad
+	add esp, 8                      ; vector, error code
+	iret
+sw_exit_end:
+
+sw_from_ring0:
+	push ebx
+	call [SW_DATA_HOST_TRAP]        ; returns only for the idle loop's IRQs
+	add esp, 4
+	pop gs
+	pop fs
+	pop es
+	pop ds
+	popad
+	add esp, 8
+	iret
+
+sw_code_end:
+
+section .rodata
+global sw_vector_offsets, sw_resume_offset, sw_exit_offsets
+sw_vector_offsets:
+%assign i 0
+%rep 256
+	dd sw_vector %+ i - sw_code_start
+%assign i i+1
+%endrep
+sw_resume_offset:
+	dd sw_resume - sw_code_start
+sw_exit_offsets:
+	dd sw_exit_start - sw_code_start, sw_exit_end - sw_code_start

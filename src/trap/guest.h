@@ -1,0 +1,44 @@
+/*
+ * guest.h - the guest's descriptor tables as the monitor keeps them, and
+ * how a guest run ends.
+ *
+ * The real GDT and LDT (in the switcher) hold validated, ring-compressed
+ * copies of the guest's descriptors (desc.h); the guest's own tables stay
+ * in its memory and are what emulated LTR/LLDT read.  The copies are made
+ * when the guest executes LGDT or LLDT: the guest must reload its GDTR
+ * after changing a code or data descriptor it wants the CPU to see (a
+ * documented difference: a real CPU would read the changed entry at the
+ * next segment load).
+ */
+#ifndef TRAP_GUEST_H
+#define TRAP_GUEST_H
+
+#include <stdint.h>
+#include "desc.h"
+#include "monitor/vcpu.h"
+
+/* The real descriptor for selector sel; -1 for a null selector or one
+ * beyond the table. */
+int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d);
+uint32_t segment_base(const struct vcpu *v, uint16_t sel);
+/* The selector held in segment register s (enum sreg) */
+uint16_t sreg_value(const struct vcpu *v, unsigned s);
+
+/* Emulated LGDT, LLDT, LTR.  Return 0, or -1 after injecting the fault
+ * the CPU would raise.  A descriptor the monitor refuses ends the guest. */
+int vdesc_lgdt(struct vcpu *v, uint32_t base, uint32_t limit);
+int vdesc_lldt(struct vcpu *v, uint16_t sel);
+int vdesc_ltr(struct vcpu *v, uint16_t sel);
+void vdesc_reset(struct vcpu *v);
+
+/* Can a data segment register hold sel at privilege cpl?  (MOV DS does
+ * this check; the exit path must not fault on a stale selector.) */
+int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl);
+int code_sel_valid(const struct vcpu *v, uint16_t sel);
+int stack_sel_valid(const struct vcpu *v, uint16_t sel);
+
+/* End the guest: one line saying why, the exit table, exit code
+ * MON_EXIT_GUEST_DIED.  The monitor itself is fine. */
+void guest_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * reflect.c - exceptions and interrupts delivered through the guest's IDT.
+ *
+ * Mechanism (what the CPU does for vector n in protected mode): read gate n
+ * from the IDT (beyond the limit: #GP(n*8+2)); for INT n, the gate's DPL
+ * must be >= CPL (else #GP(n*8+2)); the gate must be present (else
+ * #NP(n*8+2)); its selector must name a present code segment whose DPL is
+ * <= CPL.  If that DPL is lower than CPL, switch stacks to the SS:ESP for
+ * that ring in the current TSS and push the old SS and ESP; then push
+ * EFLAGS, CS, EIP and, for some exceptions, the error code; clear TF, NT,
+ * RF, VM, and IF too for an interrupt gate; jump to the gate's offset.
+ *
+ * What we do differently: the guest runs in ring 1 with the real IF
+ * always set, so the EFLAGS the guest's handler sees is built from the
+ * virtual IF, and "clear IF" clears the virtual one.  The guest's "ring 0"
+ * is ring 1: a gate to the guest's kernel code lands in ring 1, and its
+ * stack comes from the guest's TSS ss0:esp0 with the RPL compressed to 1.
+ * The CS pushed keeps the real RPL: the guest sees 1 where it expects 0
+ * (documented in docs/x86-holes.md).
+ *
+ * A fault while reading the IDT or pushing the frame is delivered in turn,
+ * as the CPU would: once (double fault), then the guest ends.
+ */
+#include "reflect.h"
+#include "desc.h"
+#include "guest.h"
+#include "shadow_mmu/shadow.h"
+#include "monitor/x86.h"
+#include "monitor/monitor.h"
+
+#define EFLAGS_CLEARED_BY_GATE (FL_TF | FL_NT | FL_RF | FL_VM)
+
+int vector_has_err(unsigned v)
+{
+	return v == T_DF || (v >= T_TS && v <= T_PF) || v == T_AC || v == 21 ||
+	       v == 29 || v == 30;
+}
+
+/* Where delivery failed, and with what the CPU would raise instead. */
+struct nested {
+	unsigned vector;
+	uint32_t err;
+	uint32_t cr2;
+};
+
+static int fail(struct nested *n, unsigned vector, uint32_t err)
+{
+	n->vector = vector;
+	n->err = err;
+	return -1;
+}
+
+static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
+		     struct segdesc *g, struct nested *n)
+{
+	uint32_t ext = kind == EV_SOFT ? 0 : ERR_EXT;
+	uint32_t gerr = vector * 8 + ERR_IDT + ext;
+	struct gva_fault f;
+
+	if (vector * 8 + 7 > v->idtr.limit)
+		return fail(n, T_GP, gerr);
+	enum gva_result r = gva_read(v, v->idtr.base + vector * 8, g, sizeof *g, 0, &f);
+	if (r == GVA_BAD_GPA)
+		guest_die("its IDT (0x%x) is at guest-physical 0x%x, which is not RAM",
+			  v->idtr.base, f.bad_gpa);
+	if (r == GVA_PF) {
+		n->cr2 = f.va;
+		return fail(n, T_PF, f.err);
+	}
+	unsigned type = DESC_TYPE(*g);
+	if (kind == EV_SOFT && DESC_DPL(*g) < vcpu_cpl(v))
+		return fail(n, T_GP, gerr);
+	if (!DESC_P(*g))
+		return fail(n, T_NP, gerr);
+	if (type == SYS_T_TASK)
+		guest_die("vector %u goes through a task gate, which the monitor does not "
+			  "support", vector);
+	if (type != SYS_T_INT32 && type != SYS_T_TRAP32)
+		guest_die("vector %u: gate type 0x%x is not a 32-bit interrupt or trap gate",
+			  vector, type);
+	return 0;
+}
+
+/* The guest's ring-0 stack from its TSS (for a gate taken from ring 3). */
+static int inner_stack(struct vcpu *v, uint32_t *ss, uint32_t *esp, struct nested *n)
+{
+	uint32_t pair[2];
+	struct gva_fault f;
+
+	if (v->tr == 0 || v->tr_limit < 11)
+		return fail(n, T_TS, v->tr & ~3u);
+	enum gva_result r = gva_read(v, v->tr_base + 4, pair, sizeof pair, 0, &f);
+	if (r == GVA_BAD_GPA)
+		guest_die("its TSS (0x%x) is not in RAM", v->tr_base);
+	if (r == GVA_PF) {
+		n->cr2 = f.va;
+		return fail(n, T_PF, f.err);
+	}
+	*esp = pair[0];
+	*ss = sel_compress((uint16_t)pair[1]);
+	return 0;
+}
+
+static uint32_t guest_eflags(const struct vcpu *v)
+{
+	return (v->tf.eflags & ~(FL_IF | FL_IOPL)) | (v->vif ? FL_IF : 0);
+}
+
+static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err,
+		   struct nested *n)
+{
+	struct segdesc g, cs;
+	uint32_t frame[6], nwords = 0, ss = v->tf.ss, esp = v->tf.esp;
+	struct gva_fault f;
+
+	if (read_gate(v, vector, kind, &g, n) < 0)
+		return -1;
+	uint16_t sel = sel_compress(gate_selector(g));
+	if (guest_segment(v, sel, &cs) < 0 || !DESC_S(cs) || !(DESC_TYPE(cs) & SEG_T_CODE))
+		return fail(n, T_GP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+	unsigned dpl = DESC_DPL(cs), cpl = v->tf.cs & 3;
+	if (!DESC_P(cs))
+		return fail(n, T_NP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+	if (dpl > cpl)
+		return fail(n, T_GP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+	if (dpl < cpl) {
+		if (inner_stack(v, &ss, &esp, n) < 0)
+			return -1;
+		frame[nwords++] = v->tf.ss;     /* pushed first: highest address */
+		frame[nwords++] = v->tf.esp;
+	}
+	frame[nwords++] = guest_eflags(v);
+	frame[nwords++] = v->tf.cs;
+	frame[nwords++] = v->tf.eip;
+	if (kind == EV_FAULT && vector_has_err(vector))
+		frame[nwords++] = err;
+	/* frame[] is in push order; memory holds it reversed */
+	uint32_t mem[6];
+	for (uint32_t i = 0; i < nwords; i++)
+		mem[i] = frame[nwords - 1 - i];
+	uint32_t new_esp = esp - nwords * 4;
+	enum gva_result r = gva_write(v, segment_base(v, ss) + new_esp, mem, nwords * 4,
+				      dpl == 3 ? GVA_USER : 0, &f);
+	if (r == GVA_BAD_GPA)
+		guest_die("its stack 0x%x is at guest-physical 0x%x, which is not RAM",
+			  new_esp, f.bad_gpa);
+	if (r == GVA_PF) {
+		n->cr2 = f.va;
+		return fail(n, T_PF, f.err);
+	}
+	v->tf.ss = ss;
+	v->tf.esp = new_esp;
+	v->tf.cs = (sel & ~3u) | dpl;
+	v->tf.eip = gate_offset(g);
+	v->tf.eflags &= ~EFLAGS_CLEARED_BY_GATE;
+	if (DESC_TYPE(g) == SYS_T_INT32)
+		vcpu_set_vif(v, false);
+	return 0;
+}
+
+/* Delivers vector; a failure is delivered in its place, with EIP back at
+ * fault_eip (for INT n: the INT instruction, which is what faulted). */
+static void deliver_or_nest(struct vcpu *v, unsigned vector, enum event_kind kind,
+			    uint32_t err, uint32_t fault_eip)
+{
+	struct nested n = { 0, 0, 0 };
+
+	for (int depth = 0; deliver(v, vector, kind, err, &n) < 0; depth++) {
+		if (vector == T_DF || depth >= 2)
+			guest_die("triple fault: delivering vector %u failed with vector %u "
+				  "(error 0x%x)", vector, n.vector, n.err);
+		if (n.vector == T_PF)
+			v->cr2 = n.cr2;
+		v->tf.eip = fault_eip;
+		vector = depth == 0 ? n.vector : T_DF;
+		err = depth == 0 ? n.err : 0;
+		kind = EV_FAULT;
+	}
+	if (vector < 32 && kind == EV_FAULT)
+		v->stats.reflected[vector]++;
+	else if (kind == EV_SOFT)
+		v->stats.soft_ints++;
+	else if (kind == EV_EXTINT)
+		v->stats.ext_ints++;
+}
+
+void reflect(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err)
+{
+	deliver_or_nest(v, vector, kind, err, v->tf.eip);
+}
+
+void reflect_soft(struct vcpu *v, unsigned vector, uint32_t len)
+{
+	uint32_t at = v->tf.eip;
+	v->tf.eip += len;               /* INT n returns after itself */
+	deliver_or_nest(v, vector, EV_SOFT, 0, at);
+}
+
+void reflect_pf(struct vcpu *v, uint32_t va, uint32_t err)
+{
+	v->cr2 = va;
+	reflect(v, T_PF, EV_FAULT, err);
+}

@@ -1,0 +1,135 @@
+/*
+ * switcher.c - builds the switcher: the GDT, IDT and TSS the real CPU uses
+ * while the guest runs, the copy of the entry/exit code, and the two page
+ * tables that map all of it into the top 4 MB of both address spaces.
+ *
+ * Mechanism and layout: src/monitor/layout.h.  The guest's view (sw_pt_guest)
+ * maps every page read-only and supervisor, except the vCPU page the CPU
+ * pushes frames on; with CR0.WP set, a ring-1 write to the GDT, IDT, TSS or
+ * code faults.  The monitor's view (sw_pt_mon) maps them writable, since the
+ * CPU itself writes there while the monitor runs (LTR's busy bit).  The
+ * monitor edits the tables through their ordinary (identity) addresses.
+ *
+ * IDT: 256 interrupt gates, DPL 0, all to the monitor.  DPL 0 makes an
+ * INT n from the guest (ring 1 or 3) raise #GP with the vector in the error
+ * code, so the monitor decides, from the guest's own IDT, whether the guest
+ * allowed it.  Interrupt gates keep the real IF clear in the monitor.
+ *
+ * TSS: ss0:esp0 is the top of the vCPU page; the I/O map base is past the
+ * limit, so every IN/OUT from ring 1 or 3 traps (IOPL is always 0).
+ */
+#include "switcher.h"
+#include "monitor/monitor.h"
+#include "lib/mem.h"
+
+#define PTE_P 0x001u
+#define PTE_W 0x002u
+
+extern const uint8_t sw_code_start[], sw_code_end[];
+extern const uint32_t sw_vector_offsets[256], sw_resume_offset, sw_exit_offsets[2];
+
+static uint8_t sw_pages[SW_PAGES][4096] __attribute__((aligned(4096)));
+uint32_t sw_pt_guest[1024] __attribute__((aligned(4096)));
+uint32_t sw_pt_mon[1024] __attribute__((aligned(4096)));
+static uint8_t mon_trap_stack[16384] __attribute__((aligned(16)));
+
+#define SW_HOST(off) ((void *)(&sw_pages[0][0] + (off)))
+
+struct segdesc *const sw_gdt = SW_HOST(SW_GDT_OFF);
+struct segdesc *const sw_ldt = SW_HOST(SW_LDT_OFF);
+struct switcher_data *const sw_data = SW_HOST(SW_DATA_OFF);
+struct trapframe *const sw_frame =
+	SW_HOST(SW_VCPU_OFF + 4096 - sizeof(struct trapframe));
+static struct segdesc *const sw_idt = SW_HOST(SW_IDT_OFF);
+static struct tss32 *const sw_tss = SW_HOST(SW_TSS_OFF);
+
+_Static_assert(GDT_ENTRIES * 8 <= 4096, "GDT fits its page");
+_Static_assert(SW_IDT_OFF + 256 * 8 <= SW_TSS_OFF, "IDT below the TSS");
+_Static_assert(SW_TSS_OFF + sizeof(struct tss32) <= SW_DATA_OFF, "TSS below the data");
+_Static_assert(SW_DATA_OFF + sizeof(struct switcher_data) <= SW_LDT_OFF, "data fits");
+_Static_assert(sizeof(struct tss32) == 104, "hardware TSS layout");
+_Static_assert(SW_VCPU_OFF + 4096 == SW_PAGES * 4096, "vCPU page is last");
+
+void guest_trap(struct trapframe *f);
+void host_trap(struct trapframe *f);
+
+static void map_pages(void)
+{
+	for (uint32_t i = 0; i < SW_PAGES; i++) {
+		uint32_t pa = (uint32_t)sw_pages[i];
+		int writable = i * 4096 == SW_VCPU_OFF;
+		sw_pt_mon[i] = pa | PTE_P | PTE_W;
+		sw_pt_guest[i] = pa | PTE_P | (writable ? PTE_W : 0);
+	}
+}
+
+static void build_tables(void)
+{
+	uint32_t code_va = SW_VA(SW_CODE_OFF);
+
+	sw_gdt[GDT_MON_CS] = desc_make(0, 0xFFFFFFFF, SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, 0, true, true);
+	sw_gdt[GDT_MON_DS] = desc_make(0, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 0, true, true);
+	sw_gdt[GDT_MON_TSS] = desc_make(SW_VA(SW_TSS_OFF), sizeof(struct tss32) - 1,
+					SYS_T_TSS32A, 0, false, false);
+	/* until the guest loads its own GDT: flat ring-1 code and data, so
+	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */
+	sw_gdt[1] = desc_make(0, 0xFFFFFFFF, SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, 1, true, true);
+	sw_gdt[2] = desc_make(0, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 1, true, true);
+
+	for (int v = 0; v < 256; v++)
+		sw_idt[v] = gate_make(code_va + sw_vector_offsets[v], SEL_MON_CS, SYS_T_INT32, 0);
+
+	sw_tss->ss0 = SEL_MON_DS;
+	sw_tss->esp0 = SW_VA(SW_VCPU_OFF) + 4096;
+	sw_tss->iomb = sizeof(struct tss32);    /* no I/O bitmap: all ports trap */
+
+	sw_data->mon_stack_top = (uint32_t)(mon_trap_stack + sizeof mon_trap_stack);
+	sw_data->guest_trap = (uint32_t)guest_trap;
+	sw_data->host_trap = (uint32_t)host_trap;
+}
+
+static void load_tables(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint32_t base; }
+		gdtr = { GDT_ENTRIES * 8 - 1, SW_VA(SW_GDT_OFF) },
+		idtr = { 256 * 8 - 1, SW_VA(SW_IDT_OFF) };
+
+	__asm__ volatile("lgdt %0" : : "m"(gdtr));
+	__asm__ volatile(
+		"movw %w0, %%ds\n\tmovw %w0, %%es\n\tmovw %w0, %%fs\n\t"
+		"movw %w0, %%gs\n\tmovw %w0, %%ss\n\t"
+		"ljmp %1, $1f\n1:"
+		: : "r"(SEL_MON_DS), "i"(SEL_MON_CS) : "memory");
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+	__asm__ volatile("ltr %w0" : : "r"(SEL_MON_TSS));
+}
+
+/* Call with paging on, the monitor's page directory mapping sw_pt_mon. */
+void switcher_init(void)
+{
+	uint32_t n = (uint32_t)(sw_code_end - sw_code_start);
+
+	if (n > SW_CODE_SIZE)
+		mon_panic("switcher code is %u bytes, its pages hold %u", n, SW_CODE_SIZE);
+	memcpy(SW_HOST(SW_CODE_OFF), sw_code_start, n);
+	map_pages();
+	build_tables();
+}
+
+void switcher_load(void)
+{
+	load_tables();
+}
+
+void switcher_run(void)
+{
+	void (*resume)(void) = (void (*)(void))(SW_VA(SW_CODE_OFF) + sw_resume_offset);
+	resume();
+	__builtin_unreachable();
+}
+
+int switcher_in_exit_path(uint32_t eip)
+{
+	uint32_t base = SW_VA(SW_CODE_OFF);
+	return eip >= base + sw_exit_offsets[0] && eip <= base + sw_exit_offsets[1];
+}

@@ -1,0 +1,49 @@
+/*
+ * switcher.h - the pages shared by the monitor's and the guest's address
+ * spaces, and the world switch (layout in src/monitor/layout.h).
+ */
+#ifndef TRAP_SWITCHER_H
+#define TRAP_SWITCHER_H
+
+#include <stdint.h>
+#include "monitor/layout.h"
+#include "monitor/vcpu.h"
+#include "trap/desc.h"
+
+/* Read-only to the guest: what the entry and exit paths need to find. */
+struct switcher_data {
+	uint32_t mon_cr3;       /* the monitor's page directory */
+	uint32_t guest_cr3;     /* the shadow page directory the guest runs on */
+	uint32_t mon_stack_top; /* the monitor's stack for guest traps */
+	uint32_t guest_trap;    /* void guest_trap(struct trapframe *) */
+	uint32_t host_trap;     /* void host_trap(struct trapframe *) */
+};
+
+/* The hardware's 32-bit task-state segment (only ss0:esp0 and the I/O map
+ * base matter to us: no hardware task switches happen). */
+struct tss32 {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint32_t es, cs, ss, ds, fs, gs, ldt;
+	uint16_t trap, iomb;
+};
+
+/* The switcher's page table entries for the guest's and the monitor's
+ * page directories (slot SWITCHER_PDX). */
+extern uint32_t sw_pt_guest[1024], sw_pt_mon[1024];
+
+/* The monitor-side addresses of the switcher's tables. */
+extern struct segdesc *const sw_gdt;
+extern struct segdesc *const sw_ldt;
+extern struct switcher_data *const sw_data;
+extern struct trapframe *const sw_frame;        /* the frame at the vCPU page's top */
+
+void switcher_init(void);       /* build GDT, IDT, TSS and the page tables; copy the code */
+void switcher_load(void);       /* load them: after paging is on */
+void switcher_run(void) __attribute__((noreturn));      /* resume the guest */
+
+/* True if eip is in the exit path, where a fault means the guest state
+ * the monitor was about to load was bad. */
+int switcher_in_exit_path(uint32_t eip);
+
+#endif

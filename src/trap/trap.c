@@ -1,0 +1,299 @@
+/*
+ * trap.c - the one dispatcher: every trap from the guest comes here.
+ *
+ * The life of a trap (docs/architecture.md walks through it):
+ *
+ *   1. the guest runs in ring 1 (kernel) or 3 (user); something traps
+ *   2. the CPU enters the switcher's stub on the vCPU page's stack;
+ *      sw_alltraps saves the registers, loads the monitor's CR3 and stack
+ *   3. guest_trap() copies the frame into vcpu0 and decides, by vector:
+ *        host IRQ (0x20-0x2F)  the monitor's own timer: virtual time passes
+ *        #PF                   shadow_fault(): a hidden fault is filled,
+ *                              a guest fault is reflected with its CR2
+ *        #GP                   decode the instruction; ring 1: emulate
+ *                              it; INT n: deliver through the guest's
+ *                              gate if it allows; otherwise reflect #GP
+ *        #DB                   the end of an STI shadow we single-stepped,
+ *                              or the guest's own
+ *        other exceptions      reflect through the guest's IDT
+ *   4. before resuming: devices catch up, a pending virtual interrupt is
+ *      delivered if the virtual IF allows, the frame is made safe to load
+ *   5. the exit path loads the shadow CR3 and IRETs into the guest
+ *
+ * EIP is advanced here, in one place, when an emulation says EMUL_NEXT.
+ */
+#include "trap.h"
+#include "emul.h"
+#include "guest.h"
+#include "reflect.h"
+#include "switcher.h"
+#include "shadow_mmu/shadow.h"
+#include "monitor/devices.h"
+#include "monitor/hosthw.h"
+#include "monitor/run.h"
+#include "monitor/stats.h"
+#include "monitor/x86.h"
+#include "monitor/monitor.h"
+
+struct vcpu vcpu0;
+
+/* ---- fetching the guest's instruction ---- */
+
+struct fetch_ctx {
+	struct vcpu *v;
+	struct gva_fault f;
+	enum gva_result r;
+};
+
+static int fetch_byte(void *ctx, uint32_t addr, uint8_t *byte)
+{
+	struct fetch_ctx *c = ctx;
+	c->r = gva_read(c->v, addr, byte, 1, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &c->f);
+	return c->r != GVA_OK;
+}
+
+static enum decode_result decode_guest(struct vcpu *v, struct insn *in, struct fetch_ctx *c)
+{
+	struct segdesc cs;
+	bool code16 = guest_segment(v, (uint16_t)v->tf.cs, &cs) == 0 && !DESC_DB(cs);
+	struct decode_ops ops = { fetch_byte, c, code16 };
+
+	c->v = v;
+	c->r = GVA_OK;
+	return decode_insn(&ops, segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip, in);
+}
+
+/* ---- #GP: privileged instructions, INT n ---- */
+
+static bool is_soft_int(const struct insn *in)
+{
+	return in->kind == INSN_INT || in->kind == INSN_INT3 || in->kind == INSN_INTO;
+}
+
+static void undecodable(struct vcpu *v, enum decode_result r, struct insn *in,
+			struct fetch_ctx *c)
+{
+	switch (r) {
+	case DECODE_FETCH_FAULT:
+		if (c->r == GVA_BAD_GPA)
+			guest_die("its code at 0x%x is at guest-physical 0x%x, not RAM",
+				  in->fault_addr, c->f.bad_gpa);
+		reflect_pf(v, c->f.va, c->f.err);
+		trace_action("fetch #PF reflected");
+		return;
+	case DECODE_INVALID:
+		reflect(v, T_UD, EV_FAULT, 0);
+		trace_action("#UD reflected");
+		return;
+	case DECODE_TOO_LONG:
+		reflect(v, T_GP, EV_FAULT, 0);
+		trace_action("too long: #GP reflected");
+		return;
+	default:
+		stats_refused(v, in);
+		reflect(v, T_GP, EV_FAULT, v->tf.err);
+		trace_action("undecodable: #GP reflected");
+		return;
+	}
+}
+
+static void general_protection(struct vcpu *v)
+{
+	struct insn in;
+	struct fetch_ctx c;
+	enum decode_result r = decode_guest(v, &in, &c);
+
+	trace_insn(r == DECODE_OK ? &in : 0);
+	if (r != DECODE_OK) {
+		undecodable(v, r, &in, &c);
+		return;
+	}
+	if (is_soft_int(&in) && (v->tf.err & ERR_IDT)) {
+		stats_emulated(v, &in);
+		emul_soft_int(v, &in);
+		trace_action("INT delivered through the guest's IDT");
+		return;
+	}
+	if (vcpu_cpl(v) == 3) {         /* the guest's user code: its fault */
+		reflect(v, T_GP, EV_FAULT, v->tf.err);
+		trace_action("user #GP reflected");
+		return;
+	}
+	switch (emulate(v, &in)) {
+	case EMUL_NEXT:
+		v->tf.eip += in.len;
+		/* fall through */
+	case EMUL_JUMPED:
+		stats_emulated(v, &in);
+		trace_action("emulated");
+		return;
+	case EMUL_FAULTED:
+		trace_action("emulated: it faults, fault injected");
+		return;
+	case EMUL_REFUSED:
+		stats_refused(v, &in);
+		reflect(v, T_GP, EV_FAULT, v->tf.err);
+		trace_action("not emulated: #GP injected");
+		return;
+	}
+}
+
+/* ---- #PF: hidden or the guest's ---- */
+
+static void page_fault(struct vcpu *v)
+{
+	uint32_t va = rcr2(), gerr = 0, bad = 0;
+
+	switch (shadow_fault(v, va, v->tf.err, &gerr, &bad)) {
+	case SHADOW_FILLED:
+		trace_pf(va, "shadow filled (hidden fault)");
+		return;
+	case SHADOW_GUEST_FAULT:
+		reflect_pf(v, va, gerr);
+		trace_pf(va, "guest #PF reflected");
+		return;
+	case SHADOW_BAD_GPA:
+		guest_die("access to 0x%x at eip 0x%x reaches guest-physical 0x%x, beyond its "
+			  "%u MB of RAM", va, v->tf.eip, bad, mon_opts.mem_mb);
+	case SHADOW_SWITCHER:
+		guest_die("access to 0x%x at eip 0x%x: the guest maps the monitor's switcher "
+			  "slot 0x%x-0xFFFFFFFF", va, v->tf.eip, SWITCHER_BASE);
+	}
+}
+
+/* ---- #DB: the end of an interrupt shadow, or the guest's ---- */
+
+static void debug_trap(struct vcpu *v)
+{
+	if (v->shadow_step) {
+		v->shadow_step = false;
+		v->shadow_active = false;
+		v->tf.eflags &= ~FL_TF;
+		trace_action("interrupt shadow over");
+		return;
+	}
+	reflect(v, T_DB, EV_FAULT, 0);
+	trace_action("#DB reflected");
+}
+
+static void dispatch(struct vcpu *v)
+{
+	unsigned vector = v->tf.vector;
+
+	if (vector >= HOST_IRQ_BASE && vector < HOST_IRQ_BASE + 16) {
+		host_irq(vector - HOST_IRQ_BASE);
+		trace_action("host IRQ");
+		return;
+	}
+	switch (vector) {
+	case T_PF: page_fault(v); return;
+	case T_GP: general_protection(v); return;
+	case T_DB: debug_trap(v); return;
+	case T_NMI: trace_action("NMI ignored"); return;
+	default:
+		if (vector >= 32)
+			mon_panic("vector %u from the guest, which no gate lets it raise", vector);
+		reflect(v, vector, EV_FAULT, v->tf.err);
+		trace_action("exception reflected");
+	}
+}
+
+/* ---- before resuming ---- */
+
+/* STI and MOV SS hold interrupts off for one instruction: if one is due
+ * while the guest sits at that instruction, single-step it first. */
+static void deliver_interrupt(struct vcpu *v)
+{
+	if (!v->vif || devices_irq_pending() < 0)
+		return;
+	if (v->shadow_active && v->tf.eip == v->shadow_eip) {
+		if (!(v->tf.eflags & FL_TF)) {
+			v->tf.eflags |= FL_TF;
+			v->shadow_step = true;
+		}
+		return;
+	}
+	v->shadow_active = false;
+	reflect(v, devices_irq_ack(), EV_EXTINT, 0);
+}
+
+/* The exit path reloads every segment register and IRETs: make sure
+ * nothing in the frame can fault there or lift the guest's privilege. */
+static void sanitize(struct vcpu *v)
+{
+	unsigned cpl = v->tf.cs & 3;
+	uint32_t *segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
+
+	if (cpl == 0 || !code_sel_valid(v, (uint16_t)v->tf.cs))
+		guest_die("would resume with CS 0x%x, not a valid guest code selector",
+			  v->tf.cs & 0xFFFF);
+	if (!stack_sel_valid(v, (uint16_t)v->tf.ss) || (v->tf.ss & 3) != cpl)
+		guest_die("would resume with SS 0x%x, not a valid stack selector for ring %u",
+			  v->tf.ss & 0xFFFF, cpl);
+	for (unsigned i = 0; i < 4; i++) {
+		*segs[i] &= 0xFFFF;
+		if (!data_sel_loadable(v, (uint16_t)*segs[i], cpl)) {
+			*segs[i] = 0;
+			v->stats.seg_dropped++;
+		}
+	}
+	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_VIF | FL_VIP)) | FL_IF | FL_RESERVED1;
+}
+
+void guest_trap(struct trapframe *f)
+{
+	struct vcpu *v = &vcpu0;
+
+	v->tf = *f;
+	v->stats.traps[v->tf.vector & 0xFF]++;
+	trace_begin(v);
+	if (v->shadow_active && v->tf.eip != v->shadow_eip && !v->shadow_step)
+		v->shadow_active = false;
+	dispatch(v);
+	trace_end(v);
+	devices_sync(v);
+	deliver_interrupt(v);
+	sanitize(v);
+	*f = v->tf;
+	sw_data->guest_cr3 = shadow_root();
+}
+
+/* A trap taken in ring 0: the idle loop's interrupts, a fault in the exit
+ * path (the guest's saved state did not load), or a monitor bug. */
+void host_trap(struct trapframe *f)
+{
+	if (f->vector >= HOST_IRQ_BASE && f->vector < HOST_IRQ_BASE + 16) {
+		host_irq(f->vector - HOST_IRQ_BASE);
+		return;
+	}
+	if (switcher_in_exit_path(f->eip))
+		guest_die("resuming the guest faulted (vector %u, error 0x%x): its saved state "
+			  "could not be loaded", f->vector, f->err);
+	mon_panic("monitor fault: vector %u, error 0x%x at eip 0x%x, cr2 0x%x", f->vector,
+		  f->err, f->eip, rcr2());
+}
+
+/* ---- the vCPU's registers ---- */
+
+uint32_t *vcpu_gpr(struct vcpu *v, unsigned n)
+{
+	uint32_t *regs[GPR_COUNT] = {
+		&v->tf.eax, &v->tf.ecx, &v->tf.edx, &v->tf.ebx,
+		&v->tf.esp, &v->tf.ebp, &v->tf.esi, &v->tf.edi,
+	};
+	return regs[n & 7];
+}
+
+void vcpu_gprs(struct vcpu *v, uint32_t regs[GPR_COUNT])
+{
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		regs[i] = *vcpu_gpr(v, i);
+}
+
+void vcpu_set_vif(struct vcpu *v, bool on)
+{
+	if (v->vif && !on) {
+		v->vif_clear_since = host_pit_now();
+	}
+	v->vif = on;
+}
