@@ -137,8 +137,8 @@ debug: $(MB).elf
 	@printf 'file %s\ntarget remote :1234\nhbreak *_start\nbreak kmain\n' $(MB).elf > $(B)/minios.gdb
 	$(QEMU) -serial stdio -kernel $(MB).elf -append "$(ARGS)" -s -S
 
-bench: $(MB).elf
-	@python3 test/integration/bench.py --kernel $(MB).elf
+bench: $(MB).elf $(MON).elf
+	@python3 test/integration/bench.py --kernel $(MB).elf --monitor $(MON).elf
 
 # Always rebuilt: its command line (ARGS) is not a file make can track.
 iso: $(MB).elf
@@ -161,6 +161,11 @@ $(B)/unit/decode_cases.h: test/unit/gen_decode_cases.py | $(DEPS)
 	@mkdir -p $(dir $@)
 	python3 $< -o $@
 $(B)/unit/test_decode: $(B)/unit/decode_cases.h
+
+# emul.c needs the monitor's other modules: test_emul.c fakes them.
+$(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c $(PURE_C) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< src/trap/emul.c $(PURE_C) -lcmocka
 
 unit: $(UNIT_TESTS)
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# mkiso.sh OUT.iso [CMDLINE] - build a GRUB (i386-pc, BIOS) rescue ISO that
-# boots build/minios.elf at once (timeout 0, no menu) as
-#   multiboot /boot/minios.elf CMDLINE
+# mkiso.sh [--monitor MONITOR_OPTIONS] OUT.iso [CMDLINE] - build a GRUB
+# (i386-pc, BIOS) rescue ISO that boots at once (timeout 0, no menu)
+#   multiboot /boot/minios.elf CMDLINE                 (native)
+# or, with --monitor, minios deprivileged under the monitor:
+#   multiboot /boot/monitor.elf MONITOR_OPTIONS
+#   module /boot/minios.elf CMDLINE
 # for Bochs (test/integration/bochs.py) or a real PC.  The ISO tree is put
 # together in a temporary directory, removed afterwards.  Quiet on success;
 # on failure one "mkiso: ..." line, after grub-mkrescue's own output if that
@@ -9,13 +12,19 @@
 set -u
 die() { echo "mkiso: $*" >&2; exit 1; }
 
+monitor=no; monopts=""
+if [ "${1:-}" = "--monitor" ]; then monitor=yes; monopts="${2:-}"; shift 2; fi
 out="${1:-}"; cmdline="${2:-}"
-[ -n "$out" ] || die "usage: mkiso.sh OUT.iso [CMDLINE]"
+[ -n "$out" ] || die "usage: mkiso.sh [--monitor MONITOR_OPTIONS] OUT.iso [CMDLINE]"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 elf="$root/build/minios.elf"
+mon="$root/build/monitor.elf"
 [ -f "$elf" ] || die "$elf not found (run 'make' first)"
-# The command line goes into grub.cfg unquoted: allow no GRUB script syntax.
-[[ "$cmdline" =~ ^[A-Za-z0-9_=,.:/+\ -]*$ ]] || die "unsupported character in command line '$cmdline'"
+[ "$monitor" = no ] || [ -f "$mon" ] || die "$mon not found (run 'make' first)"
+# Command lines go into grub.cfg unquoted: allow no GRUB script syntax.
+for c in "$cmdline" "$monopts"; do
+  [[ "$c" =~ ^[A-Za-z0-9_=,.:/+\ -]*$ ]] || die "unsupported character in command line '$c'"
+done
 for t in grub-mkrescue xorriso mformat; do
   command -v "$t" >/dev/null || die "$t not found (apt-get install grub-common grub-pc-bin xorriso mtools)"
 done
@@ -27,11 +36,18 @@ trap 'rm -rf "$work"' EXIT
 tree="$work/iso"              # the ISO's contents; $work/tmp for grub-mkrescue
 { mkdir -p "$tree/boot/grub" "$work/tmp" && cp "$elf" "$tree/boot/minios.elf"; } ||
   die "cannot fill $tree"
+if [ "$monitor" = yes ]; then
+  cp "$mon" "$tree/boot/monitor.elf" || die "cannot fill $tree"
+  boot="  multiboot /boot/monitor.elf $monopts
+  module /boot/minios.elf /boot/minios.elf $cmdline"
+else
+  boot="  multiboot /boot/minios.elf $cmdline"
+fi
 cat > "$tree/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set timeout_style=hidden
 menuentry "minios" {
-  multiboot /boot/minios.elf $cmdline
+$boot
   boot
 }
 CFG

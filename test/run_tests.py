@@ -266,6 +266,64 @@ def case_monitor_refusals():
                     "exit %s, log %r" % (run.exit_code, run.log))
 
 
+# Hostile guest kernels (minios attack=NAME): each is contained, either by
+# the fault real hardware would give (then the guest goes on and exits 0,
+# with the same words as natively) or by the monitor ending the guest with a
+# one-line reason; in both cases the monitor prints its exit table.
+ATTACKS = [
+    ("idt-write", 0, "write to 0xffc01000 faulted: vector 14, err 0x2, cr2 0xffc01000", None),
+    ("gdt-write", 0, "write to 0xffc00000 faulted: vector 14, err 0x2, cr2 0xffc00000", None),
+    ("map-switcher", MON_EXIT_GUEST_DIED, None,
+     "guest ended: access to 0xffc01000 at eip 0x"),
+    ("phys-escape", MON_EXIT_GUEST_DIED, None,
+     "reaches guest-physical 0x40000000, beyond its 64 MB of RAM"),
+    ("call-gate", MON_EXIT_GUEST_DIED, None,
+     "guest ended: GDT entry 7 (selector 0x38) refused: a call gate"),
+    ("rdpmc", 0, "rdpmc raised vector 13", "not emulated: rdpmc (opcode 0f 33)"),
+    ("wrmsr", 0, "wrmsr 0xc0de0001 raised vector 13", None),
+    ("cli-hlt", MON_EXIT_GUEST_DIED, None, "guest ended: HLT at 0x"),
+]
+NATIVE_SAME = {"idt-write", "gdt-write"}
+
+
+def case_monitor_containment():
+    for name, code, guest_says, monitor_says in ATTACKS:
+        run = run_monitor(MONITOR, KERNEL, "attack=" + name, timeout=60)
+        problems = []
+        if run.exit_code != code:
+            problems.append("exit %s, expected 0x%x" % (run.exit_code, code))
+        if guest_says and guest_says not in run.text:
+            problems.append("guest did not say %r" % guest_says)
+        if monitor_says and monitor_says not in run.log:
+            problems.append("monitor did not say %r" % monitor_says)
+        if "exits by vector:" not in run.log:
+            problems.append("no exit table: the monitor did not end the run itself")
+        if name in NATIVE_SAME:
+            native = run_qemu(KERNEL, "attack=" + name, timeout=60)
+            if native.text != run.text:
+                problems.append("guest output differs from native: %r vs %r"
+                                % (run.text, native.text))
+        verdict(not problems, "monitor: contains attack=%s (%s)" % (
+            name, "the hardware's fault" if code == 0 else "guest ended with a reason"),
+            "; ".join(problems) + " log tail %r" % run.log[-400:])
+
+
+def case_monitor_trace():
+    run = run_monitor(MONITOR, KERNEL, "attack=rdpmc", "trace=traps", timeout=60)
+    want = [re.compile(r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=cli -> emulated$"),
+            re.compile(r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=out port 0x3f8 -> emulated$"),
+            re.compile(r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=mov to cr cr3 -> emulated$"),
+            re.compile(r"^monitor: trap #PF +eip=0x[0-9a-f]{8} ring=1 (err=0x\d )?va=0x[0-9a-f]+ "
+                       r"-> shadow filled \(hidden fault\)$"),
+            re.compile(r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=rdpmc "
+                       r"-> not emulated: #GP injected$")]
+    lines = run.log.splitlines()
+    missing = [w.pattern for w in want if not any(w.match(l) for l in lines)]
+    verdict(run.exit_code == 0 and not missing,
+            "monitor: trace=traps prints a line per trap: vector, EIP, ring, instruction, action",
+            "exit %s, missing %s" % (run.exit_code, missing))
+
+
 # ---- integration: Bochs ----
 
 def case_bochs(qemu_lines):
@@ -296,6 +354,49 @@ def case_bochs(qemu_lines):
                                                  "lengths %d/%d" % (len(qemu_lines), len(blines))))
 
 
+MONITOR_ISO = os.path.join(ROOT, "build", "monitor-tests.iso")
+HOLES_ISO = os.path.join(ROOT, "build", "monitor-holes.iso")
+
+
+def bochs_monitor_run(iso, cmdline):
+    """Boots the monitor with minios CMDLINE as its module under Bochs.
+    Returns (guest lines, monitor log, problems)."""
+    from bochs import run_bochs
+    mk = subprocess.run(["bash", os.path.join(ROOT, "scripts", "mkiso.sh"), "--monitor", "",
+                         iso, cmdline], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if mk.returncode != 0:
+        return [], "", ["ISO build failed: " + mk.stdout.decode()]
+    with tempfile.TemporaryDirectory() as work:
+        text, clean, secs = run_bochs(iso, 900, work)
+        with open(os.path.join(work, "bochs.out"), "rb") as f:
+            out = f.read().decode("utf-8", "replace")
+    log = "\n".join(l[l.index("monitor:"):].rstrip("\r") for l in out.splitlines()
+                    if "monitor:" in l)
+    problems = [] if clean else ["Bochs did not end by itself (timeout)"]
+    return [l.rstrip("\r") for l in text.splitlines()], log, problems
+
+
+def case_bochs_monitor(qemu_lines):
+    name = "bochs: minios test suite under the monitor, transcript identical to QEMU native"
+    holes = "bochs: holes suite under the monitor fails exactly the documented checks"
+    if os.environ.get("MINIOS_SKIP_BOCHS"):
+        verdict(False, name, "skipped (MINIOS_SKIP_BOCHS set)")
+        verdict(False, holes, "skipped")
+        return
+    lines, log, problems = bochs_monitor_run(MONITOR_ISO, "tests")
+    problems += check_test_transcript(lines)
+    if test_lines(lines) != qemu_lines:
+        problems.append("transcript differs from the native QEMU run")
+    if "guest exited with code 0 (0x0)" not in log:
+        problems.append("the monitor's log (port 0xE9) lacks the guest's exit: %r" % log[-300:])
+    verdict(not problems, name, "; ".join(problems[:5]))
+    lines, log, problems = bochs_monitor_run(HOLES_ISO, "holes")
+    failing = {n for n, (ok, _) in holes_results(lines).items() if not ok}
+    if failing != HOLES_FAIL_UNDER_MONITOR:
+        problems.append("failing %s" % sorted(failing))
+    verdict(not problems, holes, "; ".join(problems))
+
+
 def main():
     t0 = time.time()
     print("== unit tests")
@@ -312,8 +413,11 @@ def main():
     case_monitor_tests(native_text)
     case_holes_monitor()
     case_monitor_refusals()
+    case_monitor_containment()
+    case_monitor_trace()
     print("== integration: Bochs")
     case_bochs(qemu_lines)
+    case_bochs_monitor(qemu_lines)
     print("(%.0f s)" % (time.time() - t0))
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and passed > 0 else 1

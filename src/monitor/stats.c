@@ -130,7 +130,7 @@ void trace_begin(const struct vcpu *v)
 		tr_add(" err=0x%x", v->tf.err);
 }
 
-void trace_insn(const struct insn *in)
+void trace_insn(const struct vcpu *v, const struct insn *in)
 {
 	if (!tr.on)
 		return;
@@ -139,8 +139,23 @@ void trace_insn(const struct insn *in)
 		return;
 	}
 	tr_add(" insn=%s", in->mnem);
-	if (in->kind == INSN_INT)
-		tr_add(" 0x%x", in->imm);
+	switch (in->kind) {
+	case INSN_IN: case INSN_OUT:
+		tr_add(" port 0x%x", in->opcode >= 0xE4 && in->opcode <= 0xE7 ? in->imm & 0xFF
+									: v->tf.edx & 0xFFFF);
+		break;
+	case INSN_INS: case INSN_OUTS:
+		tr_add(" port 0x%x", v->tf.edx & 0xFFFF);
+		break;
+	case INSN_MOV_TO_CR: case INSN_MOV_FROM_CR:
+		tr_add(" cr%u", in->reg);
+		break;
+	case INSN_INT:
+		tr_add(" 0x%x", in->imm & 0xFF);
+		break;
+	default:
+		break;
+	}
 }
 
 void trace_pf(uint32_t va, const char *what)

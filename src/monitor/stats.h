@@ -13,7 +13,7 @@ void stats_print(const struct vcpu *v);
 
 /* trace=traps: one line per trap, assembled while it is handled. */
 void trace_begin(const struct vcpu *v);
-void trace_insn(const struct insn *in);
+void trace_insn(const struct vcpu *v, const struct insn *in);
 void trace_action(const char *what);
 void trace_pf(uint32_t va, const char *what);
 void trace_end(const struct vcpu *v);

@@ -10,16 +10,20 @@
  *
  *   code/data, DPL 0        -> the same with DPL 1 (ring compression)
  *   code/data, DPL 1..3     -> unchanged
- *   not present             -> unchanged (loading it faults as it should)
- *   TSS, LDT, gates         -> a null descriptor in the real table: the
+ *   code/data not present   -> copied (DPL 0 still becomes 1), so that
+ *                              loading it raises #NP as it should
+ *   TSS, LDT                -> a null descriptor in the real table: the
  *                              monitor emulates LTR/LLDT from the guest's
- *                              own table, and a task switch or a call gate
- *                              would hand the guest the CPU's privilege
- *   call/task gate present  -> refused (the monitor ends the guest)
+ *                              own table
+ *   any system descriptor   -> a null descriptor if not present
+ *   call gate, task gate    -> refused (the monitor ends the guest): a task
+ *                              switch or a call gate would hand the guest
+ *                              the CPU's privilege behind the monitor
+ *   interrupt/trap gates, reserved system types -> refused: no GDT holds them
  *
- * The accessed bit is preset in everything copied: the real tables are
- * read-only in the guest's address space, and the CPU would otherwise write
- * it there.  Pure functions; tested on the host (test/unit/test_desc.c).
+ * The accessed bit is preset in every present descriptor copied: the real
+ * tables are read-only in the guest's address space, and the CPU would
+ * otherwise write it there (it never does for a not-present one).  Pure functions; tested on the host (test/unit/test_desc.c).
  */
 #ifndef TRAP_DESC_H
 #define TRAP_DESC_H

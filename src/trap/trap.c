@@ -34,22 +34,43 @@
 #include "monitor/stats.h"
 #include "monitor/x86.h"
 #include "monitor/monitor.h"
+#include "monitor/memory.h"
 
 struct vcpu vcpu0;
 
 /* ---- fetching the guest's instruction ---- */
 
+/* The decoder reads byte by byte; the page's translation is looked up
+ * (and its A bit set, as an instruction fetch does) once per page. */
 struct fetch_ctx {
 	struct vcpu *v;
 	struct gva_fault f;
 	enum gva_result r;
+	bool have_page;
+	uint32_t page_va, page_gpa;
 };
 
 static int fetch_byte(void *ctx, uint32_t addr, uint8_t *byte)
 {
 	struct fetch_ctx *c = ctx;
-	c->r = gva_read(c->v, addr, byte, 1, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &c->f);
-	return c->r != GVA_OK;
+	uint32_t va = addr & ~(MON_PGSIZE - 1);
+
+	if (!c->have_page || c->page_va != va) {
+		c->r = gva_translate(c->v, va, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &c->page_gpa,
+				     &c->f);
+		if (c->r != GVA_OK) {
+			c->f.va = addr;
+			return 1;
+		}
+		c->have_page = true;
+		c->page_va = va;
+	}
+	if (gpa_read(gpa(c->page_gpa | (addr & (MON_PGSIZE - 1))), byte, 1) < 0) {
+		c->r = GVA_BAD_GPA;
+		c->f.bad_gpa = c->page_gpa;
+		return 1;
+	}
+	return 0;
 }
 
 static enum decode_result decode_guest(struct vcpu *v, struct insn *in, struct fetch_ctx *c)
@@ -60,6 +81,7 @@ static enum decode_result decode_guest(struct vcpu *v, struct insn *in, struct f
 
 	c->v = v;
 	c->r = GVA_OK;
+	c->have_page = false;
 	return decode_insn(&ops, segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip, in);
 }
 
@@ -103,7 +125,7 @@ static void general_protection(struct vcpu *v)
 	struct fetch_ctx c;
 	enum decode_result r = decode_guest(v, &in, &c);
 
-	trace_insn(r == DECODE_OK ? &in : 0);
+	trace_insn(v, r == DECODE_OK ? &in : 0);
 	if (r != DECODE_OK) {
 		undecodable(v, r, &in, &c);
 		return;
@@ -157,7 +179,7 @@ static void page_fault(struct vcpu *v)
 			  "%u MB of RAM", va, v->tf.eip, bad, mon_opts.mem_mb);
 	case SHADOW_SWITCHER:
 		guest_die("access to 0x%x at eip 0x%x: the guest maps the monitor's switcher "
-			  "slot 0x%x-0xFFFFFFFF", va, v->tf.eip, SWITCHER_BASE);
+			  "slot 0x%x-0xffffffff", va, v->tf.eip, SWITCHER_BASE);
 	}
 }
 

@@ -55,6 +55,7 @@ ata0-master: type=cdrom, path="{iso}", status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev="{serial}"
 speaker: enabled=0
+port_e9_hack: enabled=1
 sound: driver=dummy
 mouse: enabled=0
 log: "{log}"

@@ -59,12 +59,13 @@ class MonitorRun(GuestRun):
         self.log = log
 
 
-def run_monitor(monitor, guest=None, guest_args="", append="", timeout=120):
+def run_monitor(monitor, guest=None, guest_args="", append="", timeout=120, icount=False):
     """Boots the monitor with 'guest' as its first module; the module string
     (the guest's command line) is "GUEST ARGS", as GRUB's would be."""
     with tempfile.TemporaryDirectory() as tmp:
         log_path = os.path.join(tmp, "monitor.log")
-        cmd = MONITOR_QEMU + ["-serial", "stdio", "-debugcon", "file:" + log_path,
+        cmd = MONITOR_QEMU + (ICOUNT if icount else []) + [
+                              "-serial", "stdio", "-debugcon", "file:" + log_path,
                               "-kernel", monitor, "-append", append]
         if guest:
             cmd += ["-initrd", (guest + " " + guest_args).strip()]

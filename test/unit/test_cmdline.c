@@ -137,7 +137,7 @@ static const struct bad_case bad[] = {
 	{ "holes hz=5",        { "'hz=5'", HZ_RANGE } },
 	{ "/boot/minios.elf tests hz=50 bench", { "'bench'", "conflicts" } },
 	/* unknown options */
-	{ "verbose",           { "unknown option 'verbose'", "tests bench demo holes hz=N" } },
+	{ "verbose",           { "unknown option 'verbose'", "tests bench demo holes attack=NAME hz=N" } },
 	{ "TESTS",             { "unknown option 'TESTS'" } },
 	{ "test",              { "unknown option 'test'" } },
 	{ "testsx",            { "unknown option 'testsx'" } },
@@ -174,6 +174,25 @@ static void test_bad_lines(void **state)
 	}
 }
 
+/* attack=NAME: a mode whose name the kernel checks; the parser keeps it. */
+static void test_attack_option(void **state)
+{
+	(void)state;
+	struct minios_opts o;
+	char err[ERRLEN];
+
+	assert_int_equal(parse("/boot/minios.elf attack=idt-write", &o, err), 0);
+	assert_int_equal(o.mode, MODE_ATTACK);
+	assert_string_equal(o.attack, "idt-write");
+	assert_int_equal(parse("attack=", &o, err), -1);
+	assert_non_null(strstr(err, "attack= takes a name"));
+	assert_int_equal(parse("attack=aaaaaaaaaaaaaaaaaaaaaaaaa", &o, err), -1);
+	assert_int_equal(parse("tests attack=cli-hlt", &o, err), -1);
+	assert_non_null(strstr(err, "conflicts with an earlier mode"));
+	assert_int_equal(parse("tests", &o, err), 0);
+	assert_string_equal(o.attack, "");
+}
+
 static void test_unknown_option_message(void **state)
 {
 	(void)state;
@@ -182,7 +201,7 @@ static void test_unknown_option_message(void **state)
 
 	assert_int_equal(parse("/boot/minios.elf tests frobnicate", &o, err), -1);
 	assert_string_equal(err,
-			    "unknown option 'frobnicate' (known: tests bench demo holes hz=N)");
+			    "unknown option 'frobnicate' (known: tests bench demo holes attack=NAME hz=N)");
 }
 
 /* ---- over-long words ---------------------------------------------------- */
@@ -301,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_null_line_gives_defaults),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_unknown_option_message),
+		cmocka_unit_test(test_attack_option),
 		cmocka_unit_test(test_word_of_63_chars_is_just_unknown),
 		cmocka_unit_test(test_word_of_64_chars_is_too_long),
 		cmocka_unit_test(test_long_option_after_path_is_too_long),

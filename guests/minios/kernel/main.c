@@ -20,6 +20,7 @@
 #include "proc.h"
 #include "intr.h"
 #include "ktest.h"
+#include "attack.h"
 #include "holes.h"
 #include "../lib/cmdline.h"
 #include "lib/mmap.h"
@@ -78,6 +79,9 @@ static void init_main(void)
 		break;
 	case MODE_HOLES:
 		run_holes();
+		break;
+	case MODE_ATTACK:
+		run_attack(opts.attack);
 		break;
 	}
 }

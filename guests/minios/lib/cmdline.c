@@ -75,6 +75,14 @@ static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 		return set_mode(o, MODE_DEMO, mode_seen, w, err, errlen);
 	if (fmt_strcmp(w, "holes") == 0)
 		return set_mode(o, MODE_HOLES, mode_seen, w, err, errlen);
+	if (fmt_strncmp(w, "attack=", 7) == 0) {
+		if (w[7] == '\0' || fmt_strlen(w + 7) >= sizeof o->attack) {
+			fmt_snprintf(err, errlen, "bad value in '%s': attack= takes a name", w);
+			return -1;
+		}
+		fmt_snprintf(o->attack, sizeof o->attack, "%s", w + 7);
+		return set_mode(o, MODE_ATTACK, mode_seen, w, err, errlen);
+	}
 	if (fmt_strncmp(w, "hz=", 3) == 0) {
 		long v = parse_uint(w + 3, HZ_MIN, HZ_MAX);
 		if (v < 0) {
@@ -85,7 +93,7 @@ static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 		o->hz = (unsigned)v;
 		return 0;
 	}
-	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo holes hz=N)", w);
+	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo holes attack=NAME hz=N)", w);
 	return -1;
 }
 
@@ -97,6 +105,7 @@ int cmdline_parse(const char *cmdline, struct minios_opts *o, char *err, size_t 
 
 	o->mode = MODE_DEMO;
 	o->hz = HZ_DEFAULT;
+	o->attack[0] = '\0';
 	if (errlen > 0)
 		err[0] = '\0';
 	for (;;) {

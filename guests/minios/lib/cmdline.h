@@ -10,6 +10,9 @@
  *   demo       (default) start a few processes and show them being scheduled
  *   holes      run the x86 virtualization-holes suite (kernel/holes.c), same
  *              output and exit code as tests
+ *   holes      run the x86 virtualization-holes suite
+ *   attack=NAME  try one way out of a virtual machine (kernel/attack.c lists
+ *              them); meant to be run under the monitor, which must stop it
  *   hz=N       timer frequency, 10..1000 (default 100)
  *
  * Anything else is refused with a one-line reason.
@@ -19,11 +22,12 @@
 
 #include <stddef.h>
 
-enum minios_mode { MODE_DEMO, MODE_TESTS, MODE_BENCH, MODE_HOLES };
+enum minios_mode { MODE_DEMO, MODE_TESTS, MODE_BENCH, MODE_HOLES, MODE_ATTACK };
 
 struct minios_opts {
 	enum minios_mode mode;
 	unsigned hz;
+	char attack[24];        /* MODE_ATTACK: which one (checked by the kernel) */
 };
 
 #define HZ_DEFAULT 100

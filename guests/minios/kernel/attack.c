@@ -1,0 +1,173 @@
+/*
+ * attack.c - a hostile guest kernel: one way out of a virtual machine per
+ * run (attack=NAME), for the monitor's containment tests.
+ *
+ * Mechanism: under a trap-and-emulate monitor the guest kernel runs in
+ * ring 1 with the monitor's switcher (GDT, IDT, TSS, entry code) mapped in
+ * the top 4 MB of its address space, read-only.  Paging cannot tell ring 1
+ * from ring 0, descriptors decide which rings code may enter, and the p2m
+ * decides which host memory guest-physical addresses reach.  Each attack
+ * below pushes on one of those walls.  A monitor that contains it either
+ * gives the kernel exactly the fault real hardware would (the attack then
+ * prints what it saw and exits 0) or ends the guest with a one-line reason
+ * and keeps running itself; it never crashes or hangs.
+ *
+ *   idt-write     write the switcher's IDT at 0xFFC01000 (unmapped in
+ *                 minios's own tables: #PF, as on hardware)
+ *   gdt-write     the same for the switcher's GDT at 0xFFC00000
+ *   map-switcher  map the top 4 MB in minios's page directory, then write
+ *                 there (hardware: succeeds; the monitor must refuse)
+ *   phys-escape   map a page at guest-physical 1 GB, past any RAM the
+ *                 monitor gives, and read it (reaching host memory?)
+ *   call-gate     LGDT a table holding a call gate (a way to ring 0)
+ *   rdpmc         an instruction the monitor does not emulate
+ *   wrmsr         WRMSR to an MSR no CPU defines
+ *   cli-hlt       CLI; HLT: on hardware, a hang forever
+ *
+ * Natively only the first two are meaningful (both fault); the others are
+ * for running under the monitor.
+ */
+#include "attack.h"
+#include "gdt.h"
+#include "trap.h"
+#include "vm.h"
+#include "intr.h"
+#include "x86.h"
+#include "console.h"
+#include "lib/fmt.h"
+
+#define SWITCHER_GDT 0xFFC00000u
+#define SWITCHER_IDT 0xFFC01000u
+#define ESCAPE_GPA   0x40000000u        /* 1 GB: beyond the guest's RAM */
+#define ESCAPE_SLOT  9                  /* a free test-window page */
+#define BOGUS_MSR    0xC0DE0001u
+#define STS_CG32     0xC                /* 32-bit call gate */
+
+static void report_write(u32 va)
+{
+	int f = probe_write32(va, 0xDEADBEEF);
+	if (f)
+		kprintf("attack: write to 0x%x faulted: vector %u, err 0x%x, cr2 0x%x\n", va,
+			probe_info.vector, probe_info.err, probe_info.cr2);
+	else
+		kprintf("attack: write to 0x%x succeeded\n", va);
+}
+
+static void atk_idt_write(void)
+{
+	report_write(SWITCHER_IDT);
+}
+
+static void atk_gdt_write(void)
+{
+	report_write(SWITCHER_GDT);
+}
+
+static void atk_map_switcher(void)
+{
+	pde_t *pd = P2V(rcr3());
+	pd[PDX(SWITCHER_GDT)] = PDE_BIGADDR(0) | PTE_P | PTE_W | PTE_PS;
+	invlpg(SWITCHER_IDT);
+	report_write(SWITCHER_IDT);
+	pd[PDX(SWITCHER_GDT)] = 0;
+	invlpg(SWITCHER_IDT);
+}
+
+static void atk_phys_escape(void)
+{
+	u32 va = TESTWIN + ESCAPE_SLOT * PGSIZE, v = 0;
+	testwin_pt[ESCAPE_SLOT] = ESCAPE_GPA | PTE_P | PTE_W;
+	invlpg(va);
+	int f = probe_read32(va, &v);
+	kprintf("attack: read of guest-physical 0x%x %s: 0x%x\n", ESCAPE_GPA,
+		f ? "faulted" : "returned", v);
+	testwin_pt[ESCAPE_SLOT] = 0;
+	invlpg(va);
+}
+
+static struct segdesc gategdt[NSEGS];
+
+static void atk_call_gate(void)
+{
+	u32 target = (u32)&atk_call_gate;
+	for (int i = 0; i < NSEGS; i++)
+		gategdt[i] = gdt[i];
+	gategdt[SEG_TEST].lo = (target & 0xFFFF) | ((u32)SEL(SEG_KCODE, 0) << 16);
+	gategdt[SEG_TEST].hi = (target & 0xFFFF0000) | 0x8000 | (DPL_USER << 13) | (STS_CG32 << 8);
+	int s = intr_save();
+	gdt_load(gategdt, NSEGS);
+	gdt_load(gdt, NSEGS);
+	intr_restore(s);
+	kprintf("attack: a GDT with a call gate was loaded\n");
+}
+
+/* Runs one instruction under the probe catcher; returns the vector it
+ * raised, or -1. */
+static int probe_rdpmc(void)
+{
+	u32 before = probe_info.count;
+	__asm__ volatile("movl $1f, %[resume]\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "rdpmc\n"
+			 "1:\n\t"
+			 "movl $0, %[resume]"
+			 : [resume] "=m"(probe_resume) : : "eax", "ecx", "edx", "memory");
+	return probe_info.count != before ? (int)probe_info.vector : -1;
+}
+
+static int probe_wrmsr(void)
+{
+	u32 before = probe_info.count;
+	__asm__ volatile("movl $1f, %[resume]\n\t"
+			 "wrmsr\n"
+			 "1:\n\t"
+			 "movl $0, %[resume]"
+			 : [resume] "=m"(probe_resume)
+			 : "c"(BOGUS_MSR), "a"(0), "d"(0) : "memory");
+	return probe_info.count != before ? (int)probe_info.vector : -1;
+}
+
+static void atk_rdpmc(void)
+{
+	kprintf("attack: rdpmc raised vector %d\n", probe_rdpmc());
+}
+
+static void atk_wrmsr(void)
+{
+	kprintf("attack: wrmsr 0x%x raised vector %d\n", BOGUS_MSR, probe_wrmsr());
+}
+
+static void atk_cli_hlt(void)
+{
+	cli();
+	hlt();
+	kprintf("attack: woke from HLT with interrupts off\n");
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} attacks[] = {
+	{ "idt-write", atk_idt_write },
+	{ "gdt-write", atk_gdt_write },
+	{ "map-switcher", atk_map_switcher },
+	{ "phys-escape", atk_phys_escape },
+	{ "call-gate", atk_call_gate },
+	{ "rdpmc", atk_rdpmc },
+	{ "wrmsr", atk_wrmsr },
+	{ "cli-hlt", atk_cli_hlt },
+};
+
+void run_attack(const char *name)
+{
+	for (u32 i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
+		if (fmt_strcmp(name, attacks[i].name) != 0)
+			continue;
+		kprintf("attack %s\n", name);
+		attacks[i].run();
+		kprintf("attack %s: the kernel is still running\n", name);
+		machine_exit(EXIT_OK);
+	}
+	kprintf("minios: command line refused: unknown attack '%s'\n", name);
+	machine_exit(EXIT_BADOPT);
+}
