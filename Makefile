@@ -1,15 +1,20 @@
-# Makefile - builds minios (and, from the next issue on, the monitor), runs
-# it under QEMU and Bochs, and runs every test.
+# Makefile - builds the monitor and minios, runs them under QEMU and Bochs,
+# and runs every test.
 #
-#   make run        boot minios under QEMU, guest serial on this terminal
+#   make run        boot the monitor with minios deprivileged under it (QEMU);
+#                   guest serial and the monitor's log on this terminal, the
+#                   exit table when the guest ends
+#   make run-native boot minios alone on the bare virtual machine
 #   make test       host unit tests + QEMU and Bochs integration tests
-#   make bench      microbenchmarks under QEMU -icount (deterministic cycles)
-#   make iso        GRUB rescue ISO (build/minios.iso) for Bochs / real BIOS
-#   make debug      QEMU stopped at the first instruction, waiting for gdb
+#   make bench      microbenchmarks under QEMU -icount: native, monitor, ratio
+#   make iso        GRUB rescue ISO (build/minios.iso) for Bochs / real BIOS;
+#                   make monitor-iso: the same with the monitor
+#   make debug      the monitor under QEMU, stopped for gdb (symbols of both)
 #   make clean
 #
-# Variables: ARGS="..." minios command line for run/debug (e.g. ARGS=tests),
-# TIMEOUT=seconds a QEMU run may take (default 120).
+# Variables: ARGS="..." minios command line (e.g. ARGS=tests, ARGS=holes),
+# MONARGS="..." the monitor's (e.g. MONARGS=trace=traps), TIMEOUT=seconds a
+# QEMU run may take (default 120).
 #
 # Missing tools are installed by scripts/install-deps.sh (apt-get) the first
 # time any target needs them; the stamp build/.deps records that.
@@ -32,6 +37,7 @@ LIBGCC    = $(shell $(CC) -m32 -print-libgcc-file-name)
 
 TIMEOUT  ?= 120
 ARGS     ?=
+MONARGS  ?=
 QEMU_CPU ?= qemu32
 QEMU     := qemu-system-i386 -m 128 -cpu $(QEMU_CPU) -display none -no-reboot \
             -device isa-debug-exit,iobase=0xf4,iosize=4
@@ -48,7 +54,7 @@ UPROGS   := utest ubench demo true42 churn
 ULIB_OBJ := $(MB)/user/crt0.o $(MB)/user/ulib.o $(MB)/shared/fmt.o
 UELF     := $(patsubst %,$(MB)/user/%.elf,$(UPROGS))
 
-.PHONY: all run run-native debug bench iso test unit clean deps
+.PHONY: all run run-native debug bench iso monitor-iso test unit clean deps
 .SECONDARY:
 all: $(MB).elf $(MON).elf
 
@@ -128,14 +134,25 @@ $(MON).elf: $(MOBJ) src/monitor/monitor.ld
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-run run-native: $(MB).elf
+# The guest's COM1 and the monitor's log (port 0xE9) share the terminal.
+MONCON   := -chardev stdio,id=con,mux=on -serial chardev:con \
+            -device isa-debugcon,chardev=con,iobase=0xe9
+MONQEMU  := $(subst -m 128,-m 256,$(QEMU))
+
+run: $(MB).elf $(MON).elf
+	@bash scripts/qemu-run.sh $(TIMEOUT) $(MONQEMU) $(MONCON) \
+	  -kernel $(MON).elf -initrd "$(MB).elf $(ARGS)" -append "$(MONARGS)"
+
+run-native: $(MB).elf
 	@bash scripts/qemu-run.sh $(TIMEOUT) $(QEMU) -serial stdio \
 	  -kernel $(MB).elf -append "$(ARGS)"
 
-debug: $(MB).elf
-	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x $(B)/minios.gdb"
-	@printf 'file %s\ntarget remote :1234\nhbreak *_start\nbreak kmain\n' $(MB).elf > $(B)/minios.gdb
-	$(QEMU) -serial stdio -kernel $(MB).elf -append "$(ARGS)" -s -S
+debug: $(MB).elf $(MON).elf
+	@echo "QEMU waits for gdb on :1234; in another terminal: gdb -x $(B)/monitor.gdb"
+	@printf 'file %s\nadd-symbol-file %s\ntarget remote :1234\nbreak monitor_main\nbreak guest_trap\n' \
+	  $(MON).elf $(MB).elf > $(B)/monitor.gdb
+	$(MONQEMU) $(MONCON) -kernel $(MON).elf -initrd "$(MB).elf $(ARGS)" \
+	  -append "$(MONARGS)" -s -S
 
 bench: $(MB).elf $(MON).elf
 	@python3 test/integration/bench.py --kernel $(MB).elf --monitor $(MON).elf
@@ -143,6 +160,9 @@ bench: $(MB).elf $(MON).elf
 # Always rebuilt: its command line (ARGS) is not a file make can track.
 iso: $(MB).elf
 	bash scripts/mkiso.sh $(B)/minios.iso "$(ARGS)"
+
+monitor-iso: $(MB).elf $(MON).elf
+	bash scripts/mkiso.sh --monitor "$(MONARGS)" $(B)/monitor.iso "$(ARGS)"
 
 # Host unit tests: every pure module is linked into every test binary (the
 # same sources the kernels build, compiled natively for the host).
