@@ -282,6 +282,8 @@ ATTACKS = [
     ("rdpmc", 0, "rdpmc raised vector 13", "not emulated: rdpmc (opcode 0f 33)"),
     ("wrmsr", 0, "wrmsr 0xc0de0001 raised vector 13", None),
     ("cli-hlt", MON_EXIT_GUEST_DIED, None, "guest ended: HLT at 0x"),
+    ("popf-if", 0, "0 timer ticks arrived while interrupts were on by POPF",
+     "warning: the guest has kept interrupts disabled for over a second"),
 ]
 NATIVE_SAME = {"idt-write", "gdt-write"}
 
@@ -321,6 +323,17 @@ def case_monitor_trace():
     missing = [w.pattern for w in want if not any(w.match(l) for l in lines)]
     verdict(run.exit_code == 0 and not missing,
             "monitor: trace=traps prints a line per trap: vector, EIP, ring, instruction, action",
+            "exit %s, missing %s" % (run.exit_code, missing))
+    run = run_monitor(MONITOR, KERNEL, "attack=rdpmc", "trace=io,mmu", timeout=60)
+    want = [re.compile(r"^monitor: io out port 0x3f8 size 1 <- 0x61 \(uart\)$"),
+            re.compile(r"^monitor: io out port 0x43 size 1 <- 0x[0-9a-f]+ \(pit\)$"),
+            re.compile(r"^monitor: mmu flush: guest cr3 0x[0-9a-f]+ cr0 0x80010011 cr4 0x10$"),
+            re.compile(r"^monitor: mmu fill va 0xc0[0-9a-f]+ -> gpa 0x[0-9a-f]+ hpa 0x[0-9a-f]+ "
+                       r"[RW][US] \(4 MB\)$")]
+    lines = run.log.splitlines()
+    missing = [w.pattern for w in want if not any(w.match(l) for l in lines)]
+    verdict(run.exit_code == 0 and not missing and not any("trap " in l for l in lines),
+            "monitor: trace=io,mmu prints port accesses and shadow fills/flushes (no trap lines)",
             "exit %s, missing %s" % (run.exit_code, missing))
 
 

@@ -78,12 +78,20 @@ static bool is_pit_port(uint16_t port)
 	return (port >= 0x40 && port <= 0x43) || port == 0x61;
 }
 
+static const char *port_name(uint16_t port)
+{
+	const struct vio_range *r = vio_find(&dev.bus, port);
+	return r ? r->name : "no device";
+}
+
 uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 {
 	if (is_pit_port(port))
 		advance_time(v);
 	uint32_t val = vio_read(&dev.bus, port, size);
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	if (mon_opts.trace & TRACE_IO)
+		mon_log("io in  port 0x%x size %u -> 0x%x (%s)", port, size, val, port_name(port));
 	return val;
 }
 
@@ -93,6 +101,8 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 
 	if (is_pit_port(port))
 		advance_time(v);
+	if (mon_opts.trace & TRACE_IO)
+		mon_log("io out port 0x%x size %u <- 0x%x (%s)", port, size, value, port_name(port));
 	vio_write(&dev.bus, port, size, value);
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 	if (vdebugexit_requested(&dev.dbg, &code))

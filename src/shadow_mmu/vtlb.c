@@ -37,6 +37,7 @@
 #include "monitor/monitor.h"
 #include "monitor/layout.h"
 #include "monitor/x86.h"
+#include "monitor/run.h"
 #include "trap/switcher.h"
 #include "lib/mem.h"
 
@@ -78,6 +79,8 @@ void shadow_flush(struct vcpu *v)
 	for (uint32_t i = 0; i < SWITCHER_PDX; i++)
 		drop_slot(i);
 	v->stats.shadow_flushes++;
+	if (mon_opts.trace & TRACE_MMU)
+		mon_log("mmu flush: guest cr3 0x%x cr0 0x%x cr4 0x%x", v->cr3, v->cr0, v->cr4);
 }
 
 void shadow_invlpg(struct vcpu *v, uint32_t va)
@@ -85,6 +88,8 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 	uint32_t i = va >> 22;
 
 	v->stats.shadow_invlpgs++;
+	if (mon_opts.trace & TRACE_MMU)
+		mon_log("mmu invlpg 0x%x%s", va, big[i] ? " (4 MB guest page: slot dropped)" : "");
 	if (i == SWITCHER_PDX || !(spd[i] & PTE_P))
 		return;
 	if (big[i]) {           /* the guest's TLB entry covered all 4 MB */
@@ -162,5 +167,8 @@ enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 	}
 	pt[(va >> 12) & 0x3FF] = spte;
 	v->stats.hidden_pf++;
+	if (mon_opts.trace & TRACE_MMU)
+		mon_log("mmu fill va 0x%x -> gpa 0x%x hpa 0x%x %s%s%s", va, res.gpa, h.v,
+			spte & PTE_W ? "W" : "R", spte & PTE_U ? "U" : "S", res.big ? " (4 MB)" : "");
 	return SHADOW_FILLED;
 }

@@ -23,6 +23,11 @@
  *   rdpmc         an instruction the monitor does not emulate
  *   wrmsr         WRMSR to an MSR no CPU defines
  *   cli-hlt       CLI; HLT: on hardware, a hang forever
+ *   popf-if       not hostile, just unlucky: CLI, then re-enable interrupts
+ *                 with POPF (fine on hardware) and busy-wait 1.5 s.  In ring
+ *                 1 POPF cannot set IF, so interrupts stay off; the monitor
+ *                 must say so (the long-IF-clear warning), and the kernel
+ *                 goes on once it executes STI
  *
  * Natively only the first two are meaningful (both fault); the others are
  * for running under the monitor.
@@ -32,6 +37,7 @@
 #include "trap.h"
 #include "vm.h"
 #include "intr.h"
+#include "pic.h"
 #include "x86.h"
 #include "console.h"
 #include "lib/fmt.h"
@@ -144,6 +150,20 @@ static void atk_cli_hlt(void)
 	kprintf("attack: woke from HLT with interrupts off\n");
 }
 
+#define POPF_SPIN_PERIODS 150             /* 1.5 s at the default 100 Hz */
+
+static void atk_popf_if(void)
+{
+	u32 t0 = ticks;
+	cli();
+	write_eflags(read_eflags() | FL_IF);
+	pit_spin_periods(POPF_SPIN_PERIODS);
+	u32 during = ticks - t0;
+	sti();
+	intr_on = 1;
+	kprintf("attack: %u timer ticks arrived while interrupts were on by POPF\n", during);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -156,6 +176,7 @@ static const struct {
 	{ "rdpmc", atk_rdpmc },
 	{ "wrmsr", atk_wrmsr },
 	{ "cli-hlt", atk_cli_hlt },
+	{ "popf-if", atk_popf_if },
 };
 
 void run_attack(const char *name)
