@@ -416,7 +416,7 @@ const struct opcode_row decode_map_0f[] = {
 };
 const size_t decode_map_0f_rows = sizeof decode_map_0f / sizeof decode_map_0f[0];
 
-const struct opcode_row *decode_lookup(enum opmap map, uint8_t op)
+static const struct opcode_row *search(enum opmap map, uint8_t op)
 {
     const struct opcode_row *rows = map == MAP_0F ? decode_map_0f : decode_map_one;
     size_t n = map == MAP_0F ? decode_map_0f_rows : decode_map_one_rows;
@@ -425,4 +425,16 @@ const struct opcode_row *decode_lookup(enum opmap map, uint8_t op)
         if (op >= rows[i].lo && op <= rows[i].hi)
             return &rows[i];
     return NULL;    /* unreachable: the maps cover 00-FF (unit-tested) */
+}
+
+/* The rows are ranges, searched in order; every trap decodes at least one
+ * opcode, so each answer is remembered (a row never moves). */
+const struct opcode_row *decode_lookup(enum opmap map, uint8_t op)
+{
+    static const struct opcode_row *seen[2][256];
+    const struct opcode_row **slot = &seen[map == MAP_0F][op];
+
+    if (*slot == NULL)
+        *slot = search(map, op);
+    return *slot;
 }

@@ -154,9 +154,14 @@ static enum emul_result string_io(struct vcpu *v, const struct insn *in, bool ou
 			r = gva_read(v, addr, &val, size, 0, &f);
 			if (r == GVA_OK)
 				devices_out(v, port, size, val);
-		} else {
-			val = devices_in(v, port, size);
-			r = gva_write(v, addr, &val, size, 0, &f);
+		} else {        /* check the destination first: a port read is not
+				   repeatable (a UART FIFO loses its byte) */
+			uint32_t g;
+			r = gva_translate(v, addr, GVA_WRITE, &g, &f);
+			if (r == GVA_OK) {
+				val = devices_in(v, port, size);
+				r = gva_write(v, addr, &val, size, 0, &f);
+			}
 		}
 		if (r != GVA_OK)
 			return mem_fault(v, r, &f);
@@ -203,8 +208,7 @@ static enum emul_result emul_lgdt(struct vcpu *v, const struct insn *in)
 	enum emul_result r = read_dtr(v, in, &d);
 	if (r != EMUL_NEXT)
 		return r;
-	vdesc_lgdt(v, d.base, d.limit);
-	return EMUL_NEXT;
+	return vdesc_lgdt(v, d.base, d.limit) < 0 ? EMUL_FAULTED : EMUL_NEXT;
 }
 
 static enum emul_result emul_lidt(struct vcpu *v, const struct insn *in)
@@ -264,7 +268,7 @@ static enum emul_result emul_mov_to_cr(struct vcpu *v, const struct insn *in)
 
 	switch (in->reg) {
 	case 0:
-		if ((val & CR0_PG) && !(val & CR0_PE))
+		if (((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)))
 			return fault(v, T_GP, 0);
 		set_cr0(v, val);
 		return EMUL_NEXT;
@@ -437,7 +441,7 @@ static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, ui
 		enum emul_result r = pop_words(v, outer, 2, used + extra);
 		if (r != EMUL_NEXT)
 			return r;
-		if (!stack_sel_valid(v, (uint16_t)outer[1]))
+		if (!stack_sel_valid(v, (uint16_t)outer[1]) || SEL_RPL(outer[1]) != SEL_RPL(sel))
 			return fault(v, T_GP, outer[1] & ~3u);
 		v->tf.esp = outer[0] + extra;
 		v->tf.ss = outer[1];
@@ -489,7 +493,7 @@ static enum emul_result emul_retf(struct vcpu *v, const struct insn *in)
 static enum emul_result load_ss(struct vcpu *v, uint16_t sel, uint32_t next_eip)
 {
 	uint16_t s = sel_compress(sel);
-	if (!stack_sel_valid(v, s))
+	if (!stack_sel_valid(v, s) || SEL_RPL(s) != (v->tf.cs & 3))
 		return fault(v, T_GP, sel & ~3u);
 	v->tf.ss = s;
 	v->shadow_active = true;        /* MOV SS also inhibits interrupts */
@@ -518,7 +522,7 @@ static enum emul_result emul_pop_sreg(struct vcpu *v, const struct insn *in)
 		return r;
 	r = load_ss(v, (uint16_t)w, v->tf.eip + in->len);
 	if (r == EMUL_NEXT)
-		v->tf.esp += 4;
+		v->tf.esp += in->opsize;        /* 66 17 pops a word */
 	return r;
 }
 
