@@ -20,7 +20,6 @@
 #define MON_EXIT_BAD_GUEST  0x72    /* the guest image was refused */
 #define MON_EXIT_GUEST_DIED 0x73    /* the monitor ended a misbehaving guest */
 #define MON_EXIT_PANIC      0x74    /* monitor bug */
-#define MON_EXIT_NOT_BUILT  0x75    /* stopped where the monitor is not built yet */
 
 #define PORT_E9_LOG     0xE9        /* QEMU -debugcon, Bochs port_e9_hack */
 #define PORT_DEBUG_EXIT 0xF4

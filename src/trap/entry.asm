@@ -22,8 +22,10 @@
 ; A trap taken in ring 0 (the monitor itself: its idle HLT, or a bug) stays
 ; on the current stack and goes to host_trap() instead.
 ;
-; Invariants: IF is 0 from the gate to the IRET (all gates are interrupt
-; gates); nothing here writes outside the vCPU page's stack.
+; Invariants: all gates are interrupt gates, so IF is 0 from the gate to the
+; IRET, except while the monitor idles for an emulated HLT (host_idle: sti;
+; hlt; cli), whose interrupts take the ring-0 path; nothing here writes
+; outside the vCPU page's stack and, for ring-0 traps, the current stack.
 
 %include "asm_offsets.inc"
 

@@ -269,6 +269,12 @@ void guest_trap(struct trapframe *f)
 	v->tf = *f;
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
+	if (v->shadow_step && v->tf.vector != T_DB) {
+		/* the single-stepped instruction trapped itself (sti; hlt):
+		 * the step is over, and TF must not reach the guest's frames */
+		v->shadow_step = false;
+		v->tf.eflags &= ~FL_TF;
+	}
 	if (v->shadow_active && v->tf.eip != v->shadow_eip && !v->shadow_step)
 		v->shadow_active = false;
 	dispatch(v);
