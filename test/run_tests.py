@@ -310,6 +310,22 @@ def case_monitor_containment():
             "; ".join(problems) + " log tail %r" % run.log[-400:])
 
 
+def case_monitor_modules():
+    """The monitor's second module becomes the guest's first, as QEMU -kernel
+    -initrd would pass it natively: minios reports the same line both ways."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mod = os.path.join(tmp, "payload.bin")
+        with open(mod, "wb") as f:
+            f.write(b"Zmodule payload\n")
+        native = run_qemu(KERNEL, "attack=none", timeout=30, modules=[mod + " hello world"])
+        run = run_monitor(MONITOR, KERNEL, "attack=none," + mod + " hello world", timeout=30)
+    want = "minios: 1 module(s); the first is '%s hello world', 16 bytes, starting 0x5a" % mod
+    ok = (want in native.text and native.text == run.text and run.exit_code == 2
+          and "passed 1 module(s) to the guest" in run.log)
+    verdict(ok, "monitor: passes its further modules to the guest as a multiboot loader would",
+            "native %r, monitor %r, log %r" % (native.text, run.text, run.log[-300:]))
+
+
 def case_monitor_trace():
     run = run_monitor(MONITOR, KERNEL, "attack=rdpmc", "trace=traps", timeout=60)
     want = [re.compile(r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=cli -> emulated$"),
@@ -428,6 +444,7 @@ def main():
     case_monitor_refusals()
     case_monitor_containment()
     case_monitor_trace()
+    case_monitor_modules()
     print("== integration: Bochs")
     case_bochs(qemu_lines)
     case_bochs_monitor(qemu_lines)

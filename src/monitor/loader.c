@@ -15,6 +15,7 @@
  * before use and a bad image is refused with a one-line reason.
  */
 #include "loader.h"
+#include <stddef.h>
 #include "lib/elf.h"
 #include "lib/fmt.h"
 #include "lib/mmap.h"
@@ -152,5 +153,54 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 	out->entry = elf_entry_phys(img);
 	out->eax = MB_BOOT_MAGIC;
 	out->ebx = GUEST_MBI_GPA;
+	return 0;
+}
+
+static uint32_t page_up(uint32_t a)
+{
+	return (a + 0xFFFu) & ~0xFFFu;
+}
+
+int guest_add_modules(const struct guest_module *mods, unsigned n, const struct guest_phys *gp,
+		      const struct guest_boot *boot, const char **why)
+{
+	_Static_assert(GUEST_MODS_GPA >= GUEST_MBI_GPA + sizeof(struct mb_info) +
+		       3 * sizeof(struct mb_mmap_entry) + 32 + CMDLINE_MAX,
+		       "module table after the command line");
+	_Static_assert(GUEST_MODS_GPA + GUEST_MODS_MAX * (sizeof(struct mb_module) +
+		       GUEST_MODSTR_MAX) <= GUEST_MBI_GPA + GUEST_MBI_SIZE,
+		       "module table and strings fit the info area");
+	uint32_t at = page_up(boot->load_hi > GUEST_HOLE_END ? boot->load_hi : GUEST_HOLE_END);
+	uint32_t str_gpa = GUEST_MODS_GPA + GUEST_MODS_MAX * sizeof(struct mb_module);
+	struct mb_module table[GUEST_MODS_MAX];
+
+	if (n == 0)
+		return 0;
+	if (n > GUEST_MODS_MAX) {
+		*why = "too many modules for the guest (at most 8)";
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t slen = (uint32_t)fmt_strlen(mods[i].string ? mods[i].string : "") + 1;
+		if (slen > GUEST_MODSTR_MAX) {
+			*why = "a module's string is longer than 255 characters";
+			return -1;
+		}
+		if (mods[i].len > gp->size || at > gp->size - mods[i].len) {
+			*why = "the guest's modules do not fit in guest RAM";
+			return -1;
+		}
+		gp->write(gp->ctx, gpa(at), mods[i].data, mods[i].len);
+		gp->write(gp->ctx, gpa(str_gpa), mods[i].string ? mods[i].string : "", slen);
+		table[i] = (struct mb_module){ at, at + mods[i].len, str_gpa, 0 };
+		at = page_up(at + mods[i].len);
+		str_gpa += slen;
+	}
+	uint32_t flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER | MBI_MODS;
+	uint32_t count = n, addr = GUEST_MODS_GPA;
+	gp->write(gp->ctx, gpa(GUEST_MODS_GPA), table, n * sizeof table[0]);
+	gp->write(gp->ctx, gpa(GUEST_MBI_GPA + offsetof(struct mb_info, flags)), &flags, 4);
+	gp->write(gp->ctx, gpa(GUEST_MBI_GPA + offsetof(struct mb_info, mods_count)), &count, 4);
+	gp->write(gp->ctx, gpa(GUEST_MBI_GPA + offsetof(struct mb_info, mods_addr)), &addr, 4);
 	return 0;
 }

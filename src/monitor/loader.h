@@ -45,4 +45,20 @@ int mb_find_header(const void *img, uint32_t len, const char **why);
 int guest_load(const void *img, uint32_t len, const char *cmdline,
 	       const struct guest_phys *gp, struct guest_boot *out, const char **why);
 
+/* Modules for the guest (the monitor's own modules after the guest image):
+ * after guest_load(), copies each module's bytes into guest RAM above the
+ * image (page-aligned, as GRUB does), lists them in the multiboot info
+ * (table at GUEST_MODS_GPA, strings after it) and sets MBI_MODS.  Returns
+ * 0, or -1 with why (too many, a string too long, no room in guest RAM). */
+#define GUEST_MODS_MAX      8u
+#define GUEST_MODS_GPA      (GUEST_MBI_GPA + 0x600u)
+#define GUEST_MODSTR_MAX    256u        /* bytes per module string, NUL included */
+struct guest_module {
+	const void *data;
+	uint32_t len;
+	const char *string;
+};
+int guest_add_modules(const struct guest_module *mods, unsigned n, const struct guest_phys *gp,
+		      const struct guest_boot *boot, const char **why);
+
 #endif

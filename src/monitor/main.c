@@ -89,6 +89,25 @@ static void load_guest(const struct mb_module *m, struct guest_boot *boot)
 		cmdline, boot->nsegs, boot->load_lo, boot->load_hi, boot->entry, mon_opts.mem_mb);
 }
 
+/* The monitor's modules after the first are the guest's modules. */
+static void load_guest_modules(const struct mb_info *mbi, const struct guest_boot *boot)
+{
+	const struct mb_module *m = (const struct mb_module *)mbi->mods_addr;
+	struct guest_module gm[GUEST_MODS_MAX];
+	struct guest_phys gp = { guest_mem.nframes << MON_PGSHIFT, guest_write, NULL };
+	unsigned n = mbi->mods_count - 1;
+	const char *why;
+
+	for (unsigned i = 0; i < n && i < GUEST_MODS_MAX; i++)
+		gm[i] = (struct guest_module){ (const void *)m[i + 1].start,
+					       m[i + 1].end - m[i + 1].start,
+					       str_or_empty(m[i + 1].string) };
+	if (guest_add_modules(gm, n, &gp, boot, &why) < 0)
+		mon_refuse(MON_EXIT_BAD_GUEST, "guest modules: %s", why);
+	if (n)
+		mon_log("passed %u module(s) to the guest", n);
+}
+
 /* CR4 bits a guest may set: what this CPU has, of what the monitor
  * virtualizes.  Others raise #GP, as on a CPU without them. */
 static uint32_t cr4_supported(void)
@@ -129,6 +148,7 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 		mon_refuse(MON_EXIT_BAD_OPTION, "mem=%u: not enough host RAM (%u MB free)",
 			   mon_opts.mem_mb, frames_free_count(&host_frames) >> (20 - MON_PGSHIFT));
 	load_guest((const struct mb_module *)mbi->mods_addr, &boot);
+	load_guest_modules(mbi, &boot);
 	switcher_init();
 	mon_paging_init();
 	switcher_load();

@@ -747,6 +747,67 @@ static void test_find_header_file_end(void **state)
 	assert_int_equal(find_at(0, 0), -1);
 }
 
+/* ---- modules for the guest ------------------------------------------- */
+
+/* Multiboot v1 spec offsets (not the loader's header): flags at 0, mods_count
+ * at 20, mods_addr at 24; module entries are 16 bytes: start, end, string. */
+#define SPEC_MBI_FLAGS      0
+#define SPEC_MBI_MODS_COUNT 20
+#define SPEC_MBI_MODS_ADDR  24
+#define SPEC_MBI_FLAG_MODS  (1u << 3)
+
+static void test_modules_passed(void **state)
+{
+	struct ram *r = *state;
+	struct img im;
+	struct guest_boot out;
+	const char *why = NULL;
+	static const char a[] = "first module bytes", b[] = "2nd";
+	struct guest_module mods[2] = { { a, sizeof a, "/boot/a.bin x=1" }, { b, 3, NULL } };
+
+	std_image(&im);
+	expect_loaded(r, &im, &out);
+	assert_int_equal(guest_add_modules(mods, 2, &r->gp, &out, &why), 0);
+	assert_true(mbi(r, SPEC_MBI_FLAGS) & SPEC_MBI_FLAG_MODS);
+	assert_int_equal(mbi(r, SPEC_MBI_MODS_COUNT), 2);
+	uint32_t t = mbi(r, SPEC_MBI_MODS_ADDR);
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t start = rd32(r, t + 16 * i), end = rd32(r, t + 16 * i + 4);
+		assert_int_equal(start & 0xFFF, 0);                /* page-aligned */
+		assert_true(start >= out.load_hi);                 /* above the image */
+		assert_int_equal(end - start, mods[i].len);
+		assert_memory_equal(r->bytes + start, mods[i].data, mods[i].len);
+	}
+	assert_true(rd32(r, t + 16) >= rd32(r, t + 4));            /* no overlap */
+	assert_string_equal(guest_str(r, rd32(r, t + 8)), "/boot/a.bin x=1");
+	assert_string_equal(guest_str(r, rd32(r, t + 24)), "");
+}
+
+static void test_modules_refused(void **state)
+{
+	struct ram *r = *state;
+	struct img im;
+	struct guest_boot out;
+	const char *why = NULL;
+	static char big[300];
+	struct guest_module many[GUEST_MODS_MAX + 1];
+
+	std_image(&im);
+	expect_loaded(r, &im, &out);
+	for (unsigned i = 0; i <= GUEST_MODS_MAX; i++)
+		many[i] = (struct guest_module){ "x", 1, "m" };
+	assert_int_equal(guest_add_modules(many, GUEST_MODS_MAX + 1, &r->gp, &out, &why), -1);
+	assert_non_null(strstr(why, "too many modules"));
+	memset(big, 'a', sizeof big - 1);
+	struct guest_module longstr = { "x", 1, big };
+	assert_int_equal(guest_add_modules(&longstr, 1, &r->gp, &out, &why), -1);
+	assert_non_null(strstr(why, "longer than 255"));
+	struct guest_module huge = { "x", RAM_SIZE, "h" };
+	assert_int_equal(guest_add_modules(&huge, 1, &r->gp, &out, &why), -1);
+	assert_non_null(strstr(why, "do not fit in guest RAM"));
+	assert_false(mbi(r, SPEC_MBI_FLAGS) & SPEC_MBI_FLAG_MODS);  /* nothing half-done */
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -781,6 +842,8 @@ int main(void)
 		T(test_find_header_offsets),
 		T(test_find_header_unaligned),
 		T(test_find_header_file_end),
+		T(test_modules_passed),
+		T(test_modules_refused),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

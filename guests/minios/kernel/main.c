@@ -57,6 +57,19 @@ static void parse_options(const struct mb_info *mbi)
 	}
 }
 
+/* minios uses no modules; it says what it was given, so a loader's
+ * module passing can be checked against another's. */
+static void report_modules(const struct mb_info *mbi)
+{
+	if (!(mbi->flags & MBI_MODS) || mbi->mods_count == 0)
+		return;
+	const struct mb_module *m = P2V(mbi->mods_addr);
+	const u8 *data = P2V(m->start);
+	kprintf("minios: %u module(s); the first is '%s', %u bytes, starting 0x%x\n",
+		mbi->mods_count, m->string ? (const char *)P2V(m->string) : "",
+		m->end - m->start, m->end > m->start ? data[0] : 0);
+}
+
 static void check_cpu(void)
 {
 	u32 a, b, c, d;
@@ -94,6 +107,7 @@ void kmain(u32 magic, u32 mbi_pa)
 	if (magic != MB_BOOT_MAGIC)
 		panic("not started by a multiboot loader (eax=0x%x)", magic);
 	parse_options(mbi);
+	report_modules(mbi);
 	check_cpu();
 	gdt_init();
 	trap_init();
