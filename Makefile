@@ -121,7 +121,7 @@ $(MON)/%.o: src/%.asm | $(DEPS)
 # Layouts shared by C and the switcher's assembly, computed by the compiler
 # (each "@@NAME value" in the generated assembly becomes a %define).
 $(MON)/asm_offsets.inc: src/monitor/asm_offsets.c src/monitor/vcpu.h src/monitor/layout.h \
-		src/trap/switcher.h src/trap/decode.h | $(DEPS)
+		src/trap/switcher.h src/trap/decode.h src/trap/reflect.h | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -S $< -o $(MON)/asm_offsets.s
 	python3 -c 'import sys,re; [print("%%define %s 0x%x" % (m.group(1), int(m.group(2)) & 0xFFFFFFFF)) for m in re.finditer(r"@@(\w+) (-?\d+)", open(sys.argv[1]).read())]' $(MON)/asm_offsets.s > $@
@@ -167,7 +167,7 @@ monitor-iso: $(MB).elf $(MON).elf
 # Host unit tests: every pure module is linked into every test binary (the
 # same sources the kernels build, compiled natively for the host).
 PURE_C   := $(LIB_C) $(filter-out src/lib/mem.c,$(SHARED_C)) \
-            src/monitor/options.c src/monitor/loader.c \
+            src/monitor/options.c src/monitor/loader.c src/monitor/vcpu.c \
             $(wildcard src/trap/decode*.c) src/trap/desc.c src/shadow_mmu/gwalk.c \
             $(wildcard src/virtdev/*.c)
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))

@@ -8,6 +8,7 @@
 #include "layout.h"
 #include "vcpu.h"
 #include "trap/switcher.h"
+#include "trap/reflect.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n@@" #sym " %c0" : : "i"((unsigned)(val)))
 
@@ -23,4 +24,5 @@ void asm_offsets(void)
 	DEFINE(TF_CS, offsetof(struct trapframe, cs));
 	DEFINE(TF_SIZE, sizeof(struct trapframe));
 	DEFINE(SEL_MON_DS, SEL_MON_DS);
+	DEFINE(EXC_ERR_MASK, EXC_ERR_MASK);
 }

@@ -30,7 +30,7 @@ void host_mem_init(uint32_t ram_end, uint32_t reserved_end)
 	frames_init(&host_frames, first + meta, count - meta, ref, stack);
 }
 
-static void *frame_alloc_zeroed(void)
+void *host_frame_zeroed(void)
 {
 	uint32_t pfn = frames_alloc(&host_frames);
 	if (pfn == FRAME_NONE)
@@ -46,11 +46,11 @@ int guest_mem_init(uint32_t mb)
 	if (frames_free_count(&host_frames) < n + table_pages)
 		return -1;
 	/* the p2m table itself: contiguous, since frames come lowest first */
-	guest_mem.p2m = frame_alloc_zeroed();
+	guest_mem.p2m = host_frame_zeroed();
 	for (uint32_t i = 1; i < table_pages; i++)
-		frame_alloc_zeroed();
+		host_frame_zeroed();
 	for (uint32_t i = 0; i < n; i++)
-		guest_mem.p2m[i] = (uint32_t)frame_alloc_zeroed() >> MON_PGSHIFT;
+		guest_mem.p2m[i] = (uint32_t)host_frame_zeroed() >> MON_PGSHIFT;
 	guest_mem.nframes = n;
 	return 0;
 }

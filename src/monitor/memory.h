@@ -19,6 +19,7 @@ struct guest_mem {
 extern struct guest_mem guest_mem;
 
 void host_mem_init(uint32_t ram_end, uint32_t reserved_end);
+void *host_frame_zeroed(void);         /* a zeroed host frame, or NULL */
 int guest_mem_init(uint32_t mb);        /* 0, or -1 if host RAM is short */
 
 /* The one way the monitor touches guest-physical memory: bounds-checked,

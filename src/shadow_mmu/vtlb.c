@@ -44,17 +44,9 @@
 static uint32_t *spd;                   /* the shadow page directory */
 static uint8_t big[1024];
 
-static uint32_t *frame_zeroed(void)
-{
-	uint32_t pfn = frames_alloc(&host_frames);
-	if (pfn == FRAME_NONE)
-		return NULL;
-	return memset((void *)(pfn << MON_PGSHIFT), 0, MON_PGSIZE);
-}
-
 void shadow_init(void)
 {
-	spd = frame_zeroed();
+	spd = host_frame_zeroed();
 	if (!spd)
 		mon_panic("no host frame for the shadow page directory");
 	spd[SWITCHER_PDX] = (uint32_t)sw_pt_guest | PTE_P | PTE_W;
@@ -102,7 +94,7 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 static uint32_t *slot_table(uint32_t i, bool from_big)
 {
 	if (!(spd[i] & PTE_P)) {
-		uint32_t *pt = frame_zeroed();
+		uint32_t *pt = host_frame_zeroed();
 		if (!pt)
 			return NULL;
 		spd[i] = (uint32_t)pt | PTE_P | PTE_W | PTE_U;

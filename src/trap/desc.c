@@ -76,9 +76,7 @@ enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out, const cha
 		/* absent: loading it must still raise #NP, so keep it (cleared
 		 * of any DPL 0, in case the guest marks it present later it is
 		 * copied again by the LGDT that follows) */
-		if (g.lo == 0 && g.hi == 0)
-			return DESC_NULL;
-		if (!DESC_S(g))
+		if (!DESC_S(g))         /* includes the null descriptor */
 			return DESC_NULL;
 		*out = g;
 		if (DESC_DPL(g) == 0)

@@ -29,6 +29,7 @@
 #include "monitor/devices.h"
 #include "monitor/run.h"
 #include "monitor/x86.h"
+#include "virtdev/vio.h"
 
 #define MSR_TSC             0x010u
 #define MSR_SYSENTER_CS     0x174u
@@ -115,14 +116,9 @@ static uint16_t io_port(struct vcpu *v, const struct insn *in)
 	return imm ? (uint16_t)(in->imm & 0xFF) : (uint16_t)v->tf.edx;
 }
 
-static uint32_t width_mask(unsigned w)
-{
-	return w == 4 ? 0xFFFFFFFFu : (1u << (w * 8)) - 1;
-}
-
 static enum emul_result emul_in(struct vcpu *v, const struct insn *in)
 {
-	uint32_t m = width_mask(in->width);
+	uint32_t m = vio_size_mask(in->width);
 	uint32_t val = devices_in(v, io_port(v, in), in->width);
 	v->tf.eax = (v->tf.eax & ~m) | (val & m);
 	return EMUL_NEXT;
@@ -130,7 +126,7 @@ static enum emul_result emul_in(struct vcpu *v, const struct insn *in)
 
 static enum emul_result emul_out(struct vcpu *v, const struct insn *in)
 {
-	devices_out(v, io_port(v, in), in->width, v->tf.eax & width_mask(in->width));
+	devices_out(v, io_port(v, in), in->width, v->tf.eax & vio_size_mask(in->width));
 	return EMUL_NEXT;
 }
 

@@ -29,11 +29,12 @@
 
 %include "asm_offsets.inc"
 
-; Vectors for which the CPU pushes an error code.  The only list of them.
+; Vectors for which the CPU pushes an error code: EXC_ERR_MASK, defined
+; once in src/trap/reflect.h.
 %macro HAS_ERR 1
   %assign has_err 0
-  %if %1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30
-    %assign has_err 1
+  %if %1 < 32
+    %assign has_err (EXC_ERR_MASK >> %1) & 1
   %endif
 %endmacro
 

@@ -30,12 +30,6 @@
 
 #define EFLAGS_CLEARED_BY_GATE (FL_TF | FL_NT | FL_RF | FL_VM)
 
-int vector_has_err(unsigned v)
-{
-	return v == T_DF || (v >= T_TS && v <= T_PF) || v == T_AC || v == 21 ||
-	       v == 29 || v == 30;
-}
-
 /* Where delivery failed, and with what the CPU would raise instead. */
 struct nested {
 	unsigned vector;
@@ -116,13 +110,14 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	if (read_gate(v, vector, kind, &g, n) < 0)
 		return -1;
 	uint16_t sel = sel_compress(gate_selector(g));
+	uint32_t sel_err = (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT);
 	if (guest_segment(v, sel, &cs) < 0 || !DESC_S(cs) || !(DESC_TYPE(cs) & SEG_T_CODE))
-		return fail(n, T_GP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+		return fail(n, T_GP, sel_err);
 	unsigned dpl = DESC_DPL(cs), cpl = v->tf.cs & 3;
 	if (!DESC_P(cs))
-		return fail(n, T_NP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+		return fail(n, T_NP, sel_err);
 	if (dpl > cpl)
-		return fail(n, T_GP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+		return fail(n, T_GP, sel_err);
 	if (dpl < cpl) {
 		if (inner_stack(v, &ss, &esp, n) < 0)
 			return -1;

@@ -15,8 +15,17 @@ enum event_kind {
 	EV_EXTINT,      /* a virtual IRQ from the virtual PIC */
 };
 
+/* The exceptions for which the CPU pushes an error code: #DF, #TS, #NP,
+ * #SS, #GP, #PF, #AC, #CP, #VC, #SX.  The only list of them: entry.asm
+ * reads it through asm_offsets.inc to build its stubs. */
+#define EXC_ERR_MASK ((1u << 8) | (0x1Fu << 10) | (1u << 17) | (1u << 21) | \
+		      (1u << 29) | (1u << 30))
+
 /* Does vector push an error code (as an exception)? */
-int vector_has_err(unsigned vector);
+static inline int vector_has_err(unsigned vector)
+{
+	return vector < 32 && ((EXC_ERR_MASK >> vector) & 1u);
+}
 
 /* Deliver vector to the guest.  tf.eip must already be the address the
  * guest's handler should return to.  A fault while delivering is itself

@@ -303,21 +303,6 @@ void host_trap(struct trapframe *f)
 
 /* ---- the vCPU's registers ---- */
 
-uint32_t *vcpu_gpr(struct vcpu *v, unsigned n)
-{
-	uint32_t *regs[GPR_COUNT] = {
-		&v->tf.eax, &v->tf.ecx, &v->tf.edx, &v->tf.ebx,
-		&v->tf.esp, &v->tf.ebp, &v->tf.esi, &v->tf.edi,
-	};
-	return regs[n & 7];
-}
-
-void vcpu_gprs(struct vcpu *v, uint32_t regs[GPR_COUNT])
-{
-	for (unsigned i = 0; i < GPR_COUNT; i++)
-		regs[i] = *vcpu_gpr(v, i);
-}
-
 void vcpu_set_vif(struct vcpu *v, bool on)
 {
 	if (v->vif && !on) {

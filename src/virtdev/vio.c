@@ -26,7 +26,7 @@ static bool valid_size(unsigned size)
 	return size == 1 || size == 2 || size == 4;
 }
 
-static uint32_t size_mask(unsigned size)
+uint32_t vio_size_mask(unsigned size)
 {
 	return size >= sizeof(uint32_t) ? ALL_ONES_32 :
 	       (1u << (size * BITS_PER_BYTE)) - 1;
@@ -210,7 +210,7 @@ static void write_split(struct vio_bus *bus, uint16_t port, unsigned size,
 {
 	for (unsigned off = 0; off < size; off += width)
 		vio_write(bus, (uint16_t)(port + off), width,
-			  (value >> (off * BITS_PER_BYTE)) & size_mask(width));
+			  (value >> (off * BITS_PER_BYTE)) & vio_size_mask(width));
 }
 
 uint32_t vio_read(struct vio_bus *bus, uint16_t port, unsigned size)
@@ -224,11 +224,11 @@ uint32_t vio_read(struct vio_bus *bus, uint16_t port, unsigned size)
 	r = vio_find(bus, port);
 	if (!r) {
 		note_unknown(bus, port, false);
-		return size_mask(size);
+		return vio_size_mask(size);
 	}
 	if (size > r->ops->width)
 		return read_split(bus, port, size, r->ops->width);
-	return r->ops->read(r->dev, port, size) & size_mask(size);
+	return r->ops->read(r->dev, port, size) & vio_size_mask(size);
 }
 
 void vio_write(struct vio_bus *bus, uint16_t port, unsigned size,
@@ -248,7 +248,7 @@ void vio_write(struct vio_bus *bus, uint16_t port, unsigned size,
 	if (size > r->ops->width)
 		write_split(bus, port, size, r->ops->width, value);
 	else
-		r->ops->write(r->dev, port, size, value & size_mask(size));
+		r->ops->write(r->dev, port, size, value & vio_size_mask(size));
 }
 
 uint32_t vio_unknown_count(const struct vio_bus *bus, uint16_t port)

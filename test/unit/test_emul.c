@@ -313,22 +313,8 @@ int stack_sel_valid(const struct vcpu *v, uint16_t sel)
 	       (SEL_INDEX(sel) == 4 && SEL_RPL(sel) == 3);
 }
 
-/* Copied from src/trap/trap.c (vcpu_set_vif without the PIT timestamp). */
-uint32_t *vcpu_gpr(struct vcpu *v, unsigned n)
-{
-	uint32_t *regs[GPR_COUNT] = {
-		&v->tf.eax, &v->tf.ecx, &v->tf.edx, &v->tf.ebx,
-		&v->tf.esp, &v->tf.ebp, &v->tf.esi, &v->tf.edi,
-	};
-	return regs[n & 7];
-}
-
-void vcpu_gprs(struct vcpu *v, uint32_t regs[GPR_COUNT])
-{
-	for (unsigned i = 0; i < GPR_COUNT; i++)
-		regs[i] = *vcpu_gpr(v, i);
-}
-
+/* vcpu_gpr/vcpu_gprs are the real ones (src/monitor/vcpu.c); this one
+ * records the call instead of reading the PIT. */
 void vcpu_set_vif(struct vcpu *v, bool on)
 {
 	fk.vif_calls++;
