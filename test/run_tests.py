@@ -159,31 +159,71 @@ def exit_table(log):
     return rows
 
 
-def case_monitor_tests(native_text):
-    """minios's main suite under the monitor: same transcript, and the exit
-    table shows the kernel trapped on the instructions ring 1 refuses."""
+def shadow_counters(log):
+    """The shadow MMU's counters from the exit table, by name."""
+    pats = {
+        "hidden": r"shadow MMU \(\w+\): (\d+) hidden faults filled, (\d+) flushes",
+        "ptwrites": r"page-table writes emulated (\d+), not emulable \(frame released\) (\d+)",
+        "spt": r"shadow page tables allocated (\d+), freed (\d+)",
+        "cache": r"cache \(shadow_cache=\d+\): (\d+) hits, (\d+) misses, (\d+) evictions",
+        "protect": r"frames write-protected (\d+); unprotected \(written, not walked\) (\d+), "
+                   r"kept \(active directory\) (\d+)",
+    }
+    out = {}
+    for name, pat in pats.items():
+        m = re.search(pat, log)
+        if m:
+            out[name] = tuple(int(g) for g in m.groups())
+    m = re.search(r"shadow MMU \((\w+)\)", log)
+    out["strategy"] = m.group(1) if m else None
+    return out
+
+
+def case_monitor_tests(native_text, shadow):
+    """minios's main suite under the monitor with one shadow strategy: same
+    transcript, and the exit table shows the kernel trapped on the
+    instructions ring 1 refuses, and the strategy's own counters."""
     entry, lo, hi, n = elf_load_facts(KERNEL)
-    run = run_monitor(MONITOR, KERNEL, "tests", timeout=300)
-    want = ("guest '%s tests' loaded: %d segment(s) at 0x%x-0x%x, entry 0x%x, 64 MB"
-            % (KERNEL, n, lo, hi, entry))
-    verdict(want in run.log, "monitor: loads minios at its physical addresses, entry as in the ELF",
-            "log %r, wanted %r" % (run.log[:400], want))
+    run = run_monitor(MONITOR, KERNEL, "tests", "shadow=" + shadow, timeout=300)
+    tag = "monitor shadow=%s" % shadow
+    if shadow == "cached":
+        want = ("guest '%s tests' loaded: %d segment(s) at 0x%x-0x%x, entry 0x%x, 64 MB"
+                % (KERNEL, n, lo, hi, entry))
+        verdict(want in run.log, "monitor: loads minios at its physical addresses, entry as in the ELF",
+                "log %r, wanted %r" % (run.log[:400], want))
     problems = check_test_transcript(run.lines())
     if run.exit_code != 0:
         problems.append("exit code %s (timed out: %s)" % (run.exit_code, run.timed_out))
-    verdict(not problems, "monitor: minios test suite passes with its kernel in ring 1",
+    verdict(not problems, "%s: minios test suite passes with its kernel in ring 1" % tag,
             "; ".join(problems[:5]) + " log tail %r" % run.log[-600:])
     same = run.text == native_text
     first = next((i for i, (a, b) in enumerate(zip(run.lines(), native_text.splitlines()))
                   if a != b.rstrip("\r")), None)
-    verdict(same, "monitor: guest transcript byte-identical to the native run",
+    verdict(same, "%s: guest transcript byte-identical to the native run" % tag,
             "first differing line %s" % first)
     rows = exit_table(run.log)
     need = ["cli", "sti", "out", "in", "mov to cr", "mov from cr", "lgdt", "lidt", "ltr",
             "invlpg", "hlt", "#GP", "#PF", "irq0"]
     zero = [k for k in need if rows.get(k, 0) == 0]
-    verdict(not zero, "monitor: exit table shows the kernel trapped and was emulated",
+    verdict(not zero, "%s: exit table shows the kernel trapped and was emulated" % tag,
             "zero or missing rows: %s" % zero)
+    c = shadow_counters(run.log)
+    if shadow == "vtlb":
+        ok = c["strategy"] == "vtlb" and c.get("hidden", (0, 0))[1] > 1000 and "cache" not in c
+        verdict(ok, "%s: exit table: a flush per CR3 write, no cache counters" % tag, repr(c))
+    else:
+        hits, misses, _ = c.get("cache", (0, 0, 0))
+        writes = c.get("ptwrites", (0, 0))[0]
+        alloc, freed = c.get("spt", (0, 0))
+        ok = (c["strategy"] == "cached" and hits > misses > 0 and writes > 0 and alloc >= freed
+              and c.get("protect", (0,))[0] > 0 and c.get("hidden", (0, 99))[1] < 10)
+        verdict(ok, "%s: exit table: cache hits outnumber misses, page-table writes emulated, "
+                "no flush per CR3 write" % tag, repr(c))
+        if rows.get("mov", 0) == 0:
+            verdict(False, "%s: emulated page-table writes are listed by instruction" % tag,
+                    "no 'mov' row in %r" % rows)
+        else:
+            verdict(True, "%s: emulated page-table writes are listed by instruction" % tag)
     return run
 
 
@@ -340,7 +380,7 @@ def case_monitor_trace():
     verdict(run.exit_code == 0 and not missing,
             "monitor: trace=traps prints a line per trap: vector, EIP, ring, instruction, action",
             "exit %s, missing %s" % (run.exit_code, missing))
-    run = run_monitor(MONITOR, KERNEL, "attack=rdpmc", "trace=io,mmu", timeout=60)
+    run = run_monitor(MONITOR, KERNEL, "attack=rdpmc", "shadow=vtlb trace=io,mmu", timeout=60)
     want = [re.compile(r"^monitor: io out port 0x3f8 size 1 <- 0x61 \(uart\)$"),
             re.compile(r"^monitor: io out port 0x43 size 1 <- 0x[0-9a-f]+ \(pit\)$"),
             re.compile(r"^monitor: mmu flush: guest cr3 0x[0-9a-f]+ cr0 0x80010011 cr4 0x10$"),
@@ -350,6 +390,26 @@ def case_monitor_trace():
     missing = [w.pattern for w in want if not any(w.match(l) for l in lines)]
     verdict(run.exit_code == 0 and not missing and not any("trap " in l for l in lines),
             "monitor: trace=io,mmu prints port accesses and shadow fills/flushes (no trap lines)",
+            "exit %s, missing %s" % (run.exit_code, missing))
+    run = run_monitor(MONITOR, KERNEL, "tests", "trace=mmu", timeout=120)
+    want = [re.compile(r"^monitor: mmu cr3 0x[0-9a-f]+: cached shadow reused \(hit\)$"),
+            re.compile(r"^monitor: mmu cr3 0x[0-9a-f]+: no cached shadow, new empty one \(miss\)$"),
+            re.compile(r"^monitor: mmu protect gpa 0x[0-9a-f]+: now a page table, \d+ mappings "
+                       r"made read-only$"),
+            re.compile(r"^monitor: mmu write to page table at va 0x[0-9a-f]+ \(gpa 0x[0-9a-f]+\): "
+                       r"emulate$"),
+            re.compile(r"^monitor: mmu page-table write gpa 0x[0-9a-f]+ \(4 bytes\): \d+ shadow "
+                       r"entries dropped$"),
+            re.compile(r"^monitor: mmu unprotect gpa 0x[0-9a-f]+: written 16 times without a "
+                       r"walk, no longer shadowed as a page table$"),
+            re.compile(r"^monitor: mmu evict shadow of guest cr3 0x[0-9a-f]+ \(.*\)$"),
+            re.compile(r"^monitor: mmu fill va 0x[0-9a-f]+ -> gpa 0x[0-9a-f]+ hpa 0x[0-9a-f]+ "
+                       r"[RW][US].* \(new shadow table\)$")]
+    lines = run.log.splitlines()
+    missing = [w.pattern for w in want if not any(w.match(l) for l in lines)]
+    verdict(run.exit_code == 0 and not missing,
+            "monitor: shadow=cached trace=mmu prints hits, misses, protects, emulated "
+            "page-table writes, unprotects, evictions, fills",
             "exit %s, missing %s" % (run.exit_code, missing))
 
 
@@ -439,7 +499,8 @@ def main():
     case_bench_deterministic()
     print("== integration: the monitor")
     case_holes_native()
-    case_monitor_tests(native_text)
+    case_monitor_tests(native_text, "cached")
+    case_monitor_tests(native_text, "vtlb")
     case_holes_monitor()
     case_monitor_refusals()
     case_monitor_containment()

@@ -38,6 +38,11 @@ void *host_frame_zeroed(void)
 	return memset((void *)(pfn << MON_PGSHIFT), 0, MON_PGSIZE);
 }
 
+void host_frame_free(void *frame)
+{
+	frames_unref(&host_frames, host_pa(frame) >> MON_PGSHIFT);
+}
+
 int guest_mem_init(uint32_t mb)
 {
 	uint32_t n = mb << (20 - MON_PGSHIFT);

@@ -20,6 +20,22 @@ extern struct guest_mem guest_mem;
 
 void host_mem_init(uint32_t ram_end, uint32_t reserved_end);
 void *host_frame_zeroed(void);         /* a zeroed host frame, or NULL */
+void host_frame_free(void *frame);      /* drop a reference to a host frame */
+
+/*
+ * Host-physical address <-> pointer.  The monitor runs identity-mapped, so
+ * both are casts; the shadow MMU's host unit test (MON_HOST_TEST) builds
+ * the same code over a 64-bit process's arena and supplies its own.  Page
+ * table entries hold host-physical addresses, the code walks them through
+ * host_va().
+ */
+#ifdef MON_HOST_TEST
+void *host_va(uint32_t pa);
+uint32_t host_pa(const void *p);
+#else
+static inline void *host_va(uint32_t pa) { return (void *)pa; }
+static inline uint32_t host_pa(const void *p) { return (uint32_t)p; }
+#endif
 int guest_mem_init(uint32_t mb);        /* 0, or -1 if host RAM is short */
 
 /* The one way the monitor touches guest-physical memory: bounds-checked,

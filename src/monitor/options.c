@@ -88,11 +88,17 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, char *err, s
 		else if (!ok)
 			fmt_snprintf(err, errlen, "bad value in '%.*s': ring= takes 1 or 3", (int)n, w);
 	} else if (ok && word_eq(w, k, "shadow")) {
-		ok = word_eq(v, vn, "vtlb");
-		if (word_eq(v, vn, "cached"))
-			fmt_snprintf(err, errlen, "shadow=cached is not built yet; use shadow=vtlb");
-		else if (!ok)
-			fmt_snprintf(err, errlen, "bad value in '%.*s': shadow= takes vtlb", (int)n, w);
+		ok = word_eq(v, vn, "vtlb") || word_eq(v, vn, "cached");
+		o->shadow = !ok ? o->shadow : word_eq(v, vn, "vtlb") ? SHADOW_VTLB : SHADOW_CACHED;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': shadow= takes cached or vtlb",
+				     (int)n, w);
+	} else if (ok && word_eq(w, k, "shadow_cache")) {
+		ok = (num = parse_num(v, vn, 1, SHADOW_CACHE_MAX)) >= 0;
+		o->shadow_cache = ok ? (unsigned)num : o->shadow_cache;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': shadow_cache= takes a count "
+				     "from 1 to %u", (int)n, w, SHADOW_CACHE_MAX);
 	} else if (ok && word_eq(w, k, "trace")) {
 		ok = parse_trace(v, vn, o) == 0;
 		if (!ok)
@@ -105,7 +111,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, char *err, s
 			fmt_snprintf(err, errlen, "bad value in '%.*s': stats= takes on or off", (int)n, w);
 	} else {
 		ok = 0;
-		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= trace= stats=)",
+		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= shadow_cache= trace= stats=)",
 			     (int)(n < WORDMAX ? n : WORDMAX), w);
 	}
 	return ok ? 0 : -1;
@@ -116,7 +122,8 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 	const char *s = line ? line : "";
 	int first = 1;
 
-	*o = (struct mon_options){ MEM_MB_DEFAULT, 1, SHADOW_VTLB, 0, 1 };
+	*o = (struct mon_options){ .mem_mb = MEM_MB_DEFAULT, .ring = 1, .shadow = SHADOW_CACHED,
+				  .shadow_cache = SHADOW_CACHE_DEFAULT, .trace = 0, .stats = 1 };
 	if (errlen > 0)
 		err[0] = '\0';
 	for (;;) {

@@ -3,7 +3,10 @@
  *
  *   mem=N          guest RAM in MB, 4..1024 (default 64)
  *   ring=1|3       ring the guest kernel runs in (default 1; 3 is a later issue)
- *   shadow=vtlb    shadow paging strategy (cached comes with a later issue)
+ *   shadow=cached|vtlb  shadow paging strategy (default cached; see
+ *                  docs/shadow-paging.md)
+ *   shadow_cache=N shadow page directories kept by shadow=cached, one per
+ *                  guest CR3, 1..128 (default 64); least recently used goes
  *   trace=LIST     comma-separated: traps, mmu, io, all, none (default none)
  *   stats=on|off   print the trap/emulation table when the guest ends (default on)
  *
@@ -22,16 +25,19 @@
 #define TRACE_IO    0x4u
 #define TRACE_ALL   (TRACE_TRAPS | TRACE_MMU | TRACE_IO)
 
-enum shadow_kind { SHADOW_VTLB };
+enum shadow_kind { SHADOW_CACHED, SHADOW_VTLB };
 
 struct mon_options {
 	unsigned mem_mb;
 	unsigned ring;
 	enum shadow_kind shadow;
+	unsigned shadow_cache;  /* shadow=cached: directories kept */
 	unsigned trace;         /* TRACE_* bits */
 	int stats;
 };
 
+#define SHADOW_CACHE_DEFAULT 64
+#define SHADOW_CACHE_MAX 128
 #define MEM_MB_DEFAULT 64
 #define MEM_MB_MIN 4
 #define MEM_MB_MAX 1024

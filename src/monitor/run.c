@@ -46,7 +46,7 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	v->tf.eflags = FL_IF | FL_RESERVED1;    /* the real IF; the virtual one is 0 */
 	v->cr0 = CR0_PE | CR0_ET;
 	vdesc_reset(v);
-	shadow_init();
+	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);
 	*sw_frame = v->tf;
 	sw_data->guest_cr3 = shadow_root();
 	mon_log("starting the guest at 0x%x in ring 1", entry);

@@ -13,6 +13,7 @@
 #include "monitor.h"
 #include "devices.h"
 #include "lib/fmt.h"
+#include "shadow_mmu/shadow.h"
 
 static const char *const vector_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "-", "#TS",
@@ -81,8 +82,17 @@ static void print_events(const struct vcpu *v)
 			mon_log("  %-6s %10u", vector_name(i, name, sizeof name), s->reflected[i]);
 	mon_log("  INT n  %10u", s->soft_ints);
 	mon_log("  IRQs   %10u", s->ext_ints);
-	mon_log("shadow MMU (vtlb): %u hidden faults filled, %u flushes, %u invlpg",
+	mon_log("shadow MMU (%s): %u hidden faults filled, %u flushes, %u invlpg", shadow_name(),
 		s->hidden_pf, s->shadow_flushes, s->shadow_invlpgs);
+	if (mon_opts.shadow == SHADOW_CACHED) {
+		mon_log("  page-table writes emulated %u, not emulable (frame released) %u",
+			s->pt_writes, s->pt_write_refused);
+		mon_log("  shadow page tables allocated %u, freed %u", s->spt_alloc, s->spt_free);
+		mon_log("  cache (shadow_cache=%u): %u hits, %u misses, %u evictions",
+			mon_opts.shadow_cache, s->cache_hits, s->cache_misses, s->cache_evictions);
+		mon_log("  frames write-protected %u; unprotected (written, not walked) %u, "
+			"kept (active directory) %u", s->protects, s->unprotects, s->unprotect_kept);
+	}
 	mon_log("halts %u, host timer ticks %u, stale data selectors nulled %u", s->halts,
 		s->host_ticks, s->seg_dropped);
 }

@@ -52,6 +52,14 @@ struct vcpu_stats {
 	uint32_t ext_ints;                      /* virtual IRQs delivered */
 	uint32_t hidden_pf;                     /* shadow fills */
 	uint32_t shadow_flushes, shadow_invlpgs;
+	/* shadow=cached (docs/shadow-paging.md) */
+	uint32_t pt_writes;                     /* page-table writes emulated */
+	uint32_t pt_write_refused;              /* ...not emulable: frame released */
+	uint32_t spt_alloc, spt_free;           /* shadow page tables */
+	uint32_t cache_hits, cache_misses, cache_evictions;
+	uint32_t protects;                      /* frames newly write-protected */
+	uint32_t unprotects;                    /* heuristic: written, not walked */
+	uint32_t unprotect_kept;                /* ...but the active directory */
 	uint32_t halts;
 	uint32_t host_ticks;
 	uint32_t seg_dropped;                   /* stale data selectors nulled */

@@ -8,7 +8,9 @@
  * page tables (or none while CR0.PG is clear), the permission check for
  * the access's privilege, the A and D bits set, and #PF with the right CR2
  * and error code when the tables refuse.  gwalk() does the walk; this file
- * splits an access at page boundaries and copies through the p2m.
+ * splits an access at page boundaries, copies through the p2m, and tells
+ * the shadow MMU about every byte it writes: a write to a guest page table
+ * must reach the shadows derived from it (shadow=cached).
  */
 #include "shadow.h"
 #include "gwalk.h"
@@ -73,6 +75,8 @@ static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint3
 			f->bad_gpa = g;
 			return GVA_BAD_GPA;
 		}
+		if (acc & GVA_WRITE)    /* a page table of a shadow? */
+			shadow_guest_wrote(v, g, chunk);
 		va += chunk;
 		buf += chunk;
 		n -= chunk;

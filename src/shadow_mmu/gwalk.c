@@ -62,7 +62,8 @@ enum gwalk_result gwalk(const struct gwalk_mem *mem, const struct gwalk_req *req
 	if (res->big) {
 		pte = pde;
 	} else {
-		pte_gpa = (pde & E_ADDR) + ((req->va >> 12) & 0x3FF) * 4;
+		res->pt_gpa = pde & E_ADDR;
+		pte_gpa = res->pt_gpa + ((req->va >> 12) & 0x3FF) * 4;
 		if (mem->read(mem->ctx, pte_gpa, &pte) < 0)
 			return bad(res, pte_gpa);
 		if (!(pte & E_P)) {

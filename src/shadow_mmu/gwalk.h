@@ -50,6 +50,7 @@ struct gwalk_res {
 	bool w, u;              /* effective W and U over both levels */
 	bool dirty;             /* D of the mapping entry, after this access */
 	bool big;               /* through a 4 MB page */
+	uint32_t pt_gpa;        /* the page table walked (0 for a 4 MB page) */
 	uint32_t err;           /* GWALK_FAULT: the #PF error code */
 	uint32_t bad_gpa;       /* GWALK_BAD_GPA: the entry that was not RAM */
 };

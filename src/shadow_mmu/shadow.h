@@ -6,10 +6,19 @@
  * The guest's own page tables are never loaded into CR3: they map guest-
  * virtual to guest-physical, and the guest-physical frames are not where
  * the guest thinks (p2m).  The shadow maps guest-virtual to host-physical
- * directly.  Strategy shadow=vtlb (vtlb.c): the shadow is a software TLB,
- * empty after every guest CR3 write and filled one 4 KB entry at a time on
- * the page faults the guest never sees (hidden faults).  The cached strategy
- * (next issue) will keep shadows per guest CR3 behind the same calls.
+ * directly.  Two strategies sit behind the calls below (docs/shadow-paging.md):
+ *
+ *   shadow=vtlb    (vtlb.c) the shadow is a software TLB: emptied on every
+ *                  guest CR3 write, refilled one 4 KB entry at a time on the
+ *                  page faults the guest never sees (hidden faults), and
+ *                  trimmed by the guest's own INVLPG.
+ *   shadow=cached  (cached.c, the default) one shadow page directory per
+ *                  guest CR3, kept across address-space switches, because
+ *                  every guest page directory and page table it derives from
+ *                  is write-protected: each guest write to one faults, is
+ *                  emulated (ptwrite.c) and updates the shadows at once.
+ *
+ * Both build each shadow entry the same way (spte.c).
  */
 #ifndef SHADOW_SHADOW_H
 #define SHADOW_SHADOW_H
@@ -23,13 +32,19 @@ enum shadow_result {
 	SHADOW_GUEST_FAULT,     /* the guest's own tables refuse: reflect #PF */
 	SHADOW_BAD_GPA,         /* the guest maps memory it does not have */
 	SHADOW_SWITCHER,        /* the guest maps the switcher's 4 MB slot */
+	SHADOW_PT_WRITE,        /* a permitted write to a write-protected guest
+				   page table: emulate the instruction */
 };
 
-void shadow_init(void);
+/* Pick the strategy in mon_opts and start with an empty shadow; pde is the
+ * entry every shadow page directory has for the switcher's slot. */
+void shadow_init(uint32_t switcher_pde);
 uint32_t shadow_root(void);             /* for the real CR3 */
 
-/* The guest wrote CR3, or changed CR0.PG/WP or CR4.PSE/PGE. */
-void shadow_flush(struct vcpu *v);
+/* The guest wrote CR3. */
+void shadow_new_cr3(struct vcpu *v);
+/* The guest changed CR0.PG/WP/PE or CR4.PSE/PGE. */
+void shadow_mode_changed(struct vcpu *v);
 void shadow_invlpg(struct vcpu *v, uint32_t va);
 
 /* A #PF the real CPU raised while the guest ran: hw_err is the real error
@@ -37,6 +52,49 @@ void shadow_invlpg(struct vcpu *v, uint32_t va);
  * SHADOW_BAD_GPA *bad is the guest-physical address. */
 enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				uint32_t *guest_err, uint32_t *bad);
+
+/* The monitor wrote [gpa, gpa+n) of guest memory for the guest (an
+ * emulated instruction): shadows derived from it must follow. */
+void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n);
+
+/* The write at va could not be emulated: stop write-protecting its frame
+ * (dropping whatever was derived from it) so the instruction can run.
+ * Returns false if the frame cannot be released (the active page directory). */
+bool shadow_release(struct vcpu *v, uint32_t va);
+
+/* The strategy's name, for the exit table and traces. */
+const char *shadow_name(void);
+
+/* One strategy: shadow.c forwards each call above to the chosen one. */
+struct shadow_ops {
+	const char *name;
+	void (*init)(uint32_t switcher_pde);
+	uint32_t (*root)(void);
+	void (*new_cr3)(struct vcpu *v);
+	void (*mode_changed)(struct vcpu *v);
+	void (*invlpg)(struct vcpu *v, uint32_t va);
+	enum shadow_result (*fault)(struct vcpu *v, uint32_t va, uint32_t hw_err,
+				    uint32_t *guest_err, uint32_t *bad);
+	void (*guest_wrote)(struct vcpu *v, uint32_t gpa, uint32_t n);
+	bool (*release)(struct vcpu *v, uint32_t gpa);
+};
+
+extern const struct shadow_ops shadow_vtlb, shadow_cached;
+
+/* ---- what both strategies share (spte.c) ---- */
+
+struct gwalk_res;
+
+/* The guest's view of va for the access described by a real #PF error
+ * code: a walk of its tables (setting A/D), or identity with paging off. */
+enum shadow_result shadow_guest_view(struct vcpu *v, uint32_t va, uint32_t hw_err,
+				     struct gwalk_res *res, uint32_t *guest_err, uint32_t *bad);
+
+/* The shadow entry for a guest translation res, backed by host-physical
+ * frame hpa, after a fault with error code hw_err: writable only if the
+ * guest's entry is writable and already dirty (so the first write sets D),
+ * user if the guest's is, and the CR0.WP = 0 case. */
+uint32_t shadow_spte(const struct gwalk_res *res, uint32_t hpa, uint32_t hw_err);
 
 /* ---- guest memory by guest-virtual address (gva.c) ---- */
 

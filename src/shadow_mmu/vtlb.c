@@ -17,15 +17,8 @@
  * table, or a 4 MB guest page split into 1024 4 KB sptes (the shadow never
  * uses 4 MB pages, so the p2m may scatter a guest's 4 MB page).
  *
- * Accessed and dirty bits: the walk sets A (and D on a write) in the guest
- * entry when it fills the spte.  An spte is writable only if the guest's
- * entry is writable *and* already dirty, so the first write to a clean page
- * faults (hidden) and sets D, exactly when the real MMU would.
- *
- * CR0.WP = 0: the real CR0.WP stays 1 (it protects the switcher), so a
- * guest-supervisor write to a guest-read-only page is given an spte that is
- * writable but supervisor-only; a later user access faults (hidden) and
- * gets the user's view back.
+ * What a filled entry allows (dirty bits, CR0.WP = 0) is spte.c's, shared
+ * with shadow=cached.
  *
  * Invariants: spd[SWITCHER_PDX] always maps the switcher (guest view);
  * every other present spde points to a shadow page table this file
@@ -38,35 +31,33 @@
 #include "monitor/layout.h"
 #include "monitor/x86.h"
 #include "monitor/run.h"
-#include "trap/switcher.h"
-#include "lib/mem.h"
 
 static uint32_t *spd;                   /* the shadow page directory */
 static uint8_t big[1024];
 
-void shadow_init(void)
+static void vtlb_init(uint32_t switcher_pde)
 {
 	spd = host_frame_zeroed();
 	if (!spd)
 		mon_panic("no host frame for the shadow page directory");
-	spd[SWITCHER_PDX] = (uint32_t)sw_pt_guest | PTE_P | PTE_W;
+	spd[SWITCHER_PDX] = switcher_pde;
 }
 
-uint32_t shadow_root(void)
+static uint32_t vtlb_root(void)
 {
-	return (uint32_t)spd;
+	return host_pa(spd);
 }
 
 static void drop_slot(uint32_t i)
 {
 	if (!(spd[i] & PTE_P))
 		return;
-	frames_unref(&host_frames, spd[i] >> MON_PGSHIFT);
+	host_frame_free(host_va(spd[i] & PTE_ADDR));
 	spd[i] = 0;
 	big[i] = 0;
 }
 
-void shadow_flush(struct vcpu *v)
+static void vtlb_flush(struct vcpu *v)
 {
 	for (uint32_t i = 0; i < SWITCHER_PDX; i++)
 		drop_slot(i);
@@ -75,11 +66,11 @@ void shadow_flush(struct vcpu *v)
 		mon_log("mmu flush: guest cr3 0x%x cr0 0x%x cr4 0x%x", v->cr3, v->cr0, v->cr4);
 }
 
-void shadow_invlpg(struct vcpu *v, uint32_t va)
+static void vtlb_invlpg(struct vcpu *v, uint32_t va)
 {
 	uint32_t i = va >> 22;
 
-	v->stats.shadow_invlpgs++;
+	(void)v;
 	if (mon_opts.trace & TRACE_MMU)
 		mon_log("mmu invlpg 0x%x%s", va, big[i] ? " (4 MB guest page: slot dropped)" : "");
 	if (i == SWITCHER_PDX || !(spd[i] & PTE_P))
@@ -88,7 +79,7 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 		drop_slot(i);
 		return;
 	}
-	((uint32_t *)(spd[i] & PTE_ADDR))[(va >> 12) & 0x3FF] = 0;
+	((uint32_t *)host_va(spd[i] & PTE_ADDR))[(va >> 12) & 0x3FF] = 0;
 }
 
 static uint32_t *slot_table(uint32_t i, bool from_big)
@@ -97,44 +88,18 @@ static uint32_t *slot_table(uint32_t i, bool from_big)
 		uint32_t *pt = host_frame_zeroed();
 		if (!pt)
 			return NULL;
-		spd[i] = (uint32_t)pt | PTE_P | PTE_W | PTE_U;
+		spd[i] = host_pa(pt) | PTE_P | PTE_W | PTE_U;
 	}
 	big[i] |= from_big;
-	return (uint32_t *)(spd[i] & PTE_ADDR);
+	return host_va(spd[i] & PTE_ADDR);
 }
 
-/* The guest's view of va for this access, or why there is none. */
-static enum shadow_result guest_view(struct vcpu *v, uint32_t va, uint32_t hw_err,
-				     struct gwalk_res *res, uint32_t *guest_err, uint32_t *bad)
-{
-	struct gwalk_req req = {
-		.cr3 = v->cr3, .pse = (v->cr4 & CR4_PSE) != 0, .wp = (v->cr0 & CR0_WP) != 0,
-		.va = va, .write = (hw_err & PFE_W) != 0, .user = (hw_err & PFE_U) != 0,
-		.set_ad = true,
-	};
-
-	if (!(v->cr0 & CR0_PG)) {       /* physical mode: va is the gpa */
-		*res = (struct gwalk_res){ .gpa = va, .w = true, .u = true, .dirty = true };
-		return va >= SWITCHER_BASE ? SHADOW_SWITCHER : SHADOW_FILLED;
-	}
-	switch (gwalk(&guest_phys_words, &req, res)) {
-	case GWALK_OK:
-		return (va >> 22) == SWITCHER_PDX ? SHADOW_SWITCHER : SHADOW_FILLED;
-	case GWALK_FAULT:
-		*guest_err = res->err;
-		return SHADOW_GUEST_FAULT;
-	default:
-		*bad = res->bad_gpa;
-		return SHADOW_BAD_GPA;
-	}
-}
-
-enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
-				uint32_t *guest_err, uint32_t *bad)
+static enum shadow_result vtlb_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
+				     uint32_t *guest_err, uint32_t *bad)
 {
 	struct gwalk_res res;
 	hpa_t h;
-	enum shadow_result r = guest_view(v, va, hw_err, &res, guest_err, bad);
+	enum shadow_result r = shadow_guest_view(v, va, hw_err, &res, guest_err, bad);
 
 	if (r != SHADOW_FILLED)
 		return r;
@@ -142,17 +107,10 @@ enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 		*bad = res.gpa;
 		return SHADOW_BAD_GPA;
 	}
-	uint32_t spte = h.v | PTE_P;
-	bool user = (hw_err & PFE_U) != 0, write = (hw_err & PFE_W) != 0;
-	if (res.w && res.dirty)
-		spte |= PTE_W;
-	if (res.u)
-		spte |= PTE_U;
-	if (!res.w && write && !user) /* CR0.WP = 0: supervisor may write */
-		spte = (spte | PTE_W) & ~PTE_U;
+	uint32_t spte = shadow_spte(&res, h.v, hw_err);
 	uint32_t *pt = slot_table(va >> 22, res.big);
 	if (!pt) {              /* out of host frames: start over */
-		shadow_flush(v);
+		vtlb_flush(v);
 		pt = slot_table(va >> 22, res.big);
 		if (!pt)
 			mon_panic("no host frame for a shadow page table");
@@ -164,3 +122,28 @@ enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 			spte & PTE_W ? "W" : "R", spte & PTE_U ? "U" : "S", res.big ? " (4 MB)" : "");
 	return SHADOW_FILLED;
 }
+
+/* The guest's page tables are not write-protected: nothing derives from
+ * a write until the guest flushes. */
+static void vtlb_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
+{
+	(void)v, (void)gpa, (void)n;
+}
+
+static bool vtlb_release(struct vcpu *v, uint32_t gpa)
+{
+	(void)v, (void)gpa;
+	return false;
+}
+
+const struct shadow_ops shadow_vtlb = {
+	.name = "vtlb",
+	.init = vtlb_init,
+	.root = vtlb_root,
+	.new_cr3 = vtlb_flush,
+	.mode_changed = vtlb_flush,
+	.invlpg = vtlb_invlpg,
+	.fault = vtlb_fault,
+	.guest_wrote = vtlb_guest_wrote,
+	.release = vtlb_release,
+};

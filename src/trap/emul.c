@@ -40,13 +40,13 @@ uint32_t cr4_guest_mask;
 
 typedef enum emul_result (*emul_fn)(struct vcpu *, const struct insn *);
 
-static enum emul_result fault(struct vcpu *v, unsigned vector, uint32_t err)
+enum emul_result emul_fault(struct vcpu *v, unsigned vector, uint32_t err)
 {
 	reflect(v, vector, EV_FAULT, err);
 	return EMUL_FAULTED;
 }
 
-static enum emul_result mem_fault(struct vcpu *v, enum gva_result r, const struct gva_fault *f)
+enum emul_result emul_mem_fault(struct vcpu *v, enum gva_result r, const struct gva_fault *f)
 {
 	if (r == GVA_BAD_GPA)
 		guest_die("an emulated access reached guest-physical 0x%x, which is not RAM",
@@ -56,7 +56,7 @@ static enum emul_result mem_fault(struct vcpu *v, enum gva_result r, const struc
 }
 
 /* The linear address of in's memory operand. */
-static uint32_t operand_addr(struct vcpu *v, const struct insn *in)
+uint32_t emul_operand_addr(struct vcpu *v, const struct insn *in)
 {
 	uint32_t regs[GPR_COUNT];
 	vcpu_gprs(v, regs);
@@ -71,8 +71,8 @@ static enum emul_result read_rm16(struct vcpu *v, const struct insn *in, uint16_
 		*out = (uint16_t)*vcpu_gpr(v, in->rm);
 		return EMUL_NEXT;
 	}
-	enum gva_result r = gva_read(v, operand_addr(v, in), out, 2, 0, &f);
-	return r == GVA_OK ? EMUL_NEXT : mem_fault(v, r, &f);
+	enum gva_result r = gva_read(v, emul_operand_addr(v, in), out, 2, 0, &f);
+	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
 }
 
 /* ---- interrupt flag and halt ---- */
@@ -160,7 +160,7 @@ static enum emul_result string_io(struct vcpu *v, const struct insn *in, bool ou
 			}
 		}
 		if (r != GVA_OK)
-			return mem_fault(v, r, &f);
+			return emul_mem_fault(v, r, &f);
 		*idx = (*idx & ~amask) | ((*idx + (uint32_t)step) & amask);
 		if (!rep)
 			break;
@@ -187,10 +187,10 @@ static enum emul_result read_dtr(struct vcpu *v, const struct insn *in, struct v
 	struct gva_fault f;
 
 	if (!in->has_mem)
-		return fault(v, T_UD, 0);
-	enum gva_result r = gva_read(v, operand_addr(v, in), b, sizeof b, 0, &f);
+		return emul_fault(v, T_UD, 0);
+	enum gva_result r = gva_read(v, emul_operand_addr(v, in), b, sizeof b, 0, &f);
 	if (r != GVA_OK)
-		return mem_fault(v, r, &f);
+		return emul_mem_fault(v, r, &f);
 	d->limit = b[0] | (uint32_t)b[1] << 8;
 	d->base = b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 24;
 	if (in->opsize == 2)
@@ -241,7 +241,7 @@ static void set_cr0(struct vcpu *v, uint32_t val)
 	uint32_t changed = v->cr0 ^ val;
 	v->cr0 = val | CR0_ET;
 	if (changed & (CR0_PG | CR0_WP | CR0_PE))
-		shadow_flush(v);
+		shadow_mode_changed(v);
 }
 
 static enum emul_result mov_to_cr4(struct vcpu *v, uint32_t val)
@@ -250,11 +250,11 @@ static enum emul_result mov_to_cr4(struct vcpu *v, uint32_t val)
 		guest_die("CR4.PAE set at 0x%x: the monitor shadows 32-bit paging only",
 			  v->tf.eip);
 	if (val & ~cr4_guest_mask)
-		return fault(v, T_GP, 0);  /* as a CPU without those bits would */
+		return emul_fault(v, T_GP, 0);  /* as a CPU without those bits would */
 	uint32_t changed = v->cr4 ^ val;
 	v->cr4 = val;
 	if (changed & (CR4_PSE | CR4_PGE))
-		shadow_flush(v);
+		shadow_mode_changed(v);
 	return EMUL_NEXT;
 }
 
@@ -265,7 +265,7 @@ static enum emul_result emul_mov_to_cr(struct vcpu *v, const struct insn *in)
 	switch (in->reg) {
 	case 0:
 		if (((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)))
-			return fault(v, T_GP, 0);
+			return emul_fault(v, T_GP, 0);
 		set_cr0(v, val);
 		return EMUL_NEXT;
 	case 2:
@@ -273,12 +273,12 @@ static enum emul_result emul_mov_to_cr(struct vcpu *v, const struct insn *in)
 		return EMUL_NEXT;
 	case 3:
 		v->cr3 = val;
-		shadow_flush(v);
+		shadow_new_cr3(v);
 		return EMUL_NEXT;
 	case 4:
 		return mov_to_cr4(v, val);
 	default:
-		return fault(v, T_UD, 0);
+		return emul_fault(v, T_UD, 0);
 	}
 }
 
@@ -291,7 +291,7 @@ static enum emul_result emul_mov_from_cr(struct vcpu *v, const struct insn *in)
 	case 2: val = v->cr2; break;
 	case 3: val = v->cr3; break;
 	case 4: val = v->cr4; break;
-	default: return fault(v, T_UD, 0);
+	default: return emul_fault(v, T_UD, 0);
 	}
 	*vcpu_gpr(v, in->rm) = val;
 	return EMUL_NEXT;
@@ -310,7 +310,7 @@ static enum emul_result emul_mov_to_dr(struct vcpu *v, const struct insn *in)
 {
 	int i = dr_index(v, in->reg);
 	if (i < 0)
-		return fault(v, T_UD, 0);
+		return emul_fault(v, T_UD, 0);
 	v->dr[i] = *vcpu_gpr(v, in->rm);
 	return EMUL_NEXT;
 }
@@ -319,7 +319,7 @@ static enum emul_result emul_mov_from_dr(struct vcpu *v, const struct insn *in)
 {
 	int i = dr_index(v, in->reg);
 	if (i < 0)
-		return fault(v, T_UD, 0);
+		return emul_fault(v, T_UD, 0);
 	*vcpu_gpr(v, in->rm) = v->dr[i];
 	return EMUL_NEXT;
 }
@@ -346,8 +346,8 @@ static enum emul_result emul_lmsw(struct vcpu *v, const struct insn *in)
 static enum emul_result emul_invlpg(struct vcpu *v, const struct insn *in)
 {
 	if (!in->has_mem)
-		return fault(v, T_UD, 0);
-	shadow_invlpg(v, operand_addr(v, in));
+		return emul_fault(v, T_UD, 0);
+	shadow_invlpg(v, emul_operand_addr(v, in));
 	return EMUL_NEXT;
 }
 
@@ -382,7 +382,7 @@ static enum emul_result emul_rdmsr(struct vcpu *v, const struct insn *in)
 	}
 	uint32_t *slot = msr_slot(v, v->tf.ecx);
 	if (!slot)
-		return fault(v, T_GP, 0);
+		return emul_fault(v, T_GP, 0);
 	v->tf.eax = *slot;
 	v->tf.edx = 0;
 	return EMUL_NEXT;
@@ -393,7 +393,7 @@ static enum emul_result emul_wrmsr(struct vcpu *v, const struct insn *in)
 	(void)in;
 	uint32_t *slot = msr_slot(v, v->tf.ecx);
 	if (!slot)
-		return fault(v, T_GP, 0);
+		return emul_fault(v, T_GP, 0);
 	*slot = v->tf.eax;
 	return EMUL_NEXT;
 }
@@ -419,7 +419,7 @@ static enum emul_result pop_words(struct vcpu *v, uint32_t *w, unsigned n, uint3
 	struct gva_fault f;
 	uint32_t addr = segment_base(v, (uint16_t)v->tf.ss) + v->tf.esp + skip;
 	enum gva_result r = gva_read(v, addr, w, n * 4, 0, &f);
-	return r == GVA_OK ? EMUL_NEXT : mem_fault(v, r, &f);
+	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
 }
 
 /* The far return common to IRET and RETF: cs from the stack may have RPL 0
@@ -432,13 +432,13 @@ static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, ui
 	uint32_t outer[2];
 
 	if (!code_sel_valid(v, sel) || SEL_RPL(sel) < (v->tf.cs & 3))
-		return fault(v, T_GP, cs & ~3u);
+		return emul_fault(v, T_GP, cs & ~3u);
 	if (SEL_RPL(sel) != (v->tf.cs & 3)) {       /* to ring 3: pop ESP, SS */
 		enum emul_result r = pop_words(v, outer, 2, used + extra);
 		if (r != EMUL_NEXT)
 			return r;
 		if (!stack_sel_valid(v, (uint16_t)outer[1]) || SEL_RPL(outer[1]) != SEL_RPL(sel))
-			return fault(v, T_GP, outer[1] & ~3u);
+			return emul_fault(v, T_GP, outer[1] & ~3u);
 		v->tf.esp = outer[0] + extra;
 		v->tf.ss = outer[1];
 	} else {
@@ -490,7 +490,7 @@ static enum emul_result load_ss(struct vcpu *v, uint16_t sel, uint32_t next_eip)
 {
 	uint16_t s = sel_compress(sel);
 	if (!stack_sel_valid(v, s) || SEL_RPL(s) != (v->tf.cs & 3))
-		return fault(v, T_GP, sel & ~3u);
+		return emul_fault(v, T_GP, sel & ~3u);
 	v->tf.ss = s;
 	v->shadow_active = true;        /* MOV SS also inhibits interrupts */
 	v->shadow_eip = next_eip;
@@ -546,6 +546,6 @@ enum emul_result emulate(struct vcpu *v, const struct insn *in)
 	emul_fn fn = in->kind < INSN_KIND_COUNT ? emul_table[in->kind] : 0;
 
 	if (!fn || in->lock)    /* LOCK on these is #UD on the CPU */
-		return fn ? fault(v, T_UD, 0) : EMUL_REFUSED;
+		return fn ? emul_fault(v, T_UD, 0) : EMUL_REFUSED;
 	return fn(v, in);
 }

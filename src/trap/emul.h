@@ -7,6 +7,7 @@
 
 #include "trap/decode.h"
 #include "monitor/vcpu.h"
+#include "shadow_mmu/shadow.h"
 
 enum emul_result {
 	EMUL_NEXT,      /* done: the dispatcher advances EIP past it */
@@ -20,6 +21,21 @@ enum emul_result emulate(struct vcpu *v, const struct insn *in);
 
 /* INT n / INT3 / INTO from either guest ring (the real gates are DPL 0). */
 enum emul_result emul_soft_int(struct vcpu *v, const struct insn *in);
+
+/* A write to a guest page table that shadow=cached write-protects, decoded
+ * at the EIP that faulted (ptwrite.c): MOV, XCHG, CMPXCHG, CMPXCHG8B, XADD,
+ * ADD/OR/ADC/SBB/AND/SUB/XOR to memory, STOS and MOVS, any width, LOCK.
+ * EMUL_JUMPED: a REP string instruction wrote one element and has more to
+ * go (EIP stays, the next one faults again).  EMUL_REFUSED: not a form it
+ * emulates; nothing was changed. */
+enum emul_result emul_pt_write(struct vcpu *v, const struct insn *in);
+
+/* Shared by the emulators: inject a fault (EMUL_FAULTED); inject the #PF
+ * of a failed guest access, or end the guest if it was not RAM; the linear
+ * address of in's memory operand. */
+enum emul_result emul_fault(struct vcpu *v, unsigned vector, uint32_t err);
+enum emul_result emul_mem_fault(struct vcpu *v, enum gva_result r, const struct gva_fault *f);
+uint32_t emul_operand_addr(struct vcpu *v, const struct insn *in);
 
 /* CR4 bits the guest may set: those the real CPU has and the monitor
  * virtualizes (set by the monitor at start from CPUID). */

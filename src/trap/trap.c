@@ -9,7 +9,9 @@
  *   3. guest_trap() copies the frame into vcpu0 and decides, by vector:
  *        host IRQ (0x20-0x2F)  the monitor's own timer: virtual time passes
  *        #PF                   shadow_fault(): a hidden fault is filled,
- *                              a guest fault is reflected with its CR2
+ *                              a write to a protected guest page table is
+ *                              emulated (ptwrite.c), a guest fault is
+ *                              reflected with its CR2
  *        #GP                   decode the instruction; ring 1: emulate
  *                              it; INT n: deliver through the guest's
  *                              gate if it allows; otherwise reflect #GP
@@ -160,7 +162,45 @@ static void general_protection(struct vcpu *v)
 	}
 }
 
-/* ---- #PF: hidden or the guest's ---- */
+/* ---- #PF: hidden, a write to a protected page table, or the guest's ---- */
+
+/* The guest wrote a page table shadow=cached protects: do the write for
+ * it (ptwrite.c).  An instruction the emulator does not know gets the
+ * frame released from protection and runs itself; if that cannot be done
+ * (the active page directory), the guest ends with the reason. */
+static void page_table_write(struct vcpu *v, uint32_t va)
+{
+	struct insn in;
+	struct fetch_ctx c;
+	enum decode_result r = decode_guest(v, &in, &c);
+
+	trace_insn(v, r == DECODE_OK ? &in : 0);
+	if (r != DECODE_OK) {
+		undecodable(v, r, &in, &c);
+		return;
+	}
+	switch (emul_pt_write(v, &in)) {
+	case EMUL_NEXT:
+		v->tf.eip += in.len;
+		/* fall through */
+	case EMUL_JUMPED:
+		v->stats.pt_writes++;
+		stats_emulated(v, &in);
+		trace_pf(va, "page-table write emulated");
+		return;
+	case EMUL_FAULTED:
+		trace_pf(va, "page-table write faults: fault injected");
+		return;
+	case EMUL_REFUSED:
+		if (!shadow_release(v, va))
+			guest_die("%s at 0x%x writes its active page directory (0x%x), and the "
+				  "monitor emulates only MOV, XCHG, CMPXCHG(8B), XADD, ALU ops and "
+				  "STOS/MOVS there", in.mnem, v->tf.eip, va);
+		v->stats.pt_write_refused++;
+		trace_pf(va, "page-table write not emulable: frame released, retried");
+		return;
+	}
+}
 
 static void page_fault(struct vcpu *v)
 {
@@ -169,6 +209,9 @@ static void page_fault(struct vcpu *v)
 	switch (shadow_fault(v, va, v->tf.err, &gerr, &bad)) {
 	case SHADOW_FILLED:
 		trace_pf(va, "shadow filled (hidden fault)");
+		return;
+	case SHADOW_PT_WRITE:
+		page_table_write(v, va);
 		return;
 	case SHADOW_GUEST_FAULT:
 		reflect_pf(v, va, gerr);

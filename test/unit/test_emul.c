@@ -15,7 +15,7 @@
  *   vdesc_lgdt/lldt/ltr     record their arguments, return what a test says
  *   devices_in/devices_out  record port, size and value; IN returns
  *                           programmed values
- *   shadow_flush/invlpg     count, record the address
+ *   shadow_new_cr3/mode_changed/invlpg  count, record the address
  *   vcpu_halt               counts
  *   guest_die               records the message, longjmps back to the test
  *   segment_base            a small table by selector index (0 by default)
@@ -251,7 +251,15 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	fk.out_count++;
 }
 
-void shadow_flush(struct vcpu *v)
+/* Either notice (a new CR3, or a CR0/CR4 paging-mode change) counts as
+ * one "flush": the shadow MMU was told its view may be stale. */
+void shadow_new_cr3(struct vcpu *v)
+{
+	(void)v;
+	fk.flushes++;
+}
+
+void shadow_mode_changed(struct vcpu *v)
 {
 	(void)v;
 	fk.flushes++;

@@ -40,7 +40,8 @@ static void test_defaults(void **state)
 		struct mon_options o = parse_ok(lines[i]);
 		assert_int_equal(o.mem_mb, MEM_MB_DEFAULT);
 		assert_int_equal(o.ring, 1);
-		assert_int_equal(o.shadow, SHADOW_VTLB);
+		assert_int_equal(o.shadow, SHADOW_CACHED);
+		assert_int_equal(o.shadow_cache, SHADOW_CACHE_DEFAULT);
 		assert_int_equal(o.trace, 0);
 		assert_int_equal(o.stats, 1);
 	}
@@ -55,6 +56,11 @@ static void test_each_option(void **state)
 	assert_int_equal(parse_ok("mem=4").mem_mb, 4);
 	assert_int_equal(parse_ok("mem=1024").mem_mb, 1024);
 	assert_int_equal(parse_ok("stats=off stats=on").stats, 1);
+	assert_int_equal(o.shadow, SHADOW_VTLB);
+	assert_int_equal(parse_ok("shadow=cached").shadow, SHADOW_CACHED);
+	assert_int_equal(parse_ok("shadow=vtlb shadow=cached").shadow, SHADOW_CACHED);
+	assert_int_equal(parse_ok("shadow_cache=1").shadow_cache, 1);
+	assert_int_equal(parse_ok("shadow_cache=128").shadow_cache, SHADOW_CACHE_MAX);
 }
 
 static void test_trace_lists(void **state)
@@ -79,7 +85,10 @@ static void test_refusals(void **state)
 	expect_refused("mem=99999999999999", "mem=");
 	expect_refused("ring=0", "ring= takes 1 or 3");
 	expect_refused("ring=3", "ring=3");
-	expect_refused("shadow=cached", "shadow=cached is not built yet");
+	expect_refused("shadow=", "shadow= takes cached or vtlb");
+	expect_refused("shadow_cache=0", "shadow_cache= takes a count from 1 to 128");
+	expect_refused("shadow_cache=129", "'shadow_cache=129'");
+	expect_refused("shadow_cache=lots", "'shadow_cache=lots'");
 	expect_refused("shadow=tlb", "'shadow=tlb'");
 	expect_refused("trace=traps,bogus", "'trace=traps,bogus'");
 	expect_refused("trace=", "'trace='");

@@ -1,0 +1,511 @@
+/*
+ * cached.c - shadow=cached: shadow page tables kept per guest CR3, correct
+ * because every guest page table they derive from is write-protected.
+ *
+ * Mechanism: an x86 TLB may keep a translation until software flushes it,
+ * so a shadow that is a TLB (vtlb.c) must be emptied on every CR3 write and
+ * rebuilt fault by fault after each process switch.  This file keeps one
+ * shadow page directory per guest CR3 instead (struct spd, up to
+ * shadow_cache= of them, least recently used evicted) and keeps each one
+ * equal to what a walk of the guest's tables would give *now*:
+ *
+ *   invariant  every present shadow entry allows no more than a walk of
+ *              the guest's current tables would (spte.c), for the guest
+ *              CR3 its directory is keyed on; an absent entry is always
+ *              allowed (the next access is a hidden fault that fills it).
+ *
+ * That holds across CR3 switches only if the monitor sees every change to
+ * a guest page directory or page table.  So a guest frame is protected
+ * while it is the page directory of a cached spd (gframe.pd_uses) or the
+ * page table a shadow page table was built from (gframe.derived): no
+ * shadow entry maps it writable.  Finding those entries is the reverse map
+ * (gframe.rmap: guest frame -> every spte that maps it, in all shadows).
+ * A guest write to a protected frame faults; shadow_fault() says
+ * SHADOW_PT_WRITE, ptwrite.c emulates the instruction through gva_write(),
+ * and gva_write() tells cached_guest_wrote() which bytes changed: the
+ * shadow entries derived from exactly those guest entries are dropped.
+ * A write never needs INVLPG here, and INVLPG has nothing to do.
+ *
+ * Heuristic (counted as unprotects): a frame written UNPROTECT_AFTER times
+ * by emulated writes with no hidden fault walking through it in between has
+ * probably stopped being a page table (freed and reused as data), or is
+ * being rewritten wholesale (fork marking a parent's PTEs copy-on-write).
+ * It is released: every shadow built from it is dropped, and it is no
+ * longer protected, so the writes that follow run at native speed.  The
+ * next walk through it (if it is still a page table) protects it again.
+ * The active page directory is never released (unprotect_kept).
+ *
+ * Shadow page tables are not shared between directories: each hangs in
+ * one slot of one spd, so dropping a slot frees exactly one table.
+ */
+#include "shadow.h"
+#include "gwalk.h"
+#include "monitor/memory.h"
+#include "monitor/monitor.h"
+#include "monitor/layout.h"
+#include "monitor/options.h"
+#include "monitor/x86.h"
+#include "monitor/run.h"
+
+#define KEY_PHYS        1u      /* the spd used while CR0.PG = 0 */
+#define SPT_MAX         4096u   /* shadow page tables, all directories */
+#define NIL16           0xFFFFu
+#define NIL             0xFFFFFFFFu
+#define UNPROTECT_AFTER 16u     /* emulated writes with no walk between */
+#define GFRAMES_MAX     (MEM_MB_MAX << (20 - MON_PGSHIFT))
+
+/* One cached shadow page directory. */
+struct spd {
+	uint32_t *pd;           /* host frame; NULL: this cache slot is free */
+	uint32_t key;           /* guest CR3 & PTE_ADDR, or KEY_PHYS */
+	uint32_t used;          /* LRU clock at the last switch to it */
+	uint16_t spt[1024];     /* slot -> its shadow page table, or NIL16 */
+};
+
+/* One shadow page table, in slot `slot` of cache[spd]. */
+struct spt {
+	uint32_t *pt;           /* the table the CPU walks */
+	uint32_t *rnext;        /* per entry: next node on its frame's rmap */
+	uint32_t *rgfn;         /* per entry: the guest frame it maps */
+	uint16_t spd, slot;
+	uint16_t dnext;         /* next table built from the same guest frame */
+	uint32_t src;           /* the guest page table it shadows, or NIL
+				   (a split 4 MB page, or paging off) */
+};
+
+/* What the shadow knows of one guest frame.  An rmap node is an spte,
+ * named (spt index << 10 | entry index). */
+struct gframe {
+	uint32_t rmap;          /* first spte mapping this frame, or NIL */
+	uint16_t derived;       /* first shadow table built from it, or NIL16 */
+	uint8_t pd_uses;        /* cached directories keyed on it */
+	uint8_t writes;         /* emulated writes since it was last walked */
+};
+
+static struct spd cache[SHADOW_CACHE_MAX];
+static unsigned ncache, cur;
+static uint32_t lru_clock;
+static struct spt spts[SPT_MAX];
+static uint16_t spt_free_list;
+static struct gframe gf[GFRAMES_MAX];
+static uint32_t switcher_pde;
+static uint32_t built_mode;     /* CR0.WP | CR4.PSE the shadows assume */
+
+#define TRACE(...) do { if (mon_opts.trace & TRACE_MMU) mon_log(__VA_ARGS__); } while (0)
+
+static bool in_ram(uint32_t gfn)
+{
+	return gfn < guest_mem.nframes;
+}
+
+static bool is_protected(uint32_t gfn)
+{
+	return in_ram(gfn) && (gf[gfn].pd_uses || gf[gfn].derived != NIL16);
+}
+
+/* ---- the reverse map: guest frame -> sptes ---- */
+
+static void rmap_add(uint32_t gfn, uint16_t k, uint32_t j)
+{
+	spts[k].rgfn[j] = gfn;
+	spts[k].rnext[j] = gf[gfn].rmap;
+	gf[gfn].rmap = (uint32_t)k << 10 | j;
+}
+
+static void rmap_del(uint16_t k, uint32_t j)
+{
+	uint32_t node = (uint32_t)k << 10 | j;
+	uint32_t *link = &gf[spts[k].rgfn[j]].rmap;
+
+	while (*link != node) {
+		if (*link == NIL)
+			mon_panic("shadow rmap: spte %u/%u is not on its frame's list", k, j);
+		link = &spts[*link >> 10].rnext[*link & 0x3FF];
+	}
+	*link = spts[k].rnext[j];
+}
+
+static void set_spte(uint16_t k, uint32_t j, uint32_t spte, uint32_t gfn)
+{
+	if (spts[k].pt[j] & PTE_P)
+		rmap_del(k, j);
+	spts[k].pt[j] = spte;
+	rmap_add(gfn, k, j);
+}
+
+static void drop_spte(uint16_t k, uint32_t j)
+{
+	if (!(spts[k].pt[j] & PTE_P))
+		return;
+	rmap_del(k, j);
+	spts[k].pt[j] = 0;
+}
+
+/* The frame just became protected: no shadow may map it writable. */
+static void write_protect(struct vcpu *v, uint32_t gfn)
+{
+	unsigned n = 0;
+	for (uint32_t node = gf[gfn].rmap; node != NIL; node = spts[node >> 10].rnext[node & 0x3FF]) {
+		spts[node >> 10].pt[node & 0x3FF] &= ~PTE_W;
+		n++;
+	}
+	gf[gfn].writes = 0;
+	v->stats.protects++;
+	TRACE("mmu protect gpa 0x%x: now a page table, %u mappings made read-only",
+	      gfn << MON_PGSHIFT, n);
+}
+
+/* ---- shadow page tables ---- */
+
+static void free_frames(uint32_t *a, uint32_t *b, uint32_t *c)
+{
+	if (a)
+		host_frame_free(a);
+	if (b)
+		host_frame_free(b);
+	if (c)
+		host_frame_free(c);
+}
+
+/* A new, empty shadow table in slot `slot` of cache[d], built from guest
+ * page table src (or NIL); NIL16 if there is no room. */
+static uint16_t spt_alloc(struct vcpu *v, unsigned d, uint32_t slot, uint32_t src)
+{
+	if (spt_free_list == NIL16)
+		return NIL16;
+	uint32_t *pt = host_frame_zeroed(), *rn = host_frame_zeroed(), *rg = host_frame_zeroed();
+	if (!pt || !rn || !rg) {
+		free_frames(pt, rn, rg);
+		return NIL16;
+	}
+	uint16_t k = spt_free_list;
+	spt_free_list = spts[k].dnext;
+	spts[k] = (struct spt){ pt, rn, rg, (uint16_t)d, (uint16_t)slot, NIL16, src };
+	cache[d].spt[slot] = k;
+	cache[d].pd[slot] = host_pa(pt) | PTE_P | PTE_W | PTE_U;
+	if (src != NIL) {
+		bool was = is_protected(src);
+		spts[k].dnext = gf[src].derived;
+		gf[src].derived = k;
+		if (!was)
+			write_protect(v, src);
+	}
+	v->stats.spt_alloc++;
+	return k;
+}
+
+static void spt_release(struct vcpu *v, uint16_t k)
+{
+	struct spt *s = &spts[k];
+
+	for (uint32_t j = 0; j < 1024; j++)
+		drop_spte(k, j);
+	if (s->src != NIL) {
+		uint16_t *link = &gf[s->src].derived;
+		while (*link != k)
+			link = &spts[*link].dnext;
+		*link = s->dnext;
+	}
+	cache[s->spd].pd[s->slot] = 0;
+	cache[s->spd].spt[s->slot] = NIL16;
+	free_frames(s->pt, s->rnext, s->rgfn);
+	*s = (struct spt){ .dnext = spt_free_list };
+	spt_free_list = k;
+	v->stats.spt_free++;
+}
+
+/* ---- the cache of directories ---- */
+
+static bool keyed_on(unsigned i, uint32_t gfn)
+{
+	return cache[i].pd && cache[i].key == gfn << MON_PGSHIFT;
+}
+
+static void spd_empty(struct vcpu *v, unsigned i)
+{
+	for (uint32_t slot = 0; slot < SWITCHER_PDX; slot++)
+		if (cache[i].spt[slot] != NIL16)
+			spt_release(v, cache[i].spt[slot]);
+}
+
+static void spd_drop(struct vcpu *v, unsigned i)
+{
+	uint32_t gfn = cache[i].key >> MON_PGSHIFT;
+
+	spd_empty(v, i);
+	if (cache[i].key != KEY_PHYS && in_ram(gfn))
+		gf[gfn].pd_uses--;
+	host_frame_free(cache[i].pd);
+	cache[i].pd = NULL;
+}
+
+/* The least recently used directory other than `keep`, or ncache. */
+static unsigned lru_victim(unsigned keep)
+{
+	unsigned best = ncache;
+	for (unsigned i = 0; i < ncache; i++)
+		if (cache[i].pd && i != keep && (best == ncache || cache[i].used < cache[best].used))
+			best = i;
+	return best;
+}
+
+static void evict(struct vcpu *v, unsigned i, const char *why)
+{
+	TRACE("mmu evict shadow of guest cr3 0x%x (%s)", cache[i].key, why);
+	v->stats.cache_evictions++;
+	spd_drop(v, i);
+}
+
+/* Out of shadow tables or host frames while `cur` is in use: evict the
+ * least recently used other directory, or empty the current one. */
+static void make_room(struct vcpu *v)
+{
+	unsigned i = lru_victim(cur);
+	if (i < ncache) {
+		evict(v, i, "out of shadow page tables");
+		return;
+	}
+	v->stats.shadow_flushes++;
+	TRACE("mmu flush: out of shadow page tables with one directory cached");
+	spd_empty(v, cur);
+}
+
+static unsigned spd_new(struct vcpu *v, uint32_t key)
+{
+	unsigned i = 0;
+	uint32_t *pd;
+
+	while (i < ncache && cache[i].pd)
+		i++;
+	if (i == ncache) {
+		i = lru_victim(ncache);
+		evict(v, i, "least recently used");
+	}
+	while (!(pd = host_frame_zeroed())) {
+		unsigned j = lru_victim(i);
+		if (j == ncache)
+			mon_panic("no host frame for a shadow page directory");
+		evict(v, j, "out of host frames");
+	}
+	cache[i].pd = pd;
+	cache[i].key = key;
+	for (uint32_t slot = 0; slot < 1024; slot++)
+		cache[i].spt[slot] = NIL16;
+	pd[SWITCHER_PDX] = switcher_pde;
+	uint32_t gfn = key >> MON_PGSHIFT;
+	if (key != KEY_PHYS && in_ram(gfn)) {
+		bool was = is_protected(gfn);
+		gf[gfn].pd_uses++;
+		if (!was)
+			write_protect(v, gfn);
+	}
+	return i;
+}
+
+/* Make cur the directory for the guest's current CR3 (or paging off). */
+static void select_spd(struct vcpu *v)
+{
+	uint32_t key = (v->cr0 & CR0_PG) ? v->cr3 & PTE_ADDR : KEY_PHYS;
+	unsigned i = 0;
+
+	while (i < ncache && !(cache[i].pd && cache[i].key == key))
+		i++;
+	if (i < ncache) {
+		v->stats.cache_hits++;
+		TRACE("mmu cr3 0x%x: cached shadow reused (hit)", key);
+	} else {
+		v->stats.cache_misses++;
+		i = spd_new(v, key);
+		TRACE("mmu cr3 0x%x: no cached shadow, new empty one (miss)", key);
+	}
+	cur = i;
+	cache[i].used = ++lru_clock;
+}
+
+static uint32_t mode_bits(const struct vcpu *v)
+{
+	return (v->cr0 & CR0_WP) | (v->cr4 & CR4_PSE);
+}
+
+static void cached_init(uint32_t pde)
+{
+	struct vcpu boot = { 0 };
+
+	switcher_pde = pde;
+	ncache = mon_opts.shadow_cache ? mon_opts.shadow_cache : SHADOW_CACHE_DEFAULT;
+	for (unsigned i = 0; i < SHADOW_CACHE_MAX; i++)
+		cache[i].pd = NULL;
+	for (uint32_t k = 0; k < SPT_MAX; k++)
+		spts[k] = (struct spt){ .dnext = k + 1 < SPT_MAX ? (uint16_t)(k + 1) : NIL16 };
+	spt_free_list = 0;
+	for (uint32_t g = 0; g < guest_mem.nframes && g < GFRAMES_MAX; g++)
+		gf[g] = (struct gframe){ .rmap = NIL, .derived = NIL16 };
+	lru_clock = 0;
+	built_mode = 0;
+	cur = spd_new(&boot, KEY_PHYS);
+}
+
+static uint32_t cached_root(void)
+{
+	return host_pa(cache[cur].pd);
+}
+
+static void cached_new_cr3(struct vcpu *v)
+{
+	select_spd(v);
+}
+
+/* CR0.WP and CR4.PSE change what every shadow entry means: drop them all.
+ * CR0.PG selects the paging-off directory or the CR3 one.  CR4.PGE only
+ * matters to a TLB, and these shadows are never stale. */
+static void cached_mode_changed(struct vcpu *v)
+{
+	if (mode_bits(v) != built_mode) {
+		for (unsigned i = 0; i < ncache; i++)
+			if (cache[i].pd)
+				spd_drop(v, i);
+		built_mode = mode_bits(v);
+		v->stats.shadow_flushes++;
+		TRACE("mmu flush: CR0.WP or CR4.PSE changed (cr0 0x%x cr4 0x%x)", v->cr0, v->cr4);
+	}
+	select_spd(v);
+}
+
+static void cached_invlpg(struct vcpu *v, uint32_t va)
+{
+	(void)v;
+	TRACE("mmu invlpg 0x%x: nothing to do (every page-table write was seen)", va);
+}
+
+static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
+				       uint32_t *guest_err, uint32_t *bad)
+{
+	struct gwalk_res res;
+	hpa_t h;
+	enum shadow_result r = shadow_guest_view(v, va, hw_err, &res, guest_err, bad);
+
+	if (r != SHADOW_FILLED)
+		return r;
+	if (gpa_to_hpa(gpa(res.gpa & PTE_ADDR), &h) < 0) {
+		*bad = res.gpa;
+		return SHADOW_BAD_GPA;
+	}
+	bool paging = (v->cr0 & CR0_PG) != 0;
+	uint32_t slot = va >> 22, src = paging && !res.big ? res.pt_gpa >> MON_PGSHIFT : NIL;
+	if (paging) {           /* walked: these are page tables in use */
+		gf[(v->cr3 & PTE_ADDR) >> MON_PGSHIFT].writes = 0;
+		if (src != NIL)
+			gf[src].writes = 0;
+	}
+	uint16_t k = cache[cur].spt[slot];
+	bool fresh = k == NIL16;
+	while (k == NIL16 && (k = spt_alloc(v, cur, slot, src)) == NIL16)
+		make_room(v);
+	uint32_t gfn = res.gpa >> MON_PGSHIFT, spte = shadow_spte(&res, h.v, hw_err);
+	bool pt_frame = is_protected(gfn);
+	if (pt_frame)
+		spte &= ~PTE_W;
+	set_spte(k, (va >> 12) & 0x3FF, spte, gfn);
+	if (pt_frame && (hw_err & PFE_W)) {
+		TRACE("mmu write to page table at va 0x%x (gpa 0x%x): emulate", va, res.gpa);
+		return SHADOW_PT_WRITE;
+	}
+	v->stats.hidden_pf++;
+	TRACE("mmu fill va 0x%x -> gpa 0x%x hpa 0x%x %s%s%s%s%s", va, res.gpa, h.v,
+	      spte & PTE_W ? "W" : "R", spte & PTE_U ? "U" : "S", res.big ? " (4 MB)" : "",
+	      pt_frame ? " (page table: read-only)" : "", fresh ? " (new shadow table)" : "");
+	return SHADOW_FILLED;
+}
+
+/* Drop what the guest frame gfn is used as, and stop protecting it. */
+static void release_frame(struct vcpu *v, uint32_t gfn)
+{
+	for (unsigned i = 0; i < ncache; i++)
+		if (keyed_on(i, gfn))
+			evict(v, i, "its page directory was released");
+	while (gf[gfn].derived != NIL16)
+		spt_release(v, gf[gfn].derived);
+	gf[gfn].writes = 0;
+}
+
+static bool active_directory(const struct vcpu *v, uint32_t gfn)
+{
+	return (v->cr0 & CR0_PG) && keyed_on(cur, gfn);
+}
+
+static void unprotect(struct vcpu *v, uint32_t gfn)
+{
+	if (active_directory(v, gfn)) {
+		gf[gfn].writes = 0;
+		v->stats.unprotect_kept++;
+		TRACE("mmu gpa 0x%x written %u times without a walk: kept (the active page "
+		      "directory)", gfn << MON_PGSHIFT, UNPROTECT_AFTER);
+		return;
+	}
+	release_frame(v, gfn);
+	v->stats.unprotects++;
+	TRACE("mmu unprotect gpa 0x%x: written %u times without a walk, no longer "
+	      "shadowed as a page table", gfn << MON_PGSHIFT, UNPROTECT_AFTER);
+}
+
+/* Bytes [off, off+len) of protected frame gfn changed. */
+static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len)
+{
+	uint32_t first = off >> 2, last = (off + len - 1) >> 2;
+	unsigned dropped = 0;
+
+	for (unsigned i = 0; i < ncache; i++) {
+		if (!keyed_on(i, gfn))
+			continue;
+		for (uint32_t e = first; e <= last && e < SWITCHER_PDX; e++)
+			if (cache[i].spt[e] != NIL16) {
+				spt_release(v, cache[i].spt[e]);
+				dropped++;
+			}
+	}
+	for (uint16_t k = gf[gfn].derived; k != NIL16; k = spts[k].dnext)
+		for (uint32_t e = first; e <= last; e++)
+			if (spts[k].pt[e] & PTE_P) {
+				drop_spte(k, e);
+				dropped++;
+			}
+	TRACE("mmu page-table write gpa 0x%x (%u bytes): %u shadow entries dropped",
+	      (gfn << MON_PGSHIFT) | off, len, dropped);
+	if (++gf[gfn].writes >= UNPROTECT_AFTER)
+		unprotect(v, gfn);
+}
+
+static void cached_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
+{
+	while (n > 0) {
+		uint32_t off = gpa & (MON_PGSIZE - 1), chunk = MON_PGSIZE - off;
+		chunk = chunk < n ? chunk : n;
+		if (is_protected(gpa >> MON_PGSHIFT))
+			wrote_frame(v, gpa >> MON_PGSHIFT, off, chunk);
+		gpa += chunk;
+		n -= chunk;
+	}
+}
+
+static bool cached_release(struct vcpu *v, uint32_t gpa)
+{
+	uint32_t gfn = gpa >> MON_PGSHIFT;
+
+	if (!is_protected(gfn) || active_directory(v, gfn))
+		return false;
+	release_frame(v, gfn);
+	TRACE("mmu release gpa 0x%x: a write the monitor cannot emulate", gpa & PTE_ADDR);
+	return true;
+}
+
+const struct shadow_ops shadow_cached = {
+	.name = "cached",
+	.init = cached_init,
+	.root = cached_root,
+	.new_cr3 = cached_new_cr3,
+	.mode_changed = cached_mode_changed,
+	.invlpg = cached_invlpg,
+	.fault = cached_fault,
+	.guest_wrote = cached_guest_wrote,
+	.release = cached_release,
+};
