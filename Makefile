@@ -6,7 +6,8 @@
 #                   exit table when the guest ends
 #   make run-native boot minios alone on the bare virtual machine
 #   make test       host unit tests + QEMU and Bochs integration tests
-#   make bench      microbenchmarks under QEMU -icount: native, monitor, ratio
+#   make bench      microbenchmarks under QEMU -icount: native, shadow=vtlb,
+#                   shadow=cached, ratios, shadow counters (MONARGS= adds options)
 #   make iso        GRUB rescue ISO (build/minios.iso) for Bochs / real BIOS;
 #                   make monitor-iso: the same with the monitor
 #   make debug      the monitor under QEMU, stopped for gdb (symbols of both)
@@ -155,7 +156,7 @@ debug: $(MB).elf $(MON).elf
 	  -append "$(MONARGS)" -s -S
 
 bench: $(MB).elf $(MON).elf
-	@python3 test/integration/bench.py --kernel $(MB).elf --monitor $(MON).elf
+	@python3 test/integration/bench.py --kernel $(MB).elf --monitor $(MON).elf --monargs "$(MONARGS)"
 
 # Always rebuilt: its command line (ARGS) is not a file make can track.
 iso: $(MB).elf
@@ -182,10 +183,21 @@ $(B)/unit/decode_cases.h: test/unit/gen_decode_cases.py | $(DEPS)
 	python3 $< -o $@
 $(B)/unit/test_decode: $(B)/unit/decode_cases.h
 
-# emul.c needs the monitor's other modules: test_emul.c fakes them.
-$(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c $(PURE_C) | $(DEPS)
+# emul.c and ptwrite.c need the monitor's other modules: test_emul.c fakes them.
+$(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/ptwrite.c $(PURE_C) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< src/trap/emul.c $(PURE_C) -lcmocka
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< src/trap/emul.c \
+		src/trap/ptwrite.c $(PURE_C) -lcmocka
+
+# The shadow MMU over a fake machine: test_shadow.c supplies memory.h's
+# MON_HOST_TEST seam (host frames, p2m, guest RAM) and the log.
+$(B)/unit/test_shadow: test/unit/test_shadow.c test/unit/gwalk_ref.h src/shadow_mmu/shadow.c \
+		src/shadow_mmu/vtlb.c src/shadow_mmu/cached.c src/shadow_mmu/spte.c \
+		src/shadow_mmu/gva.c $(PURE_C) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -DMON_HOST_TEST -Isrc -I$(M) -o $@ $< \
+		src/shadow_mmu/shadow.c src/shadow_mmu/vtlb.c src/shadow_mmu/cached.c \
+		src/shadow_mmu/spte.c src/shadow_mmu/gva.c $(PURE_C) -lcmocka
 
 unit: $(UNIT_TESTS)
 

@@ -5,9 +5,16 @@
  * ones belong to the monitor.  The real PICs are remapped to vectors
  * HOST_IRQ_BASE.. (so an IRQ is never confused with an exception) with
  * only IRQ 0 unmasked.  The real PIT's channel 0 runs in mode 2 with a
- * period of HOST_PIT_PERIOD ticks; each IRQ 0 adds one period to the
- * monitor's clock, and between IRQs the latched counter says how far into
- * the period we are, so host_pit_now() is the PIT's own time, tick exact.
+ * period of HOST_PIT_PERIOD ticks.  host_pit_now() reads the latched
+ * counter: how far into the period we are; a reading smaller than the one
+ * before means the counter wrapped, which adds a period.  So the monitor's
+ * clock is the PIT's own time, tick exact, and never goes backwards or
+ * stands still.  It reads at least once per period, because IRQ 0 traps
+ * every period and every trap syncs the devices; only if the monitor kept
+ * interrupts off for a whole period would a wrap go unseen (the clock then
+ * runs one period slow, still monotonic).  Counting IRQs instead would
+ * not do: the 8259 merges IRQs that arrive while one is pending, and a
+ * lost IRQ would stop the clock for up to a period while it caught up.
  * That clock drives the virtual PIT; the IRQ itself is how the monitor
  * gets control back from a guest that never traps.
  *
@@ -38,8 +45,8 @@
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 
-static uint64_t pit_base;       /* ticks at the last IRQ 0 */
-static uint64_t pit_last;       /* the last value handed out */
+static uint64_t pit_wraps;      /* periods counted so far */
+static uint32_t pit_into;       /* ticks into the period at the last read */
 
 static void pic_init(void)
 {
@@ -86,13 +93,11 @@ uint64_t host_pit_now(void)
 	uint32_t lo = inb(PIT_CH0);
 	uint32_t c = lo | (uint32_t)inb(PIT_CH0) << 8;
 	uint32_t into = c <= HOST_PIT_PERIOD ? HOST_PIT_PERIOD - c : 0;
-	uint64_t now = pit_base + into;
 
-	/* a wrap whose IRQ is not taken yet reads as a small count: hold */
-	if (now < pit_last)
-		now = pit_last;
-	pit_last = now;
-	return now;
+	if (into < pit_into)            /* the counter reloaded since last time */
+		pit_wraps++;
+	pit_into = into;
+	return pit_wraps * HOST_PIT_PERIOD + into;
 }
 
 static bool pic_spurious(unsigned n)
@@ -106,10 +111,8 @@ void host_irq(unsigned n)
 {
 	if ((n == 7 || n == 15) && pic_spurious(n))
 		return;
-	if (n == 0) {
-		pit_base += HOST_PIT_PERIOD;
+	if (n == 0)
 		vcpu0.stats.host_ticks++;
-	}
 	if (n >= 8)
 		outb(PIC2_CMD, PIC_EOI);
 	outb(PIC1_CMD, PIC_EOI);

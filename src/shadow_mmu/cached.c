@@ -260,7 +260,7 @@ static void evict(struct vcpu *v, unsigned i, const char *why)
  * least recently used other directory, or empty the current one. */
 static void make_room(struct vcpu *v)
 {
-	unsigned i = lru_victim(cur);
+	unsigned i = lru_victim(cur), before = v->stats.spt_free;
 	if (i < ncache) {
 		evict(v, i, "out of shadow page tables");
 		return;
@@ -268,6 +268,8 @@ static void make_room(struct vcpu *v)
 	v->stats.shadow_flushes++;
 	TRACE("mmu flush: out of shadow page tables with one directory cached");
 	spd_empty(v, cur);
+	if (v->stats.spt_free == before)
+		mon_panic("no host frames left for even one shadow page table");
 }
 
 static unsigned spd_new(struct vcpu *v, uint32_t key)
@@ -421,8 +423,11 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 static void release_frame(struct vcpu *v, uint32_t gfn)
 {
 	for (unsigned i = 0; i < ncache; i++)
-		if (keyed_on(i, gfn))
-			evict(v, i, "its page directory was released");
+		if (keyed_on(i, gfn)) {
+			TRACE("mmu drop shadow of guest cr3 0x%x: its page directory was released",
+			      cache[i].key);
+			spd_drop(v, i);
+		}
 	while (gf[gfn].derived != NIL16)
 		spt_release(v, gf[gfn].derived);
 	gf[gfn].writes = 0;

@@ -179,13 +179,15 @@ static enum emul_result pt_xchg(struct vcpu *v, const struct insn *in, uint32_t 
  * either way (its old value back when they differ). */
 static enum emul_result pt_cmpxchg(struct vcpu *v, const struct insn *in, uint32_t addr)
 {
-	uint32_t old = 0, acc = reg_get(v, GPR_EAX, in->width);
+	uint32_t old = 0, acc = reg_get(v, GPR_EAX, in->width), flags = v->tf.eflags;
 	RMW_READ(v, addr, in, &old);
 	alu(v, INSN_CMP, acc, old, in->width);
 	bool equal = (v->tf.eflags & FL_ZF) != 0;
 	uint32_t val = equal ? reg_get(v, in->reg, in->width) : old;
 	enum emul_result r = mem_write(v, addr, &val, in->width);
-	if (r == EMUL_NEXT && !equal)
+	if (r != EMUL_NEXT)
+		v->tf.eflags = flags;   /* a faulting instruction changes nothing */
+	else if (!equal)
 		reg_set(v, GPR_EAX, in->width, old);
 	return r;
 }

@@ -20,7 +20,8 @@
 #define SYS_uptime   11  /* -> timer ticks since boot */
 #define SYS_report   12  /* report(ok, name, why): one test-mode verdict */
 #define SYS_hz       13  /* -> timer ticks per second */
-#define NSYSCALL     14
+#define SYS_nproc    14  /* -> processes in the table, zombies and init included */
+#define NSYSCALL     15
 
 #define EPERM   1
 #define ENOENT  2

@@ -178,6 +178,60 @@ static void t_global(void)
 	lcr4(rcr4() & ~CR4_PGE);
 }
 
+/* A not-present entry is never cached in the TLB (SDM vol. 3, 4.10.2.3), so
+ * making it present needs no INVLPG: the next access walks the tables again.
+ * Each test first takes the not-present fault, so anything that remembered
+ * that walk (a shadow MMU) would be caught using it. */
+static void t_pte_fill(void)
+{
+	u32 va = TESTWIN + 9 * PGSIZE + 0x20, v = 0;
+
+	*(u32 *)(frame_b + 0x20) = 0xF111ED09;
+	testwin_pt[9] = 0;
+	invlpg(va);
+	int f1 = probe_read32(va, &v);
+	u32 err1 = probe_info.err;
+	testwin_pt[9] = V2P(frame_b) | PTE_P | PTE_W;
+	int f2 = probe_read32(va, &v);
+	int f3 = probe_write32(va + 4, 0x5EC0DD);
+	check(f1 && err1 == 0 && !f2 && v == 0xF111ED09 && !f3 &&
+	      *(u32 *)(frame_b + 0x24) == 0x5EC0DD,
+	      "not-present PTE made present is used without INVLPG",
+	      "faults %d/%d/%d (first err 0x%x), read 0x%x, frame word 0x%x", f1, f2, f3, err1,
+	      v, *(u32 *)(frame_b + 0x24));
+}
+
+/* The same one level up: a PDE from not-present to a fresh page table, then
+ * a new PTE in that table, each used with no INVLPG or CR3 reload. */
+static void t_pde_fill(void)
+{
+	pde_t *pd = P2V(rcr3());
+	u32 va = TESTWINPT + 3 * PGSIZE + 0x30, v1 = 0, v2 = 0;
+
+	if (pd[PDX(TESTWINPT)] != 0) {      /* more than 264 MB of RAM: direct map */
+		check(0, "not-present PDE made present is used without a flush",
+		      "the window's PDE is in use: 0x%x", pd[PDX(TESTWINPT)]);
+		return;
+	}
+	pte_t *pt = page_alloc();
+	*(u32 *)(frame_a + 0x30) = 0xA11CE03;
+	*(u32 *)(frame_b + 0x30) = 0xB0B04;
+	int f1 = probe_read32(va, &v1);
+	pt[3] = V2P(frame_a) | PTE_P | PTE_W;
+	pd[PDX(TESTWINPT)] = V2P(pt) | PTE_P | PTE_W;
+	int f2 = probe_read32(va, &v1);
+	check(f1 && !f2 && v1 == 0xA11CE03, "not-present PDE made present is used without a flush",
+	      "faults %d/%d, read 0x%x", f1, f2, v1);
+	int f3 = probe_read32(va + PGSIZE, &v2);
+	pt[4] = V2P(frame_b) | PTE_P | PTE_W;
+	int f4 = probe_read32(va + PGSIZE, &v2);
+	check(f3 && !f4 && v2 == 0xB0B04, "new PTE in a just-linked page table is used without INVLPG",
+	      "faults %d/%d, read 0x%x", f3, f4, v2);
+	pd[PDX(TESTWINPT)] = 0;
+	lcr3(rcr3());
+	page_free(pt);
+}
+
 static void t_paging(void)
 {
 	frame_a = page_alloc();
@@ -187,6 +241,8 @@ static void t_paging(void)
 	t_tlb();
 	t_bigpage();
 	t_global();
+	t_pte_fill();
+	t_pde_fill();
 	for (u32 i = 0; i < NPTENTRIES; i++)
 		testwin_pt[i] = 0;
 	lcr3(rcr3());
@@ -353,8 +409,12 @@ void run_tests(void)
 	t_lidt();
 	t_ltr();
 	t_processes();
+	u32 before = free_frames();
 	int st = run_program("utest", NULL);
+	u32 after = free_frames();
 	check(st == 0, "user test program ran to completion", "status 0x%x", st);
+	check(after == before, "free frames back to start after the user tests",
+	      "%u before, %u after", before, after);
 	t_frames_churn();
 	kprintf("%d passed, %d failed\n", tests_passed, tests_failed);
 	machine_exit(tests_failed == 0 && tests_passed > 0 ? EXIT_OK : EXIT_FAILED);

@@ -19,6 +19,7 @@
  *   0xC0000000 - ...         kernel: physical memory mapped with 4 MB pages
  *   0xD0000000 - 0xD03FFFFF  test window: one 4 KB page table the tests edit
  *   0xD0400000 - 0xD07FFFFF  test window for a 4 MB page
+ *   0xD0800000 - 0xD0BFFFFF  test window for a page table a test links in
  *   0xFFC00000 - 0xFFFFFFFF  never used (a monitor's switcher lives here)
  */
 #ifndef MINIOS_MMU_H
@@ -60,6 +61,7 @@
 #define USTACKMAX  (256u * 1024u)   /* demand-zero stack region */
 #define TESTWIN    0xD0000000u      /* 4 KB-paged test window */
 #define TESTWIN4M  0xD0400000u      /* 4 MB-page test window */
+#define TESTWINPT  0xD0800000u      /* its PDE is not present except in a test */
 
 #define V2P(a) ((u32)(a) - KERNBASE)
 #define P2V(a) ((void *)((u32)(a) + KERNBASE))

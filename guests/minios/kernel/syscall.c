@@ -101,6 +101,7 @@ int syscall(struct trapframe *tf)
 	case SYS_uptime: return (int)ticks;
 	case SYS_report: return sys_report(a, b, c);
 	case SYS_hz:     return (int)timer_hz;
+	case SYS_nproc:  return proc_count();
 	default:         return -ENOSYS;
 	}
 }

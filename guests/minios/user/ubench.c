@@ -1,6 +1,12 @@
 /*
  * ubench.c - the ring-3 half of benchmark mode: system calls, page faults,
  * process creation and context switches, each as cycles per operation.
+ *
+ * ctxswitch-N keeps N address spaces busy at once: each process writes one
+ * word in each page of its working set, then yields, so every switch loads
+ * another CR3 and then touches pages only that address space maps.  A
+ * shadow MMU that rebuilds its tables on every CR3 load pays for the whole
+ * working set each time; one that keeps shadows per address space need not.
  */
 #include "ulib.h"
 
@@ -8,6 +14,9 @@
 #define N_PAGES   64
 #define N_FORK    50
 #define N_YIELD   500
+#define WS_PAGES  8     /* ctxswitch-N: each process's working set */
+#define SWITCHES  1024  /* ctxswitch-N: switches timed, whatever N is */
+#define WARMUP    2     /* untimed rounds: every child past its first faults */
 
 static void line(const char *name, uint64_t cycles, uint32_t ops)
 {
@@ -71,6 +80,50 @@ static void b_ctxswitch(void)
 	line("ctx-switch", d, 2 * N_YIELD);
 }
 
+static void ws_touch(volatile uint32_t *ws, uint32_t v)
+{
+	for (int p = 0; p < WS_PAGES; p++)
+		ws[p * 1024] = v;
+}
+
+/* The caller and n-1 children take turns: touch the working set, yield.
+ * Round-robin gives each round n switches; the caller times 'rounds' of
+ * them after the children have all faulted their pages in, and the
+ * children go on a little longer so that every timed round has all n. */
+static void b_ctxswitch_n(const char *name, int n)
+{
+	int rounds = SWITCHES / n, alive = nproc() + n - 1;
+	volatile uint32_t *ws = sbrk(WS_PAGES * 4096);
+
+	for (int i = 1; i < n; i++) {
+		if (fork() != 0)
+			continue;
+		ws_touch(ws, (uint32_t)i);
+		while (nproc() < alive)
+			yield();
+		for (int r = 0; r < WARMUP + rounds + 2; r++) {
+			ws_touch(ws, (uint32_t)r);
+			yield();
+		}
+		exit(0);
+	}
+	ws_touch(ws, 0);
+	for (int r = 0; r < WARMUP; r++) {
+		ws_touch(ws, (uint32_t)r);
+		yield();
+	}
+	uint64_t t = rdtsc();
+	for (int r = 0; r < rounds; r++) {
+		ws_touch(ws, (uint32_t)r);
+		yield();
+	}
+	uint64_t d = rdtsc() - t;
+	for (int i = 1; i < n; i++)
+		wait(NULL, NULL);
+	sbrk(-WS_PAGES * 4096);
+	line(name, d, (uint32_t)(rounds * n));
+}
+
 int main(void)
 {
 	b_syscall();
@@ -78,5 +131,8 @@ int main(void)
 	b_cow();
 	b_fork();
 	b_ctxswitch();
+	b_ctxswitch_n("ctxswitch-2", 2);
+	b_ctxswitch_n("ctxswitch-8", 8);
+	b_ctxswitch_n("ctxswitch-32", 32);
 	return 0;
 }

@@ -28,6 +28,7 @@ static inline int exec(const char *name) { return sys3(SYS_exec, (uint32_t)name,
 static inline int kill(int pid) { return sys3(SYS_kill, (uint32_t)pid, 0, 0); }
 static inline uint32_t uptime(void) { return (uint32_t)sys3(SYS_uptime, 0, 0, 0); }
 static inline int hz(void) { return sys3(SYS_hz, 0, 0, 0); }
+static inline int nproc(void) { return sys3(SYS_nproc, 0, 0, 0); }
 static inline int report(int ok, const char *name, const char *why)
 {
 	return sys3(SYS_report, (uint32_t)ok, (uint32_t)name, (uint32_t)why);

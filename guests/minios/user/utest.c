@@ -2,6 +2,12 @@
  * utest.c - the ring-3 half of test mode: system calls, processes, memory
  * and faults, seen from a user process.  Each check() is one numbered test
  * line, printed by the kernel in sequence with the kernel's own tests.
+ *
+ * The address-space tests keep many page directories alive and change
+ * page tables under them (sbrk shrink and grow, fork, exit, copy-on-write),
+ * because a monitor that shadows the page tables per CR3 and write-protects
+ * the guest's own must notice every one of those changes: a stale shadow
+ * shows up here as another process's data, old data, or a missing fault.
  */
 #include "ulib.h"
 
@@ -209,6 +215,207 @@ static void t_stack(void)
 	check(deep[0] == 1 && deep[sizeof deep - 1] == 2, "user stack grows on demand", "no");
 }
 
+/* ---- address spaces that change under a shadow MMU ---- */
+
+#define PAGE_WORDS 1024
+
+/* Moves the break up to a page boundary, so that page arithmetic on what
+ * sbrk returns matches the kernel's. */
+static char *heap_align(void)
+{
+	uintptr_t brk = (uintptr_t)sbrk(0);
+	if (brk & 4095)
+		sbrk((int)(4096 - (brk & 4095)));
+	return sbrk(0);
+}
+
+static int words_are(volatile uint32_t *p, uint32_t n, uint32_t seed, int zero)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if (p[k] != (zero ? 0 : seed ^ k))
+			return 0;
+	return 1;
+}
+
+static void words_fill(volatile uint32_t *p, uint32_t n, uint32_t seed)
+{
+	for (uint32_t k = 0; k < n; k++)
+		p[k] = seed ^ k;
+}
+
+#define CYCLES       6
+#define CYCLE_PAGES  4
+
+/* Grow, fill, shrink, again: each grow must bring fresh zero pages at the
+ * same addresses, never the frames (or stale translations) of the last. */
+static void t_sbrk_cycles(void)
+{
+	char *start = heap_align();
+	int zero = 1, kept = 1, same = 1;
+	for (uint32_t c = 0; c < CYCLES; c++) {
+		volatile uint32_t *p = sbrk(CYCLE_PAGES * 4096);
+		same &= (char *)p == start;
+		zero &= words_are(p, CYCLE_PAGES * PAGE_WORDS, 0, 1);
+		words_fill(p, CYCLE_PAGES * PAGE_WORDS, 0xC0DE0000 + c);
+		kept &= words_are(p, CYCLE_PAGES * PAGE_WORDS, 0xC0DE0000 + c, 0);
+		char *old = sbrk(-CYCLE_PAGES * 4096);
+		same &= old == start + CYCLE_PAGES * 4096 && sbrk(0) == start;
+	}
+	int e = (int)sbrk(-0x1000000);      /* 16 MB: more than the whole heap */
+	check(zero && kept && same && e == -EINVAL && sbrk(0) == start,
+	      "sbrk shrink then grow, 6 times: fresh zero pages each time",
+	      "zero %d kept %d same addresses %d, shrink below the heap returned %d", zero, kept,
+	      same, e);
+}
+
+/* The process that shrinks is the one whose TLB (or shadow) still holds the
+ * page: it reads it, gives it back, and must fault reading it again. */
+static int c_shrink_touch(void)
+{
+	volatile uint32_t *p = sbrk(2 * 4096);
+	p[0] = 0x1111;
+	p[PAGE_WORDS] = 0x2222;
+	if (p[0] + p[PAGE_WORDS] != 0x3333)
+		return 1;
+	sbrk(-4096);
+	if (p[0] != 0x1111)
+		return 2;
+	return (int)p[PAGE_WORDS];
+}
+
+static void t_sbrk_shrink_live(void)
+{
+	uint32_t gone = (uint32_t)heap_align() + 4096;
+	struct faultinfo fi = { 0, 0, 0, 0 };
+	int st = run_child_status(c_shrink_touch, &fi);
+	check(st == (WSTAT_FAULT | 14) && fi.err == 4 && fi.cr2 == gone,
+	      "sbrk shrink unmaps a page the process just used: a read faults",
+	      "status 0x%x err 0x%x cr2 0x%x (expected 0x%x)", st, fi.err, fi.cr2, gone);
+}
+
+#define NSWITCH    16   /* processes alive at once */
+#define WS_PAGES   6    /* each one's working set, at the same addresses in all */
+#define WS_COW     3    /* pages the parent wrote before fork: shared until written */
+#define ROUNDS     12
+#define WS_PARENT  0xEE
+
+/* Three words per page (first, middle, last) name who wrote them and when. */
+static uint32_t ws_word(uint32_t who, uint32_t page, uint32_t round, uint32_t k)
+{
+	return who << 24 | page << 16 | round << 4 | k;
+}
+
+static void ws_fill(volatile uint32_t *ws, int from, int to, uint32_t who, uint32_t round)
+{
+	for (int p = from; p < to; p++)
+		for (uint32_t k = 0; k < 3; k++)
+			ws[p * PAGE_WORDS + k * 511] = ws_word(who, p, round, k);
+}
+
+static int ws_holds(volatile uint32_t *ws, int from, int to, uint32_t who, uint32_t round)
+{
+	for (int p = from; p < to; p++)
+		for (uint32_t k = 0; k < 3; k++)
+			if (ws[p * PAGE_WORDS + k * 511] != (who ? ws_word(who, p, round, k) : 0))
+				return 0;
+	return 1;
+}
+
+/* A child: checks what it inherited, waits until all NSWITCH are alive,
+ * then rewrites its pages and yields, checking them each time it is back. */
+static int switch_child(volatile uint32_t *ws, uint32_t who, int alive)
+{
+	if (!ws_holds(ws, 0, WS_COW, WS_PARENT, 0) || !ws_holds(ws, WS_COW, WS_PAGES, 0, 0))
+		return 0xF1;
+	for (int spins = 0; nproc() < alive; spins++) {
+		if (spins > 100000)
+			return 0xF2;
+		yield();
+	}
+	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		ws_fill(ws, 0, WS_PAGES, who, r);
+		yield();
+		if (!ws_holds(ws, 0, WS_PAGES, who, r))
+			return 0xF3;
+	}
+	return (int)who;
+}
+
+static void t_switch_many(void)
+{
+	volatile uint32_t *ws = (volatile uint32_t *)heap_align();
+	int pids[NSWITCH], started = 0, wrong = 0, status = -1, first_bad = 0;
+	sbrk(WS_PAGES * 4096);
+	ws_fill(ws, 0, WS_COW, WS_PARENT, 0);
+	int alive = nproc() + NSWITCH;
+	for (int i = 0; i < NSWITCH; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			exit(switch_child(ws, (uint32_t)i + 1, alive));
+		started += pids[i] > 0;
+	}
+	for (int i = 0; i < NSWITCH && started < NSWITCH; i++)
+		if (pids[i] > 0)
+			kill(pids[i]);      /* the others would wait for ever */
+	for (int n = 0; n < started; n++) {
+		int pid = wait(&status, NULL);
+		for (int i = 0; i < NSWITCH; i++)
+			if (pids[i] == pid && status != i + 1) {
+				wrong++;
+				first_bad = status;
+			}
+	}
+	int mine = ws_holds(ws, 0, WS_COW, WS_PARENT, 0) && ws_holds(ws, WS_COW, WS_PAGES, 0, 0);
+	check(started == NSWITCH && wrong == 0 && mine,
+	      "16 processes alive, yielding in turn, keep their own pages",
+	      "started %d, %d wrong statuses (one 0x%x), parent's pages intact %d", started, wrong,
+	      first_bad, mine);
+	sbrk(-WS_PAGES * 4096);
+}
+
+#define CHURN 100
+
+/* A churn child: sees the parent's pages, dirties them (copy-on-write),
+ * a new heap page and new stack pages (demand-zero), and exits with a
+ * status only its round gives. */
+static int churn_child(volatile uint32_t *heap, uint32_t round)
+{
+	volatile uint32_t deep[2 * PAGE_WORDS];
+	int ok = words_are(heap, 2 * PAGE_WORDS, 0xC4A2, 0) && data_word == 1234;
+	words_fill(heap, 2 * PAGE_WORDS, round);
+	data_word = (int)round;
+	volatile uint32_t *more = sbrk(4096);
+	more[7] = round;
+	deep[0] = round;
+	deep[2 * PAGE_WORDS - 1] = round;
+	ok &= words_are(heap, 2 * PAGE_WORDS, round, 0) && more[7] == round &&
+	      deep[0] == round && deep[2 * PAGE_WORDS - 1] == round && data_word == (int)round;
+	return ok ? (int)round + 1 : 0xFF;
+}
+
+static void t_churn(void)
+{
+	volatile uint32_t *heap = sbrk(2 * 4096);
+	int bad = 0, bad_round = -1, bad_status = 0, parent_ok = 1;
+	words_fill(heap, 2 * PAGE_WORDS, 0xC4A2);
+	for (uint32_t r = 0; r < CHURN; r++) {
+		int pid = fork();
+		if (pid == 0)
+			exit(churn_child(heap, r));
+		int status = -1;
+		if (pid < 0 || wait(&status, NULL) != pid || status != (int)r + 1) {
+			bad++;
+			bad_round = (int)r;
+			bad_status = status;
+		}
+		parent_ok &= words_are(heap, 2 * PAGE_WORDS, 0xC4A2, 0) && data_word == 1234;
+	}
+	check(bad == 0 && parent_ok, "fork/exit churn: 100 children dirty COW pages and exit",
+	      "%d bad rounds (last %d, status 0x%x), parent's pages intact %d", bad, bad_round,
+	      bad_status, parent_ok);
+	sbrk(-2 * 4096);
+}
+
 /* ---- faults from ring 3: the child dies, the parent learns why ---- */
 
 static int f_cli(void) { __asm__ volatile("cli"); return 0; }
@@ -269,6 +476,10 @@ int main(void)
 	t_cow();
 	t_heap();
 	t_stack();
+	t_sbrk_cycles();
+	t_sbrk_shrink_live();
+	t_switch_many();
+	t_churn();
 	t_user_faults();
 	return 0;
 }
