@@ -19,6 +19,11 @@
  *                 there (hardware: succeeds; the monitor must refuse)
  *   phys-escape   map a page at guest-physical 1 GB, past any RAM the
  *                 monitor gives, and read it (reaching host memory?)
+ *   pt-alias      map the test window's own page table writable into the
+ *                 window, write PTEs through that alias with no INVLPG (a
+ *                 not-present entry made present), use a benign one, then
+ *                 one naming guest-physical 1 GB (the write-protected page
+ *                 table must still be seen: the shadow may not map it)
  *   call-gate     LGDT a table holding a call gate (a way to ring 0)
  *   rdpmc         an instruction the monitor does not emulate
  *   wrmsr         WRMSR to an MSR no CPU defines
@@ -46,6 +51,9 @@
 #define SWITCHER_IDT 0xFFC01000u
 #define ESCAPE_GPA   0x40000000u        /* 1 GB: beyond the guest's RAM */
 #define ESCAPE_SLOT  9                  /* a free test-window page */
+#define ALIAS_SLOT   10                 /* ...where pt-alias maps the table */
+#define TARGET_SLOT  11                 /* ...the PTE it writes through it */
+#define ALIAS_MAGIC  0x600DA11Au
 #define BOGUS_MSR    0xC0DE0001u
 #define STS_CG32     0xC                /* 32-bit call gate */
 
@@ -89,6 +97,33 @@ static void atk_phys_escape(void)
 		f ? "faulted" : "returned", v);
 	testwin_pt[ESCAPE_SLOT] = 0;
 	invlpg(va);
+}
+
+static void atk_pt_alias(void)
+{
+	u32 alias = TESTWIN + ALIAS_SLOT * PGSIZE, target = TESTWIN + TARGET_SLOT * PGSIZE, v = 0;
+	volatile u32 *frame = page_alloc();
+	volatile pte_t *via = (volatile pte_t *)alias;
+
+	if (!frame)
+		return;
+	frame[0] = ALIAS_MAGIC;
+	testwin_pt[ALIAS_SLOT] = V2P(testwin_pt) | PTE_P | PTE_W;
+	invlpg(alias);
+	via[TARGET_SLOT] = V2P((void *)frame) | PTE_P | PTE_W;     /* no INVLPG: it was not present */
+	int f = probe_read32(target, &v);
+	kprintf("attack: a PTE written through an alias of its page table maps a page: %s 0x%x\n",
+		f ? "faulted" : "read", v);
+	via[TARGET_SLOT] = 0;
+	invlpg(target);
+	via[TARGET_SLOT] = ESCAPE_GPA | PTE_P | PTE_W;
+	f = probe_read32(target, &v);
+	kprintf("attack: read of guest-physical 0x%x through the alias %s: 0x%x\n", ESCAPE_GPA,
+		f ? "faulted" : "returned", v);
+	via[TARGET_SLOT] = 0;
+	invlpg(target);
+	testwin_pt[ALIAS_SLOT] = 0;
+	invlpg(alias);
 }
 
 static struct segdesc gategdt[NSEGS];
@@ -172,6 +207,7 @@ static const struct {
 	{ "gdt-write", atk_gdt_write },
 	{ "map-switcher", atk_map_switcher },
 	{ "phys-escape", atk_phys_escape },
+	{ "pt-alias", atk_pt_alias },
 	{ "call-gate", atk_call_gate },
 	{ "rdpmc", atk_rdpmc },
 	{ "wrmsr", atk_wrmsr },
