@@ -182,6 +182,7 @@ $(B)/unit/decode_cases.h: test/unit/gen_decode_cases.py | $(DEPS)
 	@mkdir -p $(dir $@)
 	python3 $< -o $@
 $(B)/unit/test_decode: $(B)/unit/decode_cases.h
+$(B)/unit/test_gwalk: test/unit/gwalk_ref.h
 
 # emul.c and ptwrite.c need the monitor's other modules: test_emul.c fakes them.
 $(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/ptwrite.c $(PURE_C) | $(DEPS)

@@ -422,7 +422,7 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 /* Drop what the guest frame gfn is used as, and stop protecting it. */
 static void release_frame(struct vcpu *v, uint32_t gfn)
 {
-	for (unsigned i = 0; i < ncache; i++)
+	for (unsigned i = 0; i < ncache && gf[gfn].pd_uses; i++)
 		if (keyed_on(i, gfn)) {
 			TRACE("mmu drop shadow of guest cr3 0x%x: its page directory was released",
 			      cache[i].key);
@@ -459,7 +459,7 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 	uint32_t first = off >> 2, last = (off + len - 1) >> 2;
 	unsigned dropped = 0;
 
-	for (unsigned i = 0; i < ncache; i++) {
+	for (unsigned i = 0; i < ncache && gf[gfn].pd_uses; i++) {
 		if (!keyed_on(i, gfn))
 			continue;
 		for (uint32_t e = first; e <= last && e < SWITCHER_PDX; e++)

@@ -1,7 +1,8 @@
 /*
  * test_gwalk.c - host unit tests for src/shadow_mmu/gwalk.c, the guest page
  * walk, against an independent reference model of x86 32-bit paging (the
- * method of kvm-unit-tests x86/access.c).
+ * method of kvm-unit-tests x86/access.c; the model is gwalk_ref.h, shared
+ * with test_shadow.c).
  *
  * Why: the shadow MMU trusts gwalk() to say whether the guest's own tables
  * allow an access, and to set A and D as the real MMU would.  A wrong bit
@@ -39,24 +40,6 @@
 
 #include "shadow_mmu/gwalk.h"
 
-/* ---- paging constants (independent of gwalk.c's) ------------------------- */
-
-#define PG_P    (1u << 0)
-#define PG_W    (1u << 1)
-#define PG_U    (1u << 2)
-#define PG_PWT  (1u << 3)
-#define PG_PCD  (1u << 4)
-#define PG_A    (1u << 5)
-#define PG_D    (1u << 6)
-#define PG_PS   (1u << 7)
-
-#define PFE_P   (1u << 0)       /* #PF error code: protection, not absence */
-#define PFE_W   (1u << 1)
-#define PFE_U   (1u << 2)
-
-#define PAGE    4096u
-#define BIG     (4u << 20)
-
 /* ---- fake guest-physical memory ------------------------------------------ */
 
 /*
@@ -79,6 +62,10 @@
 #define PDE_GPA     (PD_GPA + VA_PDI * 4)
 #define PTE_GPA     (PT_GPA + VA_PTI * 4)
 #define PAGE_FRAME  0x12345000u                 /* what the PTE maps (not RAM) */
+
+/* The model (PAGE, PG_*, combinations) places its entries by the three
+ * names above, so it comes after them. */
+#include "gwalk_ref.h"
 
 struct fakemem {
 	uint32_t word[NPAGES * PAGE / 4];
@@ -138,38 +125,7 @@ static struct gwalk_mem mem_ops(struct fakemem *m)
 	return (struct gwalk_mem){ mem_read, mem_write, m };
 }
 
-/* ---- the combinations ---------------------------------------------------- */
-
-enum {
-	C_PDE_P, C_PDE_W, C_PDE_U, C_PDE_A, C_PDE_D, C_PDE_PS,
-	C_PTE_P, C_PTE_W, C_PTE_U, C_PTE_A, C_PTE_D,
-	C_WRITE, C_USER, C_WP, C_PSE,
-	NR_C
-};
-
-#define NR_COMBOS   (1u << NR_C)                /* 32768 */
-
-static bool F(unsigned c, int flag)
-{
-	return (c >> flag) & 1u;
-}
-
-static uint32_t entry_bits(unsigned c, int p, int w, int u, int a, int d)
-{
-	return (F(c, p) ? PG_P : 0) | (F(c, w) ? PG_W : 0) | (F(c, u) ? PG_U : 0) |
-	       (F(c, a) ? PG_A : 0) | (F(c, d) ? PG_D : 0);
-}
-
-static uint32_t combo_pde(unsigned c)
-{
-	return PT_GPA | entry_bits(c, C_PDE_P, C_PDE_W, C_PDE_U, C_PDE_A, C_PDE_D) |
-	       (F(c, C_PDE_PS) ? PG_PS : 0);
-}
-
-static uint32_t combo_pte(unsigned c)
-{
-	return PAGE_FRAME | entry_bits(c, C_PTE_P, C_PTE_W, C_PTE_U, C_PTE_A, C_PTE_D);
-}
+/* ---- the combinations (the model is gwalk_ref.h's) ---------------------- */
 
 static struct gwalk_req combo_req(unsigned c, bool set_ad)
 {
@@ -179,72 +135,7 @@ static struct gwalk_req combo_req(unsigned c, bool set_ad)
 	};
 }
 
-/* ---- the reference model ------------------------------------------------- */
-
-struct expect {
-	enum gwalk_result result;
-	uint32_t err;
-	uint32_t gpa;
-	bool w, u, big, dirty;
-	uint32_t pde, pte;      /* the two entries in memory afterwards */
-};
-
-/* One level's verdict, as in the SDM's 4.6: a user access needs U; a write
- * needs W if it is a user access or CR0.WP is set.  Rights combine over
- * both levels; an absent entry at either level wins over a refusal (error
- * code P = 0), as access.c models it. */
-static bool level_refuses(unsigned c, bool w, bool u)
-{
-	if (F(c, C_USER) && !u)
-		return true;
-	return F(c, C_WRITE) && !w && (F(c, C_USER) || F(c, C_WP));
-}
-
-static struct expect model(unsigned c, bool set_ad)
-{
-	struct expect e = { .pde = combo_pde(c), .pte = combo_pte(c) };
-	bool big = F(c, C_PDE_PS) && F(c, C_PSE);
-	bool absent = !F(c, C_PDE_P) || (!big && !F(c, C_PTE_P));
-	bool refused = level_refuses(c, F(c, C_PDE_W), F(c, C_PDE_U)) ||
-		       (!big && level_refuses(c, F(c, C_PTE_W), F(c, C_PTE_U)));
-
-	if (absent || refused) {
-		e.result = GWALK_FAULT;
-		e.err = (absent ? 0 : PFE_P) | (F(c, C_WRITE) ? PFE_W : 0) |
-			(F(c, C_USER) ? PFE_U : 0);
-		return e;
-	}
-	e.result = GWALK_OK;
-	e.big = big;
-	e.w = F(c, C_PDE_W) && (big || F(c, C_PTE_W));
-	e.u = F(c, C_PDE_U) && (big || F(c, C_PTE_U));
-	e.gpa = big ? (PT_GPA & ~(BIG - 1)) | (VA & (BIG - 1))
-		    : PAGE_FRAME | (VA & (PAGE - 1));
-
-	uint32_t *leaf = big ? &e.pde : &e.pte;
-	if (set_ad) {
-		e.pde |= PG_A;
-		*leaf |= PG_A | (F(c, C_WRITE) ? PG_D : 0);
-	}
-	e.dirty = (*leaf & PG_D) != 0;
-	return e;
-}
-
 /* ---- running one combination --------------------------------------------- */
-
-static void print_combo(unsigned c, bool set_ad)
-{
-	static const char *const names[NR_C] = {
-		"pde.p", "pde.w", "pde.u", "pde.a", "pde.d", "pde.ps",
-		"pte.p", "pte.w", "pte.u", "pte.a", "pte.d",
-		"write", "user", "cr0.wp", "cr4.pse",
-	};
-	print_error("combination %#x%s:", c, set_ad ? " set_ad" : "");
-	for (int i = 0; i < NR_C; i++)
-		if (F(c, i))
-			print_error(" %s", names[i]);
-	print_error("\n");
-}
 
 /* Walks combination c and checks everything against the model; returns
  * false on a mismatch, after printing the combination if report is set
@@ -275,7 +166,7 @@ static bool check_combo(unsigned c, bool set_ad, bool report)
 	ok = ok && memcmp(m.word, want.word, sizeof m.word) == 0;
 	ok = ok && m.writes == changed;          /* written only when a bit changes */
 	if (!ok && report) {
-		print_combo(c, set_ad);
+		print_combo(c, set_ad ? " set_ad" : "");
 		print_error("  got r=%d err=%#x gpa=%#x w=%d u=%d big=%d dirty=%d "
 			    "pde=%#x pte=%#x writes=%u\n", r, res.err, res.gpa, res.w,
 			    res.u, res.big, res.dirty, *slot(&m, PDE_GPA),
