@@ -37,7 +37,9 @@ enum shadow_result {
 };
 
 /* Pick the strategy in mon_opts and start with an empty shadow; pde is the
- * entry every shadow page directory has for the switcher's slot. */
+ * entry every shadow page directory has for the switcher's slot.  Called
+ * once per run: it does not free an earlier shadow (the unit test resets
+ * its fake machine's memory around it instead). */
 void shadow_init(uint32_t switcher_pde);
 uint32_t shadow_root(void);             /* for the real CR3 */
 
