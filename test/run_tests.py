@@ -427,7 +427,7 @@ def case_monitor_trace():
             re.compile(r"^monitor: mmu write to page table at va 0x[0-9a-f]+ \(gpa 0x[0-9a-f]+\): "
                        r"emulate$"),
             re.compile(r"^monitor: mmu page-table write gpa 0x[0-9a-f]+ \(4 bytes\): \d+ shadow "
-                       r"entries dropped$"),
+                       r"entries, \d+ shadow tables dropped$"),
             re.compile(r"^monitor: mmu unprotect gpa 0x[0-9a-f]+: written 16 times without a "
                        r"walk, no longer shadowed as a page table$"),
             re.compile(r"^monitor: mmu evict shadow of guest cr3 0x[0-9a-f]+ \(least recently "

@@ -65,7 +65,8 @@ static int parse_trace(const char *v, size_t n, struct mon_options *o)
 }
 
 /* key=value; returns 0, or -1 with the reason in err. */
-static int parse_kv(const char *w, size_t n, struct mon_options *o, char *err, size_t errlen)
+static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_given,
+		    char *err, size_t errlen)
 {
 	size_t k = 0;
 	while (k < n && w[k] != '=')
@@ -96,6 +97,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, char *err, s
 	} else if (ok && word_eq(w, k, "shadow_cache")) {
 		ok = (num = parse_num(v, vn, 1, SHADOW_CACHE_MAX)) >= 0;
 		o->shadow_cache = ok ? (unsigned)num : o->shadow_cache;
+		*cache_given = ok;
 		if (!ok)
 			fmt_snprintf(err, errlen, "bad value in '%.*s': shadow_cache= takes a count "
 				     "from 1 to %u", (int)n, w, SHADOW_CACHE_MAX);
@@ -120,7 +122,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, char *err, s
 int options_parse(const char *line, struct mon_options *o, char *err, size_t errlen)
 {
 	const char *s = line ? line : "";
-	int first = 1;
+	int first = 1, cache_given = 0;
 
 	*o = (struct mon_options){ .mem_mb = MEM_MB_DEFAULT, .ring = 1, .shadow = SHADOW_CACHED,
 				  .shadow_cache = SHADOW_CACHE_DEFAULT, .trace = 0, .stats = 1 };
@@ -134,13 +136,19 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 			s++;
 		size_t n = (size_t)(s - w);
 		if (n == 0)
-			return 0;
+			break;
 		if (first && is_path(w, n)) {
 			first = 0;
 			continue;
 		}
 		first = 0;
-		if (parse_kv(w, n, o, err, errlen) < 0)
+		if (parse_kv(w, n, o, &cache_given, err, errlen) < 0)
 			return -1;
 	}
+	if (cache_given && o->shadow == SHADOW_VTLB) {
+		fmt_snprintf(err, errlen, "shadow_cache= applies to shadow=cached, not shadow=vtlb "
+			     "(which keeps no shadows to cache)");
+		return -1;
+	}
+	return 0;
 }

@@ -51,7 +51,8 @@
 #define SPT_MAX         4096u   /* shadow page tables, all directories */
 #define NIL16           0xFFFFu
 #define NIL             0xFFFFFFFFu
-#define UNPROTECT_AFTER 16u     /* emulated writes with no walk between */
+#define UNPROTECT_AFTER 16u     /* emulated writes with no walk between
+				   (at most 255: gframe.writes is 8 bits) */
 #define GFRAMES_MAX     (MEM_MB_MAX << (20 - MON_PGSHIFT))
 
 /* One cached shadow page directory. */
@@ -457,7 +458,7 @@ static void unprotect(struct vcpu *v, uint32_t gfn)
 static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len)
 {
 	uint32_t first = off >> 2, last = (off + len - 1) >> 2;
-	unsigned dropped = 0;
+	unsigned tables = 0, dropped = 0;
 
 	for (unsigned i = 0; i < ncache && gf[gfn].pd_uses; i++) {
 		if (!keyed_on(i, gfn))
@@ -465,7 +466,7 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 		for (uint32_t e = first; e <= last && e < SWITCHER_PDX; e++)
 			if (cache[i].spt[e] != NIL16) {
 				spt_release(v, cache[i].spt[e]);
-				dropped++;
+				tables++;
 			}
 	}
 	for (uint16_t k = gf[gfn].derived; k != NIL16; k = spts[k].dnext)
@@ -474,8 +475,8 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 				drop_spte(k, e);
 				dropped++;
 			}
-	TRACE("mmu page-table write gpa 0x%x (%u bytes): %u shadow entries dropped",
-	      (gfn << MON_PGSHIFT) | off, len, dropped);
+	TRACE("mmu page-table write gpa 0x%x (%u bytes): %u shadow entries, %u shadow tables "
+	      "dropped", (gfn << MON_PGSHIFT) | off, len, dropped, tables);
 	if (++gf[gfn].writes >= UNPROTECT_AFTER)
 		unprotect(v, gfn);
 }

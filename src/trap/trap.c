@@ -22,7 +22,8 @@
  *      delivered if the virtual IF allows, the frame is made safe to load
  *   5. the exit path loads the shadow CR3 and IRETs into the guest
  *
- * EIP is advanced here, in one place, when an emulation says EMUL_NEXT.
+ * EIP is advanced here, in this file only, when an emulation says EMUL_NEXT
+ * (general_protection and page_table_write).
  */
 #include "trap.h"
 #include "emul.h"
@@ -193,9 +194,10 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 		return;
 	case EMUL_REFUSED:
 		if (!shadow_release(v, va))
-			guest_die("%s at 0x%x writes its active page directory (0x%x), and the "
-				  "monitor emulates only MOV, XCHG, CMPXCHG(8B), XADD, ALU ops and "
-				  "STOS/MOVS there", in.mnem, v->tf.eip, va);
+			guest_die("%s at 0x%x writes 0x%x, in its active page directory, "
+				  "which stays write-protected; the monitor emulates only MOV, XCHG, "
+				  "CMPXCHG(8B), XADD, ALU ops and STOS/MOVS there", in.mnem,
+				  v->tf.eip, va);
 		v->stats.pt_write_refused++;
 		trace_pf(va, "page-table write not emulable: frame released, retried");
 		return;

@@ -61,6 +61,7 @@ static void test_each_option(void **state)
 	assert_int_equal(parse_ok("shadow=vtlb shadow=cached").shadow, SHADOW_CACHED);
 	assert_int_equal(parse_ok("shadow_cache=1").shadow_cache, 1);
 	assert_int_equal(parse_ok("shadow_cache=128").shadow_cache, SHADOW_CACHE_MAX);
+	assert_int_equal(parse_ok("shadow=cached shadow_cache=3").shadow_cache, 3);
 }
 
 static void test_trace_lists(void **state)
@@ -89,6 +90,8 @@ static void test_refusals(void **state)
 	expect_refused("shadow_cache=0", "shadow_cache= takes a count from 1 to 128");
 	expect_refused("shadow_cache=129", "'shadow_cache=129'");
 	expect_refused("shadow_cache=lots", "'shadow_cache=lots'");
+	expect_refused("shadow_cache=8 shadow=vtlb", "shadow_cache= applies to shadow=cached");
+	expect_refused("shadow=vtlb shadow_cache=8", "shadow_cache= applies to shadow=cached");
 	expect_refused("shadow=tlb", "'shadow=tlb'");
 	expect_refused("trace=traps,bogus", "'trace=traps,bogus'");
 	expect_refused("trace=", "'trace='");
