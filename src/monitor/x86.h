@@ -9,6 +9,10 @@
 
 /* EFLAGS */
 #define FL_CF       0x00000001u
+#define FL_PF       0x00000004u
+#define FL_AF       0x00000010u
+#define FL_ZF       0x00000040u
+#define FL_SF       0x00000080u
 #define FL_TF       0x00000100u
 #define FL_IF       0x00000200u
 #define FL_DF       0x00000400u
@@ -22,6 +26,7 @@
 #define FL_VIP      0x00100000u
 #define FL_ID       0x00200000u
 #define FL_RESERVED1 0x00000002u        /* always 1 */
+#define FL_ARITH    (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
 /* CR0 */
 #define CR0_PE      0x00000001u

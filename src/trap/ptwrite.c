@@ -31,17 +31,7 @@
 #include "emul.h"
 #include "guest.h"
 #include "monitor/x86.h"
-
-#define FL_PF       0x004u
-#define FL_AF       0x010u
-#define FL_ZF       0x040u
-#define FL_SF       0x080u
-#define FL_ARITH    (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
-
-static uint32_t width_mask(unsigned width)
-{
-	return width >= 4 ? 0xFFFFFFFFu : (1u << (8 * width)) - 1;
-}
+#include "virtdev/vio.h"
 
 /* General register n at this width: for bytes, 0-3 are AL CL DL BL and
  * 4-7 are AH CH DH BH. */
@@ -49,7 +39,7 @@ static uint32_t reg_get(struct vcpu *v, unsigned n, unsigned width)
 {
 	if (width == 1)
 		return (*vcpu_gpr(v, n & 3) >> (n & 4 ? 8 : 0)) & 0xFF;
-	return *vcpu_gpr(v, n) & width_mask(width);
+	return *vcpu_gpr(v, n) & vio_size_mask(width);
 }
 
 static void reg_set(struct vcpu *v, unsigned n, unsigned width, uint32_t val)
@@ -60,7 +50,7 @@ static void reg_set(struct vcpu *v, unsigned n, unsigned width, uint32_t val)
 		*r = (*r & ~(0xFFu << shift)) | (val & 0xFF) << shift;
 		return;
 	}
-	uint32_t m = width_mask(width), *r = vcpu_gpr(v, n);
+	uint32_t m = vio_size_mask(width), *r = vcpu_gpr(v, n);
 	*r = (*r & ~m) | (val & m);
 }
 
@@ -80,7 +70,7 @@ static bool parity_even(uint32_t x)
 static uint32_t alu(struct vcpu *v, enum insn_kind op, uint32_t a, uint32_t b, unsigned width)
 {
 	unsigned bits = 8 * width;
-	uint32_t m = width_mask(width), top = 1u << (bits - 1), cin = v->tf.eflags & FL_CF;
+	uint32_t m = vio_size_mask(width), top = 1u << (bits - 1), cin = v->tf.eflags & FL_CF;
 	uint64_t wide;
 	uint32_t res, fl = 0;
 
@@ -160,7 +150,7 @@ static uint32_t mov_source(struct vcpu *v, const struct insn *in)
 
 static enum emul_result pt_mov(struct vcpu *v, const struct insn *in, uint32_t addr)
 {
-	uint32_t val = mov_source(v, in) & width_mask(in->width);
+	uint32_t val = mov_source(v, in) & vio_size_mask(in->width);
 	return mem_write(v, addr, &val, in->width);
 }
 

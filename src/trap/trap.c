@@ -122,17 +122,27 @@ static void undecodable(struct vcpu *v, enum decode_result r, struct insn *in,
 	}
 }
 
+/* Decode the instruction at the guest's EIP for the trace; if it cannot
+ * be decoded, give the guest the fault the CPU would and return false.
+ * Always inlined: it is on the path of every #GP. */
+static inline __attribute__((always_inline))
+bool decode_at_eip(struct vcpu *v, struct insn *in)
+{
+	struct fetch_ctx c;
+	enum decode_result r = decode_guest(v, in, &c);
+
+	trace_insn(v, r == DECODE_OK ? in : 0);
+	if (r != DECODE_OK)
+		undecodable(v, r, in, &c);
+	return r == DECODE_OK;
+}
+
 static void general_protection(struct vcpu *v)
 {
 	struct insn in;
-	struct fetch_ctx c;
-	enum decode_result r = decode_guest(v, &in, &c);
 
-	trace_insn(v, r == DECODE_OK ? &in : 0);
-	if (r != DECODE_OK) {
-		undecodable(v, r, &in, &c);
+	if (!decode_at_eip(v, &in))
 		return;
-	}
 	if (is_soft_int(&in) && (v->tf.err & ERR_IDT)) {
 		stats_emulated(v, &in);
 		emul_soft_int(v, &in);
@@ -172,14 +182,9 @@ static void general_protection(struct vcpu *v)
 static void page_table_write(struct vcpu *v, uint32_t va)
 {
 	struct insn in;
-	struct fetch_ctx c;
-	enum decode_result r = decode_guest(v, &in, &c);
 
-	trace_insn(v, r == DECODE_OK ? &in : 0);
-	if (r != DECODE_OK) {
-		undecodable(v, r, &in, &c);
+	if (!decode_at_eip(v, &in))
 		return;
-	}
 	switch (emul_pt_write(v, &in)) {
 	case EMUL_NEXT:
 		v->tf.eip += in.len;

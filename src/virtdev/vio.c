@@ -26,12 +26,6 @@ static bool valid_size(unsigned size)
 	return size == 1 || size == 2 || size == 4;
 }
 
-uint32_t vio_size_mask(unsigned size)
-{
-	return size >= sizeof(uint32_t) ? ALL_ONES_32 :
-	       (1u << (size * BITS_PER_BYTE)) - 1;
-}
-
 /* ---- 2. unknown ports -------------------------------------------------- */
 
 /* The slot for port, creating it if there is room; NULL if none. */

@@ -106,8 +106,12 @@ uint32_t vio_read(struct vio_bus *bus, uint16_t port, unsigned size);
 void vio_write(struct vio_bus *bus, uint16_t port, unsigned size,
 	       uint32_t value);
 
-/* All ones in the low size bytes (size 1, 2 or 4). */
-uint32_t vio_size_mask(unsigned size);
+/* All ones in the low size bytes (size 1, 2 or 4); inline, since the
+ * trap path (emulated I/O and page-table writes) uses it on every access. */
+static inline uint32_t vio_size_mask(unsigned size)
+{
+	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+}
 
 /* The range that decodes port, or NULL. */
 const struct vio_range *vio_find(const struct vio_bus *bus, uint16_t port);

@@ -1551,20 +1551,7 @@ static void test_unknown_refused(void **state)
 
 /* ---- page-table writes (ptwrite.c): helpers ----------------------------- */
 
-/* The arithmetic flags x86.h leaves out (ptwrite.c defines them too). */
-#ifndef FL_PF
-#define FL_PF   0x004u
-#endif
-#ifndef FL_AF
-#define FL_AF   0x010u
-#endif
-#ifndef FL_ZF
-#define FL_ZF   0x040u
-#endif
-#ifndef FL_SF
-#define FL_SF   0x080u
-#endif
-#define ARITH   (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+#define ARITH   FL_ARITH
 
 #define PT      0x3000u         /* a guest page table the shadow protects */
 #define PT_SRC  0x2000u         /* where the MOVS tests read from */
