@@ -4,19 +4,23 @@
  * Mechanism: the guest programs *virtual* devices (src/virtdev); the real
  * ones belong to the monitor.  The real PICs are remapped to vectors
  * HOST_IRQ_BASE.. (so an IRQ is never confused with an exception) with
- * only IRQ 0 unmasked.  The real PIT's channel 0 runs in mode 2 with a
- * period of HOST_PIT_PERIOD ticks.  host_pit_now() reads the latched
- * counter: how far into the period we are; a reading smaller than the one
- * before means the counter wrapped, which adds a period.  So the monitor's
- * clock is the PIT's own time, tick exact, and never goes backwards or
- * stands still.  It reads at least once per period, because IRQ 0 traps
- * every period and every trap syncs the devices; only if the monitor kept
- * interrupts off for a whole period would a wrap go unseen (the clock then
- * runs one period slow, still monotonic).  Counting IRQs instead would
- * not do: the 8259 merges IRQs that arrive while one is pending, and a
- * lost IRQ would stop the clock for up to a period while it caught up.
- * That clock drives the virtual PIT; the IRQ itself is how the monitor
- * gets control back from a guest that never traps.
+ * only IRQ 0 unmasked.
+ * The real PIT's channel 0 runs in mode 2 with a period of HOST_PIT_PERIOD
+ * ticks: its IRQ is how the monitor gets control back from a guest that
+ * never traps, and what wakes the real CPU from the HLT of an idle guest.
+ *
+ * Time itself comes from the time-stamp counter, calibrated against the
+ * PIT at start: host_pit_now() = TSC ticks since start, converted to PIT
+ * ticks.  The PIT's counter alone cannot be a clock: a 16-bit counter that
+ * wraps every period must be read at least once per period at a *later*
+ * phase to see the wrap, and an idle guest wakes the monitor exactly once
+ * per period at the *same* phase (right after IRQ 0), so the wraps go
+ * unseen and time stands still (under QEMU -icount every wake-up lands on
+ * the same instruction count, and minios's tests hung); counting IRQ 0s
+ * instead loses the ones the 8259 merges.  The TSC never wraps and, under
+ * -icount, is the instruction clock itself: QEMU warps it across an idle
+ * HLT exactly as it warps the PIT, so the two stay in step and runs stay
+ * deterministic.
  *
  * COM1 carries the guest's serial output byte for byte (the virtual UART
  * hands its transmitted bytes here) and its input back.
@@ -25,6 +29,7 @@
 #include "layout.h"
 #include "vcpu.h"
 #include "x86.h"
+#include "monitor.h"
 
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
@@ -45,8 +50,11 @@
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 
-static uint64_t pit_wraps;      /* periods counted so far */
-static uint32_t pit_into;       /* ticks into the period at the last read */
+#define CALIBRATE_PERIODS 16u      /* PIT periods the TSC is timed over */
+#define TICKS_FRAC_BITS   40        /* fixed-point fraction of tsc_mult */
+
+static uint64_t tsc_start;      /* TSC at calibration's end: time 0 */
+static uint32_t tsc_mult;       /* PIT ticks per TSC tick, << TICKS_FRAC_BITS */
 
 static void pic_init(void)
 {
@@ -80,24 +88,66 @@ static void com1_init(void)
 	outb(COM1 + 4, 0x03);           /* DTR, RTS */
 }
 
+static uint32_t pit_count(void)
+{
+	outb(PIT_CMD, PIT_CH0_LATCH);
+	uint32_t lo = inb(PIT_CH0);
+	return lo | (uint32_t)inb(PIT_CH0) << 8;
+}
+
+/* Spin (interrupts off) until the PIT's counter reloads: the count jumps
+ * up.  Bounded: the PIT reloads every HOST_PIT_PERIOD ticks, and a PIT
+ * that never does is a machine the monitor cannot run on. */
+static void pit_wait_reload(void)
+{
+	uint32_t prev = pit_count();
+	for (uint32_t i = 0; i < 100000000u; i++) {
+		uint32_t c = pit_count();
+		if (c > prev)
+			return;
+		prev = c;
+	}
+	mon_panic("the real PIT does not count: no clock to run a guest by");
+}
+
+/* TSC ticks per PIT period, timed over CALIBRATE_PERIODS reloads. */
+static void tsc_calibrate(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, &a, &b, &c, &d);
+	if (!(d & CPUID_TSC))
+		mon_panic("this CPU has no time-stamp counter (CPUID.TSC); the monitor needs it");
+	pit_wait_reload();
+	uint64_t t0 = rdtsc();
+	for (unsigned i = 0; i < CALIBRATE_PERIODS; i++)
+		pit_wait_reload();
+	tsc_start = rdtsc();
+	uint64_t per_period = (tsc_start - t0) / CALIBRATE_PERIODS;
+	if (per_period == 0)
+		mon_panic("the TSC does not advance against the PIT");
+	tsc_mult = (uint32_t)(((uint64_t)HOST_PIT_PERIOD << TICKS_FRAC_BITS) / per_period);
+	if (tsc_mult == 0)
+		mon_panic("the TSC runs too fast to convert to PIT ticks");
+}
+
 void host_hw_init(void)
 {
 	pic_init();
 	pit_init();
 	com1_init();
+	tsc_calibrate();
 }
 
+/* (delta * tsc_mult) >> TICKS_FRAC_BITS without a 96-bit product: the
+ * high and low halves of delta are multiplied apart, and the sum of
+ * hi and lo >> 32 is the product >> 32. */
 uint64_t host_pit_now(void)
 {
-	outb(PIT_CMD, PIT_CH0_LATCH);
-	uint32_t lo = inb(PIT_CH0);
-	uint32_t c = lo | (uint32_t)inb(PIT_CH0) << 8;
-	uint32_t into = c <= HOST_PIT_PERIOD ? HOST_PIT_PERIOD - c : 0;
+	uint64_t delta = rdtsc() - tsc_start;
+	uint64_t hi = (delta >> 32) * tsc_mult, lo = (delta & 0xFFFFFFFFu) * tsc_mult;
 
-	if (into < pit_into)            /* the counter reloaded since last time */
-		pit_wraps++;
-	pit_into = into;
-	return pit_wraps * HOST_PIT_PERIOD + into;
+	return (hi + (lo >> 32)) >> (TICKS_FRAC_BITS - 32);
 }
 
 static bool pic_spurious(unsigned n)

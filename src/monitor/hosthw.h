@@ -11,7 +11,8 @@
 #define HOST_PIT_PERIOD  1193u          /* real timer IRQ about every 1 ms */
 
 void host_hw_init(void);
-/* PIT ticks (1193182 Hz) since host_hw_init; never goes back. */
+/* PIT ticks (1193182 Hz) since host_hw_init, from the calibrated TSC;
+ * never goes back, never stands still. */
 uint64_t host_pit_now(void);
 /* A real IRQ n arrived (the switcher's vectors HOST_IRQ_BASE + n). */
 void host_irq(unsigned n);
