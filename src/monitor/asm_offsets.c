@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "layout.h"
 #include "vcpu.h"
+#include "x86.h"
 #include "trap/switcher.h"
 #include "trap/reflect.h"
 
@@ -16,12 +17,17 @@ void asm_offsets(void);
 void asm_offsets(void)
 {
 	DEFINE(SW_DATA_MON_CR3, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, mon_cr3));
-	DEFINE(SW_DATA_GUEST_CR3, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, guest_cr3));
-	DEFINE(SW_DATA_MON_STACK, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, mon_stack_top));
-	DEFINE(SW_DATA_GUEST_TRAP, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, guest_trap));
-	DEFINE(SW_DATA_HOST_TRAP, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, host_trap));
+	DEFINE(SW_PRIV_GUEST_CR3, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, guest_cr3));
+	DEFINE(SW_PRIV_MON_STACK, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, mon_stack_top));
+	DEFINE(SW_PRIV_GUEST_TRAP, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, guest_trap));
+	DEFINE(SW_PRIV_HOST_TRAP, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, host_trap));
+	DEFINE(SW_PRIV_ESPFIX_ESP, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_esp));
+	DEFINE(SW_PRIV_ESPFIX_BASE, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_base));
 	DEFINE(VCPU_FRAME, SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe));
 	DEFINE(TF_CS, offsetof(struct trapframe, cs));
+	DEFINE(TF_EFLAGS, offsetof(struct trapframe, eflags));
+	DEFINE(FL_VM, FL_VM);
+	DEFINE(SEL_MON_ESPFIX, SEL_MON_ESPFIX);
 	DEFINE(TF_SIZE, sizeof(struct trapframe));
 	DEFINE(SEL_MON_DS, SEL_MON_DS);
 	DEFINE(EXC_ERR_MASK, EXC_ERR_MASK);

@@ -19,6 +19,7 @@
 #include "monitor.h"
 #include "run.h"
 #include "virtdev/vio.h"
+#include "lib/fmt.h"
 
 static struct {
 	struct vio_bus bus;
@@ -48,6 +49,10 @@ void devices_init(void)
 	dev.pit_synced = host_pit_now();
 }
 
+/* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one
+ * pulse per step: edges that come between two acknowledgements merge in
+ * the PIC's IRR, so a thousand pulses in a row are one request, and a
+ * guest that programs a period of one tick cannot make this loop long. */
 static void advance_time(struct vcpu *v)
 {
 	uint64_t now = host_pit_now();
@@ -56,7 +61,7 @@ static void advance_time(struct vcpu *v)
 	dev.pit_synced = now;
 	while (dt > 0) {
 		uint32_t step = dt > 0x10000000u ? 0x10000000u : (uint32_t)dt;
-		for (uint32_t n = vpit_advance(&dev.pit, step); n; n--)
+		if (vpit_advance(&dev.pit, step))
 			vpic_pulse_irq(&dev.pic, PIT_IRQ);
 		dt -= step;
 	}
@@ -117,6 +122,36 @@ int devices_irq_pending(void)
 unsigned devices_irq_ack(void)
 {
 	return vpic_ack(&dev.pic);
+}
+
+/* Does the virtual PIC pass IRQ irq (its IMR bit, and the cascade's)? */
+static bool pic_passes(unsigned irq)
+{
+	const struct vpic_chip *m = &dev.pic.chip[PIC_MASTER], *s = &dev.pic.chip[PIC_SLAVE];
+
+	if (irq < 8)
+		return !(m->imr & (1u << irq));
+	return !(m->imr & (1u << PIC_CASCADE_IRQ)) && !(s->imr & (1u << (irq - 8)));
+}
+
+bool devices_can_interrupt(void)
+{
+	if (devices_irq_pending() >= 0)
+		return true;
+	if (pic_passes(PIT_IRQ) && vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ)
+		return true;
+	return pic_passes(dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);
+}
+
+const char *devices_masked_reason(void)
+{
+	static char why[96];
+
+	fmt_snprintf(why, sizeof why, "PIC masks 0x%x/0x%x, PIT %s, UART interrupts %s",
+		     dev.pic.chip[PIC_MASTER].imr, dev.pic.chip[PIC_SLAVE].imr,
+		     vpit_ticks_to_irq(&dev.pit) == PIT_NO_IRQ ? "stopped" : "running",
+		     (dev.uart.ier & UART_IER_MASK) ? "enabled" : "off");
+	return why;
 }
 
 void devices_report(void)

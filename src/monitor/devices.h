@@ -5,6 +5,7 @@
 #ifndef MON_DEVICES_H
 #define MON_DEVICES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "vcpu.h"
 
@@ -16,6 +17,10 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value);
 /* The vector the virtual PIC would deliver now, or -1; and its INTA. */
 int devices_irq_pending(void);
 unsigned devices_irq_ack(void);
+/* HLT's check: could any virtual interrupt ever reach the guest (one is
+ * pending, or a device that can raise one is not masked)?  If not, why. */
+bool devices_can_interrupt(void);
+const char *devices_masked_reason(void);
 void devices_report(void);      /* unknown ports, for the exit table */
 
 #endif

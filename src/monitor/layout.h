@@ -8,15 +8,22 @@
  * guest address space.  They live in one 4 MB slot at the top of the
  * linear space, the switcher (DESIGN.md section 3), mapped at the same
  * address in the monitor's own address space so the code keeps running
- * while CR3 changes under it.  In the guest's view every switcher page is
- * read-only (CR0.WP is always set in the real CR0) except the vCPU page
- * the CPU pushes trap frames on.
+ * while CR3 changes under it.  Paging cannot hide a supervisor page from
+ * ring 1, so in the guest's view every switcher page is read-only (CR0.WP
+ * is always set in the real CR0) except the vCPU page the CPU pushes trap
+ * frames on, and what the guest can read is only what the CPU and the
+ * entry stub need before the stub switches to the monitor's CR3.  The
+ * private page is mapped in the monitor's view only.
  *
- *   SWITCHER_BASE + 0x0000  GDT: guest descriptors (validated), then ours  RO
- *                 + 0x1000  IDT (256 gates), TSS at +0x1800, data +0x1C00  RO
- *                 + 0x2000  LDT: the guest's, validated                    RO
- *                 + 0x3000  code: stubs, entry and exit (2 pages)          RO
- *                 + 0x5000  vCPU page: ring-0 stack, trap frame at top     RW
+ *   SWITCHER_BASE + 0x00000  GDT, 8192 entries: the guest's (validated),
+ *                            then the monitor's at the top             RO
+ *                 + 0x10000  IDT (256 gates), TSS at +0x800, public
+ *                            data (the monitor's CR3) at +0xC00          RO
+ *                 + 0x11000  LDT, 8192 entries: the guest's, validated  RO
+ *                 + 0x21000  code: stubs, entry and exit (2 pages)       RO
+ *                 + 0x23000  vCPU page: ring-0 stack, trap frame at top  RW
+ *                 + 0x24000  private data: the monitor's stack, entry
+ *                            points, the shadow CR3 (monitor view only)  --
  *
  * Every switcher address is derived from SWITCHER_BASE, so the switcher can
  * move should a guest need the top 4 MB.
@@ -27,28 +34,33 @@
 #define SWITCHER_BASE   0xFFC00000u
 #define SWITCHER_PDX    (SWITCHER_BASE >> 22)
 
-#define SW_GDT_OFF      0x0000u
-#define SW_IDT_OFF      0x1000u
-#define SW_TSS_OFF      0x1800u
-#define SW_DATA_OFF     0x1C00u
-#define SW_LDT_OFF      0x2000u
-#define SW_CODE_OFF     0x3000u
+#define SW_GDT_OFF      0x00000u
+#define SW_IDT_OFF      0x10000u
+#define SW_TSS_OFF      0x10800u
+#define SW_DATA_OFF     0x10C00u
+#define SW_LDT_OFF      0x11000u
+#define SW_CODE_OFF     0x21000u
 #define SW_CODE_SIZE    0x2000u
-#define SW_VCPU_OFF     0x5000u
-#define SW_PAGES        6u
+#define SW_VCPU_OFF     0x23000u
+#define SW_PRIV_OFF     0x24000u
+#define SW_PAGES        0x25u
 
 #define SW_VA(off)      (SWITCHER_BASE + (off))
 
 /* The GDT: the guest's selectors index their own descriptors (validated
- * copies), so the monitor's sit at the end, out of the guest's reach. */
-#define GDT_ENTRIES     512u
-#define GDT_GUEST_MAX   504u    /* a guest GDT may have entries 0..503 */
-#define GDT_MON_CS      508u
-#define GDT_MON_DS      509u
-#define GDT_MON_TSS     510u
-#define GDT_MON_LDT     511u
-#define LDT_ENTRIES     512u
+ * copies), so the monitor's sit at the very top, where guests keep no
+ * descriptors; a guest GDT that reaches them must hold nothing there
+ * (vdesc.c).  A selector can index 8192 entries; so can each table. */
+#define GDT_ENTRIES     8192u
+#define GDT_MON_FIRST   8187u   /* a guest GDT may use entries 0..8186 */
+#define GDT_MON_ESPFIX  8187u   /* ring-0 stack for returns to 16-bit SS */
+#define GDT_MON_CS      8188u
+#define GDT_MON_DS      8189u
+#define GDT_MON_TSS     8190u
+#define GDT_MON_LDT     8191u
+#define LDT_ENTRIES     8192u
 
+#define SEL_MON_ESPFIX  (GDT_MON_ESPFIX << 3)
 #define SEL_MON_CS      (GDT_MON_CS << 3)
 #define SEL_MON_DS      (GDT_MON_DS << 3)
 #define SEL_MON_TSS     (GDT_MON_TSS << 3)

@@ -45,10 +45,12 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	v->tf.esp = GUEST_BOOT_ESP;
 	v->tf.eflags = FL_IF | FL_RESERVED1;    /* the real IF; the virtual one is 0 */
 	v->cr0 = CR0_PE | CR0_ET;
+	v->dr[6] = DR6_FIXED1;          /* DR6 and DR7 as after reset */
+	v->dr[7] = DR7_FIXED1;
 	vdesc_reset(v);
 	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);
 	*sw_frame = v->tf;
-	sw_data->guest_cr3 = shadow_root();
+	sw_priv->guest_cr3 = shadow_root();
 	mon_log("starting the guest at 0x%x in ring 1", entry);
 	switcher_run();
 }

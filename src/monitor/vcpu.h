@@ -63,12 +63,14 @@ struct vcpu_stats {
 	uint32_t halts;
 	uint32_t host_ticks;
 	uint32_t seg_dropped;                   /* stale data selectors nulled */
+	uint32_t desc_unmapped;                 /* GDT/LDT entries not mapped at load */
 };
 
 struct vcpu {
 	struct trapframe tf;    /* guest registers while the monitor runs */
 
 	bool vif;               /* virtual EFLAGS.IF */
+	unsigned iopl;          /* virtual EFLAGS.IOPL (the real one is 0) */
 	bool shadow_active;     /* STI or MOV SS interrupt shadow ... */
 	uint32_t shadow_eip;    /* ... covering the instruction here */
 	bool shadow_step;       /* we set TF to end the shadow */
@@ -88,10 +90,21 @@ struct vcpu {
 extern struct vcpu vcpu0;
 
 /* Guest privilege as the guest sees it: its kernel runs in ring 1 but
- * believes it is in ring 0. */
+ * believes it is in ring 0.  Rings 2 and 3 are the guest's own.  (A guest
+ * descriptor of DPL 1 also runs in real ring 1: the guest's rings 0 and 1
+ * are one, a limit of ring compression no kernel we know runs into.) */
 static inline unsigned vcpu_cpl(const struct vcpu *v)
 {
-	return (v->tf.cs & 3) == 3 ? 3 : 0;
+	unsigned rpl = v->tf.cs & 3;
+	return rpl == 1 ? 0 : rpl;
+}
+
+/* The CS selector as the guest expects to see it in a frame: its kernel's
+ * code with RPL 0.  Pushed so in reflected frames, so that the kernel's
+ * IRET to it raises #GP (RPL 0 below CPL 1) and is emulated. */
+static inline uint32_t vcpu_guest_cs(uint32_t cs)
+{
+	return (cs & 3) == 1 ? cs & ~3u : cs;
 }
 
 /* Register n (enum gpr order) of the guest. */

@@ -18,6 +18,7 @@
 #define FL_DF       0x00000400u
 #define FL_OF       0x00000800u
 #define FL_IOPL     0x00003000u
+#define FL_IOPL_SHIFT 12
 #define FL_NT       0x00004000u
 #define FL_RF       0x00010000u
 #define FL_VM       0x00020000u
@@ -130,6 +131,18 @@ static inline uint32_t rcr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0"
 static inline void lcr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 static inline void lcr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void lcr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+
+/* debug status: B0-B3 (breakpoints), BD, BS (single step), BT */
+#define DR6_B_MASK  0x0000000Fu
+#define DR6_BD      0x00002000u
+#define DR6_BS      0x00004000u
+#define DR6_BT      0x00008000u
+#define DR6_STATUS  (DR6_B_MASK | DR6_BD | DR6_BS | DR6_BT)
+#define DR6_FIXED1  0xFFFF0FF0u     /* bits that always read 1 */
+#define DR7_FIXED1  0x00000400u     /* bit 10 always reads 1 */
+
+static inline uint32_t rdr6(void) { uint32_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
+static inline void ldr6(uint32_t v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
 
 static inline uint64_t rdtsc(void)
 {

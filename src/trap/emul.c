@@ -21,6 +21,19 @@
  * Operands are read through the decoder's description (ModRM register or
  * memory operand) and guest memory through gva_read/gva_write, with the
  * access checked as the guest kernel's (supervisor).
+ *
+ * Privilege is checked here, as the CPU checks it for the guest's CPL
+ * (vcpu_cpl: its kernel is CPL 0 though it runs in ring 1): most of these
+ * need CPL 0; CLI and STI need CPL <= the virtual IOPL; IN, OUT, INS and
+ * OUTS need that or the ports' bits clear in the guest TSS's I/O
+ * permission bitmap; IRET, far RET and the loads of SS check their
+ * selectors themselves.  An instruction the guest's CPL may not execute
+ * gets #GP(0), as on the CPU.
+ *
+ * Loops are bounded: a REP INS/OUTS moves at most STRING_IO_BURST elements
+ * per trap and then resumes the guest at the same instruction (EIP stays,
+ * ECX says how many remain), so interrupts are delivered between bursts
+ * exactly where the CPU lets them in between iterations.
  */
 #include "emul.h"
 #include "guest.h"
@@ -32,6 +45,8 @@
 #include "virtdev/vio.h"
 
 #define MSR_TSC             0x010u
+#define STRING_IO_BURST     256u    /* elements of REP INS/OUTS per trap */
+#define TSS_IOMB_OFF        102u    /* the I/O map base word in a TSS32 */
 #define MSR_SYSENTER_CS     0x174u
 #define MSR_SYSENTER_ESP    0x175u
 #define MSR_SYSENTER_EIP    0x176u
@@ -102,6 +117,10 @@ static enum emul_result emul_hlt(struct vcpu *v, const struct insn *in)
 	if (!v->vif)
 		guest_die("HLT at 0x%x with interrupts disabled: the guest would sleep forever",
 			  v->tf.eip);
+	if (!devices_can_interrupt())
+		guest_die("HLT at 0x%x with interrupts enabled but no interrupt source that can "
+			  "fire (%s): the guest would sleep forever", v->tf.eip,
+			  devices_masked_reason());
 	v->tf.eip += in->len;   /* the interrupt returns after the HLT */
 	vcpu_halt(v);
 	return EMUL_JUMPED;
@@ -116,9 +135,32 @@ static uint16_t io_port(struct vcpu *v, const struct insn *in)
 	return imm ? (uint16_t)(in->imm & 0xFF) : (uint16_t)v->tf.edx;
 }
 
+/* The I/O permission check of the CPU: CPL <= IOPL, or every bit for the
+ * ports [port, port+size) clear in the guest TSS's I/O permission bitmap
+ * (which ends at the TSS limit: bits beyond it count as set). */
+bool io_permitted(struct vcpu *v, uint16_t port, unsigned size)
+{
+	uint16_t base;
+	uint16_t bits;
+	struct gva_fault f;
+
+	if (vcpu_cpl(v) <= v->iopl)
+		return true;
+	if (v->tr == 0 || v->tr_limit < TSS_IOMB_OFF + 1 ||
+	    gva_read(v, v->tr_base + TSS_IOMB_OFF, &base, 2, 0, &f) != GVA_OK)
+		return false;
+	uint32_t byte = base + port / 8u;
+	if (byte + 1 > v->tr_limit ||
+	    gva_read(v, v->tr_base + byte, &bits, 2, 0, &f) != GVA_OK)
+		return false;
+	return ((bits >> (port % 8u)) & ((1u << size) - 1)) == 0;
+}
+
 static enum emul_result emul_in(struct vcpu *v, const struct insn *in)
 {
 	uint32_t m = vio_size_mask(in->width);
+	if (!io_permitted(v, io_port(v, in), in->width))
+		return emul_fault(v, T_GP, 0);
 	uint32_t val = devices_in(v, io_port(v, in), in->width);
 	v->tf.eax = (v->tf.eax & ~m) | (val & m);
 	return EMUL_NEXT;
@@ -126,21 +168,30 @@ static enum emul_result emul_in(struct vcpu *v, const struct insn *in)
 
 static enum emul_result emul_out(struct vcpu *v, const struct insn *in)
 {
+	if (!io_permitted(v, io_port(v, in), in->width))
+		return emul_fault(v, T_GP, 0);
 	devices_out(v, io_port(v, in), in->width, v->tf.eax & vio_size_mask(in->width));
 	return EMUL_NEXT;
 }
 
 /* INS/OUTS, with REP: one element at a time, registers updated as the CPU
- * does, so a #PF in the middle is restartable. */
+ * does, so a #PF in the middle is restartable.  At most STRING_IO_BURST
+ * elements (one if the guest single-steps: the CPU traps after each
+ * iteration); if more remain, EIP stays and the guest re-executes it. */
 static enum emul_result string_io(struct vcpu *v, const struct insn *in, bool out)
 {
 	uint32_t size = in->width, amask = in->addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 	int32_t step = (v->tf.eflags & FL_DF) ? -(int32_t)size : (int32_t)size;
 	bool rep = in->rep != REP_NONE;
 	uint16_t port = (uint16_t)v->tf.edx;
+	uint32_t burst = (v->tf.eflags & FL_TF) ? 1 : STRING_IO_BURST;
 	struct gva_fault f;
 
+	if (!io_permitted(v, port, size))
+		return emul_fault(v, T_GP, 0);
 	while (!rep || (v->tf.ecx & amask) != 0) {
+		if (burst-- == 0)
+			return EMUL_JUMPED;     /* more to do: the same EIP again */
 		uint32_t *idx = out ? &v->tf.esi : &v->tf.edi;
 		uint32_t seg = out ? segment_base(v, sreg_value(v, in->seg))
 				   : segment_base(v, (uint16_t)v->tf.es);
@@ -297,8 +348,8 @@ static enum emul_result emul_mov_from_cr(struct vcpu *v, const struct insn *in)
 	return EMUL_NEXT;
 }
 
-/* DR4/DR5 alias DR6/DR7 unless CR4.DE.  The values are kept, not loaded
- * into the real debug registers: guest breakpoints do not fire. */
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD).  DR6 reads its fixed
+ * bits as 1 (0xFFFF0FF0), DR7 its bit 10, as on the CPU. */
 static int dr_index(struct vcpu *v, unsigned n)
 {
 	if (n == 4 || n == 5)
@@ -311,7 +362,8 @@ static enum emul_result emul_mov_to_dr(struct vcpu *v, const struct insn *in)
 	int i = dr_index(v, in->reg);
 	if (i < 0)
 		return emul_fault(v, T_UD, 0);
-	v->dr[i] = *vcpu_gpr(v, in->rm);
+	uint32_t val = *vcpu_gpr(v, in->rm);
+	v->dr[i] = i == 6 ? val | DR6_FIXED1 : i == 7 ? val | DR7_FIXED1 : val;
 	return EMUL_NEXT;
 }
 
@@ -463,12 +515,17 @@ static enum emul_result emul_iret(struct vcpu *v, const struct insn *in)
 		return r;
 	if (w[2] & FL_VM)
 		guest_die("IRET to virtual-8086 mode at 0x%x is not supported", v->tf.eip);
-	uint32_t old = v->tf.eflags;
+	unsigned cpl = vcpu_cpl(v);
 	r = far_return(v, w[0], (uint16_t)w[1], 12, 0);
 	if (r != EMUL_JUMPED)
 		return r;
-	v->tf.eflags = (w[2] & ~(FL_IF | FL_IOPL)) | (old & FL_IOPL);
-	vcpu_set_vif(v, (w[2] & FL_IF) != 0);
+	/* IOPL changes only at CPL 0, IF only at CPL <= IOPL; VM, VIF, VIP
+	 * stay clear (IRET from ring 0 to vm86 was refused above) */
+	v->tf.eflags = (w[2] & ~(FL_IF | FL_IOPL | FL_VIF | FL_VIP)) | FL_RESERVED1;
+	if (cpl <= v->iopl)
+		vcpu_set_vif(v, (w[2] & FL_IF) != 0);
+	if (cpl == 0)
+		v->iopl = (w[2] & FL_IOPL) >> FL_IOPL_SHIFT;
 	return EMUL_JUMPED;
 }
 
@@ -522,30 +579,58 @@ static enum emul_result emul_pop_sreg(struct vcpu *v, const struct insn *in)
 	return r;
 }
 
-static const emul_fn emul_table[INSN_KIND_COUNT] = {
-	[INSN_CLI] = emul_cli,           [INSN_STI] = emul_sti,
-	[INSN_HLT] = emul_hlt,
-	[INSN_IN] = emul_in,             [INSN_OUT] = emul_out,
-	[INSN_INS] = emul_ins,           [INSN_OUTS] = emul_outs,
-	[INSN_LGDT] = emul_lgdt,         [INSN_LIDT] = emul_lidt,
-	[INSN_LLDT] = emul_lldt,         [INSN_LTR] = emul_ltr,
-	[INSN_MOV_TO_CR] = emul_mov_to_cr, [INSN_MOV_FROM_CR] = emul_mov_from_cr,
-	[INSN_MOV_TO_DR] = emul_mov_to_dr, [INSN_MOV_FROM_DR] = emul_mov_from_dr,
-	[INSN_CLTS] = emul_clts,         [INSN_LMSW] = emul_lmsw,
-	[INSN_INVLPG] = emul_invlpg,
-	[INSN_WBINVD] = emul_cache,      [INSN_INVD] = emul_cache,
-	[INSN_RDMSR] = emul_rdmsr,       [INSN_WRMSR] = emul_wrmsr,
-	[INSN_INT] = emul_soft_int,      [INSN_INT3] = emul_soft_int,
-	[INSN_INTO] = emul_soft_int,
-	[INSN_IRET] = emul_iret,         [INSN_RET_FAR] = emul_retf,
-	[INSN_MOV_TO_SREG] = emul_mov_to_sreg, [INSN_POP_SREG] = emul_pop_sreg,
+/* Who may execute it (see the header): the CPU's privilege rule. */
+enum emul_priv {
+	PRIV_CPL0,      /* CPL 0 only: #GP(0) otherwise */
+	PRIV_IOPL,      /* CPL <= IOPL (CLI, STI) */
+	PRIV_SELF,      /* the handler checks (I/O bitmap, selectors, gates) */
 };
+
+struct emul_entry {
+	emul_fn fn;
+	enum emul_priv priv;
+};
+
+static const struct emul_entry emul_table[INSN_KIND_COUNT] = {
+	[INSN_CLI] = { emul_cli, PRIV_IOPL },           [INSN_STI] = { emul_sti, PRIV_IOPL },
+	[INSN_HLT] = { emul_hlt, PRIV_CPL0 },
+	[INSN_IN] = { emul_in, PRIV_SELF },             [INSN_OUT] = { emul_out, PRIV_SELF },
+	[INSN_INS] = { emul_ins, PRIV_SELF },           [INSN_OUTS] = { emul_outs, PRIV_SELF },
+	[INSN_LGDT] = { emul_lgdt, PRIV_CPL0 },         [INSN_LIDT] = { emul_lidt, PRIV_CPL0 },
+	[INSN_LLDT] = { emul_lldt, PRIV_CPL0 },         [INSN_LTR] = { emul_ltr, PRIV_CPL0 },
+	[INSN_MOV_TO_CR] = { emul_mov_to_cr, PRIV_CPL0 },
+	[INSN_MOV_FROM_CR] = { emul_mov_from_cr, PRIV_CPL0 },
+	[INSN_MOV_TO_DR] = { emul_mov_to_dr, PRIV_CPL0 },
+	[INSN_MOV_FROM_DR] = { emul_mov_from_dr, PRIV_CPL0 },
+	[INSN_CLTS] = { emul_clts, PRIV_CPL0 },         [INSN_LMSW] = { emul_lmsw, PRIV_CPL0 },
+	[INSN_INVLPG] = { emul_invlpg, PRIV_CPL0 },
+	[INSN_WBINVD] = { emul_cache, PRIV_CPL0 },      [INSN_INVD] = { emul_cache, PRIV_CPL0 },
+	[INSN_RDMSR] = { emul_rdmsr, PRIV_CPL0 },       [INSN_WRMSR] = { emul_wrmsr, PRIV_CPL0 },
+	[INSN_INT] = { emul_soft_int, PRIV_SELF },      [INSN_INT3] = { emul_soft_int, PRIV_SELF },
+	[INSN_INTO] = { emul_soft_int, PRIV_SELF },
+	[INSN_IRET] = { emul_iret, PRIV_SELF },         [INSN_RET_FAR] = { emul_retf, PRIV_SELF },
+	[INSN_MOV_TO_SREG] = { emul_mov_to_sreg, PRIV_SELF },
+	[INSN_POP_SREG] = { emul_pop_sreg, PRIV_SELF },
+};
+
+static bool permitted(const struct vcpu *v, enum emul_priv p)
+{
+	switch (p) {
+	case PRIV_CPL0: return vcpu_cpl(v) == 0;
+	case PRIV_IOPL: return vcpu_cpl(v) <= v->iopl;
+	default: return true;
+	}
+}
 
 enum emul_result emulate(struct vcpu *v, const struct insn *in)
 {
-	emul_fn fn = in->kind < INSN_KIND_COUNT ? emul_table[in->kind] : 0;
+	const struct emul_entry *e = in->kind < INSN_KIND_COUNT ? &emul_table[in->kind] : 0;
 
-	if (!fn || in->lock)    /* LOCK on these is #UD on the CPU */
-		return fn ? emul_fault(v, T_UD, 0) : EMUL_REFUSED;
-	return fn(v, in);
+	if (!e || !e->fn)
+		return EMUL_REFUSED;
+	if (in->lock)           /* LOCK on these is #UD on the CPU */
+		return emul_fault(v, T_UD, 0);
+	if (!permitted(v, e->priv))
+		return emul_fault(v, T_GP, 0);
+	return e->fn(v, in);
 }

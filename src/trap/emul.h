@@ -16,7 +16,9 @@ enum emul_result {
 	EMUL_REFUSED,   /* not an instruction the monitor emulates */
 };
 
-/* Emulate in, decoded at the guest kernel's EIP after it raised #GP. */
+/* Emulate in, decoded at the guest's EIP after it raised #GP (or #NP:
+ * an IRET to a hidden user code segment), with the CPU's privilege rules
+ * for the guest's CPL. */
 enum emul_result emulate(struct vcpu *v, const struct insn *in);
 
 /* INT n / INT3 / INTO from either guest ring (the real gates are DPL 0). */
@@ -36,6 +38,10 @@ enum emul_result emul_pt_write(struct vcpu *v, const struct insn *in);
 enum emul_result emul_fault(struct vcpu *v, unsigned vector, uint32_t err);
 enum emul_result emul_mem_fault(struct vcpu *v, enum gva_result r, const struct gva_fault *f);
 uint32_t emul_operand_addr(struct vcpu *v, const struct insn *in);
+
+/* The CPU's I/O permission check for the guest: CPL <= IOPL, or the
+ * ports' bits clear in its TSS's I/O permission bitmap. */
+bool io_permitted(struct vcpu *v, uint16_t port, unsigned size);
 
 /* CR4 bits the guest may set: those the real CPU has and the monitor
  * virtualizes (set by the monitor at start from CPUID). */

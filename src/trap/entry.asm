@@ -19,8 +19,21 @@
 ; label.  switcher.c copies [sw_code_start, sw_code_end) and points the IDT
 ; at the copies using sw_vector_offsets.
 ;
-; A trap taken in ring 0 (the monitor itself: its idle HLT, or a bug) stays
-; on the current stack and goes to host_trap() instead.
+; A trap taken in ring 0 (the monitor itself: its idle HLT, a fault in the
+; exit path, or a bug) stays on the current stack and goes to host_trap()
+; instead.  Where a trap came from is decided from the frame as the CPU
+; defines it: a guest trap has CS.RPL > 0 *or* EFLAGS.VM set (in
+; virtual-8086 mode CS holds a real-mode segment, whose low bits may be 0).
+;
+; The entry stub reads only the public data (the monitor's CR3) before it
+; switches CR3; the monitor's stack and entry points are on the private
+; page, mapped in the monitor's address space only.
+;
+; espfix (switcher.c): when the guest returns to a 16-bit stack segment,
+; the exit path pops the frame through SEL_MON_ESPFIX, a ring-0 stack
+; segment whose base makes ESP's high half the guest's.  A fault in the
+; exit path then arrives on that segment; sw_from_ring0 moves back to the
+; flat one before calling C.
 ;
 ; Invariants: all gates are interrupt gates, so IF is 0 from the gate to the
 ; IRET, except while the monitor idles for an emulated HLT (host_idle: sti;
@@ -69,18 +82,27 @@ sw_alltraps:
 	mov es, ax
 	mov eax, [SW_DATA_MON_CR3]
 	mov cr3, eax
-	mov ebx, esp                    ; struct trapframe *
-	test byte [ebx + TF_CS], 3
+	mov ebx, esp                    ; struct trapframe * (SS-relative)
+	test dword [ss:ebx + TF_EFLAGS], FL_VM
+	jnz .from_guest
+	test byte [ss:ebx + TF_CS], 3
 	jz sw_from_ring0
-	mov esp, [SW_DATA_MON_STACK]
+.from_guest:
+	mov esp, [SW_PRIV_MON_STACK]
 	push ebx
-	call [SW_DATA_GUEST_TRAP]
+	call [SW_PRIV_GUEST_TRAP]
 	; guest_trap() returned: resume the guest
 
 sw_resume:
 	mov esp, VCPU_FRAME
-	mov eax, [SW_DATA_GUEST_CR3]
+	mov eax, [SW_PRIV_GUEST_CR3]
+	mov ecx, [SW_PRIV_ESPFIX_ESP]   ; read while the private page is mapped
 	mov cr3, eax
+	test ecx, ecx
+	jz sw_exit_start
+	mov ax, SEL_MON_ESPFIX          ; the same frame, ESP's high half the guest's
+	mov ss, ax
+	mov esp, ecx
 sw_exit_start:
 	pop gs
 	pop fs
@@ -92,8 +114,17 @@ sw_exit_start:
 sw_exit_end:
 
 sw_from_ring0:
+	mov ax, ss
+	cmp ax, SEL_MON_ESPFIX
+	jne .flat
+	mov eax, [SW_PRIV_ESPFIX_BASE]  ; a fault in the espfix exit path
+	mov cx, SEL_MON_DS
+	mov ss, cx
+	add esp, eax
+	mov ebx, esp
+.flat:
 	push ebx
-	call [SW_DATA_HOST_TRAP]        ; returns only for the idle loop's IRQs
+	call [SW_PRIV_HOST_TRAP]        ; returns only for the idle loop's IRQs
 	add esp, 4
 	pop gs
 	pop fs

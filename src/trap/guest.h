@@ -5,14 +5,12 @@
  * The real GDT and LDT (in the switcher) hold validated, ring-compressed
  * copies of the guest's descriptors (desc.h); the guest's own tables stay
  * in its memory and are what emulated LTR/LLDT read.  The copies are made
- * when the guest executes LGDT or LLDT: the guest must reload its GDTR
- * after changing a code or data descriptor it wants the CPU to see (a
- * documented difference: a real CPU would read the changed entry at the
- * next segment load).
+ * when the guest executes LGDT or LLDT (vdesc.c).
  */
 #ifndef TRAP_GUEST_H
 #define TRAP_GUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "desc.h"
 #include "monitor/vcpu.h"
@@ -30,6 +28,13 @@ int vdesc_lgdt(struct vcpu *v, uint32_t base, uint32_t limit);
 int vdesc_lldt(struct vcpu *v, uint16_t sel);
 int vdesc_ltr(struct vcpu *v, uint16_t sel);
 void vdesc_reset(struct vcpu *v);
+
+/* The guest is about to run at CPL 3 (true) or in its kernel (false): its
+ * user code segments are present in the real tables only in user mode, so
+ * that its kernel's IRET or far RET to user mode raises #NP (vdesc.c). */
+void vdesc_user_mode(bool user);
+/* Is sel a guest user code segment the real tables hide right now? */
+bool vdesc_hidden_user_cs(uint16_t sel);
 
 /* Can a data segment register hold sel at privilege cpl?  (MOV DS does
  * this check; the exit path must not fault on a stale selector.) */

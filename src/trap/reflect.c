@@ -11,12 +11,18 @@
  * RF, VM, and IF too for an interrupt gate; jump to the gate's offset.
  *
  * What we do differently: the guest runs in ring 1 with the real IF
- * always set, so the EFLAGS the guest's handler sees is built from the
- * virtual IF, and "clear IF" clears the virtual one.  The guest's "ring 0"
- * is ring 1: a gate to the guest's kernel code lands in ring 1, and its
- * stack comes from the guest's TSS ss0:esp0 with the RPL compressed to 1.
- * The CS pushed keeps the real RPL: the guest sees 1 where it expects 0
- * (documented in docs/x86-holes.md).
+ * always set and IOPL 0, so the EFLAGS the guest's handler sees is built
+ * from the virtual IF and IOPL, and "clear IF" clears the virtual one.
+ * The guest's "ring 0" is ring 1: a gate to the guest's kernel code lands
+ * in ring 1, and its stack comes from the guest's TSS ss0:esp0 with the
+ * RPL compressed to 1.  The CS pushed is the one the guest expects: its
+ * kernel's with RPL 0 (vcpu_guest_cs), so the handler's IRET raises #GP
+ * in ring 1 and is emulated: the monitor sees the IF it restores.  RF is
+ * pushed clear for INT n and interrupts (Bochs sets it in the frame of
+ * the #GP that brought INT n here; the guest's INT n is a trap).
+ *
+ * Every loop here is bounded: delivery nests at most twice (a fault while
+ * delivering a fault, then #DF) before the guest ends (triple fault).
  *
  * A fault while reading the IDT or pushing the frame is delivered in turn,
  * as the CPU would: once (double fault), then the guest ends.
@@ -75,15 +81,18 @@ static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 	return 0;
 }
 
-/* The guest's ring-0 stack from its TSS (for a gate taken from ring 3). */
-static int inner_stack(struct vcpu *v, uint32_t *ss, uint32_t *esp, struct nested *n)
+/* The guest's stack for (real) ring `ring` from its TSS, for a gate taken
+ * from an outer ring: ss0:esp0 for its kernel (real ring 1), ss2:esp2 for
+ * ring 2.  TSS32: esp0 at +4, ss0 at +8, then 8 bytes per ring. */
+static int inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
+		       struct nested *n)
 {
-	uint32_t pair[2];
+	uint32_t pair[2], off = 4 + 8 * (ring == 1 ? 0 : ring);
 	struct gva_fault f;
 
-	if (v->tr == 0 || v->tr_limit < 11)
+	if (v->tr == 0 || v->tr_limit < off + 7)
 		return fail(n, T_TS, v->tr & ~3u);
-	enum gva_result r = gva_read(v, v->tr_base + 4, pair, sizeof pair, 0, &f);
+	enum gva_result r = gva_read(v, v->tr_base + off, pair, sizeof pair, 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its TSS (0x%x) is not in RAM", v->tr_base);
 	if (r == GVA_PF) {
@@ -95,9 +104,11 @@ static int inner_stack(struct vcpu *v, uint32_t *ss, uint32_t *esp, struct neste
 	return 0;
 }
 
-static uint32_t guest_eflags(const struct vcpu *v)
+static uint32_t guest_eflags(const struct vcpu *v, enum event_kind kind)
 {
-	return (v->tf.eflags & ~(FL_IF | FL_IOPL)) | (v->vif ? FL_IF : 0);
+	uint32_t fl = (v->tf.eflags & ~(FL_IF | FL_IOPL)) | (v->vif ? FL_IF : 0) |
+		      (v->iopl << FL_IOPL_SHIFT);
+	return kind == EV_FAULT ? fl : fl & ~FL_RF;
 }
 
 static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err,
@@ -119,13 +130,13 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	if (dpl > cpl)
 		return fail(n, T_GP, sel_err);
 	if (dpl < cpl) {
-		if (inner_stack(v, &ss, &esp, n) < 0)
+		if (inner_stack(v, dpl, &ss, &esp, n) < 0)
 			return -1;
 		frame[nwords++] = v->tf.ss;     /* pushed first: highest address */
 		frame[nwords++] = v->tf.esp;
 	}
-	frame[nwords++] = guest_eflags(v);
-	frame[nwords++] = v->tf.cs;
+	frame[nwords++] = guest_eflags(v, kind);
+	frame[nwords++] = vcpu_guest_cs(v->tf.cs);
 	frame[nwords++] = v->tf.eip;
 	if (kind == EV_FAULT && vector_has_err(vector))
 		frame[nwords++] = err;

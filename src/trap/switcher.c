@@ -17,6 +17,18 @@
  *
  * TSS: ss0:esp0 is the top of the vCPU page; the I/O map base is past the
  * limit, so every IN/OUT from ring 1 or 3 traps (IOPL is always 0).
+ *
+ * LDTR: null from the start (the CPU's reset LDTR, base 0 limit 0xFFFF,
+ * would let it read descriptors, call gates included, from guest memory at
+ * linear 0-0xFFFF that no one validated).  vdesc.c points it at the
+ * switcher's LDT only when the guest's LLDT has validated entries.
+ *
+ * espfix: IRET to a stack segment of 16 bits loads only SP; the high half
+ * of ESP keeps what it held in ring 0, which would show the guest the
+ * switcher's stack address.  So before such a return the exit path moves
+ * to a ring-0 stack segment (SEL_MON_ESPFIX) whose base is chosen so that
+ * the same frame sits at an ESP whose high half is the guest's own (Linux
+ * calls this espfix).
  */
 #include "switcher.h"
 #include "monitor/monitor.h"
@@ -38,17 +50,20 @@ static uint8_t mon_trap_stack[16384] __attribute__((aligned(16)));
 struct segdesc *const sw_gdt = SW_HOST(SW_GDT_OFF);
 struct segdesc *const sw_ldt = SW_HOST(SW_LDT_OFF);
 struct switcher_data *const sw_data = SW_HOST(SW_DATA_OFF);
+struct switcher_priv *const sw_priv = SW_HOST(SW_PRIV_OFF);
 struct trapframe *const sw_frame =
 	SW_HOST(SW_VCPU_OFF + 4096 - sizeof(struct trapframe));
 static struct segdesc *const sw_idt = SW_HOST(SW_IDT_OFF);
 static struct tss32 *const sw_tss = SW_HOST(SW_TSS_OFF);
 
-_Static_assert(GDT_ENTRIES * 8 <= 4096, "GDT fits its page");
+_Static_assert(SW_GDT_OFF + GDT_ENTRIES * 8 <= SW_IDT_OFF, "GDT below the IDT");
 _Static_assert(SW_IDT_OFF + 256 * 8 <= SW_TSS_OFF, "IDT below the TSS");
 _Static_assert(SW_TSS_OFF + sizeof(struct tss32) <= SW_DATA_OFF, "TSS below the data");
 _Static_assert(SW_DATA_OFF + sizeof(struct switcher_data) <= SW_LDT_OFF, "data fits");
+_Static_assert(SW_LDT_OFF + LDT_ENTRIES * 8 <= SW_CODE_OFF, "LDT below the code");
+_Static_assert(SW_CODE_OFF + SW_CODE_SIZE <= SW_VCPU_OFF, "code below the vCPU page");
 _Static_assert(sizeof(struct tss32) == 104, "hardware TSS layout");
-_Static_assert(SW_VCPU_OFF + 4096 == SW_PAGES * 4096, "vCPU page is last");
+_Static_assert(SW_PRIV_OFF + 4096 == SW_PAGES * 4096, "private page is last");
 
 void guest_trap(struct trapframe *f);
 void host_trap(struct trapframe *f);
@@ -57,9 +72,9 @@ static void map_pages(void)
 {
 	for (uint32_t i = 0; i < SW_PAGES; i++) {
 		uint32_t pa = (uint32_t)sw_pages[i];
-		int writable = i * 4096 == SW_VCPU_OFF;
+		int writable = i * 4096 == SW_VCPU_OFF, priv = i * 4096 == SW_PRIV_OFF;
 		sw_pt_mon[i] = pa | PTE_P | PTE_W;
-		sw_pt_guest[i] = pa | PTE_P | (writable ? PTE_W : 0);
+		sw_pt_guest[i] = priv ? 0 : pa | PTE_P | (writable ? PTE_W : 0);
 	}
 }
 
@@ -71,10 +86,6 @@ static void build_tables(void)
 	sw_gdt[GDT_MON_DS] = desc_make(0, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 0, true, true);
 	sw_gdt[GDT_MON_TSS] = desc_make(SW_VA(SW_TSS_OFF), sizeof(struct tss32) - 1,
 					SYS_T_TSS32A, 0, false, false);
-	/* until the guest loads its own GDT: flat ring-1 code and data, so
-	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */
-	sw_gdt[1] = desc_make(0, 0xFFFFFFFF, SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, 1, true, true);
-	sw_gdt[2] = desc_make(0, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 1, true, true);
 
 	for (int v = 0; v < 256; v++)
 		sw_idt[v] = gate_make(code_va + sw_vector_offsets[v], SEL_MON_CS, SYS_T_INT32, 0);
@@ -83,9 +94,9 @@ static void build_tables(void)
 	sw_tss->esp0 = SW_VA(SW_VCPU_OFF) + 4096;
 	sw_tss->iomb = sizeof(struct tss32);    /* no I/O bitmap: all ports trap */
 
-	sw_data->mon_stack_top = (uint32_t)(mon_trap_stack + sizeof mon_trap_stack);
-	sw_data->guest_trap = (uint32_t)guest_trap;
-	sw_data->host_trap = (uint32_t)host_trap;
+	sw_priv->mon_stack_top = (uint32_t)(mon_trap_stack + sizeof mon_trap_stack);
+	sw_priv->guest_trap = (uint32_t)guest_trap;
+	sw_priv->host_trap = (uint32_t)host_trap;
 }
 
 static void load_tables(void)
@@ -102,6 +113,7 @@ static void load_tables(void)
 		: : "r"(SEL_MON_DS), "i"(SEL_MON_CS) : "memory");
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	__asm__ volatile("ltr %w0" : : "r"(SEL_MON_TSS));
+	__asm__ volatile("lldt %w0" : : "r"(0));
 }
 
 /* Call with paging on, the monitor's page directory mapping sw_pt_mon. */
@@ -126,6 +138,21 @@ void switcher_run(void)
 	void (*resume)(void) = (void (*)(void))(SW_VA(SW_CODE_OFF) + sw_resume_offset);
 	resume();
 	__builtin_unreachable();
+}
+
+void switcher_espfix(bool sixteen_bit_stack, uint32_t guest_esp)
+{
+	uint32_t frame = SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe);
+	uint32_t esp = (guest_esp & 0xFFFF0000u) | (frame & 0xFFFFu);
+
+	if (!sixteen_bit_stack) {
+		sw_priv->espfix_esp = 0;
+		return;
+	}
+	sw_priv->espfix_esp = esp;
+	sw_priv->espfix_base = frame - esp;
+	sw_gdt[GDT_MON_ESPFIX] = desc_make(frame - esp, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 0,
+					   true, true);
 }
 
 int switcher_in_exit_path(uint32_t eip)

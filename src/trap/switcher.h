@@ -5,18 +5,27 @@
 #ifndef TRAP_SWITCHER_H
 #define TRAP_SWITCHER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "monitor/layout.h"
 #include "monitor/vcpu.h"
 #include "trap/desc.h"
 
-/* Read-only to the guest: what the entry and exit paths need to find. */
+/* Readable by the guest (paging cannot hide it from ring 1): only what
+ * the entry stub needs before it is in the monitor's address space. */
 struct switcher_data {
 	uint32_t mon_cr3;       /* the monitor's page directory */
+};
+
+/* Mapped in the monitor's view only: what the stubs need once on the
+ * monitor's CR3, and the exit path's choices for the next resume. */
+struct switcher_priv {
 	uint32_t guest_cr3;     /* the shadow page directory the guest runs on */
 	uint32_t mon_stack_top; /* the monitor's stack for guest traps */
 	uint32_t guest_trap;    /* void guest_trap(struct trapframe *) */
 	uint32_t host_trap;     /* void host_trap(struct trapframe *) */
+	uint32_t espfix_esp;    /* non-zero: resume on SEL_MON_ESPFIX:this */
+	uint32_t espfix_base;   /* that segment's base (frame = base + esp) */
 };
 
 /* The hardware's 32-bit task-state segment (only ss0:esp0 and the I/O map
@@ -36,11 +45,16 @@ extern uint32_t sw_pt_guest[1024], sw_pt_mon[1024];
 extern struct segdesc *const sw_gdt;
 extern struct segdesc *const sw_ldt;
 extern struct switcher_data *const sw_data;
+extern struct switcher_priv *const sw_priv;
 extern struct trapframe *const sw_frame;        /* the frame at the vCPU page's top */
 
 void switcher_init(void);       /* build GDT, IDT, TSS and the page tables; copy the code */
 void switcher_load(void);       /* load them: after paging is on */
 void switcher_run(void) __attribute__((noreturn));      /* resume the guest */
+
+/* The next resume returns to a stack segment of 16 bits: see espfix in
+ * switcher.c.  guest_esp is the ESP the guest will have. */
+void switcher_espfix(bool sixteen_bit_stack, uint32_t guest_esp);
 
 /* True if eip is in the exit path, where a fault means the guest state
  * the monitor was about to load was bad. */

@@ -137,6 +137,57 @@ bool decode_at_eip(struct vcpu *v, struct insn *in)
 	return r == DECODE_OK;
 }
 
+/* Instructions after which a single-stepping guest gets no #DB of its
+ * own: INT n clears TF on the way in (the CPU steps over it), MOV SS and
+ * POP SS hold the trap back one instruction, HLT waits for an interrupt. */
+static bool steps_after(const struct insn *in)
+{
+	switch (in->kind) {
+	case INSN_INT: case INSN_INT3: case INSN_INTO:
+	case INSN_MOV_TO_SREG: case INSN_POP_SREG: case INSN_HLT:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* The single-step trap the CPU raises after an instruction that started
+ * with EFLAGS.TF set: #DB with DR6.BS, EIP after the instruction. */
+static void single_step_trap(struct vcpu *v)
+{
+	v->dr[6] |= DR6_BS;
+	reflect(v, T_DB, EV_FAULT, 0);
+	trace_action("single-step #DB after it");
+}
+
+/* Emulate the decoded instruction; advance EIP (the one place it is); a
+ * guest stepping with TF gets its #DB after it. */
+static void run_emulation(struct vcpu *v, const struct insn *in)
+{
+	bool stepping = (v->tf.eflags & FL_TF) && !v->shadow_step;
+
+	switch (emulate(v, in)) {
+	case EMUL_NEXT:
+		v->tf.eip += in->len;
+		v->tf.eflags &= ~FL_RF;         /* it completed */
+		/* fall through */
+	case EMUL_JUMPED:
+		stats_emulated(v, in);
+		trace_action("emulated");
+		if (stepping && steps_after(in))
+			single_step_trap(v);
+		return;
+	case EMUL_FAULTED:
+		trace_action("emulated: it faults, fault injected");
+		return;
+	case EMUL_REFUSED:
+		stats_refused(v, in);
+		reflect(v, T_GP, EV_FAULT, v->tf.err);
+		trace_action("not emulated: #GP injected");
+		return;
+	}
+}
+
 static void general_protection(struct vcpu *v)
 {
 	struct insn in;
@@ -149,28 +200,34 @@ static void general_protection(struct vcpu *v)
 		trace_action("INT delivered through the guest's IDT");
 		return;
 	}
-	if (vcpu_cpl(v) == 3) {         /* the guest's user code: its fault */
-		reflect(v, T_GP, EV_FAULT, v->tf.err);
-		trace_action("user #GP reflected");
+	run_emulation(v, &in);
+}
+
+/* ---- #NP: the kernel's return to a user code segment we hide ---- */
+
+/* vdesc.c keeps guest user code segments not present while the guest
+ * kernel runs: its IRET or far RET to user mode lands here and is
+ * emulated like a #GP'd one.  A far JMP or CALL from the kernel to user
+ * code gets the #GP(selector) the CPU gives for a DPL-3 target.  Any
+ * other #NP is the guest's. */
+static void segment_not_present(struct vcpu *v)
+{
+	uint16_t sel = (uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT));
+	struct insn in;
+
+	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !vdesc_hidden_user_cs(sel)) {
+		reflect(v, T_NP, EV_FAULT, v->tf.err);
+		trace_action("#NP reflected");
 		return;
 	}
-	switch (emulate(v, &in)) {
-	case EMUL_NEXT:
-		v->tf.eip += in.len;
-		/* fall through */
-	case EMUL_JUMPED:
-		stats_emulated(v, &in);
-		trace_action("emulated");
+	if (!decode_at_eip(v, &in))
 		return;
-	case EMUL_FAULTED:
-		trace_action("emulated: it faults, fault injected");
-		return;
-	case EMUL_REFUSED:
-		stats_refused(v, &in);
-		reflect(v, T_GP, EV_FAULT, v->tf.err);
-		trace_action("not emulated: #GP injected");
+	if (in.kind == INSN_IRET || in.kind == INSN_RET_FAR) {
+		run_emulation(v, &in);
 		return;
 	}
+	reflect(v, T_GP, EV_FAULT, sel);
+	trace_action("kernel jump to user code: #GP reflected");
 }
 
 /* ---- #PF: hidden, a write to a protected page table, or the guest's ---- */
@@ -182,17 +239,21 @@ static void general_protection(struct vcpu *v)
 static void page_table_write(struct vcpu *v, uint32_t va)
 {
 	struct insn in;
+	bool stepping = (v->tf.eflags & FL_TF) && !v->shadow_step;
 
 	if (!decode_at_eip(v, &in))
 		return;
 	switch (emul_pt_write(v, &in)) {
 	case EMUL_NEXT:
 		v->tf.eip += in.len;
+		v->tf.eflags &= ~FL_RF;
 		/* fall through */
 	case EMUL_JUMPED:
 		v->stats.pt_writes++;
 		stats_emulated(v, &in);
 		trace_pf(va, "page-table write emulated");
+		if (stepping)
+			single_step_trap(v);
 		return;
 	case EMUL_FAULTED:
 		trace_pf(va, "page-table write faults: fault injected");
@@ -237,6 +298,9 @@ static void page_fault(struct vcpu *v)
 
 static void debug_trap(struct vcpu *v)
 {
+	uint32_t dr6 = rdr6();
+
+	ldr6(DR6_FIXED1);               /* the CPU never clears DR6 itself */
 	if (v->shadow_step) {
 		v->shadow_step = false;
 		v->shadow_active = false;
@@ -244,6 +308,7 @@ static void debug_trap(struct vcpu *v)
 		trace_action("interrupt shadow over");
 		return;
 	}
+	v->dr[6] |= dr6 & DR6_STATUS;
 	reflect(v, T_DB, EV_FAULT, 0);
 	trace_action("#DB reflected");
 }
@@ -260,6 +325,7 @@ static void dispatch(struct vcpu *v)
 	switch (vector) {
 	case T_PF: page_fault(v); return;
 	case T_GP: general_protection(v); return;
+	case T_NP: segment_not_present(v); return;
 	case T_DB: debug_trap(v); return;
 	case T_NMI: trace_action("NMI ignored"); return;
 	default:
@@ -312,10 +378,26 @@ static void sanitize(struct vcpu *v)
 	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_VIF | FL_VIP)) | FL_IF | FL_RESERVED1;
 }
 
+/* What the real descriptor tables and the exit path must look like for
+ * the frame about to be resumed: user code segments present only for
+ * user mode (vdesc.c), and espfix for a 16-bit stack segment (switcher.c). */
+static void prepare_resume(struct vcpu *v)
+{
+	struct segdesc ss;
+	bool small = guest_segment(v, (uint16_t)v->tf.ss, &ss) == 0 && !DESC_DB(ss);
+
+	vdesc_user_mode((v->tf.cs & 3) == 3);
+	switcher_espfix(small, v->tf.esp);
+}
+
 void guest_trap(struct trapframe *f)
 {
 	struct vcpu *v = &vcpu0;
 
+	if (f->eflags & FL_VM)
+		guest_die("the guest entered virtual-8086 mode (vector %u at %x:%x): an IRET with "
+			  "EFLAGS.VM from ring 1, which QEMU honours there; the monitor does not "
+			  "virtualize vm86", f->vector, f->cs & 0xFFFF, f->eip & 0xFFFF);
 	v->tf = *f;
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
@@ -332,8 +414,9 @@ void guest_trap(struct trapframe *f)
 	devices_sync(v);
 	deliver_interrupt(v);
 	sanitize(v);
+	prepare_resume(v);
 	*f = v->tf;
-	sw_data->guest_cr3 = shadow_root();
+	sw_priv->guest_cr3 = shadow_root();
 }
 
 /* A trap taken in ring 0: the idle loop's interrupts, a fault in the exit

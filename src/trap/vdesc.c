@@ -7,12 +7,28 @@
  * ring 1 code load them, a TSS or call gate in it would hand out ring 0,
  * and the monitor's own descriptors must exist somewhere.  So emulated LGDT
  * copies the guest's table, descriptor by descriptor through desc_compress(),
- * into the switcher's GDT (entries 0..GDT_GUEST_MAX-1; the monitor's are
- * above).  LLDT does the same for an LDT into the switcher's LDT page, and
+ * into a validated copy (vgdt, what the monitor consults), and from it into
+ * the switcher's real GDT; the monitor's descriptors sit at its top
+ * (layout.h).  LLDT does the same for an LDT (vldt, the switcher's LDT) and
  * points the real LDTR at it.  LTR is emulated entirely: the real TR keeps
  * the monitor's TSS; the guest's TSS is remembered (base, limit) for its
- * ss0:esp0, and its descriptor is marked busy in the guest's GDT, as the
- * CPU would.
+ * ss0:esp0 and I/O bitmap, and its descriptor is marked busy in the
+ * guest's GDT, as the CPU would.
+ *
+ * Isolation invariant (docs/security.md): whenever the guest runs, the
+ * real GDTR, LDTR and their limits reach only descriptors this file
+ * validated, null ones, or the monitor's own (DPL 0, unusable from rings
+ * 1-3).  The real LDTR is null unless the guest's LLDT named a table with
+ * at least one entry, and then its limit is exactly that table's
+ * (at most LDT_ENTRIES).  Limit arithmetic is done in 64 bits: a guest limit
+ * of 0xFFFFFFFF must not wrap to zero entries, nor a limit below 7 to a
+ * 4 GB real LDT.
+ *
+ * Guest user code segments (DPL 3 code) are present in the real tables only
+ * while the guest runs at CPL 3 (vdesc_user_mode).  While its kernel runs,
+ * they are marked not present, so that the kernel's IRET or far RET to
+ * user mode raises #NP: the monitor then emulates the return and so sees
+ * every change of privilege, the virtual IF and IOPL it pops included.
  */
 #include "guest.h"
 #include "reflect.h"
@@ -21,22 +37,62 @@
 #include "monitor/x86.h"
 #include "lib/mem.h"
 
-static uint32_t gdt_entries = 3;        /* boot entries 0..2 until LGDT */
-static uint32_t ldt_entries;
+#define BOOT_GDT_ENTRIES 3u     /* null, flat code 0x08, flat data 0x10 */
+
+/* One validated descriptor table: the copy the monitor consults, and the
+ * real one the CPU reads (the same but for hidden user code segments). */
+struct vtable {
+	struct segdesc *copy;
+	struct segdesc *real;
+	uint32_t entries;       /* indices 0..entries-1 are the guest's */
+	uint32_t max;
+	uint16_t *user_cs;      /* indices of present DPL-3 code descriptors */
+	uint32_t nuser_cs;
+};
+
+static struct segdesc vgdt_copy[GDT_MON_FIRST], vldt_copy[LDT_ENTRIES];
+static uint16_t gdt_user_cs[GDT_MON_FIRST], ldt_user_cs[LDT_ENTRIES];
+static struct vtable vgdt = { vgdt_copy, 0, 0, GDT_MON_FIRST, gdt_user_cs, 0 };
+static struct vtable vldt = { vldt_copy, 0, 0, LDT_ENTRIES, ldt_user_cs, 0 };
+static bool user_cs_present = true;
+
+static bool is_user_code(struct segdesc d)
+{
+	return DESC_S(d) && DESC_P(d) && (DESC_TYPE(d) & SEG_T_CODE) && DESC_DPL(d) == 3;
+}
+
+static struct segdesc real_of(struct segdesc d)
+{
+	if (is_user_code(d) && !user_cs_present)
+		d.hi &= ~DESC_HI_P;
+	return d;
+}
+
+/* Install validated descriptor d at index i (i < t->entries). */
+static void table_set(struct vtable *t, uint32_t i, struct segdesc d)
+{
+	t->copy[i] = d;
+	t->real[i] = real_of(d);
+	if (is_user_code(d))
+		t->user_cs[t->nuser_cs++] = (uint16_t)i;
+}
+
+/* Empty entries [from, to) of both copies. */
+static void table_clear(struct vtable *t, uint32_t from, uint32_t to)
+{
+	memset(t->copy + from, 0, (to - from) * sizeof *t->copy);
+	memset(t->real + from, 0, (to - from) * sizeof *t->real);
+}
 
 int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d)
 {
 	uint32_t i = SEL_INDEX(sel);
+	const struct vtable *t = (sel & SEL_TI) ? &vldt : &vgdt;
+
 	(void)v;
-	if (sel & SEL_TI) {
-		if (i >= ldt_entries)
-			return -1;
-		*d = sw_ldt[i];
-		return 0;
-	}
-	if (i == 0 || i >= gdt_entries)
+	if (i >= t->entries || (i == 0 && !(sel & SEL_TI)))
 		return -1;
-	*d = sw_gdt[i];
+	*d = t->copy[i];
 	return 0;
 }
 
@@ -52,48 +108,130 @@ uint16_t sreg_value(const struct vcpu *v, unsigned s)
 	return s < 6 ? (uint16_t)vals[s] : (uint16_t)v->tf.ds;
 }
 
-void vdesc_reset(struct vcpu *v)
+/* ---- entering and leaving the guest's user mode ---- */
+
+static void show_user_cs(struct vtable *t)
 {
-	v->gdtr = (struct vdtr){ 0, 0xFFFF };
-	v->idtr = (struct vdtr){ 0, 0xFFFF };
-	gdt_entries = 3;
+	for (uint32_t k = 0; k < t->nuser_cs; k++)
+		t->real[t->user_cs[k]] = real_of(t->copy[t->user_cs[k]]);
 }
 
-/* Copies n guest descriptors from guest-virtual base into dst. */
-static int copy_table(struct vcpu *v, uint32_t base, uint32_t n, struct segdesc *dst,
+void vdesc_user_mode(bool user)
+{
+	if (user_cs_present == user)
+		return;
+	user_cs_present = user;
+	show_user_cs(&vgdt);
+	show_user_cs(&vldt);
+}
+
+bool vdesc_hidden_user_cs(uint16_t sel)
+{
+	struct segdesc d;
+	return !user_cs_present && guest_segment(0, sel, &d) == 0 && is_user_code(d);
+}
+
+/* ---- loading the tables ---- */
+
+/* Loads the real LDTR: null if the guest's LDT has no entries. */
+static void load_real_ldt(void)
+{
+	if (vldt.entries == 0) {
+		__asm__ volatile("lldt %w0" : : "r"(0));
+		return;
+	}
+	sw_gdt[GDT_MON_LDT] = desc_make(SW_VA(SW_LDT_OFF), vldt.entries * 8 - 1, SYS_T_LDT, 0,
+					false, false);
+	__asm__ volatile("lldt %w0" : : "r"(SEL_MON_LDT));
+}
+
+void vdesc_reset(struct vcpu *v)
+{
+	const unsigned code = SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, data = SEG_T_W | SEG_T_ACCESSED;
+
+	vgdt.real = sw_gdt;
+	vldt.real = sw_ldt;
+	v->gdtr = (struct vdtr){ 0, 0xFFFF };
+	v->idtr = (struct vdtr){ 0, 0xFFFF };
+	v->ldtr = 0;
+	table_clear(&vgdt, 0, vgdt.max);
+	table_clear(&vldt, 0, vldt.max);
+	vgdt.nuser_cs = vldt.nuser_cs = 0;
+	vldt.entries = 0;
+	/* until the guest loads its own GDT: flat ring-1 code and data, so
+	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */
+	vgdt.entries = BOOT_GDT_ENTRIES;
+	table_set(&vgdt, 1, desc_make(0, 0xFFFFFFFF, code, 1, true, true));
+	table_set(&vgdt, 2, desc_make(0, 0xFFFFFFFF, data, 1, true, true));
+	load_real_ldt();
+}
+
+/* Entries a table of byte limit `limit` holds: selectors index at most
+ * 8192 of them.  In 64 bits: limit 0xFFFFFFFF must not wrap. */
+static uint32_t limit_entries(uint32_t limit)
+{
+	uint64_t n = ((uint64_t)limit + 1) / 8;
+	return n > LDT_ENTRIES ? LDT_ENTRIES : (uint32_t)n;
+}
+
+/* Reads guest descriptor i of the table at guest-virtual base.  An entry
+ * the guest has not mapped reads as null (counted): the CPU would only
+ * fault if a selector ever named it. */
+static void read_desc(struct vcpu *v, uint32_t base, uint32_t i, struct segdesc *g,
 		      const char *table)
 {
+	struct gva_fault f;
+	enum gva_result r = gva_read(v, base + i * 8, g, sizeof *g, 0, &f);
+
+	if (r == GVA_BAD_GPA)
+		guest_die("%s at 0x%x: entry %u is at guest-physical 0x%x, not RAM", table, base,
+			  i, f.bad_gpa);
+	if (r == GVA_PF) {
+		*g = (struct segdesc){ 0, 0 };
+		v->stats.desc_unmapped++;
+	}
+}
+
+/* Copies n guest descriptors from guest-virtual base into t (bounded by
+ * t->max: the caller clamps n). */
+static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t n,
+		       const char *table)
+{
+	t->nuser_cs = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct segdesc g, out;
-		struct gva_fault f;
 		const char *why;
-		enum gva_result r = gva_read(v, base + i * 8, &g, sizeof g, 0, &f);
 
-		if (r == GVA_BAD_GPA)
-			guest_die("%s at 0x%x: entry %u is at guest-physical 0x%x, not RAM",
-				  table, base, i, f.bad_gpa);
-		if (r == GVA_PF)
-			guest_die("%s at 0x%x: entry %u is not mapped (the monitor copies the "
-				  "table when it is loaded)", table, base, i);
+		read_desc(v, base, i, &g, table);
 		if (desc_compress(g, &out, &why) == DESC_REFUSE)
-			guest_die("%s entry %u (selector 0x%x) refused: %s", table, i,
-				  i * 8, why);
-		dst[i] = out;
+			guest_die("%s entry %u (selector 0x%x) refused: %s", table, i, i * 8, why);
+		table_set(t, i, out);
 	}
-	return 0;
+	table_clear(t, n, t->entries > n ? t->entries : n);
+	t->entries = n;
+}
+
+/* A guest GDT that reaches the monitor's entries must hold nothing there
+ * (null or not present): those selectors are the monitor's. */
+static void check_reserved(struct vcpu *v, uint32_t base, uint32_t n)
+{
+	for (uint32_t i = GDT_MON_FIRST; i < n; i++) {
+		struct segdesc g;
+		read_desc(v, base, i, &g, "GDT");
+		if (DESC_P(g))
+			guest_die("GDT entry %u (selector 0x%x) is present: entries %u-%u are the "
+				  "monitor's own, a guest's must be empty there", i, i * 8,
+				  GDT_MON_FIRST, GDT_ENTRIES - 1);
+	}
 }
 
 int vdesc_lgdt(struct vcpu *v, uint32_t base, uint32_t limit)
 {
-	uint32_t n = (limit + 1) / 8;
+	uint32_t n = limit_entries(limit & 0xFFFF);
 
-	if (n > GDT_GUEST_MAX)
-		guest_die("LGDT of %u entries: the monitor keeps entries %u and up for "
-			  "itself", n, GDT_GUEST_MAX);
-	copy_table(v, base, n, sw_gdt, "GDT");
-	memset(sw_gdt + n, 0, (GDT_GUEST_MAX - n) * sizeof *sw_gdt);
-	gdt_entries = n;
-	v->gdtr = (struct vdtr){ base, limit };
+	check_reserved(v, base, n);
+	copy_table(v, &vgdt, base, n < GDT_MON_FIRST ? n : GDT_MON_FIRST, "GDT");
+	v->gdtr = (struct vdtr){ base, limit & 0xFFFF };
 	return 0;
 }
 
@@ -137,20 +275,14 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 	uint32_t addr;
 
 	if (SEL_INDEX(sel) == 0 && !(sel & SEL_TI)) {
-		ldt_entries = 0;
-		v->ldtr = sel;
-		__asm__ volatile("lldt %w0" : : "r"(0));
-		return 0;
+		copy_table(v, &vldt, 0, 0, "LDT");
+	} else {
+		if (guest_gdt_entry(v, sel, &d, &addr) < 0 ||
+		    check_system(v, sel, d, SYS_T_LDT) < 0)
+			return -1;
+		copy_table(v, &vldt, desc_base(d), limit_entries(desc_limit(d)), "LDT");
 	}
-	if (guest_gdt_entry(v, sel, &d, &addr) < 0 || check_system(v, sel, d, SYS_T_LDT) < 0)
-		return -1;
-	uint32_t n = (desc_limit(d) + 1) / 8;
-	if (n > LDT_ENTRIES)
-		guest_die("LLDT of %u entries: the monitor's LDT holds %u", n, LDT_ENTRIES);
-	copy_table(v, desc_base(d), n, sw_ldt, "LDT");
-	ldt_entries = n;
-	sw_gdt[GDT_MON_LDT] = desc_make(SW_VA(SW_LDT_OFF), n * 8 - 1, SYS_T_LDT, 0, false, false);
-	__asm__ volatile("lldt %w0" : : "r"(SEL_MON_LDT));
+	load_real_ldt();
 	v->ldtr = sel;
 	return 0;
 }

@@ -141,6 +141,7 @@ static struct fake {
 	uint32_t invlpg_va;
 	unsigned halts;
 	unsigned vif_calls;
+	bool all_masked;                        /* devices_can_interrupt says no */
 
 	uint32_t seg_base[8];                   /* by selector index */
 } fk;
@@ -288,6 +289,16 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	if (fk.out_count < 8)
 		fk.outs[fk.out_count] = (struct out_rec){ port, size, value };
 	fk.out_count++;
+}
+
+bool devices_can_interrupt(void)
+{
+	return !fk.all_masked;
+}
+
+const char *devices_masked_reason(void)
+{
+	return "PIC masks 0xff/0xff";
 }
 
 /* Either notice (a new CR3, or a CR0/CR4 paging-mode change) counts as
