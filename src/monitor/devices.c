@@ -73,7 +73,7 @@ void devices_sync(struct vcpu *v)
 	uint8_t c;
 
 	advance_time(v);
-	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))
+	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))   /* at most a FIFO */
 		vuart_receive(&dev.uart, c);
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 }

@@ -55,6 +55,12 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	switcher_run();
 }
 
+/* Idles until a virtual interrupt is due.  emul_hlt lets the guest halt
+ * only if some source can still interrupt it (devices_can_interrupt), and
+ * nothing the guest controls changes while it halts: the wait ends at the
+ * virtual PIT's next edge (at most 65536 PIT ticks away), or, for a guest
+ * that only unmasked its UART, when its user types (a shell may wait for
+ * that as long as it likes; the monitor itself is idle, not busy). */
 void vcpu_halt(struct vcpu *v)
 {
 	v->stats.halts++;

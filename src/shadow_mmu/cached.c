@@ -118,6 +118,7 @@ static void rmap_del(uint16_t k, uint32_t j)
 	uint32_t node = (uint32_t)k << 10 | j;
 	uint32_t *link = &gf[spts[k].rgfn[j]].rmap;
 
+	/* bounded: a frame's list has at most one node per spte */
 	while (*link != node) {
 		if (*link == NIL)
 			mon_panic("shadow rmap: spte %u/%u is not on its frame's list", k, j);
@@ -203,7 +204,7 @@ static void spt_release(struct vcpu *v, uint16_t k)
 		drop_spte(k, j);
 	if (s->src != NIL) {
 		uint16_t *link = &gf[s->src].derived;
-		while (*link != k)
+		while (*link != k)      /* bounded: at most SPT_MAX tables */
 			link = &spts[*link].dnext;
 		*link = s->dnext;
 	}
@@ -284,7 +285,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 		i = lru_victim(ncache);
 		evict(v, i, "least recently used");
 	}
-	while (!(pd = host_frame_zeroed())) {
+	while (!(pd = host_frame_zeroed())) {   /* bounded: evicts one of ncache */
 		unsigned j = lru_victim(i);
 		if (j == ncache)
 			mon_panic("no host frame for a shadow page directory");
@@ -402,6 +403,8 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 	}
 	uint16_t k = cache[cur].spt[slot];
 	bool fresh = k == NIL16;
+	/* bounded: each make_room frees a table or evicts one of ncache
+	 * directories, and panics when it can do neither */
 	while (k == NIL16 && (k = spt_alloc(v, cur, slot, src)) == NIL16)
 		make_room(v);
 	uint32_t gfn = res.gpa >> MON_PGSHIFT, spte = shadow_spte(&res, h.v, hw_err);
@@ -429,7 +432,7 @@ static void release_frame(struct vcpu *v, uint32_t gfn)
 			      cache[i].key);
 			spd_drop(v, i);
 		}
-	while (gf[gfn].derived != NIL16)
+	while (gf[gfn].derived != NIL16)        /* each turn unlinks one */
 		spt_release(v, gf[gfn].derived);
 	gf[gfn].writes = 0;
 }
