@@ -168,6 +168,17 @@ void host_irq(unsigned n)
 	outb(PIC1_CMD, PIC_EOI);
 }
 
+#define CR0_GUEST_BITS (CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_AM)
+#define CR4_GUEST_BITS (CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+
+void host_guest_cr_sync(const struct vcpu *v)
+{
+	uint32_t cr4 = v->cr4 | (v->tsc_offset_on ? CR4_TSD : 0);
+
+	lcr0((rcr0() & ~CR0_GUEST_BITS) | (v->cr0 & CR0_GUEST_BITS));
+	lcr4((rcr4() & ~CR4_GUEST_BITS) | (cr4 & CR4_GUEST_BITS));
+}
+
 void host_idle(void)
 {
 	__asm__ volatile("sti; hlt; cli" ::: "memory");

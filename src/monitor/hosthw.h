@@ -18,6 +18,13 @@ uint64_t host_pit_now(void);
 void host_irq(unsigned n);
 /* Sleep the real CPU until the next real interrupt. */
 void host_idle(void);
+/* Give the real CR0 and CR4 the guest's bits that only matter to code
+ * outside ring 0 or to the x87/SSE unit, which the monitor never uses:
+ * CR0.MP, EM, TS, NE, AM (so x87 and WAIT raise #NM as the guest set up)
+ * and CR4.TSD (also forced while the guest's TSC is offset), PCE, OSFXSR,
+ * OSXMMEXCPT.  CR0.PG/WP/PE and CR4.PSE stay the monitor's. */
+struct vcpu;
+void host_guest_cr_sync(const struct vcpu *v);
 void host_com1_putc(uint8_t c);
 bool host_com1_getc(uint8_t *c);
 

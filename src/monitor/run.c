@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "x86.h"
 #include "trap/guest.h"
+#include "trap/emul.h"
 #include "trap/switcher.h"
 #include "shadow_mmu/shadow.h"
 #include "lib/fmt.h"
@@ -48,6 +49,8 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	v->dr[6] = DR6_FIXED1;          /* DR6 and DR7 as after reset */
 	v->dr[7] = DR7_FIXED1;
 	vdesc_reset(v);
+	emul_msr_reset(v);
+	host_guest_cr_sync(v);
 	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);
 	*sw_frame = v->tf;
 	sw_priv->guest_cr3 = shadow_root();

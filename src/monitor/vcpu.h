@@ -83,6 +83,9 @@ struct vcpu {
 	uint16_t ldtr, tr;
 	uint32_t tr_base, tr_limit;
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t apic_base, misc_enable, efer, pat;     /* MSRs kept virtual */
+	uint64_t tsc_offset;    /* guest TSC - real TSC, after a WRMSR to it */
+	bool tsc_offset_on;     /* ...then every guest RDTSC traps (CR4.TSD) */
 
 	struct vcpu_stats stats;
 };

@@ -84,10 +84,12 @@ enum insn_kind {
     INSN_INT, INSN_INT3, INSN_INTO, INSN_INT1, INSN_IRET,
     INSN_PUSHF, INSN_POPF,
     INSN_CALL_FAR, INSN_JMP_FAR, INSN_RET_FAR,
+    INSN_SYSENTER, INSN_SYSEXIT,
     INSN_UD,                    /* UD2 / UD1: defined to raise #UD */
     /* segments */
     INSN_LAR, INSN_LSL, INSN_VERR, INSN_VERW,
     INSN_PUSH_SREG, INSN_POP_SREG, INSN_MOV_FROM_SREG, INSN_MOV_TO_SREG,
+    INSN_LSS,                   /* LDS/LES/LFS/LGS never trap: INSN_OTHER */
     /* data movement and read-modify-write (the page-table write emulator) */
     INSN_MOV, INSN_XCHG, INSN_CMPXCHG, INSN_CMPXCHG8B, INSN_XADD,
     INSN_ADD, INSN_OR, INSN_ADC, INSN_SBB,

@@ -359,8 +359,8 @@ const struct opcode_row decode_map_0f[] = {
     { 0x31, 0x31, 0,                              IMM_NONE,  INSN_RDTSC,       "rdtsc",       NULL   }, /* RDTSC */
     { 0x32, 0x32, 0,                              IMM_NONE,  INSN_RDMSR,       "rdmsr",       NULL   }, /* RDMSR */
     { 0x33, 0x33, 0,                              IMM_NONE,  INSN_RDPMC,       "rdpmc",       NULL   }, /* RDPMC */
-    { 0x34, 0x34, 0,                              IMM_NONE,  INSN_OTHER,       "sysenter",    NULL   }, /* SYSENTER */
-    { 0x35, 0x35, 0,                              IMM_NONE,  INSN_OTHER,       "sysexit",     NULL   }, /* SYSEXIT */
+    { 0x34, 0x34, 0,                              IMM_NONE,  INSN_SYSENTER,    "sysenter",    NULL   }, /* SYSENTER */
+    { 0x35, 0x35, 0,                              IMM_NONE,  INSN_SYSEXIT,     "sysexit",     NULL   }, /* SYSEXIT */
     { 0x36, 0x36, OPF_BAD,                        IMM_NONE,  INSN_OTHER,       "(bad)",       NULL   }, /* undefined */
     { 0x37, 0x37, 0,                              IMM_NONE,  INSN_OTHER,       "getsec",      NULL   }, /* GETSEC (SMX) */
     { 0x38, 0x38, OPF_UNSUP,                      IMM_NONE,  INSN_OTHER,       "0f38",        NULL   }, /* three-byte map 0F 38 */
@@ -394,7 +394,7 @@ const struct opcode_row decode_map_0f[] = {
     { 0xae, 0xae, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "grp15",       NULL   }, /* FXSAVE .. fences */
     { 0xaf, 0xaf, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "imul",        NULL   }, /* IMUL Gv,Ev */
     { 0xb0, 0xb1, RM_DST,                         IMM_NONE,  INSN_CMPXCHG,     "cmpxchg",     NULL   }, /* CMPXCHG E,G */
-    { 0xb2, 0xb2, OPF_MODRM | OPF_MEM,            IMM_NONE,  INSN_OTHER,       "lss",         NULL   }, /* LSS Gv,Mp */
+    { 0xb2, 0xb2, OPF_MODRM | OPF_MEM,            IMM_NONE,  INSN_LSS,         "lss",         NULL   }, /* LSS Gv,Mp */
     { 0xb3, 0xb3, OPF_MODRM | OPF_DST,            IMM_NONE,  INSN_BTR,         "btr",         NULL   }, /* BTR Ev,Gv */
     { 0xb4, 0xb4, OPF_MODRM | OPF_MEM,            IMM_NONE,  INSN_OTHER,       "lfs",         NULL   }, /* LFS Gv,Mp */
     { 0xb5, 0xb5, OPF_MODRM | OPF_MEM,            IMM_NONE,  INSN_OTHER,       "lgs",         NULL   }, /* LGS Gv,Mp */

@@ -40,11 +40,16 @@
 #include "reflect.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
+#include "monitor/hosthw.h"
 #include "monitor/run.h"
 #include "monitor/x86.h"
 #include "virtdev/vio.h"
 
 #define MSR_TSC             0x010u
+#define MSR_APIC_BASE       0x01Bu
+#define MSR_MISC_ENABLE     0x1A0u
+#define MSR_PAT             0x277u
+#define MSR_EFER            0xC0000080u
 #define STRING_IO_BURST     256u    /* elements of REP INS/OUTS per trap */
 #define TSS_IOMB_OFF        102u    /* the I/O map base word in a TSS32 */
 #define MSR_SYSENTER_CS     0x174u
@@ -291,6 +296,7 @@ static void set_cr0(struct vcpu *v, uint32_t val)
 {
 	uint32_t changed = v->cr0 ^ val;
 	v->cr0 = val | CR0_ET;
+	host_guest_cr_sync(v);
 	if (changed & (CR0_PG | CR0_WP | CR0_PE))
 		shadow_mode_changed(v);
 }
@@ -304,6 +310,7 @@ static enum emul_result mov_to_cr4(struct vcpu *v, uint32_t val)
 		return emul_fault(v, T_GP, 0);  /* as a CPU without those bits would */
 	uint32_t changed = v->cr4 ^ val;
 	v->cr4 = val;
+	host_guest_cr_sync(v);
 	if (changed & (CR4_PSE | CR4_PGE))
 		shadow_mode_changed(v);
 	return EMUL_NEXT;
@@ -380,6 +387,7 @@ static enum emul_result emul_clts(struct vcpu *v, const struct insn *in)
 {
 	(void)in;
 	v->cr0 &= ~CR0_TS;
+	host_guest_cr_sync(v);
 	return EMUL_NEXT;
 }
 
@@ -411,43 +419,144 @@ static enum emul_result emul_cache(struct vcpu *v, const struct insn *in)
 	return EMUL_NEXT;
 }
 
-/* ---- model-specific registers: a defined set, #GP for the rest ---- */
+/* ---- model-specific registers and the time-stamp counter ---- */
 
-static uint32_t *msr_slot(struct vcpu *v, uint32_t msr)
+/* The MSRs a 32-bit kernel reads or writes, kept virtual: the SYSENTER
+ * triple (SYSENTER and SYSEXIT are emulated from them), the APIC base (the
+ * local APIC the guest sees, enabled, this CPU the bootstrap one), the
+ * MISC_ENABLE (fast strings, as QEMU reports it), PAT and EFER (no bit of
+ * it exists on a CPU without long mode or NX: writes keep 0, as QEMU's).
+ * The TSC is the real one plus tsc_offset.  Every other MSR is #GP, as on
+ * a CPU that lacks it (QEMU's TCG ignores unknown MSRs instead; Bochs and
+ * hardware raise #GP). */
+#define APIC_BASE_DEFAULT   0xFEE00900ull   /* 0xFEE00000, BSP, enabled */
+#define MISC_ENABLE_DEFAULT 0x1ull          /* fast-string operations */
+#define PAT_DEFAULT         0x0007040600070406ull
+#define APIC_BASE_EN        0x800ull
+
+/* The MSR's value, or false if the guest's CPU has no such MSR. */
+static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	switch (msr) {
-	case MSR_SYSENTER_CS: return &v->sysenter_cs;
-	case MSR_SYSENTER_ESP: return &v->sysenter_esp;
-	case MSR_SYSENTER_EIP: return &v->sysenter_eip;
-	default: return 0;
+	case MSR_TSC: *val = rdtsc() + v->tsc_offset; return true;
+	case MSR_SYSENTER_CS: *val = v->sysenter_cs; return true;
+	case MSR_SYSENTER_ESP: *val = v->sysenter_esp; return true;
+	case MSR_SYSENTER_EIP: *val = v->sysenter_eip; return true;
+	case MSR_APIC_BASE: *val = v->apic_base; return true;
+	case MSR_MISC_ENABLE: *val = v->misc_enable; return true;
+	case MSR_PAT: *val = v->pat; return true;
+	case MSR_EFER: *val = v->efer; return true;
+	default: return false;
 	}
+}
+
+/* Writing the TSC: the guest's clock gets an offset, and from then on
+ * every RDTSC of the guest traps (CR4.TSD) and is emulated with it. */
+static void write_tsc(struct vcpu *v, uint64_t val)
+{
+	v->tsc_offset = val - rdtsc();
+	v->tsc_offset_on = true;
+	host_guest_cr_sync(v);
+}
+
+static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	switch (msr) {
+	case MSR_TSC: write_tsc(v, val); return true;
+	case MSR_SYSENTER_CS: v->sysenter_cs = (uint32_t)val; return true;
+	case MSR_SYSENTER_ESP: v->sysenter_esp = (uint32_t)val; return true;
+	case MSR_SYSENTER_EIP: v->sysenter_eip = (uint32_t)val; return true;
+	case MSR_APIC_BASE:     /* only the enable bit: the APIC stays put */
+		v->apic_base = (v->apic_base & ~APIC_BASE_EN) | (val & APIC_BASE_EN);
+		return true;
+	case MSR_MISC_ENABLE: v->misc_enable = val; return true;
+	case MSR_PAT: v->pat = val; return true;
+	case MSR_EFER: return true;     /* no bit exists here: stays 0 */
+	default: return false;
+	}
+}
+
+void emul_msr_reset(struct vcpu *v)
+{
+	v->apic_base = APIC_BASE_DEFAULT;
+	v->misc_enable = MISC_ENABLE_DEFAULT;
+	v->pat = PAT_DEFAULT;
+	v->efer = 0;
+	v->tsc_offset = 0;
+	v->tsc_offset_on = false;
 }
 
 static enum emul_result emul_rdmsr(struct vcpu *v, const struct insn *in)
 {
+	uint64_t val;
+
 	(void)in;
-	if (v->tf.ecx == MSR_TSC) {
-		uint64_t t = rdtsc();
-		v->tf.eax = (uint32_t)t;
-		v->tf.edx = (uint32_t)(t >> 32);
-		return EMUL_NEXT;
-	}
-	uint32_t *slot = msr_slot(v, v->tf.ecx);
-	if (!slot)
+	if (!msr_read(v, v->tf.ecx, &val))
 		return emul_fault(v, T_GP, 0);
-	v->tf.eax = *slot;
-	v->tf.edx = 0;
+	v->tf.eax = (uint32_t)val;
+	v->tf.edx = (uint32_t)(val >> 32);
 	return EMUL_NEXT;
 }
 
 static enum emul_result emul_wrmsr(struct vcpu *v, const struct insn *in)
 {
 	(void)in;
-	uint32_t *slot = msr_slot(v, v->tf.ecx);
-	if (!slot)
+	if (!msr_write(v, v->tf.ecx, (uint64_t)v->tf.edx << 32 | v->tf.eax))
 		return emul_fault(v, T_GP, 0);
-	*slot = v->tf.eax;
 	return EMUL_NEXT;
+}
+
+/* RDTSC traps only when the real CR4.TSD is set: the guest set TSD (then
+ * only its kernel may read the counter) or its TSC is offset. */
+static enum emul_result emul_rdtsc(struct vcpu *v, const struct insn *in)
+{
+	(void)in;
+	if (vcpu_cpl(v) > 0 && (v->cr4 & CR4_TSD))
+		return emul_fault(v, T_GP, 0);
+	uint64_t t = rdtsc() + v->tsc_offset;
+	v->tf.eax = (uint32_t)t;
+	v->tf.edx = (uint32_t)(t >> 32);
+	return EMUL_NEXT;
+}
+
+/* ---- SYSENTER and SYSEXIT ---- */
+
+/* The real SYSENTER_CS MSR is 0, so both raise #GP(0) in the guest; they
+ * are emulated from the guest's MSRs.  SYSENTER: CS = SYSENTER_CS (flat
+ * ring 0, here ring 1), SS = CS + 8, EIP and ESP from the MSRs, IF and VM
+ * and RF clear.  SYSEXIT (CPL 0 only): CS = SYSENTER_CS + 16 and SS = + 24,
+ * both RPL 3, EIP = EDX, ESP = ECX.  The CPU loads fixed flat descriptors
+ * without reading the GDT; the monitor resumes through the GDT, so the
+ * guest's descriptors at those selectors must be the flat ones (sanitize()
+ * ends a guest whose are not). */
+static enum emul_result emul_sysenter(struct vcpu *v, const struct insn *in)
+{
+	uint16_t cs = (uint16_t)(v->sysenter_cs & ~3u);
+
+	(void)in;
+	if (cs == 0)
+		return emul_fault(v, T_GP, 0);
+	v->tf.cs = sel_compress(cs);
+	v->tf.ss = sel_compress((uint16_t)(cs + 8));
+	v->tf.eip = v->sysenter_eip;
+	v->tf.esp = v->sysenter_esp;
+	v->tf.eflags &= ~(FL_VM | FL_RF);
+	vcpu_set_vif(v, false);
+	return EMUL_JUMPED;
+}
+
+static enum emul_result emul_sysexit(struct vcpu *v, const struct insn *in)
+{
+	uint16_t cs = (uint16_t)(v->sysenter_cs & ~3u);
+
+	(void)in;
+	if (cs == 0)
+		return emul_fault(v, T_GP, 0);
+	v->tf.cs = (uint16_t)(cs + 16) | 3u;
+	v->tf.ss = (uint16_t)(cs + 24) | 3u;
+	v->tf.eip = v->tf.edx;
+	v->tf.esp = v->tf.ecx;
+	return EMUL_JUMPED;
 }
 
 /* ---- interrupts and privilege-changing returns ---- */
@@ -565,6 +674,28 @@ static enum emul_result emul_mov_to_sreg(struct vcpu *v, const struct insn *in)
 	return load_ss(v, sel, v->tf.eip + in->len);
 }
 
+/* LSS r, m16:16/32: the selector after the offset; the register is
+ * loaded only if SS is. */
+static enum emul_result emul_lss(struct vcpu *v, const struct insn *in)
+{
+	uint8_t b[6];
+	struct gva_fault f;
+	enum gva_result r = gva_read(v, emul_operand_addr(v, in), b, in->opsize + 2u, 0, &f);
+
+	if (r != GVA_OK)
+		return emul_mem_fault(v, r, &f);
+	uint32_t off = b[0] | (uint32_t)b[1] << 8;
+	if (in->opsize == 4)
+		off |= (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	uint16_t sel = (uint16_t)(b[in->opsize] | b[in->opsize + 1] << 8);
+	enum emul_result res = load_ss(v, sel, v->tf.eip + in->len);
+	if (res != EMUL_NEXT)
+		return res;
+	uint32_t *reg = vcpu_gpr(v, in->reg);
+	*reg = in->opsize == 4 ? off : (*reg & 0xFFFF0000u) | off;
+	return EMUL_NEXT;
+}
+
 static enum emul_result emul_pop_sreg(struct vcpu *v, const struct insn *in)
 {
 	uint32_t w;
@@ -610,6 +741,10 @@ static const struct emul_entry emul_table[INSN_KIND_COUNT] = {
 	[INSN_INTO] = { emul_soft_int, PRIV_SELF },
 	[INSN_IRET] = { emul_iret, PRIV_SELF },         [INSN_RET_FAR] = { emul_retf, PRIV_SELF },
 	[INSN_MOV_TO_SREG] = { emul_mov_to_sreg, PRIV_SELF },
+	[INSN_LSS] = { emul_lss, PRIV_SELF },
+	[INSN_RDTSC] = { emul_rdtsc, PRIV_SELF },
+	[INSN_SYSENTER] = { emul_sysenter, PRIV_SELF },
+	[INSN_SYSEXIT] = { emul_sysexit, PRIV_CPL0 },
 	[INSN_POP_SREG] = { emul_pop_sreg, PRIV_SELF },
 };
 

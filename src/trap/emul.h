@@ -43,6 +43,10 @@ uint32_t emul_operand_addr(struct vcpu *v, const struct insn *in);
  * ports' bits clear in its TSS's I/O permission bitmap. */
 bool io_permitted(struct vcpu *v, uint16_t port, unsigned size);
 
+/* The virtual MSRs as after reset (APIC base, MISC_ENABLE, PAT, EFER, no
+ * TSC offset). */
+void emul_msr_reset(struct vcpu *v);
+
 /* CR4 bits the guest may set: those the real CPU has and the monitor
  * virtualizes (set by the monitor at start from CPUID). */
 extern uint32_t cr4_guest_mask;

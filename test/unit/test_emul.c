@@ -142,6 +142,7 @@ static struct fake {
 	unsigned halts;
 	unsigned vif_calls;
 	bool all_masked;                        /* devices_can_interrupt says no */
+	unsigned cr_syncs;                      /* host_guest_cr_sync calls */
 
 	uint32_t seg_base[8];                   /* by selector index */
 } fk;
@@ -289,6 +290,12 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	if (fk.out_count < 8)
 		fk.outs[fk.out_count] = (struct out_rec){ port, size, value };
 	fk.out_count++;
+}
+
+void host_guest_cr_sync(const struct vcpu *v)
+{
+	(void)v;
+	fk.cr_syncs++;
 }
 
 bool devices_can_interrupt(void)
@@ -1250,7 +1257,7 @@ static void test_msr_unknown_gp(void **state)
 	static const uint8_t wrmsr[] = { 0x0F, 0x30 };
 	static const uint8_t rdmsr[] = { 0x0F, 0x32 };
 	(void)state;
-	vc.tf.ecx = 0x1B;               /* IA32_APIC_BASE */
+	vc.tf.ecx = 0xC0DE0001;         /* no CPU has it */
 	vc.tf.eax = 0x1111;
 	vc.tf.edx = 0x2222;
 	assert_int_equal(RUN(rdmsr, INSN_RDMSR), EMUL_FAULTED);
@@ -1276,6 +1283,294 @@ static void test_rdmsr_tsc_counts_up(void **state)
 }
 
 /* ---- INT n, INT3, INTO -------------------------------------------------- */
+
+/* ---- privilege, bounded loops, MSRs, SYSENTER (issues 9 and 11) ---------- */
+
+#define R2CODE  0x2Au   /* a guest ring-2 code selector (index 5, RPL 2) */
+#define TSS_BASE 0x4000u
+#define TSS_IOMB 0x68u  /* the bitmap right after the 104-byte TSS */
+
+/* Ring 2 is the guest's own ring 2, not its kernel: CPL-0 instructions
+ * get #GP(0) and change nothing. */
+static void test_cpl2_privileged_gp(void **state)
+{
+	static const uint8_t mov_cr3[] = { 0x0F, 0x22, 0xD8 }, cli[] = { 0xFA };
+	static const uint8_t hlt[] = { 0xF4 }, lgdt[] = { 0x0F, 0x01, 0x15, 0, 0x30, 0, 0 };
+	(void)state;
+	vc.tf.cs = R2CODE;
+	vc.tf.eax = 0x5000;
+	assert_int_equal(RUN(mov_cr3, INSN_MOV_TO_CR), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(vc.cr3, 0);
+	assert_int_equal(RUN(cli, INSN_CLI), EMUL_FAULTED);
+	assert_true(vc.vif);
+	assert_int_equal(RUN(hlt, INSN_HLT), EMUL_FAULTED);
+	assert_int_equal(fk.halts, 0);
+	assert_int_equal(RUN(lgdt, INSN_LGDT), EMUL_FAULTED);
+	assert_int_equal(fk.lgdt_count, 0);
+}
+
+/* CLI and STI at CPL <= IOPL work (the virtual IOPL: the real one is 0). */
+static void test_user_cli_with_iopl3(void **state)
+{
+	static const uint8_t cli[] = { 0xFA };
+	(void)state;
+	vc.tf.cs = UCODE;
+	vc.iopl = 3;
+	assert_int_equal(RUN(cli, INSN_CLI), EMUL_NEXT);
+	assert_false(vc.vif);
+	vc.iopl = 2;
+	assert_int_equal(RUN(cli, INSN_CLI), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+}
+
+/* A guest TSS with an I/O bitmap that grants port 0x80 only. */
+static void grant_port_0x80(void)
+{
+	vc.tr = 0x28;
+	vc.tr_base = TSS_BASE;
+	vc.tr_limit = TSS_IOMB + 0x2000 / 8;
+	mem[TSS_BASE + 102] = TSS_IOMB;
+	memset(mem + TSS_BASE + TSS_IOMB, 0xFF, 0x2000 / 8 + 1);
+	mem[TSS_BASE + TSS_IOMB + 0x80 / 8] = 0xFE;       /* bit 0: port 0x80 */
+}
+
+static void test_user_io_bitmap(void **state)
+{
+	static const uint8_t in80[] = { 0xE4, 0x80 }, in81[] = { 0xE4, 0x81 };
+	static const uint8_t in_ax_7f[] = { 0x66, 0xE5, 0x7F }, out80[] = { 0xE6, 0x80 };
+	(void)state;
+	vc.tf.cs = UCODE;
+	assert_int_equal(RUN(in80, INSN_IN), EMUL_FAULTED);     /* no TSS yet */
+	assert_injected(T_GP, 0);
+	grant_port_0x80();
+	assert_int_equal(RUN(in80, INSN_IN), EMUL_NEXT);
+	assert_int_equal(RUN(out80, INSN_OUT), EMUL_NEXT);
+	assert_int_equal(RUN(in81, INSN_IN), EMUL_FAULTED);
+	assert_int_equal(RUN(in_ax_7f, INSN_IN), EMUL_FAULTED); /* 0x7F-0x80: 0x7F denied */
+	assert_int_equal(fk.in_count, 1);
+	vc.tr_limit = TSS_IOMB + 0x80 / 8 - 1;  /* the bitmap ends before 0x80 */
+	assert_int_equal(RUN(in80, INSN_IN), EMUL_FAULTED);
+	vc.iopl = 3;                            /* IOPL wins over the bitmap */
+	assert_int_equal(RUN(in81, INSN_IN), EMUL_NEXT);
+}
+
+/* REP OUTS moves at most a burst per trap and comes back for the rest
+ * (EIP stays, ECX counts down): interrupts get in between. */
+static void test_rep_outsb_bounded_per_trap(void **state)
+{
+	static const uint8_t rep_outsb[] = { 0xF3, 0x6E };
+	(void)state;
+	vc.tf.esi = 0x2000;
+	vc.tf.ecx = 600;
+	vc.tf.edx = 0x80;
+	assert_int_equal(RUN(rep_outsb, INSN_OUTS), EMUL_JUMPED);
+	assert_int_equal(vc.tf.eip, START_EIP);
+	assert_int_equal(fk.out_count, 256);
+	assert_int_equal(vc.tf.ecx, 344);
+	assert_int_equal(RUN(rep_outsb, INSN_OUTS), EMUL_JUMPED);
+	assert_int_equal(RUN(rep_outsb, INSN_OUTS), EMUL_NEXT);
+	assert_int_equal(fk.out_count, 600);
+	assert_int_equal(vc.tf.ecx, 0);
+	assert_int_equal(vc.tf.esi, 0x2000 + 600);
+}
+
+/* With TF set the CPU traps after every iteration: one element. */
+static void test_rep_outsb_single_steps(void **state)
+{
+	static const uint8_t rep_outsb[] = { 0xF3, 0x6E };
+	(void)state;
+	vc.tf.esi = 0x2000;
+	vc.tf.ecx = 3;
+	vc.tf.edx = 0x80;
+	vc.tf.eflags |= FL_TF;
+	assert_int_equal(RUN(rep_outsb, INSN_OUTS), EMUL_JUMPED);
+	assert_int_equal(fk.out_count, 1);
+	assert_int_equal(vc.tf.ecx, 2);
+}
+
+static void test_hlt_nothing_can_interrupt_ends_guest(void **state)
+{
+	static const uint8_t hlt[] = { 0xF4 };
+	(void)state;
+	fk.all_masked = true;
+	assert_true(dies(hlt, sizeof hlt, INSN_HLT));
+	assert_non_null(strstr(die_msg, "no interrupt source"));
+	assert_non_null(strstr(die_msg, "0xff/0xff"));
+	assert_int_equal(fk.halts, 0);
+}
+
+static uint64_t rd(uint32_t msr)
+{
+	static const uint8_t rdmsr[] = { 0x0F, 0x32 };
+	vc.tf.ecx = msr;
+	assert_int_equal(RUN(rdmsr, INSN_RDMSR), EMUL_NEXT);
+	return (uint64_t)vc.tf.edx << 32 | vc.tf.eax;
+}
+
+static void wr(uint32_t msr, uint64_t val)
+{
+	static const uint8_t wrmsr[] = { 0x0F, 0x30 };
+	vc.tf.ecx = msr;
+	vc.tf.eax = (uint32_t)val;
+	vc.tf.edx = (uint32_t)(val >> 32);
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_NEXT);
+}
+
+/* The MSRs a kernel reads: values as QEMU's CPU gives them. */
+static void test_msr_platform_values(void **state)
+{
+	(void)state;
+	emul_msr_reset(&vc);
+	assert_int_equal(rd(0x1B), 0xFEE00900);         /* APIC base: BSP, enabled */
+	assert_int_equal(rd(0x1A0), 1);                 /* MISC_ENABLE: fast strings */
+	assert_int_equal(rd(0xC0000080), 0);            /* EFER */
+	assert_true(rd(0x277) == 0x0007040600070406ull);
+	wr(0xC0000080, 0x800);                          /* NXE: no such bit here */
+	assert_int_equal(rd(0xC0000080), 0);
+	wr(0x1B, 0xFEE00100);                           /* disable: only EN moves */
+	assert_int_equal(rd(0x1B), 0xFEE00100);
+	wr(0x277, 0x0606060606060606ull);
+	assert_true(rd(0x277) == 0x0606060606060606ull);
+}
+
+/* Writing the TSC offsets the guest's counter and makes RDTSC trap. */
+static void test_msr_tsc_write(void **state)
+{
+	static const uint8_t rdtsc_insn[] = { 0x0F, 0x31 };
+	(void)state;
+	emul_msr_reset(&vc);
+	wr(0x10, 1000000);
+	assert_true(vc.tsc_offset_on);
+	assert_true(fk.cr_syncs > 0);
+	uint64_t t = rd(0x10);
+	assert_true(t >= 1000000 && t < 1000000 + 100000000000ull);
+	assert_int_equal(RUN(rdtsc_insn, INSN_RDTSC), EMUL_NEXT);
+	uint64_t u = (uint64_t)vc.tf.edx << 32 | vc.tf.eax;
+	assert_true(u >= t);
+}
+
+/* CR4.TSD: user RDTSC is #GP(0); the kernel's is emulated. */
+static void test_rdtsc_tsd(void **state)
+{
+	static const uint8_t rdtsc_insn[] = { 0x0F, 0x31 };
+	(void)state;
+	vc.cr4 = CR4_TSD;
+	vc.tf.cs = UCODE;
+	assert_int_equal(RUN(rdtsc_insn, INSN_RDTSC), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	vc.tf.cs = KCODE;
+	vc.tf.eax = vc.tf.edx = 0;
+	assert_int_equal(RUN(rdtsc_insn, INSN_RDTSC), EMUL_NEXT);
+	assert_true(vc.tf.eax != 0 || vc.tf.edx != 0);
+}
+
+/* CLTS and MOV CR0 reach the real CR0's guest bits (TS, for #NM). */
+static void test_cr0_guest_bits_synced(void **state)
+{
+	static const uint8_t clts[] = { 0x0F, 0x06 }, mov_cr0[] = { 0x0F, 0x22, 0xC0 };
+	(void)state;
+	vc.tf.eax = vc.cr0 | CR0_TS;
+	assert_int_equal(RUN(mov_cr0, INSN_MOV_TO_CR), EMUL_NEXT);
+	assert_int_equal(fk.cr_syncs, 1);
+	assert_int_equal(RUN(clts, INSN_CLTS), EMUL_NEXT);
+	assert_int_equal(fk.cr_syncs, 2);
+	assert_int_equal(vc.cr0 & CR0_TS, 0);
+}
+
+/* LSS with the kernel's RPL-0 stack selector (which ring 1 may not load
+ * itself): SS compressed, ESP from memory, an interrupt shadow. */
+static void test_lss(void **state)
+{
+	static const uint8_t lss[] = { 0x0F, 0xB2, 0x25, 0x00, 0x30, 0, 0 };  /* lss esp,[0x3000] */
+	static const uint8_t lss16[] = { 0x66, 0x0F, 0xB2, 0x1D, 0x00, 0x30, 0, 0 };
+	(void)state;
+	const uint8_t far32[6] = { 0x78, 0x56, 0x34, 0x12, KDATA0, 0 };
+	memcpy(mem + 0x3000, far32, sizeof far32);
+	assert_int_equal(RUN(lss, INSN_LSS), EMUL_NEXT);
+	assert_int_equal(vc.tf.ss, KDATA);
+	assert_int_equal(vc.tf.esp, 0x12345678);
+	assert_true(vc.shadow_active);
+	const uint8_t far16[4] = { 0x34, 0x12, KDATA0, 0 };
+	memcpy(mem + 0x3000, far16, sizeof far16);
+	vc.tf.ebx = 0xAAAA0000;
+	assert_int_equal(RUN(lss16, INSN_LSS), EMUL_NEXT);    /* lss bx,[0x3000] */
+	assert_int_equal(vc.tf.ebx, 0xAAAA1234);
+}
+
+static void test_lss_bad_selector_changes_nothing(void **state)
+{
+	static const uint8_t lss[] = { 0x0F, 0xB2, 0x25, 0x00, 0x30, 0, 0 };
+	(void)state;
+	const uint8_t far32[6] = { 0x78, 0x56, 0x34, 0x12, 0x08, 0 };  /* code, not stack */
+	memcpy(mem + 0x3000, far32, sizeof far32);
+	assert_int_equal(RUN(lss, INSN_LSS), EMUL_FAULTED);
+	assert_injected(T_GP, 0x08);
+	assert_int_equal(vc.tf.esp, START_ESP);
+	assert_int_equal(vc.tf.ss, KDATA);
+}
+
+/* SYSENTER from user mode into the kernel the MSRs name; SYSEXIT back. */
+static void test_sysenter_sysexit(void **state)
+{
+	static const uint8_t sysenter[] = { 0x0F, 0x34 }, sysexit[] = { 0x0F, 0x35 };
+	(void)state;
+	vc.tf.cs = UCODE;
+	vc.tf.ss = UDATA;
+	vc.tf.eflags |= FL_RF;
+	assert_int_equal(RUN(sysenter, INSN_SYSENTER), EMUL_FAULTED);  /* MSR still 0 */
+	assert_injected(T_GP, 0);
+	vc.sysenter_cs = KCODE0;
+	vc.sysenter_esp = 0x9000;
+	vc.sysenter_eip = 0xC0001000;
+	assert_int_equal(RUN(sysenter, INSN_SYSENTER), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, KCODE);
+	assert_int_equal(vc.tf.ss, KDATA);
+	assert_int_equal(vc.tf.eip, 0xC0001000);
+	assert_int_equal(vc.tf.esp, 0x9000);
+	assert_false(vc.vif);
+	assert_int_equal(vc.tf.eflags & FL_RF, 0);
+	vc.tf.edx = 0x08048123;
+	vc.tf.ecx = 0xBFFFF000;
+	assert_int_equal(RUN(sysexit, INSN_SYSEXIT), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, UCODE);
+	assert_int_equal(vc.tf.ss, UDATA);
+	assert_int_equal(vc.tf.eip, 0x08048123);
+	assert_int_equal(vc.tf.esp, 0xBFFFF000);
+	assert_int_equal(RUN(sysexit, INSN_SYSEXIT), EMUL_FAULTED);    /* from CPL 3 */
+	assert_injected(T_GP, 0);
+}
+
+/* DR6 and DR7 read back their fixed bits; DR4/DR5 alias them. */
+static void test_dr6_dr7_fixed_bits(void **state)
+{
+	static const uint8_t mov_dr6_eax[] = { 0x0F, 0x23, 0xF0 }, mov_eax_dr6[] = { 0x0F, 0x21, 0xF0 };
+	static const uint8_t mov_dr7_eax[] = { 0x0F, 0x23, 0xF8 }, mov_eax_dr5[] = { 0x0F, 0x21, 0xE8 };
+	(void)state;
+	vc.tf.eax = 0;
+	assert_int_equal(RUN(mov_dr6_eax, INSN_MOV_TO_DR), EMUL_NEXT);
+	assert_int_equal(RUN(mov_eax_dr6, INSN_MOV_FROM_DR), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0xFFFF0FF0);
+	vc.tf.eax = 0;
+	assert_int_equal(RUN(mov_dr7_eax, INSN_MOV_TO_DR), EMUL_NEXT);
+	assert_int_equal(RUN(mov_eax_dr5, INSN_MOV_FROM_DR), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0x400);
+}
+
+/* IRET restores IOPL at the guest's CPL 0 and IF at CPL <= IOPL. */
+static void test_iret_virtual_iopl(void **state)
+{
+	static const uint8_t iret[] = { 0xCF };
+	const uint32_t frame[] = { 0x08048000, UCODE, FL_RESERVED1 | FL_IF | FL_IOPL,
+				   0xBFFF0000, UDATA };
+	(void)state;
+	vc.vif = false;
+	stack_frame(frame, 5);
+	assert_int_equal(RUN(iret, INSN_IRET), EMUL_JUMPED);
+	assert_int_equal(vc.iopl, 3);
+	assert_true(vc.vif);
+	assert_int_equal(vc.tf.eflags & FL_IOPL, 0);    /* the real IOPL stays 0 */
+}
 
 static void test_int_n(void **state)
 {
@@ -3151,6 +3446,20 @@ int main(void)
 		T(test_msr_sysenter_roundtrip),
 		T(test_msr_unknown_gp),
 		T(test_rdmsr_tsc_counts_up),
+		T(test_cpl2_privileged_gp),
+		T(test_user_cli_with_iopl3),
+		T(test_user_io_bitmap),
+		T(test_rep_outsb_bounded_per_trap),
+		T(test_rep_outsb_single_steps),
+		T(test_hlt_nothing_can_interrupt_ends_guest),
+		T(test_msr_platform_values),
+		T(test_msr_tsc_write),
+		T(test_rdtsc_tsd),
+		T(test_cr0_guest_bits_synced),
+		T(test_lss),
+		T(test_lss_bad_selector_changes_nothing),
+		T(test_sysenter_sysexit),
+		T(test_dr6_dr7_fixed_bits),
 		T(test_int_n),
 		T(test_int3),
 		T(test_into_with_of),
@@ -3158,6 +3467,7 @@ int main(void)
 		T(test_iret_same_ring),
 		T(test_iret_clears_virtual_if),
 		T(test_iret_to_ring3),
+		T(test_iret_virtual_iopl),
 		T(test_iret_bad_cs_gp),
 		T(test_iret_to_ring3_bad_ss_gp),
 		T(test_iret_stack_fault),
