@@ -22,6 +22,12 @@
  * HLT exactly as it warps the PIT, so the two stay in step and runs stay
  * deterministic.
  *
+ * The NMI watchdog (iflag=real, docs/x86-holes.md): while the guest runs
+ * with its virtual IF clear, the real IF is clear too, so the PIT's IRQ
+ * cannot preempt it.  The real local APIC's timer, programmed to deliver
+ * an NMI every HOST_NMI_MS milliseconds, can: no guest can mask an NMI,
+ * and the guest never sees the real APIC (its own is a device model).
+ *
  * COM1 carries the guest's serial output byte for byte (the virtual UART
  * hands its transmitted bytes here) and its input back.
  */
@@ -53,7 +59,22 @@
 #define CALIBRATE_PERIODS 16u      /* PIT periods the TSC is timed over */
 #define TICKS_FRAC_BITS   40        /* fixed-point fraction of tsc_mult */
 
+#define LAPIC_BASE        0xFEE00000u
+#define LAPIC_SVR         0x0F0u
+#define LAPIC_SVR_ENABLE  0x100u
+#define LAPIC_SPURIOUS    0xFFu     /* spurious vector: never delivered here */
+#define LAPIC_LVT_TIMER   0x320u
+#define LAPIC_LVT_MASKED  0x10000u
+#define LAPIC_LVT_PERIODIC 0x20000u
+#define LAPIC_DM_NMI      0x400u    /* delivery mode 100b */
+#define LAPIC_TICR        0x380u
+#define LAPIC_TCCR        0x390u
+#define LAPIC_TDCR        0x3E0u
+#define LAPIC_DIV_1       0xBu
+#define CPUID_APIC        (1u << 9)
+
 static uint64_t tsc_start;      /* TSC at calibration's end: time 0 */
+static uint64_t tsc_per_period; /* TSC ticks per HOST_PIT_PERIOD */
 static uint32_t tsc_mult;       /* PIT ticks per TSC tick, << TICKS_FRAC_BITS */
 
 static void pic_init(void)
@@ -126,9 +147,46 @@ static void tsc_calibrate(void)
 	uint64_t per_period = (tsc_start - t0) / CALIBRATE_PERIODS;
 	if (per_period == 0)
 		mon_panic("the TSC does not advance against the PIT");
+	tsc_per_period = per_period;
 	tsc_mult = (uint32_t)(((uint64_t)HOST_PIT_PERIOD << TICKS_FRAC_BITS) / per_period);
 	if (tsc_mult == 0)
 		mon_panic("the TSC runs too fast to convert to PIT ticks");
+}
+
+static volatile uint32_t *lapic_reg(uint32_t off)
+{
+	return (volatile uint32_t *)(LAPIC_BASE + off);
+}
+
+/* Timer counts per PIT period, timed against the TSC (one-shot, masked,
+ * divide by 1) over CALIBRATE_PERIODS periods. */
+static uint32_t lapic_calibrate(void)
+{
+	*lapic_reg(LAPIC_TDCR) = LAPIC_DIV_1;
+	*lapic_reg(LAPIC_LVT_TIMER) = LAPIC_LVT_MASKED;
+	*lapic_reg(LAPIC_TICR) = 0xFFFFFFFFu;
+	uint32_t c0 = *lapic_reg(LAPIC_TCCR);
+	uint64_t t0 = rdtsc();
+	while (rdtsc() - t0 < tsc_per_period * CALIBRATE_PERIODS)
+		;               /* bounded: the TSC advances (tsc_calibrate) */
+	uint32_t c1 = *lapic_reg(LAPIC_TCCR);
+	return (c0 - c1) / CALIBRATE_PERIODS;
+}
+
+bool host_nmi_watchdog_init(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, &a, &b, &c, &d);
+	if (!(d & CPUID_APIC))
+		return false;
+	*lapic_reg(LAPIC_SVR) = LAPIC_SVR_ENABLE | LAPIC_SPURIOUS;
+	uint32_t per_period = lapic_calibrate();
+	if (per_period == 0)
+		return false;
+	*lapic_reg(LAPIC_LVT_TIMER) = LAPIC_LVT_PERIODIC | LAPIC_DM_NMI;
+	*lapic_reg(LAPIC_TICR) = per_period * HOST_NMI_MS;
+	return true;
 }
 
 void host_hw_init(void)

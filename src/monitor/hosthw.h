@@ -10,7 +10,12 @@
 #define HOST_PIT_HZ      1193182u
 #define HOST_PIT_PERIOD  1193u          /* real timer IRQ about every 1 ms */
 
+#define HOST_NMI_MS      10u            /* NMI watchdog period */
+
 void host_hw_init(void);
+/* Start the real local APIC's timer delivering an NMI every HOST_NMI_MS;
+ * false if this CPU has no APIC (or its timer does not count). */
+bool host_nmi_watchdog_init(void);
 /* PIT ticks (1193182 Hz) since host_hw_init, from the calibrated TSC;
  * never goes back, never stands still. */
 uint64_t host_pit_now(void);

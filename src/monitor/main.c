@@ -153,6 +153,10 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 	mon_paging_init();
 	switcher_load();
 	host_hw_init();
+	if (mon_opts.iflag == IFLAG_REAL && !host_nmi_watchdog_init()) {
+		mon_log("no local APIC timer for the NMI watchdog: running with iflag=soft");
+		mon_opts.iflag = IFLAG_SOFT;
+	}
 	devices_init();
 	cr4_guest_mask = cr4_supported();
 	run_guest(boot.entry, boot.eax, boot.ebx);

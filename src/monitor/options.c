@@ -111,9 +111,22 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 		o->stats = word_eq(v, vn, "on") ? 1 : word_eq(v, vn, "off") ? 0 : o->stats;
 		if (!ok)
 			fmt_snprintf(err, errlen, "bad value in '%.*s': stats= takes on or off", (int)n, w);
+	} else if (ok && word_eq(w, k, "iflag")) {
+		ok = word_eq(v, vn, "real") || word_eq(v, vn, "soft");
+		o->iflag = !ok ? o->iflag : word_eq(v, vn, "soft") ? IFLAG_SOFT : IFLAG_REAL;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': iflag= takes real or soft",
+				     (int)n, w);
+	} else if (ok && word_eq(w, k, "ifwatch")) {
+		ok = (num = parse_num(v, vn, 1, IFWATCH_MAX_S)) >= 0;
+		o->ifwatch_s = ok ? (unsigned)num : o->ifwatch_s;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': ifwatch= takes seconds from 1 "
+				     "to %u", (int)n, w, IFWATCH_MAX_S);
 	} else {
 		ok = 0;
-		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= shadow_cache= trace= stats=)",
+		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= "
+			     "shadow_cache= trace= stats= iflag= ifwatch=)",
 			     (int)(n < WORDMAX ? n : WORDMAX), w);
 	}
 	return ok ? 0 : -1;
@@ -125,7 +138,8 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 	int first = 1, cache_given = 0;
 
 	*o = (struct mon_options){ .mem_mb = MEM_MB_DEFAULT, .ring = 1, .shadow = SHADOW_CACHED,
-				  .shadow_cache = SHADOW_CACHE_DEFAULT, .trace = 0, .stats = 1 };
+				  .shadow_cache = SHADOW_CACHE_DEFAULT, .trace = 0, .stats = 1,
+				  .iflag = IFLAG_REAL, .ifwatch_s = IFWATCH_DEFAULT_S };
 	if (errlen > 0)
 		err[0] = '\0';
 	for (;;) {

@@ -9,6 +9,14 @@
  *                  guest CR3, 1..128 (default 64); least recently used goes
  *   trace=LIST     comma-separated: traps, mmu, io, all, none (default none)
  *   stats=on|off   print the trap/emulation table when the guest ends (default on)
+ *   iflag=real|soft  how the guest's EFLAGS.IF is kept (docs/x86-holes.md):
+ *                  real (default): the real IF follows the virtual one while
+ *                  the guest runs, so PUSHF reads it right, and an NMI
+ *                  watchdog keeps control; soft: the real IF stays 1 and
+ *                  PUSHF shows it (the classic hole)
+ *   ifwatch=N      seconds of virtual time a guest may run with interrupts
+ *                  disabled before it is ended (iflag=real), 1..3600
+ *                  (default 5)
  *
  * As in minios, a first word that is a path (contains '/' or ends in .elf)
  * is the monitor's own file name and is skipped.  Anything else is refused
@@ -26,6 +34,7 @@
 #define TRACE_ALL   (TRACE_TRAPS | TRACE_MMU | TRACE_IO)
 
 enum shadow_kind { SHADOW_CACHED, SHADOW_VTLB };
+enum iflag_kind { IFLAG_REAL, IFLAG_SOFT };
 
 struct mon_options {
 	unsigned mem_mb;
@@ -34,10 +43,14 @@ struct mon_options {
 	unsigned shadow_cache;  /* shadow=cached: directories kept */
 	unsigned trace;         /* TRACE_* bits */
 	int stats;
+	enum iflag_kind iflag;
+	unsigned ifwatch_s;     /* iflag=real: the watchdog's bound */
 };
 
 #define SHADOW_CACHE_DEFAULT 64
 #define SHADOW_CACHE_MAX 128
+#define IFWATCH_DEFAULT_S 5
+#define IFWATCH_MAX_S 3600
 #define MEM_MB_DEFAULT 64
 #define MEM_MB_MIN 4
 #define MEM_MB_MAX 1024

@@ -87,6 +87,22 @@ void watch_vif(struct vcpu *v, uint64_t now)
 		"(see docs/x86-holes.md)", v->tf.eip);
 }
 
+/* iflag=real: the real IF is the virtual one, so a guest spinning with
+ * interrupts disabled shuts out the real PIT; the NMI watchdog
+ * (host_nmi_watchdog_init) still gets here every HOST_NMI_MS, and ends a
+ * guest whose IF has been clear for ifwatch= seconds of virtual time. */
+void watchdog_nmi(struct vcpu *v)
+{
+	uint64_t now = host_pit_now();
+
+	watch_vif(v, now);
+	if (v->vif || now - v->vif_clear_since < (uint64_t)mon_opts.ifwatch_s * HOST_PIT_HZ)
+		return;
+	guest_die("interrupts disabled for over %u s of virtual time at eip 0x%x: the guest "
+		  "spins with IF clear (ifwatch=%u)", mon_opts.ifwatch_s, v->tf.eip,
+		  mon_opts.ifwatch_s);
+}
+
 void run_end(uint32_t code)
 {
 	mon_log("guest exited with code %u (0x%x)", code, code);

@@ -19,9 +19,11 @@
 ; label.  switcher.c copies [sw_code_start, sw_code_end) and points the IDT
 ; at the copies using sw_vector_offsets.
 ;
-; A trap taken in ring 0 (the monitor itself: its idle HLT, a fault in the
-; exit path, or a bug) stays on the current stack and goes to host_trap()
-; instead.  Where a trap came from is decided from the frame as the CPU
+; A trap taken in ring 0 (the monitor itself: its idle HLT, the watchdog's
+; NMI, a fault in the exit path, or a bug) stays on the current stack and
+; goes to host_trap() instead; if host_trap returns, the CR3 the trap came
+; in on is restored (an NMI can arrive in the exit path after the switch
+; to the guest's shadow CR3).  Where a trap came from is decided from the frame as the CPU
 ; defines it: a guest trap has CS.RPL > 0 *or* EFLAGS.VM set (in
 ; virtual-8086 mode CS holds a real-mode segment, whose low bits may be 0).
 ;
@@ -80,6 +82,7 @@ sw_alltraps:
 	mov ax, SEL_MON_DS
 	mov ds, ax
 	mov es, ax
+	mov esi, cr3                    ; the address space the trap came from
 	mov eax, [SW_DATA_MON_CR3]
 	mov cr3, eax
 	mov ebx, esp                    ; struct trapframe * (SS-relative)
@@ -113,7 +116,7 @@ sw_exit_start:
 	iret
 sw_exit_end:
 
-sw_from_ring0:
+sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
 	mov ax, ss
 	cmp ax, SEL_MON_ESPFIX
 	jne .flat
@@ -124,8 +127,9 @@ sw_from_ring0:
 	mov ebx, esp
 .flat:
 	push ebx
-	call [SW_PRIV_HOST_TRAP]        ; returns only for the idle loop's IRQs
+	call [SW_PRIV_HOST_TRAP]        ; returns for IRQs and watchdog NMIs
 	add esp, 4
+	mov cr3, esi                    ; an NMI may have hit the exit path
 	pop gs
 	pop fs
 	pop es

@@ -327,7 +327,10 @@ static void dispatch(struct vcpu *v)
 	case T_GP: general_protection(v); return;
 	case T_NP: segment_not_present(v); return;
 	case T_DB: debug_trap(v); return;
-	case T_NMI: trace_action("NMI ignored"); return;
+	case T_NMI:
+		watchdog_nmi(v);
+		trace_action("watchdog NMI");
+		return;
 	default:
 		if (vector >= 32)
 			mon_panic("vector %u from the guest, which no gate lets it raise", vector);
@@ -375,7 +378,9 @@ static void sanitize(struct vcpu *v)
 			v->stats.seg_dropped++;
 		}
 	}
-	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_VIF | FL_VIP)) | FL_IF | FL_RESERVED1;
+	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_VIF | FL_VIP | FL_IF)) | FL_RESERVED1;
+	if (v->vif || mon_opts.iflag == IFLAG_SOFT)
+		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */
 }
 
 /* What the real descriptor tables and the exit path must look like for
@@ -427,6 +432,8 @@ void host_trap(struct trapframe *f)
 		host_irq(f->vector - HOST_IRQ_BASE);
 		return;
 	}
+	if (f->vector == T_NMI)         /* the watchdog, while the monitor runs */
+		return;
 	if (switcher_in_exit_path(f->eip))
 		guest_die("resuming the guest faulted (vector %u, error 0x%x): its saved state "
 			  "could not be loaded", f->vector, f->err);

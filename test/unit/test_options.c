@@ -100,6 +100,24 @@ static void test_refusals(void **state)
 	expect_refused("=5", "unknown option '=5'");
 }
 
+/* iflag= and ifwatch= (docs/x86-holes.md): the default keeps the real IF
+ * equal to the virtual one, with a 5 s watchdog. */
+static void test_iflag(void **state)
+{
+	(void)state;
+	struct mon_options o = parse_ok("");
+	assert_int_equal(o.iflag, IFLAG_REAL);
+	assert_int_equal(o.ifwatch_s, IFWATCH_DEFAULT_S);
+	assert_int_equal(parse_ok("iflag=soft").iflag, IFLAG_SOFT);
+	assert_int_equal(parse_ok("iflag=soft iflag=real").iflag, IFLAG_REAL);
+	assert_int_equal(parse_ok("ifwatch=1").ifwatch_s, 1);
+	assert_int_equal(parse_ok("ifwatch=3600").ifwatch_s, 3600);
+	expect_refused("iflag=on", "iflag= takes real or soft");
+	expect_refused("ifwatch=0", "ifwatch= takes seconds from 1 to 3600");
+	expect_refused("ifwatch=3601", "'ifwatch=3601'");
+	expect_refused("ifwatch=", "ifwatch=");
+}
+
 static void test_path_only_first(void **state)
 {
 	(void)state;
@@ -124,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_each_option),
 		cmocka_unit_test(test_trace_lists),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_iflag),
 		cmocka_unit_test(test_path_only_first),
 		cmocka_unit_test(test_small_err_buffer),
 	};
