@@ -188,11 +188,11 @@ $(B)/unit/decode_cases.h: test/unit/gen_decode_cases.py | $(DEPS)
 $(B)/unit/test_decode: $(B)/unit/decode_cases.h
 $(B)/unit/test_gwalk: test/unit/gwalk_ref.h
 
-# emul.c and ptwrite.c need the monitor's other modules: test_emul.c fakes them.
-$(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/ptwrite.c $(PURE_C) | $(DEPS)
+# emul.c and memop.c need the monitor's other modules: test_emul.c fakes them.
+$(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/memop.c $(PURE_C) | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< src/trap/emul.c \
-		src/trap/ptwrite.c $(PURE_C) -lcmocka
+		src/trap/memop.c $(PURE_C) -lcmocka
 
 # The shadow MMU over a fake machine: test_shadow.c supplies memory.h's
 # MON_HOST_TEST seam (host frames, p2m, guest RAM) and the log.

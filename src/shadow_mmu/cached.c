@@ -21,7 +21,7 @@
  * shadow entry maps it writable.  Finding those entries is the reverse map
  * (gframe.rmap: guest frame -> every spte that maps it, in all shadows).
  * A guest write to a protected frame faults; shadow_fault() says
- * SHADOW_PT_WRITE, ptwrite.c emulates the instruction through gva_write(),
+ * SHADOW_PT_WRITE, memop.c emulates the instruction through gva_write(),
  * and gva_write() tells cached_guest_wrote() which bytes changed: the
  * shadow entries derived from exactly those guest entries are dropped.
  * A write never needs INVLPG here, and INVLPG has nothing to do.

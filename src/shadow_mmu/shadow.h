@@ -16,7 +16,7 @@
  *                  guest CR3, kept across address-space switches, because
  *                  every guest page directory and page table it derives from
  *                  is write-protected: each guest write to one faults, is
- *                  emulated (ptwrite.c) and updates the shadows at once.
+ *                  emulated (memop.c) and updates the shadows at once.
  *
  * Both build each shadow entry the same way (spte.c).
  */

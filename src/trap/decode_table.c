@@ -60,8 +60,8 @@ static const struct group_entry grp2[GROUP_SIZE] = {
 
 /* F6/F7: only TEST takes an immediate */
 static const struct group_entry grp3[GROUP_SIZE] = {
-    { 0,       IMM_E,    INSN_OTHER, "test" }, /* /0 TEST E,ib/iz */
-    { 0,       IMM_E,    INSN_OTHER, "test" }, /* /1: alias of /0 */
+    { 0,       IMM_E,    INSN_TEST,  "test" }, /* /0 TEST E,ib/iz */
+    { 0,       IMM_E,    INSN_TEST,  "test" }, /* /1: alias of /0 */
     { OPF_DST, IMM_NONE, INSN_OTHER, "not"  }, /* /2 */
     { OPF_DST, IMM_NONE, INSN_OTHER, "neg"  }, /* /3 */
     { 0,       IMM_NONE, INSN_OTHER, "mul"  }, /* /4 */
@@ -249,7 +249,7 @@ const struct opcode_row decode_map_one[] = {
     { 0x70, 0x7f, 0,                              IMM_REL8,  INSN_OTHER,       "jcc",         NULL   }, /* Jcc rel8 */
     { 0x80, 0x82, OPF_MODRM | OPF_WBIT,           IMM_E,     INSN_OTHER,       "grp1",        grp1   }, /* op Eb,ib / Ev,iz; 82 = 80 */
     { 0x83, 0x83, OPF_MODRM,                      IMM_S8,    INSN_OTHER,       "grp1",        grp1   }, /* op Ev,ib (sign-extended) */
-    { 0x84, 0x85, OPF_MODRM | OPF_WBIT,           IMM_NONE,  INSN_OTHER,       "test",        NULL   }, /* TEST E,G */
+    { 0x84, 0x85, OPF_MODRM | OPF_WBIT,           IMM_NONE,  INSN_TEST,        "test",        NULL   }, /* TEST E,G */
     { 0x86, 0x87, RM_DST,                         IMM_NONE,  INSN_XCHG,        "xchg",        NULL   }, /* XCHG E,G (locked) */
     { 0x88, 0x89, RM_DST,                         IMM_NONE,  INSN_MOV,         "mov",         NULL   }, /* MOV E,G */
     { 0x8a, 0x8b, RM_SRC,                         IMM_NONE,  INSN_MOV,         "mov",         NULL   }, /* MOV G,E */
@@ -398,13 +398,13 @@ const struct opcode_row decode_map_0f[] = {
     { 0xb3, 0xb3, OPF_MODRM | OPF_DST,            IMM_NONE,  INSN_BTR,         "btr",         NULL   }, /* BTR Ev,Gv */
     { 0xb4, 0xb4, OPF_MODRM | OPF_MEM,            IMM_NONE,  INSN_OTHER,       "lfs",         NULL   }, /* LFS Gv,Mp */
     { 0xb5, 0xb5, OPF_MODRM | OPF_MEM,            IMM_NONE,  INSN_OTHER,       "lgs",         NULL   }, /* LGS Gv,Mp */
-    { 0xb6, 0xb7, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "movzx",       NULL   }, /* MOVZX Gv,Eb/Ew */
+    { 0xb6, 0xb7, OPF_MODRM,                      IMM_NONE,  INSN_MOVZX,       "movzx",       NULL   }, /* MOVZX Gv,Eb/Ew */
     { 0xb8, 0xb8, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "popcnt",      NULL   }, /* POPCNT (F3) */
     { 0xb9, 0xb9, OPF_MODRM,                      IMM_NONE,  INSN_UD,          "ud1",         NULL   }, /* UD1 Gv,Ev */
     { 0xba, 0xba, OPF_MODRM,                      IMM_8,     INSN_OTHER,       "grp8",        grp8   }, /* BT/BTS/BTR/BTC Ev,ib */
     { 0xbb, 0xbb, OPF_MODRM | OPF_DST,            IMM_NONE,  INSN_BTC,         "btc",         NULL   }, /* BTC Ev,Gv */
     { 0xbc, 0xbd, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "bsf/bsr",     NULL   }, /* BSF/BSR (F3: TZCNT/LZCNT) */
-    { 0xbe, 0xbf, OPF_MODRM,                      IMM_NONE,  INSN_OTHER,       "movsx",       NULL   }, /* MOVSX Gv,Eb/Ew */
+    { 0xbe, 0xbf, OPF_MODRM,                      IMM_NONE,  INSN_MOVSX,       "movsx",       NULL   }, /* MOVSX Gv,Eb/Ew */
     { 0xc0, 0xc1, RM_DST,                         IMM_NONE,  INSN_XADD,        "xadd",        NULL   }, /* XADD E,G */
     { 0xc2, 0xc2, SIMD,                           IMM_8,     INSN_OTHER,       "cmpps",       NULL   }, /* CMPPS/PD/SS/SD ib */
     { 0xc3, 0xc3, OPF_MODRM | OPF_MEM | OPF_DST,  IMM_NONE,  INSN_OTHER,       "movnti",      NULL   }, /* MOVNTI My,Gy */

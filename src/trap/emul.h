@@ -25,7 +25,7 @@ enum emul_result emulate(struct vcpu *v, const struct insn *in);
 enum emul_result emul_soft_int(struct vcpu *v, const struct insn *in);
 
 /* A write to a guest page table that shadow=cached write-protects, decoded
- * at the EIP that faulted (ptwrite.c): MOV, XCHG, CMPXCHG, CMPXCHG8B, XADD,
+ * at the EIP that faulted (memop.c): MOV, XCHG, CMPXCHG, CMPXCHG8B, XADD,
  * ADD/OR/ADC/SBB/AND/SUB/XOR to memory, STOS and MOVS, any width, LOCK.
  * EMUL_JUMPED: a REP string instruction wrote one element and has more to
  * go (EIP stays, the next one faults again).  EMUL_REFUSED: not a form it

@@ -10,7 +10,7 @@
  *        host IRQ (0x20-0x2F)  the monitor's own timer: virtual time passes
  *        #PF                   shadow_fault(): a hidden fault is filled,
  *                              a write to a protected guest page table is
- *                              emulated (ptwrite.c), a guest fault is
+ *                              emulated (memop.c), a guest fault is
  *                              reflected with its CR2
  *        #GP                   decode the instruction; ring 1: emulate
  *                              it; INT n: deliver through the guest's
@@ -233,7 +233,7 @@ static void segment_not_present(struct vcpu *v)
 /* ---- #PF: hidden, a write to a protected page table, or the guest's ---- */
 
 /* The guest wrote a page table shadow=cached protects: do the write for
- * it (ptwrite.c).  An instruction the emulator does not know gets the
+ * it (memop.c).  An instruction the emulator does not know gets the
  * frame released from protection and runs itself; if that cannot be done
  * (the active page directory), the guest ends with the reason. */
 static void page_table_write(struct vcpu *v, uint32_t va)

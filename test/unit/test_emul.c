@@ -1,14 +1,14 @@
 /*
  * test_emul.c - host unit tests for src/trap/emul.c, the emulation of the
  * instructions a guest kernel in ring 1 cannot execute itself, and for
- * src/trap/ptwrite.c, the emulation of a guest's write to a page table
+ * src/trap/memop.c, the emulation of a guest's write to a page table
  * the shadow MMU write-protects.
  *
  * Every test starts from real instruction bytes: decode_buf() (the real
  * decoder) turns them into a struct insn and emulate() or emul_pt_write()
- * runs the handler on a fake vCPU.  emul.c and ptwrite.c call into the
+ * runs the handler on a fake vCPU.  emul.c and memop.c call into the
  * rest of the monitor; this file fakes each of those functions (the list
- * is `nm -u` of emul.o and ptwrite.o):
+ * is `nm -u` of emul.o and memop.o):
  *
  *   gva_read/gva_write      a flat guest memory array; a page can be made
  *                           to fault (#PF), to fault on writes only (a
@@ -51,7 +51,7 @@
  * qword widths, AL-BL and AH-BH; exact memory bytes, registers and the
  * six arithmetic flags (AF not held after logic ops, where it is
  * undefined).  LOCK is accepted where the CPU takes it and #UD on MOV,
- * STOS and MOVS; forms that write no memory, or that ptwrite.c does not
+ * STOS and MOVS; forms that write no memory, or that memop.c does not
  * emulate, are refused with nothing changed; every emulated form (one
  * table) is run once cleanly, once on a not-present page and once on a
  * read-only one, where it must fault and change nothing.
@@ -60,7 +60,7 @@
  * getting wrong (SS RPL checks, CR0.NW without CD, INS reading the port
  * before a faulting destination, POP SS with a 16-bit operand, LGDT's
  * result); they stay as regression tests.  bug_pt_cmpxchg_fault_keeps_flags
- * is what they found in ptwrite.c (a CMPXCHG whose write faulted kept the
+ * is what they found in memop.c (a CMPXCHG whose write faulted kept the
  * flags of its compare), fixed.  test_pt_rmw_not_present_reports_a_read
  * records a choice: the error code QEMU gives, not Bochs's.
  */
@@ -1855,7 +1855,7 @@ static void test_unknown_refused(void **state)
 	assert_memory_equal(&vc, &before, sizeof vc);
 }
 
-/* ---- page-table writes (ptwrite.c): helpers ----------------------------- */
+/* ---- page-table writes (memop.c): helpers ----------------------------- */
 
 #define ARITH   FL_ARITH
 
@@ -3080,7 +3080,7 @@ static const struct pt_form non_writing_forms[] = {
 	{ { 0x03, 0x06 }, 2, INSN_ADD, 0 },                       /* add eax, [esi] */
 	{ { 0x01, 0xC6 }, 2, INSN_ADD, 0 },                       /* add esi, eax */
 	{ { 0x33, 0x06 }, 2, INSN_XOR, 0 },                       /* xor eax, [esi] */
-	{ { 0x85, 0x06 }, 2, INSN_OTHER, 0 },                     /* test [esi], eax */
+	{ { 0x85, 0x06 }, 2, INSN_TEST, 0 },                      /* test [esi], eax */
 	{ { 0x87, 0xC6 }, 2, INSN_XCHG, 0 },                      /* xchg esi, eax */
 	{ { 0x91 }, 1, INSN_XCHG, 0 },                            /* xchg ecx, eax */
 	{ { 0x0F, 0xB1, 0xC1 }, 3, INSN_CMPXCHG, 0 },             /* cmpxchg ecx, eax */
@@ -3145,7 +3145,7 @@ static void test_pt_unemulated_writing_forms_refused(void **state)
 			   sizeof unemulated_writing_forms / sizeof unemulated_writing_forms[0]);
 }
 
-/* Every form ptwrite.c emulates, its memory operand at PT ([edi] or
+/* Every form memop.c emulates, its memory operand at PT ([edi] or
  * ES:EDI; MOVS reads PT_SRC), with and without LOCK where the CPU
  * accepts it. */
 static const struct pt_form pt_forms[] = {
@@ -3270,10 +3270,10 @@ static void test_pt_every_form_write_protect_fault(void **state)
 	}
 }
 
-/* ---- page-table writes: what the CPU does and ptwrite.c does not (yet) -- */
+/* ---- page-table writes: what the CPU does and memop.c does not (yet) -- */
 
 /* A faulting CMPXCHG changes nothing, flags included (the guest restarts
- * it after its #PF handler).  ptwrite.c's pt_cmpxchg() sets the flags of
+ * it after its #PF handler).  memop.c's pt_cmpxchg() sets the flags of
  * the compare before its write, and does not put them back when the write
  * faults: here the flags come back as CF PF AF SF from 1 - 2. */
 static void bug_pt_cmpxchg_fault_keeps_flags(void **state)
@@ -3294,7 +3294,7 @@ static void bug_pt_cmpxchg_fault_keeps_flags(void **state)
 /* A read-modify-write instruction (ADD, XCHG, CMPXCHG, XADD ... to
  * memory) whose operand runs into a not-present page: Bochs (and, by its
  * model, real CPUs) check the operand for writing first and report W/R = 1;
- * QEMU's TCG loads first and reports W/R = 0.  ptwrite.c reads first, as
+ * QEMU's TCG loads first and reports W/R = 0.  memop.c reads first, as
  * QEMU does, so the guest sees what it sees natively on the platform its
  * transcripts are compared with.  Only a write straddling into a missing
  * page can reach this (the first page was present: it write-faulted). */
@@ -3484,7 +3484,7 @@ int main(void)
 		T(test_pop_ss),
 		T(test_lock_prefix_ud),
 		T(test_unknown_refused),
-		/* page-table writes (ptwrite.c) */
+		/* page-table writes (memop.c) */
 		T(test_pt_mov_dword),
 		T(test_pt_mov_byte_registers),
 		T(test_pt_mov_word),
@@ -3544,7 +3544,7 @@ int main(void)
 		T(bug_insb_fault_before_port_read),
 		T(bug_pop_ss_opsize16),
 		T(bug_lgdt_failure_reported),
-		/* bugs these tests found in ptwrite.c, not yet fixed: this one
+		/* bugs these tests found in memop.c, not yet fixed: this one
 		 * fails until pt_cmpxchg() restores the flags on a faulting
 		 * write; the second skips itself (see its comment) */
 		T(bug_pt_cmpxchg_fault_keeps_flags),
