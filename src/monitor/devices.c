@@ -19,6 +19,8 @@
 #include "monitor.h"
 #include "run.h"
 #include "virtdev/vio.h"
+#include "virtdev/vmmio.h"
+#include "memory.h"
 #include "lib/fmt.h"
 
 static struct {
@@ -27,6 +29,7 @@ static struct {
 	struct vpit pit;
 	struct vuart uart;
 	struct vdebugexit dbg;
+	struct vmmio_bus mmio;
 	uint64_t pit_synced;    /* host_pit_now() when the vPIT last advanced */
 } dev;
 
@@ -43,6 +46,7 @@ void devices_init(void)
 	vpit_init(&dev.pit);
 	vuart_init(&dev.uart, UART_COM1_BASE, UART_COM1_IRQ, uart_tx, 0);
 	vdebugexit_init(&dev.dbg);
+	vmmio_init(&dev.mmio);
 	if (!vio_attach_pic(&dev.bus, &dev.pic) || !vio_attach_pit(&dev.bus, &dev.pit) ||
 	    !vio_attach_uart(&dev.bus, &dev.uart) || !vio_attach_debugexit(&dev.bus, &dev.dbg))
 		mon_panic("virtual devices overlap on the port bus");
@@ -112,6 +116,36 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 	if (vdebugexit_requested(&dev.dbg, &code))
 		run_end(code);
+}
+
+void devices_attach_mmio(uint32_t base, uint32_t size, const struct vmmio_ops *ops, void *d,
+			const char *name)
+{
+	if (!vmmio_map(&dev.mmio, base, size, ops, d, name) || gpa_mmio_add(base, size) < 0)
+		mon_panic("MMIO device %s at 0x%x overlaps another or the bus is full", name, base);
+}
+
+static const char *mmio_name(uint32_t gpa)
+{
+	const struct vmmio_range *r = vmmio_find(&dev.mmio, gpa);
+	return r ? r->name : "no device";
+}
+
+uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size)
+{
+	uint32_t val = vmmio_read(&dev.mmio, gpa, size);
+	(void)v;
+	if (mon_opts.trace & TRACE_IO)
+		mon_log("mmio read  0x%x size %u -> 0x%x (%s)", gpa, size, val, mmio_name(gpa));
+	return val;
+}
+
+void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t value)
+{
+	(void)v;
+	if (mon_opts.trace & TRACE_IO)
+		mon_log("mmio write 0x%x size %u <- 0x%x (%s)", gpa, size, value, mmio_name(gpa));
+	vmmio_write(&dev.mmio, gpa, size, value);
 }
 
 int devices_irq_pending(void)

@@ -14,6 +14,15 @@ void devices_init(void);
 void devices_sync(struct vcpu *v);
 uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size);
 void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value);
+/* A guest access to a device's registers at guest-physical gpa (size 1,
+ * 2 or 4), and the attaching of a memory-mapped device: its range goes on
+ * the MMIO bus and on the guest-physical map (gpa_is_mmio). */
+struct vmmio_ops;
+void devices_attach_mmio(uint32_t base, uint32_t size, const struct vmmio_ops *ops, void *dev,
+			 const char *name);
+uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size);
+void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t value);
+
 /* The vector the virtual PIC would deliver now, or -1; and its INTA. */
 int devices_irq_pending(void);
 unsigned devices_irq_ack(void);

@@ -17,6 +17,9 @@
 struct frame_pool host_frames;
 struct guest_mem guest_mem;
 
+static struct { uint32_t base, size; } mmio[GPA_MMIO_MAX];
+static unsigned nmmio;
+
 void host_mem_init(uint32_t ram_end, uint32_t reserved_end)
 {
 	uint32_t first = (reserved_end + MON_PGSIZE - 1) >> MON_PGSHIFT;
@@ -98,4 +101,22 @@ int gpa_write(gpa_t g, const void *src, uint32_t n)
 int gpa_read(gpa_t g, void *dst, uint32_t n)
 {
 	return gpa_copy(g, dst, n, 0);
+}
+
+int gpa_mmio_add(uint32_t base, uint32_t size)
+{
+	if (nmmio >= GPA_MMIO_MAX)
+		return -1;
+	mmio[nmmio].base = base;
+	mmio[nmmio].size = size;
+	nmmio++;
+	return 0;
+}
+
+bool gpa_is_mmio(uint32_t g)
+{
+	for (unsigned i = 0; i < nmmio; i++)
+		if (g - mmio[i].base < mmio[i].size)
+			return true;
+	return false;
 }

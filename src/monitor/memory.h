@@ -4,6 +4,7 @@
 #ifndef MON_MEMORY_H
 #define MON_MEMORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "addr.h"
 #include "lib/frames.h"
@@ -43,5 +44,12 @@ int guest_mem_init(uint32_t mb);        /* 0, or -1 if host RAM is short */
 int gpa_write(gpa_t g, const void *src, uint32_t n);
 int gpa_read(gpa_t g, void *dst, uint32_t n);
 int gpa_to_hpa(gpa_t g, hpa_t *out);
+
+/* Guest-physical ranges that are device registers (MMIO), not RAM: never
+ * mapped in a shadow, so every access faults and is emulated.  Registered
+ * by the devices at start; at most GPA_MMIO_MAX. */
+#define GPA_MMIO_MAX 8
+int gpa_mmio_add(uint32_t base, uint32_t size);        /* 0, or -1 if full */
+bool gpa_is_mmio(uint32_t g);
 
 #endif

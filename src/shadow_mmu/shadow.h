@@ -34,6 +34,8 @@ enum shadow_result {
 	SHADOW_SWITCHER,        /* the guest maps the switcher's 4 MB slot */
 	SHADOW_PT_WRITE,        /* a permitted write to a write-protected guest
 				   page table: emulate the instruction */
+	SHADOW_MMIO,            /* a permitted access to a device's registers
+				   (*bad: the guest-physical address): emulate */
 };
 
 /* Pick the strategy in mon_opts and start with an empty shadow; pde is the

@@ -15,11 +15,26 @@
  *                user access faults and gets the user's view back;
  *   page tables  (cached.c) a guest frame in use as a page directory or
  *                page table is never writable through any shadow entry.
+ *
+ * And one place allows nothing: a guest-physical range that is a device's
+ * registers (gpa_is_mmio) is never mapped; shadow_guest_view() says
+ * SHADOW_MMIO and the access is emulated.
  */
 #include "shadow.h"
 #include "gwalk.h"
 #include "monitor/layout.h"
 #include "monitor/x86.h"
+#include "monitor/memory.h"
+
+/* A translation to a device's registers is never mapped: the access is
+ * emulated (memop.c, devices.c). */
+static enum shadow_result mmio_or_filled(const struct gwalk_res *res, uint32_t *bad)
+{
+	if (!gpa_is_mmio(res->gpa))
+		return SHADOW_FILLED;
+	*bad = res->gpa;
+	return SHADOW_MMIO;
+}
 
 enum shadow_result shadow_guest_view(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				     struct gwalk_res *res, uint32_t *guest_err, uint32_t *bad)
@@ -32,11 +47,11 @@ enum shadow_result shadow_guest_view(struct vcpu *v, uint32_t va, uint32_t hw_er
 
 	if (!(v->cr0 & CR0_PG)) {       /* physical mode: va is the gpa */
 		*res = (struct gwalk_res){ .gpa = va, .w = true, .u = true, .dirty = true };
-		return va >= SWITCHER_BASE ? SHADOW_SWITCHER : SHADOW_FILLED;
+		return va >= SWITCHER_BASE ? SHADOW_SWITCHER : mmio_or_filled(res, bad);
 	}
 	switch (gwalk(&guest_phys_words, &req, res)) {
 	case GWALK_OK:
-		return (va >> 22) == SWITCHER_PDX ? SHADOW_SWITCHER : SHADOW_FILLED;
+		return (va >> 22) == SWITCHER_PDX ? SHADOW_SWITCHER : mmio_or_filled(res, bad);
 	case GWALK_FAULT:
 		*guest_err = res->err;
 		return SHADOW_GUEST_FAULT;

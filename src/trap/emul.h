@@ -32,6 +32,12 @@ enum emul_result emul_soft_int(struct vcpu *v, const struct insn *in);
  * emulates; nothing was changed. */
 enum emul_result emul_pt_write(struct vcpu *v, const struct insn *in);
 
+/* A load or store at guest-virtual va that reached a device's registers
+ * at guest-physical gpa (mmio.c): performed on the device model.
+ * EMUL_NEXT, EMUL_FAULTED, or EMUL_REFUSED (a form memop.c does not take;
+ * nothing was done). */
+enum emul_result emul_mmio(struct vcpu *v, const struct insn *in, uint32_t va, uint32_t gpa);
+
 /* Shared by the emulators: inject a fault (EMUL_FAULTED); inject the #PF
  * of a failed guest access, or end the guest if it was not RAM; the linear
  * address of in's memory operand. */

@@ -270,6 +270,32 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 	}
 }
 
+/* The guest touched a device's registers (never mapped in a shadow):
+ * perform the access on the device model (mmio.c) and retire it. */
+static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
+{
+	struct insn in;
+
+	if (!decode_at_eip(v, &in))
+		return;
+	switch (emul_mmio(v, &in, va, gpa)) {
+	case EMUL_NEXT:
+		v->tf.eip += in.len;
+		v->tf.eflags &= ~FL_RF;
+		stats_emulated(v, &in);
+		trace_pf(va, "MMIO access emulated");
+		return;
+	case EMUL_FAULTED:
+	case EMUL_JUMPED:
+		trace_pf(va, "MMIO access faults: fault injected");
+		return;
+	case EMUL_REFUSED:
+		guest_die("%s at 0x%x touches device registers at guest-physical 0x%x: the "
+			  "monitor emulates MMIO by MOV, MOVZX/MOVSX, TEST, CMP, XCHG, CMPXCHG, "
+			  "XADD and the ALU forms only", in.mnem, v->tf.eip, gpa);
+	}
+}
+
 static void page_fault(struct vcpu *v)
 {
 	uint32_t va = rcr2(), gerr = 0, bad = 0;
@@ -280,6 +306,9 @@ static void page_fault(struct vcpu *v)
 		return;
 	case SHADOW_PT_WRITE:
 		page_table_write(v, va);
+		return;
+	case SHADOW_MMIO:
+		mmio_access(v, va, bad);
 		return;
 	case SHADOW_GUEST_FAULT:
 		reflect_pf(v, va, gerr);

@@ -74,6 +74,7 @@
 #include <cmocka.h>
 
 #include "trap/emul.h"
+#include "trap/memop.h"
 #include "trap/guest.h"
 #include "trap/reflect.h"
 #include "shadow_mmu/shadow.h"
@@ -3386,6 +3387,127 @@ static void bug_lgdt_failure_reported(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, setup)
 
+/* ---- MMIO (mmio.c's backend is memop.c's emul_memop) ------------------------ */
+
+/* A fake device: 16 dword registers; reads and writes are logged. */
+static struct {
+	uint32_t reg[16];
+	unsigned reads, writes;
+	uint32_t last_addr;
+	unsigned last_n;
+} dev;
+
+static enum emul_result dev_read(struct vcpu *v, void *ctx, uint32_t addr, void *buf, unsigned n)
+{
+	(void)v, (void)ctx;
+	dev.reads++;
+	dev.last_addr = addr;
+	dev.last_n = n;
+	memcpy(buf, (uint8_t *)dev.reg + (addr & 0x3F), n);
+	return EMUL_NEXT;
+}
+
+static enum emul_result dev_write(struct vcpu *v, void *ctx, uint32_t addr, const void *buf,
+				  unsigned n)
+{
+	(void)v, (void)ctx;
+	dev.writes++;
+	dev.last_addr = addr;
+	dev.last_n = n;
+	memcpy((uint8_t *)dev.reg + (addr & 0x3F), buf, n);
+	return EMUL_NEXT;
+}
+
+static const struct memop_ops dev_ops = { dev_read, dev_write, 0 };
+
+static enum emul_result mmio_run(const uint8_t *code, size_t n, enum insn_kind kind)
+{
+	struct insn in;
+	assert_int_equal(decode_buf(code, n, &in), DECODE_OK);
+	assert_int_equal(in.kind, kind);
+	return emul_memop(&vc, &in, &dev_ops);
+}
+
+#define MMIO_RUN(code, kind) mmio_run(code, sizeof code, kind)
+
+/* xv6's lapicw() and its read-back: MOV store, MOV load (EDX = 0x20). */
+static void test_mmio_mov_store_and_load(void **state)
+{
+	static const uint8_t store[] = { 0x89, 0x0A }, load[] = { 0x8B, 0x02 };  /* [edx] */
+	static const uint8_t store_imm[] = { 0xC7, 0x42, 0x10, 0x78, 0x56, 0x34, 0x12 };
+	static const uint8_t load_moffs[] = { 0xA1, 0x10, 0, 0, 0 };
+	(void)state;
+	memset(&dev, 0, sizeof dev);
+	vc.tf.edx = 0x20;
+	vc.tf.ecx = 0xCAFE0001;
+	assert_int_equal(MMIO_RUN(store, INSN_MOV), EMUL_NEXT);
+	assert_int_equal(dev.reg[8], 0xCAFE0001);
+	assert_int_equal(dev.last_addr, 0x20);
+	assert_int_equal(dev.last_n, 4);
+	assert_int_equal(MMIO_RUN(load, INSN_MOV), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0xCAFE0001);
+	assert_int_equal(MMIO_RUN(store_imm, INSN_MOV), EMUL_NEXT);     /* [edx+0x10] */
+	assert_int_equal(dev.reg[12], 0x12345678);
+	dev.reg[4] = 0xABCD;
+	assert_int_equal(MMIO_RUN(load_moffs, INSN_MOV), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0xABCD);
+	assert_int_equal(dev.reads, 2);
+	assert_int_equal(dev.writes, 2);
+}
+
+static void test_mmio_extend_test_cmp(void **state)
+{
+	static const uint8_t movzx[] = { 0x0F, 0xB6, 0x02 }, movsx_w[] = { 0x0F, 0xBF, 0x02 };
+	static const uint8_t test_imm[] = { 0xF7, 0x02, 0x00, 0x10, 0x00, 0x00 };  /* test [edx],0x1000 */
+	static const uint8_t cmp_rm[] = { 0x3B, 0x0A };                          /* cmp ecx,[edx] */
+	(void)state;
+	memset(&dev, 0, sizeof dev);
+	vc.tf.edx = 0x4;
+	dev.reg[1] = 0x00008081;
+	assert_int_equal(MMIO_RUN(movzx, INSN_MOVZX), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0x81);
+	assert_int_equal(dev.last_n, 1);
+	assert_int_equal(MMIO_RUN(movsx_w, INSN_MOVSX), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0xFFFF8081);
+	assert_int_equal(MMIO_RUN(test_imm, INSN_TEST), EMUL_NEXT);     /* bit 12 clear */
+	assert_true(vc.tf.eflags & FL_ZF);
+	dev.reg[1] = 0x1000;
+	assert_int_equal(MMIO_RUN(test_imm, INSN_TEST), EMUL_NEXT);
+	assert_false(vc.tf.eflags & FL_ZF);
+	vc.tf.ecx = 0x0FFF;                                             /* ecx < [edx]: CF */
+	assert_int_equal(MMIO_RUN(cmp_rm, INSN_CMP), EMUL_NEXT);
+	assert_true(vc.tf.eflags & FL_CF);
+	assert_int_equal(dev.writes, 0);                                /* reads only */
+}
+
+/* A read-modify-write reads the device, then writes it once. */
+static void test_mmio_rmw_and_refusals(void **state)
+{
+	static const uint8_t or_imm[] = { 0x83, 0x0A, 0x01 };          /* or dword [edx],1 */
+	static const uint8_t add_load[] = { 0x03, 0x02 };              /* add eax,[edx] */
+	static const uint8_t stosd[] = { 0xAB }, push_mem[] = { 0xFF, 0x32 };
+	static const uint8_t lock_load[] = { 0xF0, 0x8B, 0x02 };
+	(void)state;
+	memset(&dev, 0, sizeof dev);
+	vc.tf.edx = 0x8;
+	dev.reg[2] = 0x100;
+	assert_int_equal(MMIO_RUN(or_imm, INSN_OR), EMUL_NEXT);
+	assert_int_equal(dev.reg[2], 0x101);
+	assert_int_equal(dev.reads, 1);
+	assert_int_equal(dev.writes, 1);
+	vc.tf.eax = 1;
+	assert_int_equal(MMIO_RUN(add_load, INSN_ADD), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0x102);
+	assert_int_equal(dev.writes, 1);
+	assert_int_equal(MMIO_RUN(stosd, INSN_STOS), EMUL_REFUSED);
+	assert_int_equal(MMIO_RUN(push_mem, INSN_OTHER), EMUL_REFUSED);
+	unsigned injected = fk.injected;
+	assert_int_equal(mmio_run(lock_load, sizeof lock_load, INSN_MOV), EMUL_FAULTED);
+	assert_int_equal(fk.injected, injected + 1);
+	assert_injected(T_UD, 0);
+	assert_int_equal(dev.writes, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3460,6 +3582,9 @@ int main(void)
 		T(test_lss_bad_selector_changes_nothing),
 		T(test_sysenter_sysexit),
 		T(test_dr6_dr7_fixed_bits),
+		T(test_mmio_mov_store_and_load),
+		T(test_mmio_extend_test_cmp),
+		T(test_mmio_rmw_and_refusals),
 		T(test_int_n),
 		T(test_int3),
 		T(test_into_with_of),

@@ -220,6 +220,14 @@ static int gpa_copy(uint32_t g, uint8_t *buf, uint32_t n, bool to_guest)
 	return 0;
 }
 
+/* No device ranges on the fake machine unless a test sets one. */
+static uint32_t fake_mmio_base, fake_mmio_size;
+
+bool gpa_is_mmio(uint32_t g)
+{
+	return g - fake_mmio_base < fake_mmio_size;
+}
+
 int gpa_write(gpa_t g, const void *src, uint32_t n)
 {
 	return gpa_copy(g.v, (uint8_t *)src, n, true);
@@ -1205,6 +1213,14 @@ static void bad_input(enum shadow_kind kind)
 	assert_int_equal(runs(V_DATA(0), false, false, DATA(0)), 1);    /* still fine */
 	assert_int_equal(spde_of(SWITCHER_BASE), SWITCHER_PDE);
 
+	/* a device's registers: never mapped, reported as MMIO each time
+	 * (inside RAM too: the device range wins) */
+	fake_mmio_base = DATA(1);
+	fake_mmio_size = PAGE;
+	assert_int_equal(ends(V_DATA(1) + 0x20, true, false, SHADOW_MMIO).bad, DATA(1) + 0x20);
+	assert_int_equal(ends(V_DATA(1) + 0x30, false, false, SHADOW_MMIO).bad, DATA(1) + 0x30);
+	assert_int_equal(runs(V_DATA(0), false, false, DATA(0)), 0);    /* still mapped */
+
 	/* with paging off: the address is the guest-physical one */
 	machine_reset(kind, 0);
 	assert_int_equal(runs(0x1234, true, false, 0x1234), 1);
@@ -1212,6 +1228,8 @@ static void bad_input(enum shadow_kind kind)
 			 RAM_END + 0x10);
 	ends(SWITCHER_BASE + 0x10000, false, false, SHADOW_SWITCHER);
 	assert_int_equal(spde_of(SWITCHER_BASE), SWITCHER_PDE);
+	assert_int_equal(ends(DATA(1) + 4, true, false, SHADOW_MMIO).bad, DATA(1) + 4);
+	fake_mmio_base = fake_mmio_size = 0;
 }
 
 static void test_bad_input_vtlb(void **state)
