@@ -64,6 +64,7 @@ struct vcpu_stats {
 	uint32_t host_ticks;
 	uint32_t seg_dropped;                   /* stale data selectors nulled */
 	uint32_t desc_unmapped;                 /* GDT/LDT entries not mapped at load */
+	uint32_t desc_accessed;                 /* accessed bits set for the CPU */
 	uint32_t mmio;                          /* device-register accesses emulated */
 };
 

@@ -86,7 +86,6 @@ enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out, const cha
 	if (!DESC_S(g))
 		return system_desc(g, why);
 	*out = g;
-	out->hi |= SEG_T_ACCESSED << 8;
 	if (DESC_DPL(g) == 0)
 		out->hi |= 1u << 13;
 	return DESC_COPY;

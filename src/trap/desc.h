@@ -21,9 +21,12 @@
  *                              the CPU's privilege behind the monitor
  *   interrupt/trap gates, reserved system types -> refused: no GDT holds them
  *
- * The accessed bit is preset in every present descriptor copied: the real
- * tables are read-only in the guest's address space, and the CPU would
- * otherwise write it there (it never does for a not-present one).  Pure functions; tested on the host (test/unit/test_desc.c).
+ * The accessed bit is copied as the guest has it: when the CPU loads a
+ * selector whose real descriptor lacks it, its write of the bit into the
+ * real table (read-only in the guest's view) faults, and vdesc.c sets it
+ * in the guest's own descriptor in memory and in the copy, as the CPU
+ * would have (vdesc_accessed).  Pure functions; tested on the host
+ * (test/unit/test_desc.c).
  */
 #ifndef TRAP_DESC_H
 #define TRAP_DESC_H

@@ -33,6 +33,11 @@ void vdesc_reset(struct vcpu *v);
  * user code segments are present in the real tables only in user mode, so
  * that its kernel's IRET or far RET to user mode raises #NP (vdesc.c). */
 void vdesc_user_mode(bool user);
+/* The CPU faulted writing the accessed bit of a descriptor at linear
+ * address la of the real GDT or LDT (read-only in the guest's view): set
+ * it in the guest's descriptor in memory and in the copies, as the CPU
+ * would have; false if la is no such write. */
+bool vdesc_accessed(struct vcpu *v, uint32_t la);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
 

@@ -300,6 +300,10 @@ static void page_fault(struct vcpu *v)
 {
 	uint32_t va = rcr2(), gerr = 0, bad = 0;
 
+	if (va >= SWITCHER_BASE && vdesc_accessed(v, va)) {
+		trace_pf(va, "accessed bit of a descriptor set");
+		return;
+	}
 	switch (shadow_fault(v, va, v->tf.err, &gerr, &bad)) {
 	case SHADOW_FILLED:
 		trace_pf(va, "shadow filled (hidden fault)");
@@ -463,6 +467,8 @@ void host_trap(struct trapframe *f)
 	}
 	if (f->vector == T_NMI)         /* the watchdog, while the monitor runs */
 		return;
+	if (f->vector == T_PF && switcher_in_exit_path(f->eip) && vdesc_accessed(&vcpu0, rcr2()))
+		return;                 /* the exit path loaded a descriptor: retry */
 	if (switcher_in_exit_path(f->eip))
 		guest_die("resuming the guest faulted (vector %u, error 0x%x): its saved state "
 			  "could not be loaded", f->vector, f->err);

@@ -55,6 +55,7 @@ static uint16_t gdt_user_cs[GDT_MON_FIRST], ldt_user_cs[LDT_ENTRIES];
 static struct vtable vgdt = { vgdt_copy, 0, 0, GDT_MON_FIRST, gdt_user_cs, 0 };
 static struct vtable vldt = { vldt_copy, 0, 0, LDT_ENTRIES, ldt_user_cs, 0 };
 static bool user_cs_present = true;
+static uint32_t ldt_base;       /* guest-virtual, of the LDT the guest loaded */
 
 static bool is_user_code(struct segdesc d)
 {
@@ -280,11 +281,52 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 		if (guest_gdt_entry(v, sel, &d, &addr) < 0 ||
 		    check_system(v, sel, d, SYS_T_LDT) < 0)
 			return -1;
-		copy_table(v, &vldt, desc_base(d), limit_entries(desc_limit(d)), "LDT");
+		ldt_base = desc_base(d);
+		copy_table(v, &vldt, ldt_base, limit_entries(desc_limit(d)), "LDT");
 	}
 	load_real_ldt();
 	v->ldtr = sel;
 	return 0;
+}
+
+/* ---- the accessed bit ---- */
+
+/* Which table, and which entry, the real-table address la is in. */
+static struct vtable *table_at(uint32_t la, uint32_t *i)
+{
+	if (la - SW_VA(SW_GDT_OFF) < GDT_MON_FIRST * 8) {
+		*i = (la - SW_VA(SW_GDT_OFF)) / 8;
+		return &vgdt;
+	}
+	if (la - SW_VA(SW_LDT_OFF) < LDT_ENTRIES * 8) {
+		*i = (la - SW_VA(SW_LDT_OFF)) / 8;
+		return &vldt;
+	}
+	return 0;
+}
+
+bool vdesc_accessed(struct vcpu *v, uint32_t la)
+{
+	uint32_t i;
+	struct vtable *t = table_at(la, &i);
+	struct gva_fault f;
+	uint8_t access;
+
+	if (!t || i >= t->entries || (la & 7) < 4)
+		return false;
+	struct segdesc d = t->copy[i];
+	if (!DESC_S(d) || !DESC_P(d) || (DESC_TYPE(d) & SEG_T_ACCESSED))
+		return false;
+	/* the CPU sets it in the guest's own table: byte 5, bit 0 */
+	uint32_t addr = (t == &vgdt ? v->gdtr.base : ldt_base) + i * 8 + 5;
+	if (gva_read(v, addr, &access, 1, 0, &f) == GVA_OK) {
+		access |= SEG_T_ACCESSED;
+		gva_write(v, addr, &access, 1, 0, &f);
+	}
+	t->copy[i].hi |= SEG_T_ACCESSED << 8;
+	t->real[i] = real_of(t->copy[i]);
+	v->stats.desc_accessed++;
+	return true;
 }
 
 int vdesc_ltr(struct vcpu *v, uint16_t sel)
