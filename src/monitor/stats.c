@@ -95,8 +95,9 @@ static void print_events(const struct vcpu *v)
 	}
 	mon_log("halts %u, host timer ticks %u, stale data selectors nulled %u", s->halts,
 		s->host_ticks, s->seg_dropped);
-	mon_log("descriptors: accessed bits set %u, entries not mapped at load %u; "
-		"MMIO accesses %u", s->desc_accessed, s->desc_unmapped, s->mmio);
+	mon_log("descriptors: accessed bits set %u, writes followed %u, pages no longer watched "
+		"%u, entries not mapped at load %u; MMIO accesses %u", s->desc_accessed,
+		s->desc_writes, s->desc_pages_released, s->desc_unmapped, s->mmio);
 }
 
 void stats_print(const struct vcpu *v)

@@ -65,6 +65,8 @@ struct vcpu_stats {
 	uint32_t seg_dropped;                   /* stale data selectors nulled */
 	uint32_t desc_unmapped;                 /* GDT/LDT entries not mapped at load */
 	uint32_t desc_accessed;                 /* accessed bits set for the CPU */
+	uint32_t desc_writes;                   /* guest writes to its GDT/LDT followed */
+	uint32_t desc_pages_released;           /* ...pages no longer watched */
 	uint32_t mmio;                          /* device-register accesses emulated */
 };
 

@@ -99,9 +99,16 @@ static bool in_ram(uint32_t gfn)
 	return gfn < guest_mem.nframes;
 }
 
-static bool is_protected(uint32_t gfn)
+/* A page directory or page table some shadow derives from. */
+static bool pt_protected(uint32_t gfn)
 {
 	return in_ram(gfn) && (gf[gfn].pd_uses || gf[gfn].derived != NIL16);
+}
+
+/* Never mapped writable: a page table, or a watched frame (shadow.h). */
+static bool is_protected(uint32_t gfn)
+{
+	return pt_protected(gfn) || shadow_watched(gfn);
 }
 
 /* ---- the reverse map: guest frame -> sptes ---- */
@@ -489,7 +496,7 @@ static void cached_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 	while (n > 0) {
 		uint32_t off = gpa & (MON_PGSIZE - 1), chunk = MON_PGSIZE - off;
 		chunk = chunk < n ? chunk : n;
-		if (is_protected(gpa >> MON_PGSHIFT))
+		if (pt_protected(gpa >> MON_PGSHIFT))
 			wrote_frame(v, gpa >> MON_PGSHIFT, off, chunk);
 		gpa += chunk;
 		n -= chunk;
@@ -500,11 +507,18 @@ static bool cached_release(struct vcpu *v, uint32_t gpa)
 {
 	uint32_t gfn = gpa >> MON_PGSHIFT;
 
-	if (!is_protected(gfn) || active_directory(v, gfn))
+	if (!pt_protected(gfn) || active_directory(v, gfn))
 		return false;
 	release_frame(v, gfn);
 	TRACE("mmu release gpa 0x%x: a write the monitor cannot emulate", gpa & PTE_ADDR);
 	return true;
+}
+
+/* A frame is now watched: no shadow may keep it writable. */
+static void cached_watch_on(struct vcpu *v, uint32_t gfn)
+{
+	if (in_ram(gfn) && !pt_protected(gfn))
+		write_protect(v, gfn);
 }
 
 const struct shadow_ops shadow_cached = {
@@ -517,4 +531,5 @@ const struct shadow_ops shadow_cached = {
 	.fault = cached_fault,
 	.guest_wrote = cached_guest_wrote,
 	.release = cached_release,
+	.watch_on = cached_watch_on,
 };

@@ -6,11 +6,17 @@
 #include "shadow.h"
 #include "monitor/options.h"
 #include "monitor/run.h"
+#include "lib/mem.h"
 
 static const struct shadow_ops *ops = &shadow_cached;
 
+#define WATCH_FRAMES (MEM_MB_MAX << (20 - 12))
+static uint32_t watched[WATCH_FRAMES / 32];     /* one bit per guest frame */
+static shadow_watcher watcher;
+
 void shadow_init(uint32_t switcher_pde)
 {
+	memset(watched, 0, sizeof watched);
 	ops = mon_opts.shadow == SHADOW_VTLB ? &shadow_vtlb : &shadow_cached;
 	ops->init(switcher_pde);
 }
@@ -47,9 +53,17 @@ enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 	return ops->fault(v, va, hw_err, guest_err, bad);
 }
 
+/* Does [gpa, gpa+n) touch a watched frame? */
+static bool touches_watched(uint32_t gpa, uint32_t n)
+{
+	return shadow_watched(gpa >> 12) || shadow_watched((gpa + n - 1) >> 12);
+}
+
 void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 {
 	ops->guest_wrote(v, gpa, n);
+	if (watcher && n && touches_watched(gpa, n))
+		watcher(v, gpa, n);
 }
 
 bool shadow_release(struct vcpu *v, uint32_t va)
@@ -59,5 +73,27 @@ bool shadow_release(struct vcpu *v, uint32_t va)
 
 	if (gva_translate(v, va, 0, &g, &f) != GVA_OK)
 		return false;
-	return ops->release(v, g);
+	bool was_watched = shadow_watched(g >> 12);
+	if (was_watched)
+		shadow_watch(v, g >> 12, false);
+	return ops->release(v, g) || was_watched;
+}
+
+void shadow_set_watcher(shadow_watcher fn)
+{
+	watcher = fn;
+}
+
+bool shadow_watched(uint32_t gfn)
+{
+	return gfn < WATCH_FRAMES && (watched[gfn / 32] >> (gfn % 32)) & 1;
+}
+
+void shadow_watch(struct vcpu *v, uint32_t gfn, bool on)
+{
+	if (gfn >= WATCH_FRAMES || shadow_watched(gfn) == on)
+		return;
+	watched[gfn / 32] ^= 1u << (gfn % 32);
+	if (on)
+		ops->watch_on(v, gfn);
 }

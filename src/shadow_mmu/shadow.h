@@ -66,6 +66,17 @@ void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n);
  * Returns false if the frame cannot be released (the active page directory). */
 bool shadow_release(struct vcpu *v, uint32_t va);
 
+/* Watched guest frames: the guest's descriptor tables (vdesc.c).  No
+ * shadow maps a watched frame writable, so every guest write to it faults
+ * and is emulated (the SHADOW_PT_WRITE path, both strategies), and the
+ * watcher hears of every byte the monitor writes there for the guest.
+ * shadow_release() on a watched frame stops the watch (the watcher then
+ * hears nothing more of it). */
+typedef void (*shadow_watcher)(struct vcpu *v, uint32_t gpa, uint32_t n);
+void shadow_set_watcher(shadow_watcher fn);
+void shadow_watch(struct vcpu *v, uint32_t gfn, bool on);
+bool shadow_watched(uint32_t gfn);
+
 /* The strategy's name, for the exit table and traces. */
 const char *shadow_name(void);
 
@@ -81,6 +92,7 @@ struct shadow_ops {
 				    uint32_t *guest_err, uint32_t *bad);
 	void (*guest_wrote)(struct vcpu *v, uint32_t gpa, uint32_t n);
 	bool (*release)(struct vcpu *v, uint32_t gpa);
+	void (*watch_on)(struct vcpu *v, uint32_t gfn); /* drop writable mappings */
 };
 
 extern const struct shadow_ops shadow_vtlb, shadow_cached;

@@ -108,6 +108,9 @@ static enum shadow_result vtlb_fault(struct vcpu *v, uint32_t va, uint32_t hw_er
 		return SHADOW_BAD_GPA;
 	}
 	uint32_t spte = shadow_spte(&res, h.v, hw_err);
+	bool watched = shadow_watched(res.gpa >> MON_PGSHIFT);
+	if (watched)
+		spte &= ~PTE_W;         /* a descriptor table: writes are emulated */
 	uint32_t *pt = slot_table(va >> 22, res.big);
 	if (!pt) {              /* out of host frames: start over */
 		vtlb_flush(v);
@@ -116,6 +119,8 @@ static enum shadow_result vtlb_fault(struct vcpu *v, uint32_t va, uint32_t hw_er
 			mon_panic("no host frame for a shadow page table");
 	}
 	pt[(va >> 12) & 0x3FF] = spte;
+	if (watched && (hw_err & PFE_W))
+		return SHADOW_PT_WRITE;
 	v->stats.hidden_pf++;
 	if (mon_opts.trace & TRACE_MMU)
 		mon_log("mmu fill va 0x%x -> gpa 0x%x hpa 0x%x %s%s%s", va, res.gpa, h.v,
@@ -124,7 +129,9 @@ static enum shadow_result vtlb_fault(struct vcpu *v, uint32_t va, uint32_t hw_er
 }
 
 /* The guest's page tables are not write-protected: nothing derives from
- * a write until the guest flushes. */
+ * a write until the guest flushes.  (Watched frames, shadow.h, are never
+ * mapped writable here either: their writes come back as SHADOW_PT_WRITE,
+ * and shadow.c tells the watcher.) */
 static void vtlb_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 {
 	(void)v, (void)gpa, (void)n;
@@ -134,6 +141,14 @@ static bool vtlb_release(struct vcpu *v, uint32_t gpa)
 {
 	(void)v, (void)gpa;
 	return false;
+}
+
+/* A frame is now watched: drop every mapping, writable ones included
+ * (rare: at the guest's LGDT and LLDT). */
+static void vtlb_watch_on(struct vcpu *v, uint32_t gfn)
+{
+	(void)gfn;
+	vtlb_flush(v);
 }
 
 const struct shadow_ops shadow_vtlb = {
@@ -146,4 +161,5 @@ const struct shadow_ops shadow_vtlb = {
 	.fault = vtlb_fault,
 	.guest_wrote = vtlb_guest_wrote,
 	.release = vtlb_release,
+	.watch_on = vtlb_watch_on,
 };

@@ -24,6 +24,17 @@
  * of 0xFFFFFFFF must not wrap to zero entries, nor a limit below 7 to a
  * 4 GB real LDT.
  *
+ * Descriptors the guest writes after LGDT or LLDT: a real CPU reads the
+ * entry from memory at the next segment load, so the copies must follow
+ * the guest's tables.  The frames under both tables are watched by the
+ * shadow MMU (shadow_watch): no shadow maps them writable, every guest
+ * write to them is emulated, and vdesc_wrote() re-validates exactly the
+ * descriptors written.  A table often shares its page with data the kernel
+ * writes all the time (xv6 keeps its GDT beside its lock-nesting counter),
+ * so a page that takes WATCH_RELEASE_AFTER writes beside the descriptors
+ * and none to them is let go (counted): from then on its descriptors are
+ * copied again only at LGDT or LLDT, as before watching existed.
+ *
  * Guest user code segments (DPL 3 code) are present in the real tables only
  * while the guest runs at CPL 3 (vdesc_user_mode).  While its kernel runs,
  * they are marked not present, so that the kernel's IRET or far RET to
@@ -35,9 +46,20 @@
 #include "switcher.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/x86.h"
+#include "monitor/addr.h"
 #include "lib/mem.h"
 
 #define BOOT_GDT_ENTRIES 3u     /* null, flat code 0x08, flat data 0x10 */
+#define TABLE_PAGES 17u         /* 64 KB of descriptors, not page-aligned */
+#define WATCH_RELEASE_AFTER 64u /* writes beside the descriptors, none to them */
+#define NO_FRAME 0xFFFFFFFFu
+
+/* A page of guest memory under a descriptor table, watched. */
+struct table_page {
+	uint32_t va;            /* its guest-virtual address */
+	uint32_t gfn;           /* its guest frame, or NO_FRAME */
+	uint32_t misses;        /* writes beside the descriptors in a row */
+};
 
 /* One validated descriptor table: the copy the monitor consults, and the
  * real one the CPU reads (the same but for hidden user code segments). */
@@ -48,14 +70,19 @@ struct vtable {
 	uint32_t max;
 	uint16_t *user_cs;      /* indices of present DPL-3 code descriptors */
 	uint32_t nuser_cs;
+	const char *name;
+	uint32_t base;          /* guest-virtual, as loaded */
+	struct table_page page[TABLE_PAGES];
+	uint32_t npages;
 };
 
 static struct segdesc vgdt_copy[GDT_MON_FIRST], vldt_copy[LDT_ENTRIES];
 static uint16_t gdt_user_cs[GDT_MON_FIRST], ldt_user_cs[LDT_ENTRIES];
-static struct vtable vgdt = { vgdt_copy, 0, 0, GDT_MON_FIRST, gdt_user_cs, 0 };
-static struct vtable vldt = { vldt_copy, 0, 0, LDT_ENTRIES, ldt_user_cs, 0 };
+static struct vtable vgdt = { vgdt_copy, 0, 0, GDT_MON_FIRST, gdt_user_cs, 0, "GDT", 0, {{0}}, 0 };
+static struct vtable vldt = { vldt_copy, 0, 0, LDT_ENTRIES, ldt_user_cs, 0, "LDT", 0, {{0}}, 0 };
 static bool user_cs_present = true;
-static uint32_t ldt_base;       /* guest-virtual, of the LDT the guest loaded */
+
+static void vdesc_wrote(struct vcpu *v, uint32_t gpa, uint32_t n);
 
 static bool is_user_code(struct segdesc d)
 {
@@ -152,6 +179,8 @@ void vdesc_reset(struct vcpu *v)
 
 	vgdt.real = sw_gdt;
 	vldt.real = sw_ldt;
+	vgdt.npages = vldt.npages = 0;
+	shadow_set_watcher(vdesc_wrote);
 	v->gdtr = (struct vdtr){ 0, 0xFFFF };
 	v->idtr = (struct vdtr){ 0, 0xFFFF };
 	v->ldtr = 0;
@@ -193,8 +222,109 @@ static void read_desc(struct vcpu *v, uint32_t base, uint32_t i, struct segdesc 
 	}
 }
 
+/* ---- watching the guest's tables ---- */
+
+static struct vtable *other(const struct vtable *t)
+{
+	return t == &vgdt ? &vldt : &vgdt;
+}
+
+static bool table_has_frame(const struct vtable *t, uint32_t gfn)
+{
+	for (uint32_t k = 0; k < t->npages; k++)
+		if (t->page[k].gfn == gfn)
+			return true;
+	return false;
+}
+
+/* Stops watching page k of t, unless the other table watches its frame. */
+static void page_unwatch(struct vcpu *v, struct vtable *t, uint32_t k)
+{
+	uint32_t gfn = t->page[k].gfn;
+
+	t->page[k].gfn = NO_FRAME;
+	if (gfn != NO_FRAME && !table_has_frame(other(t), gfn))
+		shadow_watch(v, gfn, false);
+}
+
+/* Watches the pages under t's n entries from t->base (the mapped ones). */
+static void table_watch(struct vcpu *v, struct vtable *t, uint32_t n)
+{
+	uint32_t first = t->base & ~(MON_PGSIZE - 1);
+	uint32_t pages = n ? ((t->base + n * 8 - 1 - first) >> MON_PGSHIFT) + 1 : 0;
+	struct gva_fault f;
+
+	for (uint32_t k = 0; k < t->npages; k++)
+		page_unwatch(v, t, k);
+	t->npages = pages;
+	for (uint32_t k = 0; k < pages; k++) {
+		uint32_t va = first + k * MON_PGSIZE, g;
+		bool mapped = gva_translate(v, va, 0, &g, &f) == GVA_OK;
+		t->page[k] = (struct table_page){ va, mapped ? g >> MON_PGSHIFT : NO_FRAME, 0 };
+		if (mapped)
+			shadow_watch(v, g >> MON_PGSHIFT, true);
+	}
+}
+
+/* Validates guest descriptor i of t (read from its memory) into t. */
+static void revalidate(struct vcpu *v, struct vtable *t, uint32_t i)
+{
+	struct segdesc g, out;
+	const char *why;
+
+	read_desc(v, t->base, i, &g, t->name);
+	if (desc_compress(g, &out, &why) == DESC_REFUSE)
+		guest_die("%s entry %u (selector 0x%x) refused: %s", t->name, i, i * 8, why);
+	t->copy[i] = out;
+	t->real[i] = real_of(out);
+}
+
+static void rebuild_user_cs(struct vtable *t)
+{
+	t->nuser_cs = 0;
+	for (uint32_t i = 0; i < t->entries; i++)
+		if (is_user_code(t->copy[i]))
+			t->user_cs[t->nuser_cs++] = (uint16_t)i;
+}
+
+/* The guest wrote [va, va+n) of t's page k. */
+static void table_wrote(struct vcpu *v, struct vtable *t, uint32_t k, uint32_t va, uint32_t n)
+{
+	uint32_t lo = t->base, hi = t->base + t->entries * 8;
+
+	if (va + n <= lo || va >= hi) {         /* beside the descriptors */
+		if (++t->page[k].misses >= WATCH_RELEASE_AFTER) {
+			page_unwatch(v, t, k);
+			v->stats.desc_pages_released++;
+		}
+		return;
+	}
+	t->page[k].misses = 0;
+	uint32_t first = (va < lo ? 0 : va - lo) / 8;
+	uint32_t last = (va + n > hi ? hi - 1 : va + n - 1) - lo;
+	for (uint32_t i = first; i <= last / 8; i++)
+		revalidate(v, t, i);
+	rebuild_user_cs(t);
+	v->stats.desc_writes++;
+}
+
+/* shadow.c's watcher: the monitor wrote [gpa, gpa+n) for the guest. */
+static void vdesc_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
+{
+	struct vtable *tables[2] = { &vgdt, &vldt };
+
+	for (unsigned w = 0; w < 2; w++)
+		for (uint32_t k = 0; k < tables[w]->npages; k++) {
+			struct table_page *p = &tables[w]->page[k];
+			uint32_t off = gpa - (p->gfn << MON_PGSHIFT);
+			if (p->gfn != NO_FRAME && off < MON_PGSIZE)
+				table_wrote(v, tables[w], k, p->va + off,
+					    n < MON_PGSIZE - off ? n : MON_PGSIZE - off);
+		}
+}
+
 /* Copies n guest descriptors from guest-virtual base into t (bounded by
- * t->max: the caller clamps n). */
+ * t->max: the caller clamps n), and watches their pages. */
 static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t n,
 		       const char *table)
 {
@@ -210,6 +340,8 @@ static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t
 	}
 	table_clear(t, n, t->entries > n ? t->entries : n);
 	t->entries = n;
+	t->base = base;
+	table_watch(v, t, n);
 }
 
 /* A guest GDT that reaches the monitor's entries must hold nothing there
@@ -281,8 +413,7 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 		if (guest_gdt_entry(v, sel, &d, &addr) < 0 ||
 		    check_system(v, sel, d, SYS_T_LDT) < 0)
 			return -1;
-		ldt_base = desc_base(d);
-		copy_table(v, &vldt, ldt_base, limit_entries(desc_limit(d)), "LDT");
+		copy_table(v, &vldt, desc_base(d), limit_entries(desc_limit(d)), "LDT");
 	}
 	load_real_ldt();
 	v->ldtr = sel;
@@ -318,7 +449,7 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la)
 	if (!DESC_S(d) || !DESC_P(d) || (DESC_TYPE(d) & SEG_T_ACCESSED))
 		return false;
 	/* the CPU sets it in the guest's own table: byte 5, bit 0 */
-	uint32_t addr = (t == &vgdt ? v->gdtr.base : ldt_base) + i * 8 + 5;
+	uint32_t addr = t->base + i * 8 + 5;
 	if (gva_read(v, addr, &access, 1, 0, &f) == GVA_OK) {
 		access |= SEG_T_ACCESSED;
 		gva_write(v, addr, &access, 1, 0, &f);

@@ -1178,6 +1178,59 @@ static void test_release(void **state)
 	assert_int_equal(runs(V_PT_LO, true, false, PT_LO), 1);
 }
 
+/* ---- watched frames (descriptor tables) --------------------------------- */
+
+static unsigned watcher_calls;
+static uint32_t watcher_gpa, watcher_n;
+
+static void test_watcher(struct vcpu *v, uint32_t gpa, uint32_t n)
+{
+	(void)v;
+	watcher_calls++;
+	watcher_gpa = gpa;
+	watcher_n = n;
+}
+
+/* A watched frame is never mapped writable: a write to it comes back as
+ * one to emulate, reads run, the watcher hears of the monitor's writes,
+ * and unwatching makes it writable again. */
+static void watched_frames(enum shadow_kind kind)
+{
+	struct gva_fault f;
+	uint32_t val = 0x1234;
+
+	boot_space(kind);
+	shadow_set_watcher(test_watcher);
+	watcher_calls = 0;
+	assert_int_equal(runs(V_DATA(2), true, false, DATA(2)), 1);     /* writable now */
+	shadow_watch(&vc, DATA(2) >> 12, true);
+	assert_true(shadow_watched(DATA(2) >> 12));
+	runs(V_DATA(2), false, false, DATA(2));                         /* reads run */
+	ends(V_DATA(2) + 8, true, false, SHADOW_PT_WRITE);
+	assert_int_equal(gva_write(&vc, V_DATA(2) + 8, &val, 4, 0, &f), GVA_OK);
+	assert_int_equal(watcher_calls, 1);
+	assert_int_equal(watcher_gpa, DATA(2) + 8);
+	assert_int_equal(watcher_n, 4);
+	assert_int_equal(gva_write(&vc, V_DATA(3), &val, 4, 0, &f), GVA_OK);
+	assert_int_equal(watcher_calls, 1);                             /* not watched */
+	assert_true(shadow_release(&vc, V_DATA(2)));                    /* unemulable: let go */
+	assert_false(shadow_watched(DATA(2) >> 12));
+	assert_true(runs(V_DATA(2), true, false, DATA(2)) <= 1);
+	shadow_set_watcher(0);
+}
+
+static void test_watched_vtlb(void **state)
+{
+	(void)state;
+	watched_frames(SHADOW_VTLB);
+}
+
+static void test_watched_cached(void **state)
+{
+	(void)state;
+	watched_frames(SHADOW_CACHED);
+}
+
 /* ---- 5. bad input ------------------------------------------------------- */
 
 static void bad_input(enum shadow_kind kind)
@@ -1247,6 +1300,8 @@ static void test_bad_input_cached(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watched_vtlb),
+		cmocka_unit_test(test_watched_cached),
 		cmocka_unit_test(test_matrix_vtlb),
 		cmocka_unit_test(test_matrix_cached),
 		cmocka_unit_test(test_matrix_followups_vtlb),
