@@ -16,10 +16,11 @@
  *   0x00000000 - 0x003FFFFF  unmapped (catches NULL pointers)
  *   0x00400000 - ...         user program text/data, then the heap (sbrk)
  *   ...        - 0xBFFFFFFF  user stack, growing down, demand-zero
- *   0xC0000000 - ...         kernel: physical memory mapped with 4 MB pages
- *   0xD0000000 - 0xD03FFFFF  test window: one 4 KB page table the tests edit
- *   0xD0400000 - 0xD07FFFFF  test window for a 4 MB page
- *   0xD0800000 - 0xD0BFFFFF  test window for a page table a test links in
+ *   0xC0000000 - ...         kernel: physical memory mapped with 4 MB pages,
+ *                            at most DIRECTMAP_MAX (768 MB, to 0xEFFFFFFF)
+ *   0xF0000000 - 0xF03FFFFF  test window: one 4 KB page table the tests edit
+ *   0xF0400000 - 0xF07FFFFF  test window for a 4 MB page
+ *   0xF0800000 - 0xF0BFFFFF  test window for a page table a test links in
  *   0xFFC00000 - 0xFFFFFFFF  never used (a monitor's switcher lives here)
  */
 #ifndef MINIOS_MMU_H
@@ -55,13 +56,16 @@
 
 #define KERNBASE   0xC0000000u  /* physical address p is mapped at KERNBASE + p */
 #define KERNLINK   0xC0100000u  /* the kernel image is linked here (phys 1 MB) */
-#define DIRECTMAP_MAX (512u << 20)  /* at most this much RAM is mapped */
+#define DIRECTMAP_MAX (768u << 20)  /* at most this much RAM is mapped:
+					  up to the test windows */
 #define USERBASE   0x00400000u
 #define USTACKTOP  KERNBASE
 #define USTACKMAX  (256u * 1024u)   /* demand-zero stack region */
-#define TESTWIN    0xD0000000u      /* 4 KB-paged test window */
-#define TESTWIN4M  0xD0400000u      /* 4 MB-page test window */
-#define TESTWINPT  0xD0800000u      /* its PDE is not present except in a test */
+#define TESTWIN    0xF0000000u      /* 4 KB-paged test window (above the
+					   direct map, whatever the RAM) */
+#define TESTWIN4M  0xF0400000u      /* 4 MB-page test window */
+#define TESTWINPT  0xF0800000u      /* its PDE is not present except in a test */
+_Static_assert(KERNBASE + DIRECTMAP_MAX <= TESTWIN, "the direct map stays below the test windows");
 
 #define V2P(a) ((u32)(a) - KERNBASE)
 #define P2V(a) ((void *)((u32)(a) + KERNBASE))
