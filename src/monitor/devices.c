@@ -2,15 +2,19 @@
  * devices.c - the guest's PC: virtual PIC, PIT, UART and debug-exit port on
  * one port bus, wired as vio.h prescribes.
  *
- * Time: the virtual PIT does not run by itself.  devices_sync() asks the
- * real PIT how many ticks passed (host_pit_now) and advances the virtual
- * one by as many, pulsing virtual IRQ 0 once per edge; it runs after every
- * trap, and just before any guest access to the PIT's ports so that two
- * latched reads in a row see the count go down.  So the guest's timer runs
- * at the real PIT's rate, whatever rate the guest programs.
+ * Time: the virtual PIT does not run by itself.  advance_time() asks the
+ * host clock how many PIT ticks passed (host_pit_now) and advances the
+ * virtual PIT by as many, pulsing virtual IRQ 0 on an edge.  It runs just
+ * before any guest access to the PIT's ports, so that two latched reads in
+ * a row see the count go down, and from devices_sync() after a trap, but
+ * only once the PIT's next edge is due (next_edge): a trap that comes
+ * before then has nothing to catch up, and pays one clock read.  So the
+ * guest's timer runs at the host clock's rate, whatever rate it programs.
  *
  * Serial: bytes the guest transmits go to the host's COM1 at once; bytes
- * arriving at the host's COM1 are fed to the virtual UART's receiver.
+ * arriving at the host's COM1 are fed to the virtual UART's receiver,
+ * polled after each host timer tick (every millisecond) rather than after
+ * every trap.
  *
  * Exit: the first write to the debug-exit port ends the run with its value.
  */
@@ -31,6 +35,7 @@ static struct {
 	struct vdebugexit dbg;
 	struct vmmio_bus mmio;
 	uint64_t pit_synced;    /* host_pit_now() when the vPIT last advanced */
+	uint64_t next_edge;     /* ...and when its OUT0 next rises (or never) */
 } dev;
 
 static void uart_tx(void *ctx, uint8_t byte)
@@ -51,6 +56,14 @@ void devices_init(void)
 	    !vio_attach_uart(&dev.bus, &dev.uart) || !vio_attach_debugexit(&dev.bus, &dev.dbg))
 		mon_panic("virtual devices overlap on the port bus");
 	dev.pit_synced = host_pit_now();
+	dev.next_edge = UINT64_MAX;
+}
+
+/* When the virtual PIT's OUT0 rises next, in host clock ticks. */
+static void note_next_edge(void)
+{
+	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
+	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
 }
 
 /* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one
@@ -69,14 +82,20 @@ static void advance_time(struct vcpu *v)
 			vpic_pulse_irq(&dev.pic, PIT_IRQ);
 		dt -= step;
 	}
+	note_next_edge();
 	watch_vif(v, now);
 }
 
 void devices_sync(struct vcpu *v)
 {
+	uint64_t now = host_pit_now();
 	uint8_t c;
 
-	advance_time(v);
+	if (now >= dev.next_edge)
+		advance_time(v);
+	if (!host_tick_seen())
+		return;
+	watch_vif(v, now);
 	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))   /* at most a FIFO */
 		vuart_receive(&dev.uart, c);
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
@@ -113,6 +132,8 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io out port 0x%x size %u <- 0x%x (%s)", port, size, value, port_name(port));
 	vio_write(&dev.bus, port, size, value);
+	if (is_pit_port(port))
+		note_next_edge();       /* a new count or mode */
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 	if (vdebugexit_requested(&dev.dbg, &code))
 		run_end(code);

@@ -73,6 +73,7 @@
 #define LAPIC_DIV_1       0xBu
 #define CPUID_APIC        (1u << 9)
 
+static bool host_ticked;        /* a real IRQ 0 since host_tick_seen() */
 static uint64_t tsc_start;      /* TSC at calibration's end: time 0 */
 static uint64_t tsc_per_period; /* TSC ticks per HOST_PIT_PERIOD */
 static uint32_t tsc_mult;       /* PIT ticks per TSC tick, << TICKS_FRAC_BITS */
@@ -219,8 +220,10 @@ void host_irq(unsigned n)
 {
 	if ((n == 7 || n == 15) && pic_spurious(n))
 		return;
-	if (n == 0)
+	if (n == 0) {
 		vcpu0.stats.host_ticks++;
+		host_ticked = true;
+	}
 	if (n >= 8)
 		outb(PIC2_CMD, PIC_EOI);
 	outb(PIC1_CMD, PIC_EOI);
@@ -235,6 +238,13 @@ void host_guest_cr_sync(const struct vcpu *v)
 
 	lcr0((rcr0() & ~CR0_GUEST_BITS) | (v->cr0 & CR0_GUEST_BITS));
 	lcr4((rcr4() & ~CR4_GUEST_BITS) | (cr4 & CR4_GUEST_BITS));
+}
+
+bool host_tick_seen(void)
+{
+	bool t = host_ticked;
+	host_ticked = false;
+	return t;
 }
 
 void host_idle(void)

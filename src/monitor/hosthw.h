@@ -21,6 +21,9 @@ bool host_nmi_watchdog_init(void);
 uint64_t host_pit_now(void);
 /* A real IRQ n arrived (the switcher's vectors HOST_IRQ_BASE + n). */
 void host_irq(unsigned n);
+/* Did a real timer IRQ arrive since the last call?  (Then slow things
+ * that need not run on every trap run: polling COM1.) */
+bool host_tick_seen(void);
 /* Sleep the real CPU until the next real interrupt. */
 void host_idle(void);
 /* Give the real CR0 and CR4 the guest's bits that only matter to code

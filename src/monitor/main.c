@@ -20,6 +20,7 @@
 #include "hosthw.h"
 #include "devices.h"
 #include "run.h"
+#include "stats.h"
 #include "x86.h"
 #include "trap/switcher.h"
 #include "trap/emul.h"
@@ -140,6 +141,7 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 	const char *line = (mbi->flags & MBI_CMDLINE) ? str_or_empty(mbi->cmdline) : "";
 	if (options_parse(line, &mon_opts, err, sizeof err) < 0)
 		mon_refuse(MON_EXIT_BAD_OPTION, "%s", err);
+	trace_traps_on = (mon_opts.trace & TRACE_TRAPS) != 0;
 	if (!(mbi->flags & MBI_MODS) || mbi->mods_count == 0)
 		mon_refuse(MON_EXIT_BAD_GUEST, "no guest: pass the guest kernel as the first module "
 			   "(QEMU -initrd, GRUB 'module')");

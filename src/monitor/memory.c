@@ -33,12 +33,22 @@ void host_mem_init(uint32_t ram_end, uint32_t reserved_end)
 	frames_init(&host_frames, first + meta, count - meta, ref, stack);
 }
 
+/* A frame at a time, a dword per step (the shared memset is bytewise: it
+ * is also minios's, whose native benchmark numbers must not move). */
+static void frame_zero(void *frame)
+{
+	uint32_t n = MON_PGSIZE / 4;
+	__asm__ volatile("rep stosl" : "+D"(frame), "+c"(n) : "a"(0) : "memory");
+}
+
 void *host_frame_zeroed(void)
 {
 	uint32_t pfn = frames_alloc(&host_frames);
 	if (pfn == FRAME_NONE)
 		return NULL;
-	return memset((void *)(pfn << MON_PGSHIFT), 0, MON_PGSIZE);
+	void *frame = host_va(pfn << MON_PGSHIFT);
+	frame_zero(frame);
+	return frame;
 }
 
 void host_frame_free(void *frame)

@@ -28,12 +28,6 @@ static const char *vector_name(unsigned v, char *buf, unsigned n)
 	return buf;
 }
 
-void stats_emulated(struct vcpu *v, const struct insn *in)
-{
-	v->stats.emul[in->kind]++;
-	v->stats.emul_name[in->kind] = in->mnem;
-}
-
 void stats_refused(struct vcpu *v, const struct insn *in)
 {
 	uint16_t op = (uint16_t)((in->map == MAP_0F ? 0x0F00 : 0) | in->opcode);
@@ -112,8 +106,9 @@ void stats_print(const struct vcpu *v)
 
 /* ---- trace=traps ---- */
 
+bool trace_traps_on;
+
 static struct {
-	bool on;
 	char line[160];
 	unsigned n;
 } tr;
@@ -130,12 +125,10 @@ static void tr_add(const char *fmt, ...)
 		tr.n = sizeof tr.line - 1;
 }
 
-void trace_begin(const struct vcpu *v)
+void trace_begin_line(const struct vcpu *v)
 {
 	char name[16];
-	tr.on = (mon_opts.trace & TRACE_TRAPS) != 0;
-	if (!tr.on)
-		return;
+
 	tr.n = 0;
 	tr_add("trap %-5s eip=0x%08x ring=%u", vector_name(v->tf.vector & 0xFF, name, sizeof name),
 	       v->tf.eip, v->tf.cs & 3);
@@ -143,10 +136,8 @@ void trace_begin(const struct vcpu *v)
 		tr_add(" err=0x%x", v->tf.err);
 }
 
-void trace_insn(const struct vcpu *v, const struct insn *in)
+void trace_insn_line(const struct vcpu *v, const struct insn *in)
 {
-	if (!tr.on)
-		return;
 	if (!in) {
 		tr_add(" insn=?");
 		return;
@@ -171,23 +162,19 @@ void trace_insn(const struct vcpu *v, const struct insn *in)
 	}
 }
 
-void trace_pf(uint32_t va, const char *what)
+void trace_pf_line(uint32_t va, const char *what)
 {
-	if (!tr.on)
-		return;
 	tr_add(" va=0x%x", va);
-	trace_action(what);
+	trace_action_line(what);
 }
 
-void trace_action(const char *what)
+void trace_action_line(const char *what)
 {
-	if (tr.on)
-		tr_add(" -> %s", what);
+	tr_add(" -> %s", what);
 }
 
-void trace_end(const struct vcpu *v)
+void trace_end_line(void)
 {
-	(void)v;
-	if (tr.on && tr.n)
+	if (tr.n)
 		mon_log("%s", tr.line);
 }

@@ -41,6 +41,10 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
 
+/* Changes whenever a copied descriptor does: what was checked against the
+ * copies stays checked while it is unchanged (trap.c's sanitize). */
+extern uint32_t vdesc_generation;
+
 /* Can a data segment register hold sel at privilege cpl?  (MOV DS does
  * this check; the exit path must not fault on a stale selector.) */
 int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl);

@@ -44,36 +44,81 @@ struct vcpu vcpu0;
 /* ---- fetching the guest's instruction ---- */
 
 /* The decoder reads byte by byte; the page's translation is looked up
- * (and its A bit set, as an instruction fetch does) once per page. */
+ * (and its A bit set, as an instruction fetch does) once per page, and its
+ * bytes are then read straight from the host frame. */
 struct fetch_ctx {
 	struct vcpu *v;
 	struct gva_fault f;
 	enum gva_result r;
 	bool have_page;
-	uint32_t page_va, page_gpa;
+	uint32_t page_va;
+	const uint8_t *page;    /* the host frame behind page_va */
 };
+
+static int fetch_page(struct fetch_ctx *c, uint32_t addr)
+{
+	uint32_t va = addr & ~(MON_PGSIZE - 1), g;
+	hpa_t h;
+
+	c->r = gva_translate(c->v, va, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &g, &c->f);
+	if (c->r != GVA_OK) {
+		c->f.va = addr;
+		return 1;
+	}
+	if (gpa_to_hpa(gpa(g), &h) < 0) {
+		c->r = GVA_BAD_GPA;
+		c->f.bad_gpa = g;
+		return 1;
+	}
+	c->have_page = true;
+	c->page_va = va;
+	c->page = host_va(h.v);
+	return 0;
+}
 
 static int fetch_byte(void *ctx, uint32_t addr, uint8_t *byte)
 {
 	struct fetch_ctx *c = ctx;
-	uint32_t va = addr & ~(MON_PGSIZE - 1);
 
-	if (!c->have_page || c->page_va != va) {
-		c->r = gva_translate(c->v, va, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &c->page_gpa,
-				     &c->f);
-		if (c->r != GVA_OK) {
-			c->f.va = addr;
-			return 1;
-		}
-		c->have_page = true;
-		c->page_va = va;
-	}
-	if (gpa_read(gpa(c->page_gpa | (addr & (MON_PGSIZE - 1))), byte, 1) < 0) {
-		c->r = GVA_BAD_GPA;
-		c->f.bad_gpa = c->page_gpa;
+	if ((!c->have_page || c->page_va != (addr & ~(MON_PGSIZE - 1))) && fetch_page(c, addr))
 		return 1;
-	}
+	*byte = c->page[addr & (MON_PGSIZE - 1)];
 	return 0;
+}
+
+/* Decoded instructions by linear address: a trap site is decoded once and
+ * then only its bytes are compared (fetched as above), so an instruction
+ * the guest rewrote is decoded again.  Direct-mapped. */
+#define DECODE_CACHE 64u
+
+static struct {
+	uint32_t addr;
+	bool code16, valid;
+	struct insn in;
+} decoded[DECODE_CACHE];
+
+static bool cached_decode(struct fetch_ctx *c, uint32_t addr, bool code16, struct insn *in)
+{
+	unsigned slot = (addr ^ (addr >> 6)) % DECODE_CACHE;
+	uint8_t b;
+
+	if (!decoded[slot].valid || decoded[slot].addr != addr || decoded[slot].code16 != code16)
+		return false;
+	for (unsigned i = 0; i < decoded[slot].in.len; i++)
+		if (fetch_byte(c, addr + i, &b) || b != decoded[slot].in.bytes[i])
+			return false;
+	*in = decoded[slot].in;
+	return true;
+}
+
+static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
+{
+	unsigned slot = (addr ^ (addr >> 6)) % DECODE_CACHE;
+
+	decoded[slot].addr = addr;
+	decoded[slot].code16 = code16;
+	decoded[slot].in = *in;
+	decoded[slot].valid = true;
 }
 
 static enum decode_result decode_guest(struct vcpu *v, struct insn *in, struct fetch_ctx *c)
@@ -81,11 +126,18 @@ static enum decode_result decode_guest(struct vcpu *v, struct insn *in, struct f
 	struct segdesc cs;
 	bool code16 = guest_segment(v, (uint16_t)v->tf.cs, &cs) == 0 && !DESC_DB(cs);
 	struct decode_ops ops = { fetch_byte, c, code16 };
+	uint32_t addr = segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip;
 
 	c->v = v;
 	c->r = GVA_OK;
 	c->have_page = false;
-	return decode_insn(&ops, segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip, in);
+	if (cached_decode(c, addr, code16, in))
+		return DECODE_OK;
+	c->r = GVA_OK;
+	enum decode_result r = decode_insn(&ops, addr, in);
+	if (r == DECODE_OK)
+		remember_decode(addr, code16, in);
+	return r;
 }
 
 /* ---- #GP: privileged instructions, INT n ---- */
@@ -392,8 +444,29 @@ static void deliver_interrupt(struct vcpu *v)
 }
 
 /* The exit path reloads every segment register and IRETs: make sure
- * nothing in the frame can fault there or lift the guest's privilege. */
-static void sanitize(struct vcpu *v)
+ * nothing in the frame can fault there or lift the guest's privilege.
+ * The selectors last found good are remembered with vdesc_generation: the
+ * same selectors over the same descriptors need no second look. */
+static struct {
+	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
+	uint32_t generation;
+	bool valid;
+} checked;
+
+static bool selectors_checked(const struct vcpu *v)
+{
+	const uint32_t now[6] = { v->tf.cs & 0xFFFF, v->tf.ss & 0xFFFF, v->tf.ds & 0xFFFF,
+				  v->tf.es & 0xFFFF, v->tf.fs & 0xFFFF, v->tf.gs & 0xFFFF };
+
+	if (!checked.valid || checked.generation != vdesc_generation)
+		return false;
+	for (unsigned i = 0; i < 6; i++)
+		if (now[i] != checked.sel[i])
+			return false;
+	return true;
+}
+
+static void check_selectors(struct vcpu *v)
 {
 	unsigned cpl = v->tf.cs & 3;
 	uint32_t *segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
@@ -411,6 +484,18 @@ static void sanitize(struct vcpu *v)
 			v->stats.seg_dropped++;
 		}
 	}
+	checked.sel[0] = v->tf.cs & 0xFFFF;
+	checked.sel[1] = v->tf.ss & 0xFFFF;
+	for (unsigned i = 0; i < 4; i++)
+		checked.sel[2 + i] = *segs[i];
+	checked.generation = vdesc_generation;
+	checked.valid = true;
+}
+
+static void sanitize(struct vcpu *v)
+{
+	if (!selectors_checked(v))
+		check_selectors(v);
 	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_VIF | FL_VIP | FL_IF)) | FL_RESERVED1;
 	if (v->vif || mon_opts.iflag == IFLAG_SOFT)
 		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */

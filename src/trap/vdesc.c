@@ -81,6 +81,7 @@ static uint16_t gdt_user_cs[GDT_MON_FIRST], ldt_user_cs[LDT_ENTRIES];
 static struct vtable vgdt = { vgdt_copy, 0, 0, GDT_MON_FIRST, gdt_user_cs, 0, "GDT", 0, {{0}}, 0 };
 static struct vtable vldt = { vldt_copy, 0, 0, LDT_ENTRIES, ldt_user_cs, 0, "LDT", 0, {{0}}, 0 };
 static bool user_cs_present = true;
+uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
 static void vdesc_wrote(struct vcpu *v, uint32_t gpa, uint32_t n);
 
@@ -99,6 +100,7 @@ static struct segdesc real_of(struct segdesc d)
 /* Install validated descriptor d at index i (i < t->entries). */
 static void table_set(struct vtable *t, uint32_t i, struct segdesc d)
 {
+	vdesc_generation++;
 	t->copy[i] = d;
 	t->real[i] = real_of(d);
 	if (is_user_code(d))
@@ -108,6 +110,7 @@ static void table_set(struct vtable *t, uint32_t i, struct segdesc d)
 /* Empty entries [from, to) of both copies. */
 static void table_clear(struct vtable *t, uint32_t from, uint32_t to)
 {
+	vdesc_generation++;
 	memset(t->copy + from, 0, (to - from) * sizeof *t->copy);
 	memset(t->real + from, 0, (to - from) * sizeof *t->real);
 }
@@ -277,6 +280,7 @@ static void revalidate(struct vcpu *v, struct vtable *t, uint32_t i)
 		guest_die("%s entry %u (selector 0x%x) refused: %s", t->name, i, i * 8, why);
 	t->copy[i] = out;
 	t->real[i] = real_of(out);
+	vdesc_generation++;
 }
 
 static void rebuild_user_cs(struct vtable *t)
@@ -417,6 +421,7 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 	}
 	load_real_ldt();
 	v->ldtr = sel;
+	vdesc_generation++;
 	return 0;
 }
 
@@ -456,6 +461,7 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la)
 	}
 	t->copy[i].hi |= SEG_T_ACCESSED << 8;
 	t->real[i] = real_of(t->copy[i]);
+	vdesc_generation++;
 	v->stats.desc_accessed++;
 	return true;
 }

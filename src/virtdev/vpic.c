@@ -62,6 +62,8 @@ static uint8_t blocking_isr(const struct vpic_chip *c)
 /* The input this chip raises INT for, or -1. */
 static int chip_request(const struct vpic_chip *c)
 {
+	if (!(c->irr & (uint8_t)~c->imr))      /* the common case: nothing */
+		return -1;
 	int req = highest_in(c, c->irr & (uint8_t)~c->imr);
 	if (req < 0)
 		return -1;
