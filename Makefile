@@ -178,7 +178,7 @@ monitor-iso: $(MB).elf $(MON).elf
 # Host unit tests: every pure module is linked into every test binary (the
 # same sources the kernels build, compiled natively for the host).
 PURE_C   := $(LIB_C) $(filter-out src/lib/mem.c,$(SHARED_C)) \
-            src/monitor/options.c src/monitor/loader.c src/monitor/vcpu.c \
+            src/monitor/options.c src/monitor/loader.c src/monitor/firmware.c src/monitor/vcpu.c \
             $(wildcard src/trap/decode*.c) src/trap/desc.c src/shadow_mmu/gwalk.c \
             $(wildcard src/virtdev/*.c)
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))
