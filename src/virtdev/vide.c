@@ -268,6 +268,7 @@ static void identify(struct vide_drive *d, unsigned unit)
 	put16(b, 60, lba28 & WORD_MASK); put16(b, 61, lba28 >> 16);
 	put16(b, 62, 0x07); put16(b, 63, 0x07); put16(b, 64, 0x03);
 	put16(b, 65, 120); put16(b, 66, 120); put16(b, 67, 120); put16(b, 68, 120);
+	put16(b, 69, 1 << 14);                  /* determinate TRIM (QEMU 7.2 -drive) */
 	put16(b, 80, 0xF0); put16(b, 81, 0x16);
 	put16(b, 82, (1 << 14) | (1 << 5) | 1);
 	put16(b, 83, (1 << 14) | (1 << 13) | (1 << 12) | (1 << 10));
@@ -278,6 +279,8 @@ static void identify(struct vide_drive *d, unsigned unit)
 	put16(b, 88, 0x3F | (1 << 13));
 	put16(b, 93, 1 | (1 << 14) | 0x2000);
 	put16(b, 100, n & WORD_MASK); put16(b, 101, n >> 16);
+	put16(b, 106, 0x6000);                  /* physical sector = logical (512) */
+	put16(b, 169, 1);                       /* TRIM supported */
 }
 
 /* ---- 6. commands --------------------------------------------------------- */
