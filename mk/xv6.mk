@@ -41,16 +41,20 @@ XV6_CONSOLE = $(PYTHON) scripts/console.py --disk $(XB)/fs.img $(XV6_TIMEOUT) \
 
 xv6: $(XB)/kernel $(XB)/fs.img
 
+# The build talks on stderr: stdout of a scripted run is the guest's
+# transcript alone, even when the run has to build xv6 first.
 $(XB)/.unpacked: $(XV6_TARBALL) | $(DEPS)
-	rm -rf $(XB)
-	mkdir -p $(XB)
-	tar xzf $(XV6_TARBALL) -C $(XB) --strip-components=1
-	touch $@
+	@echo "xv6: unpacking $(XV6_TARBALL) into $(XB)" >&2
+	@rm -rf $(XB) && mkdir -p $(XB)
+	@tar xzf $(XV6_TARBALL) -C $(XB) --strip-components=1
+	@touch $@
 
 # xv6's Makefile builds both; MAKEFLAGS is emptied so that this make's
 # command-line variables (GUEST, CMDS, ...) do not reach it.
 $(XB)/kernel: $(XB)/.unpacked mk/xv6.mk
-	cd $(XB) && MAKEFLAGS= $(MAKE) kernel fs.img CFLAGS="$(XV6_CFLAGS)"
+	@echo "xv6: make kernel fs.img in $(XB)" >&2
+	@cd $(XB) && MAKEFLAGS= $(MAKE) --no-print-directory kernel fs.img \
+	  CFLAGS="$(XV6_CFLAGS)" >&2
 $(XB)/fs.img: $(XB)/kernel
 
 run-native-xv6: xv6

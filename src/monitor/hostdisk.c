@@ -15,10 +15,11 @@
  *
  * What this file does: exactly that, with interrupts off at the drive (nIEN
  * in the device control register: the monitor polls, and its PIC keeps
- * IRQ 14 masked anyway).  Every wait is bounded by time on the host PIT
- * (HOSTDISK_TIMEOUT_MS) and, as a second bound that holds even if the PIT
- * were not ticking, by a number of status reads (HOSTDISK_MAX_POLLS); a
- * drive that does not answer in time fails the request with one log line.
+ * IRQ 14 masked anyway).  Every wait is bounded by time on the monitor's
+ * clock (host_pit_now, HOSTDISK_TIMEOUT_MS) and, as a second bound that
+ * holds whatever the clock does, by a number of status reads
+ * (HOSTDISK_MAX_POLLS); a drive that does not answer in time fails the
+ * request with one log line.
  * The data moves with REP INSW/OUTSW (256 words).
  *
  * Not done: no DMA, no LBA48, no multi-sector commands (one sector per
@@ -96,7 +97,8 @@ static bool fail(unsigned unit, const char *what, uint32_t lba, uint8_t status)
 }
 
 /* Polls the alternate status until (status & mask) == want.  Bounded by
- * HOSTDISK_TIMEOUT_TICKS of the host PIT and by HOSTDISK_MAX_POLLS reads.
+ * HOSTDISK_TIMEOUT_TICKS of the monitor's clock and by HOSTDISK_MAX_POLLS
+ * reads.
  * Returns the last status; *ok says whether it matched in time. */
 static uint8_t wait_status(uint8_t mask, uint8_t want, bool *ok)
 {

@@ -155,16 +155,16 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 	if ((*why = check_placement(img, out)) != NULL)
 		return -1;
 	const struct elf32_ehdr *eh = img;
+	if (!fw) {
+		fw_default_machine(&fw_default);
+		fw = &fw_default;
+	}
+	firmware_write(gp, fw);         /* first: the BIOS ran before the loader */
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type == PT_LOAD)
 			load_segment(img, ph, gp);
 	}
-	if (!fw) {
-		fw_default_machine(&fw_default);
-		fw = &fw_default;
-	}
-	firmware_write(gp, fw);
 	build_info(cmdline ? cmdline : "", gp);
 	out->entry = elf_entry_phys(img);
 	out->eax = MB_BOOT_MAGIC;

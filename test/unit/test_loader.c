@@ -386,6 +386,20 @@ static void test_other_ram_sizes(void **state)
 	}
 }
 
+/* The BIOS ran before the loader: a segment in low memory (over the BIOS
+ * data area) keeps its own bytes, and the MP table is still where a kernel
+ * looks for it. */
+static void test_segment_over_bda_wins(void **state)
+{
+	struct ram *r = *state;
+	struct img im;
+	struct guest_boot out;
+	one_seg_image(&im, 0x400, 0x100, 0x400);
+	expect_loaded(r, &im, &out);
+	assert_memory_equal(r->bytes + 0x400, im.b + 0x1000, 0x100);
+	assert_memory_equal(r->bytes + FW_MP_GPA, "_MP_", 4);
+}
+
 /* Segment ending exactly at the end of guest RAM, and segments right next
  * to the info area and the hole, are all fine. */
 static void test_boundaries_accepted(void **state)
@@ -829,6 +843,7 @@ int main(void)
 		T(test_info_block),
 		T(test_cmdline_null_is_empty),
 		T(test_other_ram_sizes),
+		T(test_segment_over_bda_wins),
 		T(test_boundaries_accepted),
 		T(test_flags_accepted),
 		T(test_higher_half_entry),
