@@ -251,8 +251,8 @@ def print_file(path, label):
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(
-        description="Boot a guest with QEMU and drive its serial shell (see the docstring).")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cmds", default=None,
                     help='commands separated by ";" (scripted); ";" alone boots to the prompt')
     ap.add_argument("--timeout", type=float, default=None,

@@ -122,7 +122,8 @@ class Xv6Fs:
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description="Read an xv6 file system image.")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("image", help="the image (e.g. a disk copy a run kept)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     ls = sub.add_parser("ls", help="list a directory")
