@@ -5,6 +5,7 @@
 #                   guest serial and the monitor's log on this terminal, the
 #                   exit table when the guest ends
 #   make run-native boot minios alone on the bare virtual machine
+#                   (GUEST=xv6: the same for xv6, mk/xv6.mk; default minios)
 #   make test       host unit tests + QEMU and Bochs integration tests
 #   make bench      microbenchmarks under QEMU -icount: native, shadow=vtlb,
 #                   shadow=cached, ratios, shadow counters (MONARGS= adds options)
@@ -43,6 +44,7 @@ PYTHON   ?= /usr/bin/python3
 TIMEOUT  ?= 120
 ARGS     ?=
 MONARGS  ?=
+GUEST    ?= minios
 QEMU_CPU ?= qemu32
 QEMU     := qemu-system-i386 -m 128 -cpu $(QEMU_CPU) -display none -no-reboot \
             -device isa-debug-exit,iobase=0xf4,iosize=4
@@ -59,7 +61,7 @@ UPROGS   := utest ubench demo true42 churn
 ULIB_OBJ := $(MB)/user/crt0.o $(MB)/user/ulib.o $(MB)/shared/fmt.o
 UELF     := $(patsubst %,$(MB)/user/%.elf,$(UPROGS))
 
-.PHONY: all run run-native debug bench iso monitor-iso test unit clean deps
+.PHONY: all run run-native run-minios run-native-minios debug bench iso monitor-iso test unit clean deps
 .SECONDARY:
 all: $(MB).elf $(MON).elf
 
@@ -144,11 +146,15 @@ MONCON   := -chardev stdio,id=con,mux=on -serial chardev:con \
             -device isa-debugcon,chardev=con,iobase=0xe9
 MONQEMU  := $(subst -m 128,-m 256,$(QEMU))
 
-run: $(MB).elf $(MON).elf
+# run and run-native dispatch on GUEST to run-GUEST / run-native-GUEST.
+run: run-$(GUEST)
+run-native: run-native-$(GUEST)
+
+run-minios: $(MB).elf $(MON).elf
 	@bash scripts/qemu-run.sh $(TIMEOUT) $(MONQEMU) $(MONCON) \
 	  -kernel $(MON).elf -initrd "$(MB).elf $(ARGS)" -append "$(MONARGS)"
 
-run-native: $(MB).elf
+run-native-minios: $(MB).elf
 	@bash scripts/qemu-run.sh $(TIMEOUT) $(QEMU) -serial stdio \
 	  -kernel $(MB).elf -append "$(ARGS)"
 
@@ -172,7 +178,7 @@ monitor-iso: $(MB).elf $(MON).elf
 # Host unit tests: every pure module is linked into every test binary (the
 # same sources the kernels build, compiled natively for the host).
 PURE_C   := $(LIB_C) $(filter-out src/lib/mem.c,$(SHARED_C)) \
-            src/monitor/options.c src/monitor/loader.c src/monitor/vcpu.c \
+            src/monitor/options.c src/monitor/loader.c src/monitor/firmware.c src/monitor/vcpu.c \
             $(wildcard src/trap/decode*.c) src/trap/desc.c src/shadow_mmu/gwalk.c \
             $(wildcard src/virtdev/*.c)
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))

@@ -16,9 +16,18 @@
  * polled after each host timer tick (every millisecond) rather than after
  * every trap.
  *
+ * Disk: the IDE model's drives are backed by the host's own IDE disks
+ * through the monitor's driver (hostdisk.c), as the disk0=/disk1= options
+ * say; IRQ 14 follows the model's line like the UART's IRQ 4.
+ *
+ * Also on the bus, for real PC kernels: the CRT controller's cursor ports,
+ * an 8042 with no data, port 0x92.  A reset asked through the last two is
+ * only counted (reported at the end).
+ *
  * Exit: the first write to the debug-exit port ends the run with its value.
  */
 #include "devices.h"
+#include "hostdisk.h"
 #include "hosthw.h"
 #include "monitor.h"
 #include "run.h"
@@ -34,6 +43,10 @@ static struct {
 	struct vuart uart;
 	struct vdebugexit dbg;
 	struct vmmio_bus mmio;
+	struct vide ide;
+	struct vcrtc crtc;
+	struct vkbc kbc;
+	struct vsysctl sysctl;
 	uint64_t pit_synced;    /* host_pit_now() when the vPIT last advanced */
 	uint64_t next_edge;     /* ...and when its OUT0 next rises (or never) */
 } dev;
@@ -44,6 +57,36 @@ static void uart_tx(void *ctx, uint8_t byte)
 	host_com1_putc(byte);
 }
 
+static bool hd_read(void *ctx, uint32_t lba, uint8_t *buf)
+{
+	return hostdisk_read((unsigned)(uintptr_t)ctx, lba, buf);
+}
+
+static bool hd_write(void *ctx, uint32_t lba, const uint8_t *buf)
+{
+	return hostdisk_write((unsigned)(uintptr_t)ctx, lba, buf);
+}
+
+/* Guest disk u is host disk hdN (disk0=/disk1=); a host disk that does not
+ * answer refuses the option. */
+static void attach_disks(void)
+{
+	for (unsigned u = 0; u < GUEST_DISKS; u++) {
+		unsigned hd = mon_opts.disk[u] == DISK_HD0 ? 0 : 1;
+		uint32_t n;
+		const char *why;
+
+		if (mon_opts.disk[u] == DISK_NONE)
+			continue;
+		if (!hostdisk_open(hd, &n, &why))
+			mon_refuse(MON_EXIT_BAD_OPTION, "disk%u=hd%u: host disk hd%u: %s", u, hd, hd,
+				   why);
+		struct vide_backend be = { hd_read, hd_write, (void *)(uintptr_t)hd, n };
+		vide_attach(&dev.ide, u, &be);
+		mon_log("guest disk %u is host disk hd%u (%u sectors)", u, hd, n);
+	}
+}
+
 void devices_init(void)
 {
 	vio_init(&dev.bus);
@@ -52,9 +95,16 @@ void devices_init(void)
 	vuart_init(&dev.uart, UART_COM1_BASE, UART_COM1_IRQ, uart_tx, 0);
 	vdebugexit_init(&dev.dbg);
 	vmmio_init(&dev.mmio);
+	vide_init(&dev.ide);
+	vcrtc_init(&dev.crtc);
+	vkbc_init(&dev.kbc);
+	vsysctl_init(&dev.sysctl);
 	if (!vio_attach_pic(&dev.bus, &dev.pic) || !vio_attach_pit(&dev.bus, &dev.pit) ||
-	    !vio_attach_uart(&dev.bus, &dev.uart) || !vio_attach_debugexit(&dev.bus, &dev.dbg))
+	    !vio_attach_uart(&dev.bus, &dev.uart) || !vio_attach_debugexit(&dev.bus, &dev.dbg) ||
+	    !vio_attach_ide(&dev.bus, &dev.ide) || !vio_attach_crtc(&dev.bus, &dev.crtc) ||
+	    !vio_attach_kbc(&dev.bus, &dev.kbc) || !vio_attach_sysctl(&dev.bus, &dev.sysctl))
 		mon_panic("virtual devices overlap on the port bus");
+	attach_disks();
 	dev.pit_synced = host_pit_now();
 	dev.next_edge = UINT64_MAX;
 }
@@ -86,6 +136,13 @@ static void advance_time(struct vcpu *v)
 	watch_vif(v, now);
 }
 
+/* The device-driven IRQ lines into the virtual PIC. */
+static void update_irq_lines(void)
+{
+	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	vpic_set_irq(&dev.pic, IDE_PRIMARY_IRQ, vide_irq(&dev.ide));
+}
+
 void devices_sync(struct vcpu *v)
 {
 	uint64_t now = host_pit_now();
@@ -98,7 +155,7 @@ void devices_sync(struct vcpu *v)
 	watch_vif(v, now);
 	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))   /* at most a FIFO */
 		vuart_receive(&dev.uart, c);
-	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	update_irq_lines();
 }
 
 static bool is_pit_port(uint16_t port)
@@ -117,7 +174,7 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 	if (is_pit_port(port))
 		advance_time(v);
 	uint32_t val = vio_read(&dev.bus, port, size);
-	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	update_irq_lines();
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io in  port 0x%x size %u -> 0x%x (%s)", port, size, val, port_name(port));
 	return val;
@@ -134,7 +191,7 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	vio_write(&dev.bus, port, size, value);
 	if (is_pit_port(port))
 		note_next_edge();       /* a new count or mode */
-	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
+	update_irq_lines();
 	if (vdebugexit_requested(&dev.dbg, &code))
 		run_end(code);
 }
@@ -209,9 +266,22 @@ const char *devices_masked_reason(void)
 	return why;
 }
 
+static void report_disks(void)
+{
+	for (unsigned u = 0; u < GUEST_DISKS; u++) {
+		const struct vide_drive *d = &dev.ide.drive[u];
+		if (d->present)
+			mon_log("guest disk %u: %u sectors read, %u written, %u errors", u,
+				d->sectors_read, d->sectors_written, d->errors);
+	}
+	if (dev.kbc.reset_requested || dev.sysctl.reset_requested)
+		mon_log("the guest asked for a CPU reset (port 0x64 or 0x92); not done");
+}
+
 void devices_report(void)
 {
 	const struct vio_unknown *u = &dev.bus.unknown;
+	report_disks();
 	if (u->total == 0)
 		return;
 	mon_log("unknown ports: %u accesses", u->total);

@@ -11,16 +11,21 @@
  *
  * This file does exactly that into *guest* physical memory, so any
  * multiboot kernel that boots with QEMU -kernel boots under the monitor.
+ * It also leaves what QEMU's BIOS would have left before the boot loader
+ * ran (firmware.c: BIOS data area, EBDA, MP tables) and marks the EBDA and
+ * the BIOS area reserved in the memory map, as QEMU's e820 map does.
  * Everything in the image is untrusted: each offset and address is checked
  * before use and a bad image is refused with a one-line reason.
  */
 #include "loader.h"
 #include <stddef.h>
+#include "firmware.h"
 #include "lib/elf.h"
 #include "lib/fmt.h"
 #include "lib/mmap.h"
 
 #define MMAP_RESERVED 2
+#define MMAP_ENTRIES 4
 #define CMDLINE_MAX  1024
 
 static uint32_t rd32(const uint8_t *p)
@@ -103,7 +108,7 @@ static void put_mmap(struct mb_mmap_entry *e, uint64_t addr, uint64_t len, uint3
 
 static void build_info(const char *cmdline, const struct guest_phys *gp)
 {
-	struct mb_mmap_entry map[3];
+	struct mb_mmap_entry map[MMAP_ENTRIES];
 	static const char name[] = "trap-and-emulate monitor";
 	uint32_t map_gpa = GUEST_MBI_GPA + sizeof(struct mb_info);
 	uint32_t name_gpa = map_gpa + sizeof map;
@@ -112,9 +117,12 @@ static void build_info(const char *cmdline, const struct guest_phys *gp)
 
 	if (cmdlen > CMDLINE_MAX - 1)
 		cmdlen = CMDLINE_MAX - 1;
+	_Static_assert(GUEST_LOWMEM_KB * 1024u == FW_EBDA_GPA &&
+		       FW_EBDA_GPA + FW_EBDA_SIZE == GUEST_HOLE_START, "EBDA between RAM and hole");
 	put_mmap(&map[0], 0, GUEST_LOWMEM_KB * 1024u, MMAP_AVAILABLE);
-	put_mmap(&map[1], GUEST_HOLE_START, GUEST_HOLE_END - GUEST_HOLE_START, MMAP_RESERVED);
-	put_mmap(&map[2], GUEST_HOLE_END, gp->size - GUEST_HOLE_END, MMAP_AVAILABLE);
+	put_mmap(&map[1], FW_EBDA_GPA, FW_EBDA_SIZE, MMAP_RESERVED);
+	put_mmap(&map[2], GUEST_HOLE_START, GUEST_HOLE_END - GUEST_HOLE_START, MMAP_RESERVED);
+	put_mmap(&map[3], GUEST_HOLE_END, gp->size - GUEST_HOLE_END, MMAP_AVAILABLE);
 	struct mb_info mbi = {
 		.flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER,
 		.mem_lower = GUEST_LOWMEM_KB, .mem_upper = (gp->size - GUEST_HOLE_END) / 1024,
@@ -129,9 +137,12 @@ static void build_info(const char *cmdline, const struct guest_phys *gp)
 }
 
 int guest_load(const void *img, uint32_t len, const char *cmdline,
-	       const struct guest_phys *gp, struct guest_boot *out, const char **why)
+	       const struct guest_phys *gp, const struct fw_machine *fw,
+	       struct guest_boot *out, const char **why)
 {
-	_Static_assert(sizeof(struct mb_info) + 3 * sizeof(struct mb_mmap_entry) + 32 +
+	struct fw_machine fw_default;
+
+	_Static_assert(sizeof(struct mb_info) + MMAP_ENTRIES * sizeof(struct mb_mmap_entry) + 32 +
 		       CMDLINE_MAX <= GUEST_MBI_SIZE, "multiboot info must fit its area");
 	if (mb_find_header(img, len, why) < 0)
 		return -1;
@@ -144,6 +155,11 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 	if ((*why = check_placement(img, out)) != NULL)
 		return -1;
 	const struct elf32_ehdr *eh = img;
+	if (!fw) {
+		fw_default_machine(&fw_default);
+		fw = &fw_default;
+	}
+	firmware_write(gp, fw);         /* first: the BIOS ran before the loader */
 	for (unsigned i = 0; i < eh->phnum; i++) {
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type == PT_LOAD)
@@ -165,7 +181,7 @@ int guest_add_modules(const struct guest_module *mods, unsigned n, const struct 
 		      const struct guest_boot *boot, const char **why)
 {
 	_Static_assert(GUEST_MODS_GPA >= GUEST_MBI_GPA + sizeof(struct mb_info) +
-		       3 * sizeof(struct mb_mmap_entry) + 32 + CMDLINE_MAX,
+		       MMAP_ENTRIES * sizeof(struct mb_mmap_entry) + 32 + CMDLINE_MAX,
 		       "module table after the command line");
 	_Static_assert(GUEST_MODS_GPA + GUEST_MODS_MAX * (sizeof(struct mb_module) +
 		       GUEST_MODSTR_MAX) <= GUEST_MBI_GPA + GUEST_MBI_SIZE,

@@ -40,10 +40,14 @@ struct guest_boot {
 int mb_find_header(const void *img, uint32_t len, const char **why);
 
 /* Checks img, copies its segments into guest memory, zeroes their bss,
- * builds the multiboot info (memory map, cmdline).  Returns 0, or -1 with a
- * one-line reason in *why and guest memory possibly partly written. */
+ * writes the BIOS's low-memory tables for the machine fw describes (NULL:
+ * fw_default_machine; see firmware.h), builds the multiboot info (memory
+ * map, cmdline).  Returns 0, or -1 with a one-line reason in *why and guest
+ * memory possibly partly written. */
+struct fw_machine;
 int guest_load(const void *img, uint32_t len, const char *cmdline,
-	       const struct guest_phys *gp, struct guest_boot *out, const char **why);
+	       const struct guest_phys *gp, const struct fw_machine *fw,
+	       struct guest_boot *out, const char **why);
 
 /* Modules for the guest (the monitor's own modules after the guest image):
  * after guest_load(), copies each module's bytes into guest RAM above the

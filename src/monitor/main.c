@@ -16,6 +16,7 @@
 #include "options.h"
 #include "memory.h"
 #include "loader.h"
+#include "firmware.h"
 #include "paging.h"
 #include "hosthw.h"
 #include "devices.h"
@@ -75,15 +76,28 @@ static void guest_write(void *ctx, gpa_t dst, const void *src, uint32_t n)
 		mon_panic("loader wrote outside guest RAM at 0x%x", dst.v);
 }
 
+/* The machine the guest's MP table describes: the virtual APICs, and the
+ * CPU it runs on (CPUID is not virtualized, so the guest sees this CPU). */
+static void guest_machine(struct fw_machine *fw)
+{
+	uint32_t b, c;
+
+	fw_default_machine(fw);
+	cpuid(1, &fw->cpu_signature, &b, &c, &fw->cpu_features);
+}
+
 static void load_guest(const struct mb_module *m, struct guest_boot *boot)
 {
 	const char *why;
 	const char *cmdline = str_or_empty(m->string);
 	struct guest_phys gp = { guest_mem.nframes << MON_PGSHIFT, guest_write, NULL };
+	struct fw_machine fw;
 
 	if (m->end <= m->start)
 		mon_refuse(MON_EXIT_BAD_GUEST, "guest image '%s' is empty", cmdline);
-	if (guest_load((const void *)m->start, m->end - m->start, cmdline, &gp, boot, &why) < 0)
+	guest_machine(&fw);
+	if (guest_load((const void *)m->start, m->end - m->start, cmdline, &gp, &fw, boot,
+		       &why) < 0)
 		mon_refuse(MON_EXIT_BAD_GUEST, "guest image '%s': %s (guest RAM is %u MB)", cmdline,
 			   why, mon_opts.mem_mb);
 	mon_log("guest '%s' loaded: %u segment(s) at 0x%x-0x%x, entry 0x%x, %u MB of guest RAM",

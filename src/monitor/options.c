@@ -64,6 +64,41 @@ static int parse_trace(const char *v, size_t n, struct mon_options *o)
 	return 0;
 }
 
+/* disk0=/disk1=: *unit gets 0 or 1 if w[0..k) is one of them. */
+static int is_disk_key(const char *w, size_t k, unsigned *unit)
+{
+	if (word_eq(w, k, "disk0"))
+		*unit = 0;
+	else if (word_eq(w, k, "disk1"))
+		*unit = 1;
+	else
+		return 0;
+	return 1;
+}
+
+/* hd0, hd1 or none; -1 if none of them. */
+static int disk_value(const char *v, size_t vn)
+{
+	if (word_eq(v, vn, "hd0")) return DISK_HD0;
+	if (word_eq(v, vn, "hd1")) return DISK_HD1;
+	if (word_eq(v, vn, "none")) return DISK_NONE;
+	return -1;
+}
+
+static int parse_disk(const char *w, size_t n, unsigned unit, const char *v, size_t vn,
+		      struct mon_options *o, char *err, size_t errlen)
+{
+	int d = disk_value(v, vn);
+
+	if (d < 0) {
+		fmt_snprintf(err, errlen, "bad value in '%.*s': disk%u= takes hd0, hd1 or none",
+			     (int)n, w, unit);
+		return 0;
+	}
+	o->disk[unit] = (enum disk_backing)d;
+	return 1;
+}
+
 /* key=value; returns 0, or -1 with the reason in err. */
 static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_given,
 		    char *err, size_t errlen)
@@ -74,6 +109,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 	const char *v = w + k + 1;
 	size_t vn = k < n ? n - k - 1 : 0;
 	long num;
+	unsigned unit;
 	int ok = k < n;
 
 	if (ok && word_eq(w, k, "mem")) {
@@ -123,10 +159,12 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 		if (!ok)
 			fmt_snprintf(err, errlen, "bad value in '%.*s': ifwatch= takes seconds from 1 "
 				     "to %u", (int)n, w, IFWATCH_MAX_S);
+	} else if (ok && is_disk_key(w, k, &unit)) {
+		ok = parse_disk(w, n, unit, v, vn, o, err, errlen);
 	} else {
 		ok = 0;
 		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= "
-			     "shadow_cache= trace= stats= iflag= ifwatch=)",
+			     "shadow_cache= trace= stats= iflag= ifwatch= disk0= disk1=)",
 			     (int)(n < WORDMAX ? n : WORDMAX), w);
 	}
 	return ok ? 0 : -1;
@@ -139,7 +177,8 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 
 	*o = (struct mon_options){ .mem_mb = MEM_MB_DEFAULT, .ring = 1, .shadow = SHADOW_CACHED,
 				  .shadow_cache = SHADOW_CACHE_DEFAULT, .trace = 0, .stats = 1,
-				  .iflag = IFLAG_REAL, .ifwatch_s = IFWATCH_DEFAULT_S };
+				  .iflag = IFLAG_REAL, .ifwatch_s = IFWATCH_DEFAULT_S,
+				  .disk = { DISK_NONE, DISK_NONE } };
 	if (errlen > 0)
 		err[0] = '\0';
 	for (;;) {
@@ -158,6 +197,11 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 		first = 0;
 		if (parse_kv(w, n, o, &cache_given, err, errlen) < 0)
 			return -1;
+	}
+	if (o->disk[0] != DISK_NONE && o->disk[0] == o->disk[1]) {
+		fmt_snprintf(err, errlen, "disk0= and disk1= both use host disk hd%d: one host disk "
+			     "backs at most one guest disk", o->disk[0] == DISK_HD0 ? 0 : 1);
+		return -1;
 	}
 	if (cache_given && o->shadow == SHADOW_VTLB) {
 		fmt_snprintf(err, errlen, "shadow_cache= applies to shadow=cached, not shadow=vtlb "

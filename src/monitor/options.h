@@ -17,6 +17,14 @@
  *   ifwatch=N      seconds of virtual time a guest may run with interrupts
  *                  disabled before it is ended (iflag=real), 1..3600
  *                  (default 5)
+ *   disk0=HD, disk1=HD  what backs the guest's IDE primary master (disk0)
+ *                  and slave (disk1): hd0 or hd1, the monitor's own IDE disk
+ *                  (primary master / slave of the machine it runs on; QEMU
+ *                  -drive file=IMG,index=0|1,media=disk,format=raw), reached
+ *                  through the monitor's driver (hostdisk.c), so what the
+ *                  guest writes lands in IMG; or none (default: the guest's
+ *                  channel has no drive).  One host disk backs at most one
+ *                  guest disk.  xv6: disk1=hd1 (see docs/xv6.md)
  *
  * As in minios, a first word that is a path (contains '/' or ends in .elf)
  * is the monitor's own file name and is skipped.  Anything else is refused
@@ -36,6 +44,9 @@
 enum shadow_kind { SHADOW_CACHED, SHADOW_VTLB };
 enum iflag_kind { IFLAG_REAL, IFLAG_SOFT };
 
+#define GUEST_DISKS 2           /* IDE primary master, slave */
+enum disk_backing { DISK_NONE, DISK_HD0, DISK_HD1 };
+
 struct mon_options {
 	unsigned mem_mb;
 	unsigned ring;
@@ -45,6 +56,7 @@ struct mon_options {
 	int stats;
 	enum iflag_kind iflag;
 	unsigned ifwatch_s;     /* iflag=real: the watchdog's bound */
+	enum disk_backing disk[GUEST_DISKS];    /* disk0=, disk1= */
 };
 
 #define SHADOW_CACHE_DEFAULT 64

@@ -18,6 +18,7 @@
 #define ALL_ONES_32   0xFFFFFFFFu
 #define BITS_PER_BYTE 8
 #define ISA_WIDTH     1     /* the PC devices here are 8-bit ISA parts */
+#define IDE_DATA_WIDTH 4    /* the IDE data port takes 16 and 32-bit accesses */
 
 /* ---- 1. sizes ---------------------------------------------------------- */
 
@@ -134,10 +135,61 @@ static void dbg_write(void *dev, uint16_t port, unsigned size, uint32_t v)
 	vdebugexit_write(dev, port, size, v);
 }
 
+static uint32_t ide_read(void *dev, uint16_t port, unsigned size)
+{
+	return vide_read(dev, port, size);
+}
+
+static void ide_write(void *dev, uint16_t port, unsigned size, uint32_t v)
+{
+	vide_write(dev, port, size, v);
+}
+
+static uint32_t crtc_read(void *dev, uint16_t port, unsigned size)
+{
+	(void)size;
+	return vcrtc_read(dev, port);
+}
+
+static void crtc_write(void *dev, uint16_t port, unsigned size, uint32_t v)
+{
+	(void)size;
+	vcrtc_write(dev, port, (uint8_t)v);
+}
+
+static uint32_t kbc_read(void *dev, uint16_t port, unsigned size)
+{
+	(void)size;
+	return vkbc_read(dev, port);
+}
+
+static void kbc_write(void *dev, uint16_t port, unsigned size, uint32_t v)
+{
+	(void)size;
+	vkbc_write(dev, port, (uint8_t)v);
+}
+
+static uint32_t sysctl_read(void *dev, uint16_t port, unsigned size)
+{
+	(void)size;
+	return vsysctl_read(dev, port);
+}
+
+static void sysctl_write(void *dev, uint16_t port, unsigned size, uint32_t v)
+{
+	(void)size;
+	vsysctl_write(dev, port, (uint8_t)v);
+}
+
 static const struct vio_ops pic_ops = { pic_read, pic_write, ISA_WIDTH };
 static const struct vio_ops pit_ops = { pit_read, pit_write, ISA_WIDTH };
 static const struct vio_ops uart_ops = { uart_read, uart_write, ISA_WIDTH };
 static const struct vio_ops dbg_ops = { dbg_read, dbg_write, DEBUGEXIT_WIDTH };
+static const struct vio_ops ide_data_ops = { ide_read, ide_write, IDE_DATA_WIDTH };
+static const struct vio_ops ide_ops = { ide_read, ide_write, ISA_WIDTH };
+static const struct vio_ops crtc_ops = { crtc_read, crtc_write, ISA_WIDTH };
+static const struct vio_ops kbc_ops = { kbc_read, kbc_write, ISA_WIDTH };
+static const struct vio_ops sysctl_ops = { sysctl_read, sysctl_write, ISA_WIDTH };
 
 bool vio_attach_pic(struct vio_bus *bus, struct vpic *pic)
 {
@@ -165,6 +217,31 @@ bool vio_attach_debugexit(struct vio_bus *bus, struct vdebugexit *d)
 	return vio_map(bus, DEBUGEXIT_PORT,
 		       DEBUGEXIT_PORT + DEBUGEXIT_NPORTS - 1, &dbg_ops, d,
 		       "debug-exit");
+}
+
+bool vio_attach_ide(struct vio_bus *bus, struct vide *ide)
+{
+	return vio_map(bus, IDE_PRIMARY_BASE, IDE_PRIMARY_BASE, &ide_data_ops, ide,
+		       "ide-data") &&
+	       vio_map(bus, IDE_PRIMARY_BASE + 1, IDE_PRIMARY_BASE + IDE_NPORTS - 1, &ide_ops,
+		       ide, "ide") &&
+	       vio_map(bus, IDE_PRIMARY_CTRL, IDE_PRIMARY_CTRL, &ide_ops, ide, "ide-ctrl");
+}
+
+bool vio_attach_crtc(struct vio_bus *bus, struct vcrtc *crtc)
+{
+	return vio_map(bus, CRTC_INDEX_PORT, CRTC_DATA_PORT, &crtc_ops, crtc, "crtc");
+}
+
+bool vio_attach_kbc(struct vio_bus *bus, struct vkbc *kbc)
+{
+	return vio_map(bus, KBC_DATA_PORT, KBC_DATA_PORT, &kbc_ops, kbc, "kbc-data") &&
+	       vio_map(bus, KBC_STATUS_PORT, KBC_STATUS_PORT, &kbc_ops, kbc, "kbc-status");
+}
+
+bool vio_attach_sysctl(struct vio_bus *bus, struct vsysctl *s)
+{
+	return vio_map(bus, SYSCTL_PORT, SYSCTL_PORT, &sysctl_ops, s, "port92");
 }
 
 void vio_init(struct vio_bus *bus)

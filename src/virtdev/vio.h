@@ -25,12 +25,15 @@
  *
  * Attaching the standard devices (vio_attach_*):
  *   PIC 0x20-0x21, 0xA0-0xA1 | PIT 0x40-0x43, 0x61 | UART base..base+7 |
- *   debug-exit 0xF4-0xF7 (width 4: `outl 0xF4` reaches it whole).
+ *   debug-exit 0xF4-0xF7 (width 4: `outl 0xF4` reaches it whole) |
+ *   IDE 0x1F0 (width 4: 16/32-bit data), 0x1F1-0x1F7, 0x3F6 | CRTC 0x3D4-0x3D5 |
+ *   keyboard controller 0x60, 0x64 | system control port A 0x92.
  *
  * The bus knows nothing of IRQs.  After each vio access and each timer or
  * host-serial event the monitor wires the lines:
  *   for (n = vpit_advance(pit, dt); n; n--) vpic_pulse_irq(pic, PIT_IRQ);
  *   vpic_set_irq(pic, uart->irq, vuart_irq_pending(uart));
+ *   vpic_set_irq(pic, IDE_PRIMARY_IRQ, vide_irq(ide));  (and the I/O APIC pin)
  *   if (vdebugexit_requested(dbg, &code)) end the run with code;
  *   deliver vpic_pending_vector()/vpic_ack() when the virtual IF is set.
  *
@@ -43,12 +46,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vcrtc.h"
 #include "vdebugexit.h"
+#include "vide.h"
+#include "vkbc.h"
 #include "vpic.h"
 #include "vpit.h"
+#include "vsysctl.h"
 #include "vuart.h"
 
-#define VIO_MAX_RANGES      16
+#define VIO_MAX_RANGES      24
 #define VIO_UNKNOWN_SLOTS   16
 #define VIO_RECENT          8
 
@@ -100,6 +107,10 @@ bool vio_attach_pic(struct vio_bus *bus, struct vpic *pic);
 bool vio_attach_pit(struct vio_bus *bus, struct vpit *pit);
 bool vio_attach_uart(struct vio_bus *bus, struct vuart *uart);
 bool vio_attach_debugexit(struct vio_bus *bus, struct vdebugexit *d);
+bool vio_attach_ide(struct vio_bus *bus, struct vide *ide);
+bool vio_attach_crtc(struct vio_bus *bus, struct vcrtc *crtc);
+bool vio_attach_kbc(struct vio_bus *bus, struct vkbc *kbc);
+bool vio_attach_sysctl(struct vio_bus *bus, struct vsysctl *s);
 
 /* The guest's IN and OUT; size is 1, 2 or 4. */
 uint32_t vio_read(struct vio_bus *bus, uint16_t port, unsigned size);

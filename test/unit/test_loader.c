@@ -11,6 +11,7 @@
  * info-area and VGA-hole overlap, 1 MB guest, truncated file, entry point).
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "monitor/loader.h"
+#include "monitor/firmware.h"
 #include "lib/elf.h"
 #include "lib/mmap.h"
 
@@ -110,11 +112,20 @@ static uint32_t mbi(const struct ram *r, uint32_t off)
 	return rd32(r, GUEST_MBI_GPA + off);
 }
 
-/* Every byte of [lo, hi) still holds the junk fill. */
+/* The BIOS's areas the loader writes for every guest (firmware.c). */
+static bool in_firmware(uint32_t a)
+{
+	return (a >= FW_BDA_GPA && a < FW_BDA_GPA + FW_BDA_SIZE) ||
+	       (a >= FW_EBDA_GPA && a < FW_EBDA_GPA + FW_EBDA_SIZE) ||
+	       (a >= FW_ROM_GPA && a < FW_ROM_GPA + FW_ROM_SIZE);
+}
+#define FW_BYTES (FW_BDA_SIZE + FW_EBDA_SIZE + 1 + FW_ROM_SIZE + FW_MP_FLOATING_SIZE + FW_MPC_MAX)
+
+/* Every byte of [lo, hi) outside the BIOS areas still holds the junk fill. */
 static void assert_untouched(const struct ram *r, uint32_t lo, uint32_t hi)
 {
 	for (uint32_t a = lo; a < hi; a++)
-		if (r->bytes[a] != JUNK)
+		if (r->bytes[a] != JUNK && !in_firmware(a))
 			fail_msg("gpa 0x%x was written (0x%02x) but should not have been", a,
 				 r->bytes[a]);
 }
@@ -236,7 +247,7 @@ static int load(struct ram *r, struct img *im, const char *cmdline, struct guest
 		const char **why)
 {
 	*why = "(unset)";
-	return guest_load(im->b, im->len, cmdline, &r->gp, out, why);
+	return guest_load(im->b, im->len, cmdline, &r->gp, NULL, out, why);
 }
 
 static void expect_loaded(struct ram *r, struct img *im, struct guest_boot *out)
@@ -286,7 +297,7 @@ static void test_valid_segments(void **state)
 	assert_int_equal(out.load_hi, DATA_PA + DATA_MEM);
 	assert_int_equal(out.nsegs, 2);
 	assert_true(r->written >= TEXT_SZ + DATA_MEM);
-	assert_true(r->written <= TEXT_SZ + DATA_MEM + GUEST_MBI_SIZE);
+	assert_true(r->written <= TEXT_SZ + DATA_MEM + GUEST_MBI_SIZE + FW_BYTES);
 }
 
 static void test_info_block(void **state)
@@ -310,17 +321,19 @@ static void test_info_block(void **state)
 	assert_true(strlen(name) > 0);
 	assert_string_equal(name, "trap-and-emulate monitor");
 
-	/* The memory map: three 24-byte entries (size field 20). */
+	/* The memory map: four 24-byte entries (size field 20), the EBDA and
+	 * the VGA/BIOS area reserved, as QEMU's e820 map. */
 	uint32_t mlen = mbi(r, OFF_MMAP_LENGTH), maddr = mbi(r, OFF_MMAP_ADDR);
-	assert_int_equal(mlen, 3 * sizeof(struct mb_mmap_entry));
+	assert_int_equal(mlen, 4 * sizeof(struct mb_mmap_entry));
 	assert_true(maddr >= GUEST_MBI_GPA + MBI_FIXED_SIZE);
 	assert_true(maddr + mlen <= GUEST_MBI_GPA + GUEST_MBI_SIZE);
-	static const struct { uint64_t addr, len; uint32_t type; } want[3] = {
+	static const struct { uint64_t addr, len; uint32_t type; } want[4] = {
 		{ 0, 639 * 1024, 1 },
+		{ 0x9FC00, 0x400, 2 },
 		{ 0xA0000, 0x60000, 2 },
 		{ 0x100000, RAM_SIZE - 0x100000, 1 },
 	};
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		struct mb_mmap_entry e;
 		memcpy(&e, r->bytes + maddr + i * sizeof e, sizeof e);
 		assert_int_equal(e.size, 20);
@@ -368,9 +381,23 @@ static void test_other_ram_sizes(void **state)
 		expect_loaded(r, &im, &out);
 		assert_int_equal(mbi(r, OFF_MEM_UPPER), (sizes[i] - 0x100000u) / 1024);
 		struct mb_mmap_entry e;
-		memcpy(&e, r->bytes + mbi(r, OFF_MMAP_ADDR) + 2 * sizeof e, sizeof e);
+		memcpy(&e, r->bytes + mbi(r, OFF_MMAP_ADDR) + 3 * sizeof e, sizeof e);
 		assert_true(e.addr == 0x100000 && e.len == sizes[i] - 0x100000u);
 	}
+}
+
+/* The BIOS ran before the loader: a segment in low memory (over the BIOS
+ * data area) keeps its own bytes, and the MP table is still where a kernel
+ * looks for it. */
+static void test_segment_over_bda_wins(void **state)
+{
+	struct ram *r = *state;
+	struct img im;
+	struct guest_boot out;
+	one_seg_image(&im, 0x400, 0x100, 0x400);
+	expect_loaded(r, &im, &out);
+	assert_memory_equal(r->bytes + 0x400, im.b + 0x1000, 0x100);
+	assert_memory_equal(r->bytes + FW_MP_GPA, "_MP_", 4);
 }
 
 /* Segment ending exactly at the end of guest RAM, and segments right next
@@ -816,6 +843,7 @@ int main(void)
 		T(test_info_block),
 		T(test_cmdline_null_is_empty),
 		T(test_other_ram_sizes),
+		T(test_segment_over_bda_wins),
 		T(test_boundaries_accepted),
 		T(test_flags_accepted),
 		T(test_higher_half_entry),

@@ -44,7 +44,29 @@ static void test_defaults(void **state)
 		assert_int_equal(o.shadow_cache, SHADOW_CACHE_DEFAULT);
 		assert_int_equal(o.trace, 0);
 		assert_int_equal(o.stats, 1);
+		assert_int_equal(o.disk[0], DISK_NONE);
+		assert_int_equal(o.disk[1], DISK_NONE);
 	}
+}
+
+static void test_disks(void **state)
+{
+	(void)state;
+	struct mon_options o = parse_ok("mem=256 disk1=hd1");
+	assert_int_equal(o.disk[0], DISK_NONE);
+	assert_int_equal(o.disk[1], DISK_HD1);
+	o = parse_ok("disk0=hd1 disk1=hd0");
+	assert_int_equal(o.disk[0], DISK_HD1);
+	assert_int_equal(o.disk[1], DISK_HD0);
+	o = parse_ok("disk0=hd0 disk0=none");
+	assert_int_equal(o.disk[0], DISK_NONE);
+	o = parse_ok("disk0=none disk1=none");          /* none twice is no conflict */
+	assert_int_equal(o.disk[1], DISK_NONE);
+	expect_refused("disk1=hd2", "bad value in 'disk1=hd2': disk1= takes hd0, hd1 or none");
+	expect_refused("disk0=", "disk0= takes hd0, hd1 or none");
+	expect_refused("disk2=hd0", "unknown option 'disk2=hd0'");
+	expect_refused("disk0=hd1 disk1=hd1", "both use host disk hd1");
+	expect_refused("disk1=hd0 disk0=hd0", "one host disk backs at most one guest disk");
 }
 
 static void test_each_option(void **state)
@@ -141,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_each_option),
 		cmocka_unit_test(test_trace_lists),
+		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_iflag),
 		cmocka_unit_test(test_path_only_first),
