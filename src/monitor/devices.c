@@ -33,6 +33,8 @@
 #include "run.h"
 #include "virtdev/vio.h"
 #include "virtdev/vmmio.h"
+#include "virtdev/vlapic.h"
+#include "virtdev/vioapic.h"
 #include "memory.h"
 #include "lib/fmt.h"
 
@@ -47,9 +49,55 @@ static struct {
 	struct vcrtc crtc;
 	struct vkbc kbc;
 	struct vsysctl sysctl;
-	uint64_t pit_synced;    /* host_pit_now() when the vPIT last advanced */
-	uint64_t next_edge;     /* ...and when its OUT0 next rises (or never) */
+	struct vlapic lapic;
+	struct vioapic ioapic;
+	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
+	uint64_t next_edge;     /* ...and when the PIT's OUT0 next rises or the
+				   local APIC's timer next expires (or never) */
 } dev;
+
+/* ---- the two APICs: memory-mapped, wired as the MP table says ---- */
+
+static void lapic_eoi(void *io, uint8_t vector)
+{
+	vioapic_eoi(io, vector);
+}
+
+static bool to_lapic(void *l, const struct vapic_msg *m)
+{
+	return vlapic_deliver(l, m);
+}
+
+static uint32_t lapic_read(void *d, uint32_t off, unsigned size)
+{
+	return vlapic_mmio_read(d, off, size);
+}
+
+static void lapic_write(void *d, uint32_t off, unsigned size, uint32_t value)
+{
+	vlapic_mmio_write(d, off, size, value);
+}
+
+static uint32_t ioapic_read(void *d, uint32_t off, unsigned size)
+{
+	return vioapic_mmio_read(d, off, size);
+}
+
+static void ioapic_write(void *d, uint32_t off, unsigned size, uint32_t value)
+{
+	vioapic_mmio_write(d, off, size, value);
+}
+
+static const struct vmmio_ops lapic_ops = { lapic_read, lapic_write };
+static const struct vmmio_ops ioapic_ops = { ioapic_read, ioapic_write };
+
+static void attach_apics(void)
+{
+	vlapic_init(&dev.lapic, 0, lapic_eoi, &dev.ioapic);     /* IDs as in the MP table */
+	vioapic_init(&dev.ioapic, 0, to_lapic, &dev.lapic);
+	devices_attach_mmio(LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &dev.lapic, "local APIC");
+	devices_attach_mmio(IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops, &dev.ioapic, "I/O APIC");
+}
 
 static void uart_tx(void *ctx, uint8_t byte)
 {
@@ -105,15 +153,23 @@ void devices_init(void)
 	    !vio_attach_kbc(&dev.bus, &dev.kbc) || !vio_attach_sysctl(&dev.bus, &dev.sysctl))
 		mon_panic("virtual devices overlap on the port bus");
 	attach_disks();
+	attach_apics();
 	dev.pit_synced = host_pit_now();
 	dev.next_edge = UINT64_MAX;
 }
 
-/* When the virtual PIT's OUT0 rises next, in host clock ticks. */
+/* When the virtual PIT's OUT0 rises next or the local APIC's timer
+ * expires, in host clock ticks (rounded up). */
 static void note_next_edge(void)
 {
 	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
+	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
+
 	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
+	if (ns != VLAPIC_NO_TIMER) {
+		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
+		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
+	}
 }
 
 /* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one
@@ -125,11 +181,15 @@ static void advance_time(struct vcpu *v)
 	uint64_t now = host_pit_now();
 	uint64_t dt = now - dev.pit_synced;
 
+	vlapic_advance(&dev.lapic, vlapic_pit_to_ns(now) - vlapic_pit_to_ns(dev.pit_synced));
 	dev.pit_synced = now;
 	while (dt > 0) {
 		uint32_t step = dt > 0x10000000u ? 0x10000000u : (uint32_t)dt;
-		if (vpit_advance(&dev.pit, step))
+		if (vpit_advance(&dev.pit, step)) {
 			vpic_pulse_irq(&dev.pic, PIT_IRQ);
+			vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), true);
+			vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), false);
+		}
 		dt -= step;
 	}
 	note_next_edge();
@@ -141,6 +201,9 @@ static void update_irq_lines(void)
 {
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 	vpic_set_irq(&dev.pic, IDE_PRIMARY_IRQ, vide_irq(&dev.ide));
+	/* the I/O APIC sees the UART's line ungated by OUT2, as QEMU wires it */
+	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(dev.uart.irq), vuart_intr(&dev.uart));
+	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(IDE_PRIMARY_IRQ), vide_irq(&dev.ide));
 }
 
 void devices_sync(struct vcpu *v)
@@ -211,8 +274,9 @@ static const char *mmio_name(uint32_t gpa)
 
 uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size)
 {
+	if (gpa - LAPIC_BASE < LAPIC_SIZE)
+		advance_time(v);        /* the timer's current count */
 	uint32_t val = vmmio_read(&dev.mmio, gpa, size);
-	(void)v;
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("mmio read  0x%x size %u -> 0x%x (%s)", gpa, size, val, mmio_name(gpa));
 	return val;
@@ -220,19 +284,29 @@ uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size)
 
 void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t value)
 {
-	(void)v;
+	if (gpa - LAPIC_BASE < LAPIC_SIZE)
+		advance_time(v);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("mmio write 0x%x size %u <- 0x%x (%s)", gpa, size, value, mmio_name(gpa));
 	vmmio_write(&dev.mmio, gpa, size, value);
+	note_next_edge();               /* a new APIC timer count or mode */
+	update_irq_lines();             /* an I/O APIC pin may be unmasked now */
 }
 
+/* The local APIC first; the 8259s reach the CPU through its LINT0 while
+ * that is unmasked (as after the BIOS; xv6 masks it and uses the APICs). */
 int devices_irq_pending(void)
 {
-	return vpic_pending_vector(&dev.pic);
+	int vector = vlapic_pending_vector(&dev.lapic);
+	if (vector >= 0)
+		return vector;
+	return vlapic_accepts_pic(&dev.lapic) ? vpic_pending_vector(&dev.pic) : -1;
 }
 
 unsigned devices_irq_ack(void)
 {
+	if (vlapic_pending_vector(&dev.lapic) >= 0)
+		return vlapic_ack(&dev.lapic);
 	return vpic_ack(&dev.pic);
 }
 
@@ -250,6 +324,10 @@ bool devices_can_interrupt(void)
 {
 	if (devices_irq_pending() >= 0)
 		return true;
+	if (vlapic_ns_to_timer(&dev.lapic) != VLAPIC_NO_TIMER)
+		return true;
+	if (!vlapic_accepts_pic(&dev.lapic))
+		return true;    /* the APICs route the devices: assume they may */
 	if (pic_passes(PIT_IRQ) && vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ)
 		return true;
 	return pic_passes(dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);

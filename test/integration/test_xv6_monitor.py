@@ -1,0 +1,56 @@
+"""test_xv6_monitor.py - xv6 (x86, unmodified) under the monitor.
+
+The same runs as test_xv6.py's native reference, through `make run
+GUEST=xv6 CMDS=...`: the monitor boots xv6 as its guest with the host disk
+copy behind the guest's IDE disk 1 (disk1=hd1), the local APIC and I/O
+APIC by MMIO, the firmware's MP tables, and the real IF following the
+virtual one (iflag=real) so that xv6's pushcli/popcli read IF right.  The
+transcript of the fixed command set must equal the native one (in
+xv6run.canonical form: stressfs's output is timing-dependent even
+natively), under both shadow strategies, and the file xv6 writes must
+reach the host's disk image.  usertests is in test_xv6_usertests (slow).
+"""
+import os
+import sys
+
+import pytest
+
+import xv6run
+from xv6run import FIXED_CMDS
+
+sys.path.insert(0, os.path.join(xv6run.ROOT, "tools"))
+import xv6fs    # noqa: E402
+
+STRATEGIES = ["cached", "vtlb"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def xv6_built():
+    xv6run.build()
+    subprocess_make_monitor()
+
+
+def subprocess_make_monitor():
+    import subprocess
+    subprocess.run(["make", "-s", "all"], cwd=xv6run.ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def native_fixed(tmp_path_factory):
+    disk = str(tmp_path_factory.mktemp("native") / "disk.img")
+    rc, out, err = xv6run.run("run-native", FIXED_CMDS, 120, disk)
+    assert rc == 0, err
+    return out
+
+
+@pytest.mark.parametrize("shadow", STRATEGIES)
+def test_fixed_commands_same_as_native(native_fixed, shadow, tmp_path):
+    disk = str(tmp_path / "disk.img")
+    rc, out, err = xv6run.run("run", FIXED_CMDS, 600, disk, ("MONARGS=shadow=" + shadow,))
+    assert rc == 0, err[-2000:]
+    assert xv6run.canonical(out) == xv6run.canonical(native_fixed), (
+        "xv6 under the monitor (shadow=%s) printed:\n%s\n--- native:\n%s\n--- monitor log:\n%s"
+        % (shadow, out.decode("utf-8", "replace")[-1500:],
+           native_fixed.decode("utf-8", "replace")[-1500:], err[-1500:]))
+    assert xv6fs.Xv6Fs(disk).read_file("/d/greeting") == b"hello from xv6\n"
