@@ -51,6 +51,7 @@ static struct {
 	struct vsysctl sysctl;
 	struct vlapic lapic;
 	struct vioapic ioapic;
+	uint32_t *lapic_image;  /* what reads of its page return (memory.h) */
 	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
 	uint64_t next_edge;     /* ...and when the PIT's OUT0 next rises or the
 				   local APIC's timer next expires (or never) */
@@ -91,12 +92,61 @@ static void ioapic_write(void *d, uint32_t off, unsigned size, uint32_t value)
 static const struct vmmio_ops lapic_ops = { lapic_read, lapic_write };
 static const struct vmmio_ops ioapic_ops = { ioapic_read, ioapic_write };
 
+/* The local APIC's read image: every register a read can reach, as the
+ * model would return it.  Writes fault and go to the model (then the whole
+ * image is redone); what changes without a write (IRR, ISR, TMR and PPR on
+ * an interrupt's arrival, acknowledgement and EOI; the timer's current
+ * count) is redone after each of those and whenever time catches up (at
+ * every timer expiry, PIT edge and PIT access): so a guest read of the
+ * current count sees it as of then, not as of the read (docs/xv6.md). */
+static const uint16_t lapic_regs[] = {
+	LAPIC_ID, LAPIC_VER, LAPIC_TPR, LAPIC_APR, LAPIC_PPR, LAPIC_LDR, LAPIC_DFR, LAPIC_SVR,
+	LAPIC_ESR, LAPIC_ICR_LO, LAPIC_ICR_HI, LAPIC_LVT_TIMER, LAPIC_LVT_THERMAL,
+	LAPIC_LVT_PERF, LAPIC_LVT_LINT0, LAPIC_LVT_LINT1, LAPIC_LVT_ERROR, LAPIC_TICR,
+	LAPIC_TDCR,
+};
+
+static void image_set(uint32_t off)
+{
+	dev.lapic_image[off / 4] = vlapic_mmio_read(&dev.lapic, off, 4);
+}
+
+/* What an interrupt's coming and going, or time, changes. */
+static void lapic_image_volatile(void)
+{
+	for (uint32_t i = 0; i < 8; i++) {
+		image_set(LAPIC_ISR + 16 * i);
+		image_set(LAPIC_TMR + 16 * i);
+		image_set(LAPIC_IRR + 16 * i);
+	}
+	image_set(LAPIC_PPR);
+	image_set(LAPIC_TCCR);
+}
+
+static void lapic_image_all(void)
+{
+	for (unsigned i = 0; i < sizeof lapic_regs / sizeof lapic_regs[0]; i++)
+		image_set(lapic_regs[i]);
+	lapic_image_volatile();
+}
+
 static void attach_apics(void)
 {
 	vlapic_init(&dev.lapic, 0, lapic_eoi, &dev.ioapic);     /* IDs as in the MP table */
 	vioapic_init(&dev.ioapic, 0, to_lapic, &dev.lapic);
-	devices_attach_mmio(LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &dev.lapic, "local APIC");
-	devices_attach_mmio(IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops, &dev.ioapic, "I/O APIC");
+	dev.lapic_image = host_frame_zeroed();
+	if (!dev.lapic_image)
+		mon_panic("no host frame for the local APIC's read image");
+	lapic_image_all();
+	devices_attach_mmio(LAPIC_BASE, LAPIC_SIZE, &lapic_ops, &dev.lapic, "local APIC",
+			    dev.lapic_image);
+	devices_attach_mmio(IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops, &dev.ioapic, "I/O APIC", 0);
+}
+
+/* The guest has the local APIC on (software-enabled): its state moves. */
+static bool lapic_on(void)
+{
+	return (dev.lapic.svr & LAPIC_SVR_ENABLE) != 0;
 }
 
 static void uart_tx(void *ctx, uint8_t byte)
@@ -194,6 +244,8 @@ static void advance_time(struct vcpu *v)
 	}
 	note_next_edge();
 	watch_vif(v, now);
+	if (lapic_on())
+		lapic_image_volatile();
 }
 
 /* The device-driven IRQ lines into the virtual PIC. */
@@ -204,6 +256,8 @@ static void update_irq_lines(void)
 	/* the I/O APIC sees the UART's line ungated by OUT2, as QEMU wires it */
 	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(dev.uart.irq), vuart_intr(&dev.uart));
 	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(IDE_PRIMARY_IRQ), vide_irq(&dev.ide));
+	if (lapic_on())
+		lapic_image_volatile();
 }
 
 void devices_sync(struct vcpu *v)
@@ -260,9 +314,9 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 }
 
 void devices_attach_mmio(uint32_t base, uint32_t size, const struct vmmio_ops *ops, void *d,
-			const char *name)
+			 const char *name, void *image)
 {
-	if (!vmmio_map(&dev.mmio, base, size, ops, d, name) || gpa_mmio_add(base, size) < 0)
+	if (!vmmio_map(&dev.mmio, base, size, ops, d, name) || gpa_mmio_add(base, size, image) < 0)
 		mon_panic("MMIO device %s at 0x%x overlaps another or the bus is full", name, base);
 }
 
@@ -291,6 +345,8 @@ void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t va
 	vmmio_write(&dev.mmio, gpa, size, value);
 	note_next_edge();               /* a new APIC timer count or mode */
 	update_irq_lines();             /* an I/O APIC pin may be unmasked now */
+	if (gpa - LAPIC_BASE < LAPIC_SIZE)
+		lapic_image_all();
 }
 
 /* The local APIC first; the 8259s reach the CPU through its LINT0 while
@@ -305,8 +361,11 @@ int devices_irq_pending(void)
 
 unsigned devices_irq_ack(void)
 {
-	if (vlapic_pending_vector(&dev.lapic) >= 0)
-		return vlapic_ack(&dev.lapic);
+	if (vlapic_pending_vector(&dev.lapic) >= 0) {
+		unsigned vector = vlapic_ack(&dev.lapic);
+		lapic_image_volatile();
+		return vector;
+	}
 	return vpic_ack(&dev.pic);
 }
 

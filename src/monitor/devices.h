@@ -19,7 +19,7 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value);
  * the MMIO bus and on the guest-physical map (gpa_is_mmio). */
 struct vmmio_ops;
 void devices_attach_mmio(uint32_t base, uint32_t size, const struct vmmio_ops *ops, void *dev,
-			 const char *name);
+			 const char *name, void *image);
 uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size);
 void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t value);
 

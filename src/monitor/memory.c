@@ -17,7 +17,7 @@
 struct frame_pool host_frames;
 struct guest_mem guest_mem;
 
-static struct { uint32_t base, size; } mmio[GPA_MMIO_MAX];
+static struct { uint32_t base, size; void *image; } mmio[GPA_MMIO_MAX];
 static unsigned nmmio;
 
 void host_mem_init(uint32_t ram_end, uint32_t reserved_end)
@@ -113,14 +113,23 @@ int gpa_read(gpa_t g, void *dst, uint32_t n)
 	return gpa_copy(g, dst, n, 0);
 }
 
-int gpa_mmio_add(uint32_t base, uint32_t size)
+int gpa_mmio_add(uint32_t base, uint32_t size, void *image)
 {
-	if (nmmio >= GPA_MMIO_MAX)
+	if (nmmio >= GPA_MMIO_MAX || (image && size != MON_PGSIZE))
 		return -1;
 	mmio[nmmio].base = base;
 	mmio[nmmio].size = size;
+	mmio[nmmio].image = image;
 	nmmio++;
 	return 0;
+}
+
+void *gpa_mmio_image(uint32_t g)
+{
+	for (unsigned i = 0; i < nmmio; i++)
+		if (g - mmio[i].base < mmio[i].size)
+			return mmio[i].image;
+	return NULL;
 }
 
 bool gpa_is_mmio(uint32_t g)

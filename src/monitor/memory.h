@@ -47,9 +47,14 @@ int gpa_to_hpa(gpa_t g, hpa_t *out);
 
 /* Guest-physical ranges that are device registers (MMIO), not RAM: never
  * mapped in a shadow, so every access faults and is emulated.  Registered
- * by the devices at start; at most GPA_MMIO_MAX. */
+ * by the devices at start; at most GPA_MMIO_MAX.  A one-page range may
+ * have a read image: a host frame the device keeps equal to what reads of
+ * its registers return; the shadow then maps it read-only, so reads run
+ * at native speed and only writes fault (the local APIC, whose ID xv6
+ * reads on every lock). */
 #define GPA_MMIO_MAX 8
-int gpa_mmio_add(uint32_t base, uint32_t size);        /* 0, or -1 if full */
+int gpa_mmio_add(uint32_t base, uint32_t size, void *image);   /* 0, or -1 if full */
 bool gpa_is_mmio(uint32_t g);
+void *gpa_mmio_image(uint32_t g);      /* the read image of g's page, or NULL */
 
 #endif

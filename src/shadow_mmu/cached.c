@@ -116,6 +116,8 @@ static bool is_protected(uint32_t gfn)
 static void rmap_add(uint32_t gfn, uint16_t k, uint32_t j)
 {
 	spts[k].rgfn[j] = gfn;
+	if (gfn == NIL)         /* a device's read image: no guest frame */
+		return;
 	spts[k].rnext[j] = gf[gfn].rmap;
 	gf[gfn].rmap = (uint32_t)k << 10 | j;
 }
@@ -123,6 +125,8 @@ static void rmap_add(uint32_t gfn, uint16_t k, uint32_t j)
 static void rmap_del(uint16_t k, uint32_t j)
 {
 	uint32_t node = (uint32_t)k << 10 | j;
+	if (spts[k].rgfn[j] == NIL)
+		return;
 	uint32_t *link = &gf[spts[k].rgfn[j]].rmap;
 
 	/* bounded: a frame's list has at most one node per spte */
@@ -392,12 +396,14 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 				       uint32_t *guest_err, uint32_t *bad)
 {
 	struct gwalk_res res;
-	hpa_t h;
+	hpa_t h = { 0 };
+	uint32_t image_spte;
 	enum shadow_result r = shadow_guest_view(v, va, hw_err, &res, guest_err, bad);
+	bool image = r == SHADOW_MMIO && shadow_mmio_image(&res, hw_err, &image_spte);
 
-	if (r != SHADOW_FILLED)
+	if (r != SHADOW_FILLED && !image)
 		return r;
-	if (gpa_to_hpa(gpa(res.gpa & PTE_ADDR), &h) < 0) {
+	if (!image && gpa_to_hpa(gpa(res.gpa & PTE_ADDR), &h) < 0) {
 		*bad = res.gpa;
 		return SHADOW_BAD_GPA;
 	}
@@ -414,6 +420,12 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 	 * directories, and panics when it can do neither */
 	while (k == NIL16 && (k = spt_alloc(v, cur, slot, src)) == NIL16)
 		make_room(v);
+	if (image) {            /* a device's read image: no guest frame behind it */
+		set_spte(k, (va >> 12) & 0x3FF, image_spte, NIL);
+		v->stats.hidden_pf++;
+		TRACE("mmu fill va 0x%x -> gpa 0x%x: a device's read image (read-only)", va, res.gpa);
+		return SHADOW_FILLED;
+	}
 	uint32_t gfn = res.gpa >> MON_PGSHIFT, spte = shadow_spte(&res, h.v, hw_err);
 	bool pt_frame = is_protected(gfn);
 	if (pt_frame)

@@ -106,6 +106,10 @@ struct gwalk_res;
 enum shadow_result shadow_guest_view(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				     struct gwalk_res *res, uint32_t *guest_err, uint32_t *bad);
 
+/* A read of a device page that has a read image (memory.h): true, and the
+ * read-only shadow entry for it in *spte (user if the guest's is). */
+bool shadow_mmio_image(const struct gwalk_res *res, uint32_t hw_err, uint32_t *spte);
+
 /* The shadow entry for a guest translation res, backed by host-physical
  * frame hpa, after a fault with error code hw_err: writable only if the
  * guest's entry is writable and already dirty (so the first write sets D),

@@ -74,3 +74,13 @@ uint32_t shadow_spte(const struct gwalk_res *res, uint32_t hpa, uint32_t hw_err)
 		spte = (spte | PTE_W) & ~PTE_U;
 	return spte;
 }
+
+bool shadow_mmio_image(const struct gwalk_res *res, uint32_t hw_err, uint32_t *spte)
+{
+	void *image = gpa_mmio_image(res->gpa);
+
+	if (!image || (hw_err & PFE_W))
+		return false;
+	*spte = (host_pa(image) & PTE_ADDR) | PTE_P | (res->u ? PTE_U : 0);
+	return true;
+}

@@ -98,16 +98,20 @@ static enum shadow_result vtlb_fault(struct vcpu *v, uint32_t va, uint32_t hw_er
 				     uint32_t *guest_err, uint32_t *bad)
 {
 	struct gwalk_res res;
-	hpa_t h;
+	hpa_t h = { 0 };
+	uint32_t spte;
 	enum shadow_result r = shadow_guest_view(v, va, hw_err, &res, guest_err, bad);
 
-	if (r != SHADOW_FILLED)
+	if (r == SHADOW_MMIO && shadow_mmio_image(&res, hw_err, &spte)) {
+		r = SHADOW_FILLED;      /* a read of a device's read image */
+	} else if (r != SHADOW_FILLED) {
 		return r;
-	if (gpa_to_hpa(gpa(res.gpa & PTE_ADDR), &h) < 0) {
+	} else if (gpa_to_hpa(gpa(res.gpa & PTE_ADDR), &h) < 0) {
 		*bad = res.gpa;
 		return SHADOW_BAD_GPA;
+	} else {
+		spte = shadow_spte(&res, h.v, hw_err);
 	}
-	uint32_t spte = shadow_spte(&res, h.v, hw_err);
 	bool watched = shadow_watched(res.gpa >> MON_PGSHIFT);
 	if (watched)
 		spte &= ~PTE_W;         /* a descriptor table: writes are emulated */

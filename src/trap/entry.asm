@@ -53,6 +53,17 @@
   %endif
 %endmacro
 
+; Pops a data segment register, or loads null if the selector no longer
+; names a readable segment (VERR at CPL 0).
+%macro SAFE_POP 1
+	pop eax
+	verr ax
+	jz %%ok
+	xor eax, eax
+%%ok:
+	mov %1, ax
+%endmacro
+
 %macro VECTOR 1
 sw_vector%1:
   HAS_ERR %1
@@ -117,23 +128,34 @@ sw_exit_start:
 sw_exit_end:
 
 sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
+	xor edi, edi                    ; edi: the espfix base to go back to, or 0
 	mov ax, ss
 	cmp ax, SEL_MON_ESPFIX
 	jne .flat
-	mov eax, [SW_PRIV_ESPFIX_BASE]  ; a fault in the espfix exit path
+	mov edi, [SW_PRIV_ESPFIX_BASE]  ; a fault or NMI in the espfix exit path
 	mov cx, SEL_MON_DS
 	mov ss, cx
-	add esp, eax
+	add esp, edi
 	mov ebx, esp
 .flat:
 	push ebx
 	call [SW_PRIV_HOST_TRAP]        ; returns for IRQs and watchdog NMIs
 	add esp, 4
 	mov cr3, esi                    ; an NMI may have hit the exit path
-	pop gs
-	pop fs
-	pop es
-	pop ds
+	test edi, edi
+	jz .segments
+	mov ax, SEL_MON_ESPFIX          ; back on the espfix stack, same linear
+	mov ss, ax
+	sub esp, edi
+.segments:
+	; An NMI can arrive at a stub's first instruction, with the guest's
+	; data selectors still loaded and perhaps stale (the guest may have
+	; changed its GDT since it loaded them); such a selector cannot be
+	; reloaded, so it comes back null (guest_trap then counts it dropped).
+	SAFE_POP gs
+	SAFE_POP fs
+	SAFE_POP es
+	SAFE_POP ds
 	popad
 	add esp, 8
 	iret

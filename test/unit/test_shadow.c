@@ -228,6 +228,12 @@ bool gpa_is_mmio(uint32_t g)
 	return g - fake_mmio_base < fake_mmio_size;
 }
 
+void *gpa_mmio_image(uint32_t g)
+{
+	(void)g;
+	return NULL;
+}
+
 int gpa_write(gpa_t g, const void *src, uint32_t n)
 {
 	return gpa_copy(g.v, (uint8_t *)src, n, true);
