@@ -501,15 +501,28 @@ static void sanitize(struct vcpu *v)
 		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */
 }
 
+/* Must the guest kernel's return to user mode trap?  Only if it would
+ * change what the monitor keeps virtual: with the virtual IF clear (the
+ * IRET pops IF = 1, which ring 1 cannot set) or a virtual IOPL other than
+ * 0.  Otherwise the return runs natively: in ring 1 with the real IF set,
+ * an IRET to user mode leaves IF and IOPL as they are, which is what the
+ * popped image says for any kernel that returns to user mode with
+ * interrupts on (a kernel that returns with IF = 0 would see it set). */
+static bool user_return_must_trap(const struct vcpu *v)
+{
+	return !v->vif || v->iopl != 0;
+}
+
 /* What the real descriptor tables and the exit path must look like for
- * the frame about to be resumed: user code segments present only for
- * user mode (vdesc.c), and espfix for a 16-bit stack segment (switcher.c). */
+ * the frame about to be resumed: user code segments present in user mode,
+ * and in kernel mode unless its return to user must trap (vdesc.c), and
+ * espfix for a 16-bit stack segment (switcher.c). */
 static void prepare_resume(struct vcpu *v)
 {
 	struct segdesc ss;
 	bool small = guest_segment(v, (uint16_t)v->tf.ss, &ss) == 0 && !DESC_DB(ss);
 
-	vdesc_user_mode((v->tf.cs & 3) == 3);
+	vdesc_user_mode((v->tf.cs & 3) == 3 || !user_return_must_trap(v));
 	switcher_espfix(small, v->tf.esp);
 }
 

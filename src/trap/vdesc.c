@@ -26,14 +26,10 @@
  *
  * Descriptors the guest writes after LGDT or LLDT: a real CPU reads the
  * entry from memory at the next segment load, so the copies must follow
- * the guest's tables.  The frames under both tables are watched by the
- * shadow MMU (shadow_watch): no shadow maps them writable, every guest
- * write to them is emulated, and vdesc_wrote() re-validates exactly the
- * descriptors written.  A table often shares its page with data the kernel
- * writes all the time (xv6 keeps its GDT beside its lock-nesting counter),
- * so a page that takes WATCH_RELEASE_AFTER writes beside the descriptors
- * and none to them is let go (counted): from then on its descriptors are
- * copied again only at LGDT or LLDT, as before watching existed.
+ * the guest's tables: both are followed in memory (watch.c), and
+ * table_wrote() re-validates exactly the descriptors written.  A page of a
+ * table let go by watch.c's heuristic is copied again only at the next
+ * LGDT or LLDT.
  *
  * Guest user code segments (DPL 3 code) are present in the real tables only
  * while the guest runs at CPL 3 (vdesc_user_mode).  While its kernel runs,
@@ -44,22 +40,14 @@
 #include "guest.h"
 #include "reflect.h"
 #include "switcher.h"
+#include "watch.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/x86.h"
 #include "monitor/addr.h"
 #include "lib/mem.h"
 
 #define BOOT_GDT_ENTRIES 3u     /* null, flat code 0x08, flat data 0x10 */
-#define TABLE_PAGES 17u         /* 64 KB of descriptors, not page-aligned */
-#define WATCH_RELEASE_AFTER 64u /* writes beside the descriptors, none to them */
-#define NO_FRAME 0xFFFFFFFFu
 
-/* A page of guest memory under a descriptor table, watched. */
-struct table_page {
-	uint32_t va;            /* its guest-virtual address */
-	uint32_t gfn;           /* its guest frame, or NO_FRAME */
-	uint32_t misses;        /* writes beside the descriptors in a row */
-};
 
 /* One validated descriptor table: the copy the monitor consults, and the
  * real one the CPU reads (the same but for hidden user code segments). */
@@ -72,18 +60,22 @@ struct vtable {
 	uint32_t nuser_cs;
 	const char *name;
 	uint32_t base;          /* guest-virtual, as loaded */
-	struct table_page page[TABLE_PAGES];
-	uint32_t npages;
+	struct watch watch;     /* its memory, followed */
 };
+
+static void table_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n);
 
 static struct segdesc vgdt_copy[GDT_MON_FIRST], vldt_copy[LDT_ENTRIES];
 static uint16_t gdt_user_cs[GDT_MON_FIRST], ldt_user_cs[LDT_ENTRIES];
-static struct vtable vgdt = { vgdt_copy, 0, 0, GDT_MON_FIRST, gdt_user_cs, 0, "GDT", 0, {{0}}, 0 };
-static struct vtable vldt = { vldt_copy, 0, 0, LDT_ENTRIES, ldt_user_cs, 0, "LDT", 0, {{0}}, 0 };
+static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .user_cs = gdt_user_cs,
+			      .name = "GDT",
+			      .watch = { .name = "GDT", .wrote = table_wrote, .ctx = &vgdt } };
+static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .user_cs = ldt_user_cs,
+			      .name = "LDT",
+			      .watch = { .name = "LDT", .wrote = table_wrote, .ctx = &vldt } };
 static bool user_cs_present = true;
 uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
-static void vdesc_wrote(struct vcpu *v, uint32_t gpa, uint32_t n);
 
 static bool is_user_code(struct segdesc d)
 {
@@ -182,8 +174,8 @@ void vdesc_reset(struct vcpu *v)
 
 	vgdt.real = sw_gdt;
 	vldt.real = sw_ldt;
-	vgdt.npages = vldt.npages = 0;
-	shadow_set_watcher(vdesc_wrote);
+	watch_set(v, &vgdt.watch, 0, 0);
+	watch_set(v, &vldt.watch, 0, 0);
 	v->gdtr = (struct vdtr){ 0, 0xFFFF };
 	v->idtr = (struct vdtr){ 0, 0xFFFF };
 	v->ldtr = 0;
@@ -225,49 +217,7 @@ static void read_desc(struct vcpu *v, uint32_t base, uint32_t i, struct segdesc 
 	}
 }
 
-/* ---- watching the guest's tables ---- */
-
-static struct vtable *other(const struct vtable *t)
-{
-	return t == &vgdt ? &vldt : &vgdt;
-}
-
-static bool table_has_frame(const struct vtable *t, uint32_t gfn)
-{
-	for (uint32_t k = 0; k < t->npages; k++)
-		if (t->page[k].gfn == gfn)
-			return true;
-	return false;
-}
-
-/* Stops watching page k of t, unless the other table watches its frame. */
-static void page_unwatch(struct vcpu *v, struct vtable *t, uint32_t k)
-{
-	uint32_t gfn = t->page[k].gfn;
-
-	t->page[k].gfn = NO_FRAME;
-	if (gfn != NO_FRAME && !table_has_frame(other(t), gfn))
-		shadow_watch(v, gfn, false);
-}
-
-/* Watches the pages under t's n entries from t->base (the mapped ones). */
-static void table_watch(struct vcpu *v, struct vtable *t, uint32_t n)
-{
-	uint32_t first = t->base & ~(MON_PGSIZE - 1);
-	uint32_t pages = n ? ((t->base + n * 8 - 1 - first) >> MON_PGSHIFT) + 1 : 0;
-	struct gva_fault f;
-
-	for (uint32_t k = 0; k < t->npages; k++)
-		page_unwatch(v, t, k);
-	t->npages = pages;
-	for (uint32_t k = 0; k < pages; k++) {
-		uint32_t va = first + k * MON_PGSIZE, g;
-		bool mapped = gva_translate(v, va, 0, &g, &f) == GVA_OK;
-		t->page[k] = (struct table_page){ va, mapped ? g >> MON_PGSHIFT : NO_FRAME, 0 };
-		if (mapped)
-			shadow_watch(v, g >> MON_PGSHIFT, true);
-	}
-}
+/* ---- following the guest's tables (watch.c) ---- */
 
 /* Validates guest descriptor i of t (read from its memory) into t. */
 static void revalidate(struct vcpu *v, struct vtable *t, uint32_t i)
@@ -291,40 +241,15 @@ static void rebuild_user_cs(struct vtable *t)
 			t->user_cs[t->nuser_cs++] = (uint16_t)i;
 }
 
-/* The guest wrote [va, va+n) of t's page k. */
-static void table_wrote(struct vcpu *v, struct vtable *t, uint32_t k, uint32_t va, uint32_t n)
+/* The guest wrote bytes [off, off+n) of table t: those descriptors again. */
+static void table_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 {
-	uint32_t lo = t->base, hi = t->base + t->entries * 8;
+	struct vtable *t = ctx;
 
-	if (va + n <= lo || va >= hi) {         /* beside the descriptors */
-		if (++t->page[k].misses >= WATCH_RELEASE_AFTER) {
-			page_unwatch(v, t, k);
-			v->stats.desc_pages_released++;
-		}
-		return;
-	}
-	t->page[k].misses = 0;
-	uint32_t first = (va < lo ? 0 : va - lo) / 8;
-	uint32_t last = (va + n > hi ? hi - 1 : va + n - 1) - lo;
-	for (uint32_t i = first; i <= last / 8; i++)
+	for (uint32_t i = off / 8; i <= (off + n - 1) / 8 && i < t->entries; i++)
 		revalidate(v, t, i);
 	rebuild_user_cs(t);
 	v->stats.desc_writes++;
-}
-
-/* shadow.c's watcher: the monitor wrote [gpa, gpa+n) for the guest. */
-static void vdesc_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
-{
-	struct vtable *tables[2] = { &vgdt, &vldt };
-
-	for (unsigned w = 0; w < 2; w++)
-		for (uint32_t k = 0; k < tables[w]->npages; k++) {
-			struct table_page *p = &tables[w]->page[k];
-			uint32_t off = gpa - (p->gfn << MON_PGSHIFT);
-			if (p->gfn != NO_FRAME && off < MON_PGSIZE)
-				table_wrote(v, tables[w], k, p->va + off,
-					    n < MON_PGSIZE - off ? n : MON_PGSIZE - off);
-		}
 }
 
 /* Copies n guest descriptors from guest-virtual base into t (bounded by
@@ -345,7 +270,7 @@ static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t
 	table_clear(t, n, t->entries > n ? t->entries : n);
 	t->entries = n;
 	t->base = base;
-	table_watch(v, t, n);
+	watch_set(v, &t->watch, base, n * 8);
 }
 
 /* A guest GDT that reaches the monitor's entries must hold nothing there
