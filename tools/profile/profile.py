@@ -548,12 +548,17 @@ def cell(n, d):
 
 
 def print_anatomy(results, windows, strategy):
-    cols = []
+    """One column per ANATOMY row whose benchmark ran; a kind the monitor
+    no longer traps for (a fast path took it) shows as no trap at all."""
+    cols, absent = [], []
     by_name = {w.name: w for w in windows}
     for col, bench, label in ANATOMY:
         kinds = {k.label: k for k in results.get(bench, [])}
-        if bench in by_name and label in kinds:
-            cols.append((col, bench, kinds[label]))
+        if bench not in by_name:
+            continue
+        if label not in kinds:
+            absent.append("%s: no '%s' trap in %s" % (col, label, bench))
+        cols.append((col, bench, kinds.get(label) or Kind(label)))
     if not cols:
         return
     print()
@@ -565,6 +570,8 @@ def print_anatomy(results, windows, strategy):
             print("  %-14s" % p + "".join(cell(k.by_phase.get(p, 0), k.traps)
                                           for _, _, k in cols))
     print("  %-14s" % "total" + "".join("%13.1f" % per(k.insns, k.traps) for _, _, k in cols))
+    for note in absent:
+        print("  (%s)" % note)
 
 
 def strategy_of(monargs):
