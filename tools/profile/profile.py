@@ -12,7 +12,7 @@ calling context.  This script then
   - gives each monitor instruction a phase (PHASES): the instruction's
     function and those it was inlined into (DWARF, via addr2line -i), then
     each caller up the calling context, innermost first; the first that
-    PHASE_OF, PHASE_PREFIXES or LINE_RULES names decides;
+    LINE_RULES, PHASE_OF, PHASE_FILES or PHASE_PREFIXES names decides;
   - prints, per benchmark, guest and monitor instructions per operation,
     the trap kinds with monitor instructions per trap, and for each kind
     that matters a phase table and the top functions; at the end "the
@@ -70,18 +70,20 @@ PHASES = ["entry stub", "save", "frame copy", "dispatch", "fetch", "decode", "em
           "reflect", "host IRQ", "device sync", "irq delivery", "trace, stats", "sanitize",
           "exit", "switcher", "ring-0 trap", "other"]
 
-# function (as DWARF names it; entry.asm: its label) -> phase.  None: the
-# function has no phase of its own and takes its caller's.
+# The rules, tried on each frame from the innermost out; the first that
+# names a phase decides.  A function no rule names (gwalk, memcpy, the
+# device models...) is a helper: it takes its caller's phase.
+#
+# function (as DWARF names it; entry.asm: its label) -> phase, or None for
+# a helper that a file rule below would otherwise claim.
 PHASE_OF = {
     "guest_trap": "dispatch", "dispatch": "dispatch", "general_protection": "dispatch",
     "page_fault": "dispatch", "segment_not_present": "dispatch", "debug_trap": "dispatch",
     "run_emulation": "dispatch", "page_table_write": "dispatch", "mmio_access": "dispatch",
     "fetch_byte": "fetch",
     "decode_guest": "decode", "decode_at_eip": "decode", "undecodable": "decode",
-    "emulate": "emulate",
     "shadow_root": None,
-    "reflect": "reflect", "reflect_soft": "reflect", "reflect_pf": "reflect",
-    "deliver_or_nest": "reflect", "single_step_trap": "reflect",
+    "single_step_trap": "reflect",
     "host_irq": "host IRQ",
     "devices_sync": "device sync",
     "deliver_interrupt": "irq delivery", "devices_irq_pending": "irq delivery",
@@ -90,9 +92,19 @@ PHASE_OF = {
     "host_trap": "ring-0 trap", "sw_from_ring0": "ring-0 trap",
     "sw_alltraps": "save", "sw_resume": "exit", "sw_exit_start": "exit", "sw_exit_end": "exit",
 }
-PHASE_PREFIXES = [("sw_vector", "entry stub"), ("decode_", "decode"), ("emul_", "emulate"),
-                  ("shadow_", "shadow MMU"), ("cached_", "shadow MMU"), ("vtlb_", "shadow MMU"),
-                  ("trace_", "trace, stats"), ("stats_", "trace, stats"), ("sw_", "switcher")]
+# source file (a regular expression on its path) -> phase, or None: every
+# function of the file, unless PHASE_OF names it.
+PHASE_FILES = [
+    (r"(^|/)src/shadow_mmu/(gva|gwalk)\.c$", None),   # guest memory access, for anyone
+    (r"(^|/)src/shadow_mmu/", "shadow MMU"),
+    (r"(^|/)src/trap/decode", "decode"),
+    (r"(^|/)src/trap/(emul|memop|mmio)\.c$", "emulate"),
+    (r"(^|/)src/trap/reflect\.c$", "reflect"),
+    (r"(^|/)src/monitor/stats\.[ch]$", "trace, stats"),
+]
+# name prefix -> phase (entry.asm's labels have no file rule of their own)
+PHASE_PREFIXES = [("sw_vector", "entry stub"), ("trace_", "trace, stats"),
+                  ("stats_", "trace, stats"), ("sw_", "switcher")]
 # (function, regular expression on the source line) -> phase: parts of a
 # function that belong to another phase than the rest of it.
 LINE_RULES = [
@@ -309,6 +321,16 @@ def name_windows(windows, console):
 
 # ---- attribution: functions, source lines, phases ----
 
+def source_path(path):
+    """A DWARF file name as a path that exists: NASM writes entry.asm's as
+    its directory and its name joined, src/trap//src/trap/entry.asm."""
+    if path and not os.path.exists(path) and "//" in path:
+        fixed = os.path.join(ROOT, path.split("//")[-1])
+        if os.path.exists(fixed):
+            return fixed
+    return path
+
+
 class Attributor:
     def __init__(self, monitor):
         self.mon = monitor
@@ -335,12 +357,15 @@ class Attributor:
                 continue
             func, loc = lines[i], lines[i + 1] if i + 1 < len(lines) else "??:0"
             path, _, num = loc.partition(" ")[0].rpartition(":")
-            self.frames[cur].append((func, path, int(num) if num.isdigit() else 0))
+            self.frames[cur].append((func, source_path(path), int(num) if num.isdigit() else 0))
             i += 2
         for a in todo:
-            if self.mon.in_switcher(a) or not self.frames.get(a) or self.frames[a][0][0] == "??":
-                self.frames[a] = [(self.mon.label(a), "", 0)] + [
-                    f for f in self.frames.get(a, []) if f[0] != "??"][1:]
+            # entry.asm's local labels (sw_alltraps.from_guest) come from the
+            # symbol table; DWARF knows its lines but not its labels
+            frames = self.frames.get(a) or [("??", "", 0)]
+            if self.mon.in_switcher(a) or frames[0][0] == "??":
+                frames[0] = (self.mon.label(a),) + frames[0][1:]
+            self.frames[a] = frames
 
     def chain(self, va):
         return self.frames[self.mon.original(va)]
@@ -376,6 +401,9 @@ class Attributor:
         base = func.split(".")[0]     # decode_guest.constprop.0, sw_alltraps.from_guest
         if base in PHASE_OF:
             return PHASE_OF[base] or ""
+        for pattern, phase in PHASE_FILES:
+            if path and re.search(pattern, path):
+                return phase or ""
         for prefix, phase in PHASE_PREFIXES:
             if base.startswith(prefix):
                 return phase
