@@ -208,12 +208,14 @@ class Monitor:
 
     def classifier_addrs(self):
         """(address the CPU runs it at, kind label) for each classifier present."""
-        out = []
-        for name, label in CLASSIFIERS:
-            matches = [a for a, n in self.labels if n == name or n.startswith(name + ".")]
-            for a in matches[:1]:
-                out.append((self.copy_of(a) if self.in_switcher(a) else a, label))
-        return out
+        if not hasattr(self, "_classifiers"):
+            self._classifiers = []
+            for name, label in CLASSIFIERS:
+                matches = [a for a, n in self.labels if n == name or n.startswith(name + ".")]
+                for a in matches[:1]:
+                    self._classifiers.append((self.copy_of(a) if self.in_switcher(a) else a,
+                                              label))
+        return self._classifiers
 
     def plugin_args(self, out_path, stop):
         t0, size = self.text
@@ -241,6 +243,8 @@ def run_profile(plugin, monitor, kernel, monargs, timeout, raw_path, stop):
     returns the guest's console lines."""
     if not os.path.exists(plugin):
         fail("no plugin at %s (make %s)" % (plugin, plugin))
+    if "," in os.path.abspath(plugin) + raw_path:
+        fail("QEMU's -plugin option cannot take a path with a comma: %s, %s" % (plugin, raw_path))
     plug = ",".join([os.path.abspath(plugin)] + monitor.plugin_args(raw_path, stop))
     with tempfile.TemporaryDirectory() as tmp:
         cmd = guestrun.MONITOR_QEMU + guestrun.ICOUNT + [
