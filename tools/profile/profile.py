@@ -657,6 +657,10 @@ def main():
         windows = parse_raw(raw)
     name_windows(windows, console)
     if wanted != ["all"]:
+        missing = [b for b in wanted if b not in [w.name for w in windows]]
+        if missing:
+            fail("the run has no measured window for %s (a --save of fewer benchmarks?)"
+                 % ", ".join(missing))
         windows = [w for w in windows if w.name in wanted]
     attr = Attributor(monitor)
     results = {w.name: analyse(monitor, attr, w) for w in windows}
