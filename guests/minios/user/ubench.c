@@ -7,8 +7,13 @@
  * another CR3 and then touches pages only that address space maps.  A
  * shadow MMU that rebuilds its tables on every CR3 load pays for the whole
  * working set each time; one that keeps shadows per address space need not.
+ *
+ * Each timed loop is marked for `make profile` (include/profmark.h): only
+ * the process that times it closes the window, and line() says how many
+ * operations it timed.
  */
 #include "ulib.h"
+#include "../include/profmark.h"
 
 #define N_SYSCALL 2000
 #define N_PAGES   64
@@ -20,23 +25,28 @@
 
 static void line(const char *name, uint64_t cycles, uint32_t ops)
 {
+	profmark_ops(ops);
 	printf("bench %-16s %u\n", name, (uint32_t)(cycles / ops));
 }
 
 static void b_syscall(void)
 {
+	profmark_begin();
 	uint64_t t = rdtsc();
 	for (int i = 0; i < N_SYSCALL; i++)
 		getpid();
+	profmark_end();
 	line("null-syscall", rdtsc() - t, N_SYSCALL);
 }
 
 static void b_demand_zero(void)
 {
 	volatile char *p = sbrk(N_PAGES * 4096);
+	profmark_begin();
 	uint64_t t = rdtsc();
 	for (int i = 0; i < N_PAGES; i++)
 		p[i * 4096] = 1;
+	profmark_end();
 	line("demand-zero", rdtsc() - t, N_PAGES);
 }
 
@@ -47,9 +57,11 @@ static void b_cow(void)
 		p[i * 4096] = 1;
 	int pid = fork();
 	if (pid == 0) {
+		profmark_begin();
 		uint64_t t = rdtsc();
 		for (int i = 0; i < N_PAGES; i++)
 			p[i * 4096] = 2;
+		profmark_end();
 		line("cow-fault", rdtsc() - t, N_PAGES);
 		exit(0);
 	}
@@ -58,23 +70,27 @@ static void b_cow(void)
 
 static void b_fork(void)
 {
+	profmark_begin();
 	uint64_t t = rdtsc();
 	for (int i = 0; i < N_FORK; i++) {
 		if (fork() == 0)
 			exit(0);
 		wait(NULL, NULL);
 	}
+	profmark_end();
 	line("fork-exit-wait", rdtsc() - t, N_FORK);
 }
 
 static void b_ctxswitch(void)
 {
 	int pid = fork();
+	profmark_begin();
 	uint64_t t = rdtsc();
 	for (int i = 0; i < N_YIELD; i++)
 		yield();
 	if (pid == 0)
 		exit(0);
+	profmark_end();
 	uint64_t d = rdtsc() - t;
 	wait(NULL, NULL);
 	line("ctx-switch", d, 2 * N_YIELD);
@@ -112,11 +128,13 @@ static void b_ctxswitch_n(const char *name, int n)
 		ws_touch(ws, (uint32_t)r);
 		yield();
 	}
+	profmark_begin();
 	uint64_t t = rdtsc();
 	for (int r = 0; r < rounds; r++) {
 		ws_touch(ws, (uint32_t)r);
 		yield();
 	}
+	profmark_end();
 	uint64_t d = rdtsc() - t;
 	for (int i = 1; i < n; i++)
 		wait(NULL, NULL);
