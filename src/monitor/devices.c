@@ -52,6 +52,7 @@ static struct {
 	struct vlapic lapic;
 	struct vioapic ioapic;
 	uint32_t *lapic_image;  /* what reads of its page return (memory.h) */
+	uint32_t lapic_events;  /* its counters when the image was last redone */
 	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
 	uint64_t next_edge;     /* ...and when the PIT's OUT0 next rises or the
 				   local APIC's timer next expires (or never) */
@@ -143,10 +144,17 @@ static void attach_apics(void)
 	devices_attach_mmio(IOAPIC_BASE, IOAPIC_SIZE, &ioapic_ops, &dev.ioapic, "I/O APIC", 0);
 }
 
-/* The guest has the local APIC on (software-enabled): its state moves. */
-static bool lapic_on(void)
+/* Has an interrupt come or gone, or the timer fired, since the image was
+ * redone?  (The model's own counters say.) */
+static bool lapic_moved(void)
 {
-	return (dev.lapic.svr & LAPIC_SVR_ENABLE) != 0;
+	const struct vlapic *l = &dev.lapic;
+	uint32_t events = l->accepted + l->acks + l->eois + l->timer_fires;
+
+	if (events == dev.lapic_events)
+		return false;
+	dev.lapic_events = events;
+	return true;
 }
 
 static void uart_tx(void *ctx, uint8_t byte)
@@ -244,7 +252,7 @@ static void advance_time(struct vcpu *v)
 	}
 	note_next_edge();
 	watch_vif(v, now);
-	if (lapic_on())
+	if (lapic_moved())
 		lapic_image_volatile();
 }
 
@@ -256,7 +264,7 @@ static void update_irq_lines(void)
 	/* the I/O APIC sees the UART's line ungated by OUT2, as QEMU wires it */
 	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(dev.uart.irq), vuart_intr(&dev.uart));
 	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(IDE_PRIMARY_IRQ), vide_irq(&dev.ide));
-	if (lapic_on())
+	if (lapic_moved())
 		lapic_image_volatile();
 }
 

@@ -7,6 +7,8 @@
 #include "monitor/options.h"
 #include "monitor/run.h"
 #include "lib/mem.h"
+#include "monitor/memory.h"
+#include "monitor/x86.h"
 
 static const struct shadow_ops *ops = &shadow_cached;
 
@@ -77,6 +79,20 @@ bool shadow_release(struct vcpu *v, uint32_t va)
 	if (was_watched)
 		shadow_watch(v, g >> 12, false);
 	return ops->release(v, g) || was_watched;
+}
+
+bool shadow_lookup(uint32_t va, uint32_t *hpa)
+{
+	const uint32_t *pd = host_va(ops->root());
+	uint32_t pde = pd[va >> 22];
+
+	if (!(pde & PTE_P) || (pde & PTE_PS))
+		return false;
+	uint32_t pte = ((const uint32_t *)host_va(pde & PTE_ADDR))[(va >> 12) & 0x3FF];
+	if (!(pte & PTE_P))
+		return false;
+	*hpa = (pte & PTE_ADDR) | (va & ~PTE_ADDR);
+	return true;
 }
 
 void shadow_set_watcher(shadow_watcher fn)

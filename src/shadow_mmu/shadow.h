@@ -77,6 +77,12 @@ void shadow_set_watcher(shadow_watcher fn);
 void shadow_watch(struct vcpu *v, uint32_t gfn, bool on);
 bool shadow_watched(uint32_t gfn);
 
+/* Where the current shadow maps va, if it does (a 4 KB entry, present):
+ * the CPU has just used that translation to fetch the instruction that
+ * trapped, so the dispatcher reads it from there without a walk of the
+ * guest's tables (whose A bit that walk already set). */
+bool shadow_lookup(uint32_t va, uint32_t *hpa);
+
 /* The strategy's name, for the exit table and traces. */
 const char *shadow_name(void);
 

@@ -57,9 +57,15 @@ struct fetch_ctx {
 
 static int fetch_page(struct fetch_ctx *c, uint32_t addr)
 {
-	uint32_t va = addr & ~(MON_PGSIZE - 1), g;
+	uint32_t va = addr & ~(MON_PGSIZE - 1), g, shadow_hpa;
 	hpa_t h;
 
+	if (va < SWITCHER_BASE && shadow_lookup(va, &shadow_hpa)) {
+		c->have_page = true;    /* the CPU's own translation: no walk */
+		c->page_va = va;
+		c->page = host_va(shadow_hpa);
+		return 0;
+	}
 	c->r = gva_translate(c->v, va, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &g, &c->f);
 	if (c->r != GVA_OK) {
 		c->f.va = addr;
@@ -97,23 +103,29 @@ static struct {
 	struct insn in;
 } decoded[DECODE_CACHE];
 
-static bool cached_decode(struct fetch_ctx *c, uint32_t addr, bool code16, struct insn *in)
+static unsigned decode_slot(uint32_t addr)
 {
-	unsigned slot = (addr ^ (addr >> 6)) % DECODE_CACHE;
+	return (addr ^ (addr >> 6)) % DECODE_CACHE;
+}
+
+/* The cached decoding of the instruction at addr, if its bytes are still
+ * the ones decoded (read through c); else NULL. */
+static const struct insn *cached_decode(struct fetch_ctx *c, uint32_t addr, bool code16)
+{
+	unsigned slot = decode_slot(addr);
 	uint8_t b;
 
 	if (!decoded[slot].valid || decoded[slot].addr != addr || decoded[slot].code16 != code16)
-		return false;
+		return 0;
 	for (unsigned i = 0; i < decoded[slot].in.len; i++)
 		if (fetch_byte(c, addr + i, &b) || b != decoded[slot].in.bytes[i])
-			return false;
-	*in = decoded[slot].in;
-	return true;
+			return 0;
+	return &decoded[slot].in;
 }
 
 static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 {
-	unsigned slot = (addr ^ (addr >> 6)) % DECODE_CACHE;
+	unsigned slot = decode_slot(addr);
 
 	decoded[slot].addr = addr;
 	decoded[slot].code16 = code16;
@@ -121,22 +133,28 @@ static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 	decoded[slot].valid = true;
 }
 
-static enum decode_result decode_guest(struct vcpu *v, struct insn *in, struct fetch_ctx *c)
+/* Decodes the instruction at the guest's CS:EIP into *buf, or finds it in
+ * the cache; *in points at the result. */
+static enum decode_result decode_guest(struct vcpu *v, struct insn *buf, const struct insn **in,
+				       struct fetch_ctx *c)
 {
 	struct segdesc cs;
-	bool code16 = guest_segment(v, (uint16_t)v->tf.cs, &cs) == 0 && !DESC_DB(cs);
+	bool have_cs = guest_segment(v, (uint16_t)v->tf.cs, &cs) == 0;
+	bool code16 = have_cs && !DESC_DB(cs);
 	struct decode_ops ops = { fetch_byte, c, code16 };
-	uint32_t addr = segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip;
+	uint32_t addr = (have_cs ? desc_base(cs) : 0) + v->tf.eip;
 
 	c->v = v;
 	c->r = GVA_OK;
 	c->have_page = false;
-	if (cached_decode(c, addr, code16, in))
+	*in = cached_decode(c, addr, code16);
+	if (*in)
 		return DECODE_OK;
 	c->r = GVA_OK;
-	enum decode_result r = decode_insn(&ops, addr, in);
+	*in = buf;
+	enum decode_result r = decode_insn(&ops, addr, buf);
 	if (r == DECODE_OK)
-		remember_decode(addr, code16, in);
+		remember_decode(addr, code16, buf);
 	return r;
 }
 
@@ -174,19 +192,23 @@ static void undecodable(struct vcpu *v, enum decode_result r, struct insn *in,
 	}
 }
 
-/* Decode the instruction at the guest's EIP for the trace; if it cannot
- * be decoded, give the guest the fault the CPU would and return false.
- * Always inlined: it is on the path of every #GP. */
+/* Decode the instruction at the guest's EIP (into *buf, or from the
+ * cache) for the trace; if it cannot be decoded, give the guest the fault
+ * the CPU would and return NULL.  Always inlined: it is on the path of
+ * every #GP. */
 static inline __attribute__((always_inline))
-bool decode_at_eip(struct vcpu *v, struct insn *in)
+const struct insn *decode_at_eip(struct vcpu *v, struct insn *buf)
 {
 	struct fetch_ctx c;
-	enum decode_result r = decode_guest(v, in, &c);
+	const struct insn *in;
+	enum decode_result r = decode_guest(v, buf, &in, &c);
 
 	trace_insn(v, r == DECODE_OK ? in : 0);
-	if (r != DECODE_OK)
-		undecodable(v, r, in, &c);
-	return r == DECODE_OK;
+	if (r != DECODE_OK) {
+		undecodable(v, r, buf, &c);
+		return 0;
+	}
+	return in;
 }
 
 /* Instructions after which a single-stepping guest gets no #DB of its
@@ -242,17 +264,18 @@ static void run_emulation(struct vcpu *v, const struct insn *in)
 
 static void general_protection(struct vcpu *v)
 {
-	struct insn in;
+	struct insn buf;
+	const struct insn *in = decode_at_eip(v, &buf);
 
-	if (!decode_at_eip(v, &in))
+	if (!in)
 		return;
-	if (is_soft_int(&in) && (v->tf.err & ERR_IDT)) {
-		stats_emulated(v, &in);
-		emul_soft_int(v, &in);
+	if (is_soft_int(in) && (v->tf.err & ERR_IDT)) {
+		stats_emulated(v, in);
+		emul_soft_int(v, in);
 		trace_action("INT delivered through the guest's IDT");
 		return;
 	}
-	run_emulation(v, &in);
+	run_emulation(v, in);
 }
 
 /* ---- #NP: the kernel's return to a user code segment we hide ---- */
@@ -265,17 +288,18 @@ static void general_protection(struct vcpu *v)
 static void segment_not_present(struct vcpu *v)
 {
 	uint16_t sel = (uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT));
-	struct insn in;
+	struct insn buf;
+	const struct insn *in;
 
 	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !vdesc_hidden_user_cs(sel)) {
 		reflect(v, T_NP, EV_FAULT, v->tf.err);
 		trace_action("#NP reflected");
 		return;
 	}
-	if (!decode_at_eip(v, &in))
+	if (!(in = decode_at_eip(v, &buf)))
 		return;
-	if (in.kind == INSN_IRET || in.kind == INSN_RET_FAR) {
-		run_emulation(v, &in);
+	if (in->kind == INSN_IRET || in->kind == INSN_RET_FAR) {
+		run_emulation(v, in);
 		return;
 	}
 	reflect(v, T_GP, EV_FAULT, sel);
@@ -290,19 +314,20 @@ static void segment_not_present(struct vcpu *v)
  * (the active page directory), the guest ends with the reason. */
 static void page_table_write(struct vcpu *v, uint32_t va)
 {
-	struct insn in;
+	struct insn buf;
 	bool stepping = (v->tf.eflags & FL_TF) && !v->shadow_step;
+	const struct insn *in = decode_at_eip(v, &buf);
 
-	if (!decode_at_eip(v, &in))
+	if (!in)
 		return;
-	switch (emul_pt_write(v, &in)) {
+	switch (emul_pt_write(v, in)) {
 	case EMUL_NEXT:
-		v->tf.eip += in.len;
+		v->tf.eip += in->len;
 		v->tf.eflags &= ~FL_RF;
 		/* fall through */
 	case EMUL_JUMPED:
 		v->stats.pt_writes++;
-		stats_emulated(v, &in);
+		stats_emulated(v, in);
 		trace_pf(va, "page-table write emulated");
 		if (stepping)
 			single_step_trap(v);
@@ -314,7 +339,7 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 		if (!shadow_release(v, va))
 			guest_die("%s at 0x%x writes 0x%x, in its active page directory, "
 				  "which stays write-protected; the monitor emulates only MOV, XCHG, "
-				  "CMPXCHG(8B), XADD, ALU ops and STOS/MOVS there", in.mnem,
+				  "CMPXCHG(8B), XADD, ALU ops and STOS/MOVS there", in->mnem,
 				  v->tf.eip, va);
 		v->stats.pt_write_refused++;
 		trace_pf(va, "page-table write not emulable: frame released, retried");
@@ -326,15 +351,16 @@ static void page_table_write(struct vcpu *v, uint32_t va)
  * perform the access on the device model (mmio.c) and retire it. */
 static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 {
-	struct insn in;
+	struct insn buf;
+	const struct insn *in = decode_at_eip(v, &buf);
 
-	if (!decode_at_eip(v, &in))
+	if (!in)
 		return;
-	switch (emul_mmio(v, &in, va, gpa)) {
+	switch (emul_mmio(v, in, va, gpa)) {
 	case EMUL_NEXT:
-		v->tf.eip += in.len;
+		v->tf.eip += in->len;
 		v->tf.eflags &= ~FL_RF;
-		stats_emulated(v, &in);
+		stats_emulated(v, in);
 		trace_pf(va, "MMIO access emulated");
 		return;
 	case EMUL_FAULTED:
@@ -344,7 +370,7 @@ static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 	case EMUL_REFUSED:
 		guest_die("%s at 0x%x touches device registers at guest-physical 0x%x: the "
 			  "monitor emulates MMIO by MOV, MOVZX/MOVSX, TEST, CMP, XCHG, CMPXCHG, "
-			  "XADD and the ALU forms only", in.mnem, v->tf.eip, gpa);
+			  "XADD and the ALU forms only", in->mnem, v->tf.eip, gpa);
 	}
 }
 

@@ -95,11 +95,18 @@ static bool enabled(const struct vlapic *l)
 
 int vlapic_pending_vector(const struct vlapic *l)
 {
+	if (!enabled(l))                /* the common case for 8259 guests */
+		return -1;
+	uint32_t any = 0;
+	for (unsigned w = 0; w < LAPIC_NWORDS; w++)
+		any |= l->irr[w];
+	if (!any)
+		return -1;
 	int irrv = highest_vec(l->irr);
+	if (irrv < 0)
+		return -1;
 	uint8_t ppr = vlapic_ppr(l);
 
-	if (!enabled(l) || irrv < 0)
-		return -1;
 	if (ppr && ((unsigned)irrv & CLASS_MASK) <= (ppr & CLASS_MASK))
 		return -1;
 	return irrv;
