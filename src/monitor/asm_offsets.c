@@ -24,6 +24,22 @@ void asm_offsets(void)
 	DEFINE(SW_PRIV_ESPFIX_ESP, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_esp));
 	DEFINE(SW_PRIV_ESPFIX_BASE, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_base));
 	DEFINE(VCPU_FRAME, SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe));
+#define FAST(field) (SW_VA(SW_VCPU_OFF) + offsetof(struct switcher_fast, field))
+	DEFINE(SW_FAST_KCS, FAST(kcs));
+	DEFINE(SW_FAST_KSS, FAST(kss));
+	DEFINE(SW_FAST_IF_KEEP, FAST(if_keep));
+	DEFINE(SW_FAST_VIF, FAST(vif));
+	DEFINE(SW_FAST_PENDING, FAST(pending));
+	DEFINE(SW_FAST_USER_HIDDEN, FAST(user_hidden));
+	DEFINE(SW_FAST_SHADOW_SET, FAST(shadow_set));
+	DEFINE(SW_FAST_SHADOW_EIP, FAST(shadow_eip));
+	DEFINE(SW_FAST_CLEAR_TSC_LO, FAST(clear_tsc_lo));
+	DEFINE(SW_FAST_CLEAR_TSC_HI, FAST(clear_tsc_hi));
+	DEFINE(SW_FAST_CLEAR_SET, FAST(clear_set));
+	DEFINE(SW_FAST_CLI, FAST(cli));
+	DEFINE(SW_FAST_STI, FAST(sti));
+	DEFINE(FL_TF, FL_TF);
+	DEFINE(FL_IF, FL_IF);
 	DEFINE(TF_CS, offsetof(struct trapframe, cs));
 	DEFINE(TF_EFLAGS, offsetof(struct trapframe, eflags));
 	DEFINE(FL_VM, FL_VM);

@@ -203,7 +203,12 @@ void host_hw_init(void)
  * hi and lo >> 32 is the product >> 32. */
 uint64_t host_pit_now(void)
 {
-	uint64_t delta = rdtsc() - tsc_start;
+	return host_tsc_to_pit(rdtsc());
+}
+
+uint64_t host_tsc_to_pit(uint64_t tsc)
+{
+	uint64_t delta = tsc - tsc_start;
 	uint64_t hi = (delta >> 32) * tsc_mult, lo = (delta & 0xFFFFFFFFu) * tsc_mult;
 
 	return (hi + (lo >> 32)) >> (TICKS_FRAC_BITS - 32);

@@ -13,6 +13,8 @@
 #define HOST_NMI_MS      10u            /* NMI watchdog period */
 
 void host_hw_init(void);
+/* host_pit_now() of the moment the TSC read tsc. */
+uint64_t host_tsc_to_pit(uint64_t tsc);
 /* Start the real local APIC's timer delivering an NMI every HOST_NMI_MS;
  * false if this CPU has no APIC (or its timer does not count). */
 bool host_nmi_watchdog_init(void);

@@ -22,6 +22,7 @@
 #include "x86.h"
 #include "trap/guest.h"
 #include "trap/emul.h"
+#include "trap/vidt.h"
 #include "trap/switcher.h"
 #include "shadow_mmu/shadow.h"
 #include "lib/fmt.h"
@@ -49,6 +50,7 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	v->dr[6] = DR6_FIXED1;          /* DR6 and DR7 as after reset */
 	v->dr[7] = DR7_FIXED1;
 	vdesc_reset(v);
+	vidt_reset(v);
 	emul_msr_reset(v);
 	host_guest_cr_sync(v);
 	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);

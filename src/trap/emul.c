@@ -38,6 +38,7 @@
 #include "emul.h"
 #include "guest.h"
 #include "reflect.h"
+#include "vidt.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
 #include "monitor/hosthw.h"
@@ -267,8 +268,10 @@ static enum emul_result emul_lidt(struct vcpu *v, const struct insn *in)
 {
 	struct vdtr d;
 	enum emul_result r = read_dtr(v, in, &d);
-	if (r == EMUL_NEXT)
+	if (r == EMUL_NEXT) {
 		v->idtr = d;
+		vidt_lidt(v);
+	}
 	return r;
 }
 

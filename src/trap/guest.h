@@ -38,6 +38,10 @@ void vdesc_user_mode(bool user);
  * it in the guest's descriptor in memory and in the copies, as the CPU
  * would have; false if la is no such write. */
 bool vdesc_accessed(struct vcpu *v, uint32_t la);
+/* Are the guest's user code segments present in the real tables now? */
+bool vdesc_user_visible(void);
+/* Is sel a flat (base 0, 4 GB) 32-bit code (code) or stack segment? */
+bool vdesc_flat(uint16_t sel, bool code);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
 

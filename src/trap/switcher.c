@@ -45,12 +45,13 @@ uint32_t sw_pt_guest[1024] __attribute__((aligned(4096)));
 uint32_t sw_pt_mon[1024] __attribute__((aligned(4096)));
 static uint8_t mon_trap_stack[16384] __attribute__((aligned(16)));
 
-#define SW_HOST(off) ((void *)(&sw_pages[0][0] + (off)))
+#define SW_HOST(off) ((void *)((uintptr_t)sw_pages + (off)))
 
 struct segdesc *const sw_gdt = SW_HOST(SW_GDT_OFF);
 struct segdesc *const sw_ldt = SW_HOST(SW_LDT_OFF);
 struct switcher_data *const sw_data = SW_HOST(SW_DATA_OFF);
 struct switcher_priv *const sw_priv = SW_HOST(SW_PRIV_OFF);
+struct switcher_fast *const sw_fast = SW_HOST(SW_VCPU_OFF);
 struct trapframe *const sw_frame =
 	SW_HOST(SW_VCPU_OFF + 4096 - sizeof(struct trapframe));
 static struct segdesc *const sw_idt = SW_HOST(SW_IDT_OFF);
@@ -64,6 +65,8 @@ _Static_assert(SW_LDT_OFF + LDT_ENTRIES * 8 <= SW_CODE_OFF, "LDT below the code"
 _Static_assert(SW_CODE_OFF + SW_CODE_SIZE <= SW_VCPU_OFF, "code below the vCPU page");
 _Static_assert(sizeof(struct tss32) == 104, "hardware TSS layout");
 _Static_assert(SW_PRIV_OFF + 4096 == SW_PAGES * 4096, "private page is last");
+_Static_assert(sizeof(struct switcher_fast) + 512 + sizeof(struct trapframe) <= 4096,
+	       "the fast path's state leaves the ring-0 stack room");
 
 void guest_trap(struct trapframe *f);
 void host_trap(struct trapframe *f);
@@ -138,6 +141,20 @@ void switcher_run(void)
 	void (*resume)(void) = (void (*)(void))(SW_VA(SW_CODE_OFF) + sw_resume_offset);
 	resume();
 	__builtin_unreachable();
+}
+
+void switcher_set_gate(unsigned n, const struct segdesc *g)
+{
+	uint32_t code_va = SW_VA(SW_CODE_OFF);
+
+	sw_idt[n & 0xFF] = g ? *g : gate_make(code_va + sw_vector_offsets[n & 0xFF], SEL_MON_CS,
+					      SYS_T_INT32, 0);
+}
+
+void switcher_set_ring1_stack(uint16_t ss, uint32_t esp)
+{
+	sw_tss->ss1 = ss;
+	sw_tss->esp1 = esp;
 }
 
 void switcher_espfix(bool sixteen_bit_stack, uint32_t guest_esp)

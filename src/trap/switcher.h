@@ -28,6 +28,29 @@ struct switcher_priv {
 	uint32_t espfix_base;   /* that segment's base (frame = base + esp) */
 };
 
+/* The fast path's state (entry.asm, sw_fast_gp), at the bottom of the
+ * vCPU page, below the ring-0 stack.  That page is writable by the guest
+ * kernel, so this is the guest's own virtual state and hints, nothing the
+ * monitor's safety rests on: guest_trap() reads it back as untrusted at
+ * every entry (fastpath_enter) and writes it at every exit
+ * (fastpath_leave).  The stub handles a #GP on CLI or STI in the guest
+ * kernel by itself when these say it may, without the world switch. */
+struct switcher_fast {
+	uint32_t kcs;           /* the kernel's flat code selector (0: no fast path) */
+	uint32_t kss;           /* ...and its 32-bit stack selector (IRET in the
+				   stub must not return to a 16-bit stack) */
+	uint32_t if_keep;       /* EFLAGS bits CLI keeps in the frame: ~IF (iflag=real) or all */
+	uint8_t vif;            /* the virtual IF */
+	uint8_t pending;        /* a virtual interrupt is due: STI takes the C path */
+	uint8_t user_hidden;    /* user code segments hidden: CLI may be fast */
+	uint8_t shadow_set;     /* STI opened an interrupt shadow at shadow_eip */
+	uint32_t shadow_eip;
+	uint32_t clear_tsc_lo, clear_tsc_hi;    /* RDTSC when CLI cleared vif */
+	uint8_t clear_set;      /* ...recorded */
+	uint8_t pad[3];
+	uint32_t cli, sti;      /* counts, for the exit table */
+};
+
 /* The hardware's 32-bit task-state segment (only ss0:esp0 and the I/O map
  * base matter to us: no hardware task switches happen). */
 struct tss32 {
@@ -46,11 +69,18 @@ extern struct segdesc *const sw_gdt;
 extern struct segdesc *const sw_ldt;
 extern struct switcher_data *const sw_data;
 extern struct switcher_priv *const sw_priv;
+extern struct switcher_fast *const sw_fast;
 extern struct trapframe *const sw_frame;        /* the frame at the vCPU page's top */
 
 void switcher_init(void);       /* build GDT, IDT, TSS and the page tables; copy the code */
 void switcher_load(void);       /* load them: after paging is on */
 void switcher_run(void) __attribute__((noreturn));      /* resume the guest */
+
+/* Real IDT gate n: *g (a direct gate, vidt.c), or the monitor's own stub
+ * (g NULL); and the real TSS's ring-1 stack, which the CPU switches to on
+ * a direct gate from user mode. */
+void switcher_set_gate(unsigned n, const struct segdesc *g);
+void switcher_set_ring1_stack(uint16_t ss, uint32_t esp);
 
 /* The next resume returns to a stack segment of 16 bits: see espfix in
  * switcher.c.  guest_esp is the ESP the guest will have. */

@@ -30,6 +30,7 @@
 #include "guest.h"
 #include "reflect.h"
 #include "switcher.h"
+#include "vidt.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
 #include "monitor/hosthw.h"
@@ -454,9 +455,9 @@ static void dispatch(struct vcpu *v)
 
 /* STI and MOV SS hold interrupts off for one instruction: if one is due
  * while the guest sits at that instruction, single-step it first. */
-static void deliver_interrupt(struct vcpu *v)
+static void deliver_interrupt(struct vcpu *v, bool pending)
 {
-	if (!v->vif || devices_irq_pending() < 0)
+	if (!v->vif || !pending)
 		return;
 	if (v->shadow_active && v->tf.eip == v->shadow_eip) {
 		if (!(v->tf.eflags & FL_TF)) {
@@ -550,6 +551,74 @@ static void prepare_resume(struct vcpu *v)
 
 	vdesc_user_mode((v->tf.cs & 3) == 3 || !user_return_must_trap(v));
 	switcher_espfix(small, v->tf.esp);
+	vidt_sync(v);
+}
+
+/* ---- the switcher's fast path (entry.asm, sw_fast_gp) ---- */
+
+/* What the stub did since the last exit: the virtual IF, an STI shadow,
+ * its counts.  sw_fast is the guest's to write (switcher.h): each field
+ * is only ever taken as a value of its own type. */
+static void fast_enter(struct vcpu *v)
+{
+	struct switcher_fast *f = sw_fast;
+	bool vif = f->vif != 0;
+
+	if (v->vif && !vif)
+		v->vif_clear_since = f->clear_set ? host_tsc_to_pit((uint64_t)f->clear_tsc_hi << 32 |
+								   f->clear_tsc_lo)
+						  : host_pit_now();
+	v->vif = vif;
+	f->clear_set = 0;
+	if (f->shadow_set) {
+		v->shadow_active = true;
+		v->shadow_eip = f->shadow_eip;
+		f->shadow_set = 0;
+	}
+	v->stats.fast_cli += f->cli;
+	v->stats.fast_sti += f->sti;
+	f->cli = f->sti = 0;
+}
+
+/* The kernel selectors the stub may take as flat, remembered with the
+ * descriptors' generation they were checked at. */
+static struct {
+	uint32_t cs, ss;        /* as found in a kernel frame */
+	uint32_t kcs, kss;      /* ...or 0 if not flat */
+	uint32_t generation;
+} flat;
+
+static void fast_kernel_selectors(const struct vcpu *v)
+{
+	uint32_t cs = v->tf.cs & 0xFFFF, ss = v->tf.ss & 0xFFFF;
+
+	if ((cs & 3) != 1) {    /* user mode: keep the kernel's if still valid */
+		if (flat.generation != vdesc_generation)
+			flat.kcs = flat.kss = 0;
+		return;
+	}
+	if (cs == flat.cs && ss == flat.ss && flat.generation == vdesc_generation)
+		return;
+	flat.cs = cs;
+	flat.ss = ss;
+	flat.kcs = vdesc_flat((uint16_t)cs, true) ? cs : 0;
+	flat.kss = vdesc_flat((uint16_t)ss, false) ? ss : 0;
+	flat.generation = vdesc_generation;
+}
+
+/* What the stub may assume until the next trap; pending: a virtual
+ * interrupt is due. */
+static void fast_leave(struct vcpu *v, bool pending)
+{
+	struct switcher_fast *f = sw_fast;
+
+	fast_kernel_selectors(v);
+	f->kcs = flat.kcs;
+	f->kss = flat.kss;
+	f->if_keep = mon_opts.iflag == IFLAG_REAL ? ~FL_IF : ~0u;
+	f->vif = v->vif;
+	f->pending = pending;
+	f->user_hidden = !vdesc_user_visible();
 }
 
 void guest_trap(struct trapframe *f)
@@ -561,6 +630,7 @@ void guest_trap(struct trapframe *f)
 			  "EFLAGS.VM from ring 1, which QEMU honours there; the monitor does not "
 			  "virtualize vm86", f->vector, f->cs & 0xFFFF, f->eip & 0xFFFF);
 	v->tf = *f;
+	fast_enter(v);
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
 	if (v->shadow_step && v->tf.vector != T_DB) {
@@ -574,9 +644,11 @@ void guest_trap(struct trapframe *f)
 	dispatch(v);
 	trace_end(v);
 	devices_sync(v);
-	deliver_interrupt(v);
+	bool pending = devices_irq_pending() >= 0;
+	deliver_interrupt(v, pending);
 	sanitize(v);
 	prepare_resume(v);
+	fast_leave(v, pending && !v->vif);      /* delivered now, or still due */
 	*f = v->tf;
 	sw_priv->guest_cr3 = shadow_root();
 }

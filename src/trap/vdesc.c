@@ -41,6 +41,7 @@
 #include "reflect.h"
 #include "switcher.h"
 #include "watch.h"
+#include "vidt.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/x86.h"
 #include "monitor/addr.h"
@@ -146,6 +147,22 @@ void vdesc_user_mode(bool user)
 	user_cs_present = user;
 	show_user_cs(&vgdt);
 	show_user_cs(&vldt);
+}
+
+bool vdesc_user_visible(void)
+{
+	return user_cs_present;
+}
+
+bool vdesc_flat(uint16_t sel, bool code)
+{
+	struct segdesc d;
+
+	if (guest_segment(0, sel, &d) < 0 || !DESC_S(d) || !DESC_P(d) || !DESC_DB(d))
+		return false;
+	if (((DESC_TYPE(d) & SEG_T_CODE) != 0) != code)
+		return false;
+	return desc_base(d) == 0 && desc_limit(d) == 0xFFFFFFFFu;
 }
 
 bool vdesc_hidden_user_cs(uint16_t sel)
@@ -409,6 +426,7 @@ int vdesc_ltr(struct vcpu *v, uint16_t sel)
 	v->tr = sel;
 	v->tr_base = desc_base(d);
 	v->tr_limit = desc_limit(d);
+	vidt_ltr(v);
 	return 0;
 }
 

@@ -293,6 +293,11 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	fk.out_count++;
 }
 
+void vidt_lidt(struct vcpu *v)
+{
+	(void)v;
+}
+
 void host_guest_cr_sync(const struct vcpu *v)
 {
 	(void)v;

@@ -26,7 +26,9 @@
 
 struct segdesc gdt[NSEGS];
 struct segdesc ldt[NLDT];
-struct taskstate tss, tss2;
+/* Each TSS on a page of its own (mmu.h PAGE_ALONE): kernel stores to the
+ * page are then stores to the TSS, which a monitor can follow cheaply. */
+struct taskstate tss PAGE_ALONE, tss2 PAGE_ALONE;
 
 /* limit is in bytes for sys (TSS) descriptors, else 4 KB granular */
 struct segdesc seg_make(u32 base, u32 limit, int type, int dpl, int sys)

@@ -67,6 +67,12 @@
 #define TESTWINPT  0xF0800000u      /* its PDE is not present except in a test */
 _Static_assert(KERNBASE + DIRECTMAP_MAX <= TESTWIN, "the direct map stays below the test windows");
 
+/* A kernel object alone on its page(s): the linker script puts .bss.page
+ * first in .bss and pads it to a page, so nothing else shares the page.
+ * For structures the CPU reads from memory (TSS, IDT): a monitor that
+ * write-protects them to follow the kernel's changes sees only those. */
+#define PAGE_ALONE __attribute__((aligned(4096), section(".bss.page")))
+
 #define V2P(a) ((u32)(a) - KERNBASE)
 #define P2V(a) ((void *)((u32)(a) + KERNBASE))
 

@@ -21,7 +21,7 @@
 #include "console.h"
 #include "syscall.h"
 
-struct gatedesc idt[NIDT];
+struct gatedesc idt[NIDT] PAGE_ALONE;     /* see gdt.c */
 volatile u32 ticks;
 volatile u32 probe_resume;
 volatile struct probe_info probe_info;
