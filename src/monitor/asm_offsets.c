@@ -37,6 +37,11 @@ void asm_offsets(void)
 	DEFINE(SW_FAST_CLEAR_TSC_HI, FAST(clear_tsc_hi));
 	DEFINE(SW_FAST_CLEAR_SET, FAST(clear_set));
 	DEFINE(SW_FAST_CLI, FAST(cli));
+	DEFINE(SW_FAST_CR3, FAST(cr3));
+	DEFINE(SW_FAST_MOV_CR3, FAST(mov_cr3));
+	DEFINE(SW_DATA_PAGING, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, paging));
+	DEFINE(SW_DATA_CR3_HINTS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, cr3));
+	DEFINE(SW_CR3_SLOT_MASK, SW_CR3_HINTS - 1);
 	DEFINE(SW_FAST_STI, FAST(sti));
 	DEFINE(FL_TF, FL_TF);
 	DEFINE(FL_IF, FL_IF);

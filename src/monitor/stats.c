@@ -92,8 +92,8 @@ static void print_events(const struct vcpu *v)
 	mon_log("descriptors: accessed bits set %u, writes followed %u, pages no longer watched "
 		"%u, entries not mapped at load %u; MMIO accesses %u", s->desc_accessed,
 		s->desc_writes, s->desc_pages_released, s->desc_unmapped, s->mmio);
-	mon_log("direct system-call gates installed %u; switcher fast path: cli %u, sti %u",
-		s->direct_gates, s->fast_cli, s->fast_sti);
+	mon_log("direct system-call gates installed %u; switcher fast path: cli %u, sti %u, "
+		"mov cr3 %u", s->direct_gates, s->fast_cli, s->fast_sti, s->fast_mov_cr3);
 }
 
 void stats_print(const struct vcpu *v)

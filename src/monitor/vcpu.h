@@ -69,7 +69,7 @@ struct vcpu_stats {
 	uint32_t desc_pages_released;           /* ...pages no longer watched */
 	uint32_t mmio;                          /* device-register accesses emulated */
 	uint32_t direct_gates;                  /* direct system-call gates installed */
-	uint32_t fast_cli, fast_sti;            /* done by the switcher alone */
+	uint32_t fast_cli, fast_sti, fast_mov_cr3;      /* done by the switcher alone */
 };
 
 struct vcpu {

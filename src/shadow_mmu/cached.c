@@ -246,6 +246,8 @@ static void spd_drop(struct vcpu *v, unsigned i)
 	uint32_t gfn = cache[i].key >> MON_PGSHIFT;
 
 	spd_empty(v, i);
+	if (cache[i].key != KEY_PHYS)
+		shadow_forget_cr3(cache[i].key);
 	if (cache[i].key != KEY_PHYS && in_ram(gfn))
 		gf[gfn].pd_uses--;
 	host_frame_free(cache[i].pd);
@@ -314,6 +316,8 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 		if (!was)
 			write_protect(v, gfn);
 	}
+	if (key != KEY_PHYS)
+		shadow_hint_cr3(key, host_pa(pd));
 	return i;
 }
 

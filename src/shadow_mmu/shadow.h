@@ -83,6 +83,13 @@ bool shadow_watched(uint32_t gfn);
  * guest's tables (whose A bit that walk already set). */
 bool shadow_lookup(uint32_t va, uint32_t *hpa);
 
+/* Implemented above the shadow MMU (switcher.c), called by a strategy
+ * that keeps shadows per guest CR3 (cached.c): the shadow page directory
+ * root now serves guest CR3 key (its frame address), or no longer does.
+ * The switcher's MOV CR3 fast path switches between such pairs alone. */
+void shadow_hint_cr3(uint32_t key, uint32_t root);
+void shadow_forget_cr3(uint32_t key);
+
 /* The strategy's name, for the exit table and traces. */
 const char *shadow_name(void);
 

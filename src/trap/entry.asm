@@ -116,6 +116,8 @@ sw_fast_gp:
 	mov eax, [ss:esp + 8]                           ; eip
 	cmp byte [ss:eax], 0xFA
 	je .cli
+	cmp byte [ss:eax], 0x0F
+	je .mov_cr3
 	cmp byte [ss:eax], 0xFB
 	jne .slow_eax
 	cmp byte [ss:SW_FAST_PENDING], 0                ; sti: nothing due?
@@ -152,6 +154,73 @@ sw_fast_gp:
 .slow_eax:
 	pop eax
 .slow:
+	push dword 13
+	jmp sw_alltraps
+
+; MOV CR3, r32 (0F 22 /3, ModRM 11 011 rrr) to a guest CR3 whose shadow the
+; shadow MMU has built and still keeps (sw_data->cr3, read-only to the
+; guest: only roots the monitor made are ever loaded here), with guest
+; paging on.  The new value is left in sw_fast->cr3 for guest_trap() to
+; take over at the next trap.
+.mov_cr3:
+	cmp byte [ss:eax + 1], 0x22
+	jne .slow_eax
+	push edx
+	movzx edx, byte [ss:eax + 2]                    ; ModRM
+	mov eax, edx
+	and eax, 0xF8
+	cmp eax, 0xD8
+	jne .slow_edx
+	cmp dword [ss:SW_DATA_PAGING], 0
+	je .slow_edx
+	and edx, 7                                      ; the source register
+	jz .r_eax
+	dec edx
+	jz .r_ecx
+	dec edx
+	jz .r_edx
+	dec edx
+	jz .r_ebx
+	dec edx
+	jz .slow_edx                                    ; ESP: rare, leave it to C
+	dec edx
+	jz .r_ebp
+	dec edx
+	jz .r_esi
+	mov eax, edi
+	jmp .have_cr3
+.r_eax:	mov eax, [ss:esp + 4]
+	jmp .have_cr3
+.r_ecx:	mov eax, ecx
+	jmp .have_cr3
+.r_edx:	mov eax, [ss:esp]
+	jmp .have_cr3
+.r_ebx:	mov eax, ebx
+	jmp .have_cr3
+.r_ebp:	mov eax, ebp
+	jmp .have_cr3
+.r_esi:	mov eax, esi
+.have_cr3:
+	mov edx, eax
+	shr edx, 12
+	and edx, SW_CR3_SLOT_MASK
+	push eax
+	and eax, 0xFFFFF000
+	cmp eax, [ss:SW_DATA_CR3_HINTS + edx * 8]
+	pop eax
+	jne .slow_edx                                   ; no shadow: C builds one
+	mov [ss:SW_FAST_CR3], eax
+	mov eax, [ss:SW_DATA_CR3_HINTS + edx * 8 + 4]
+	mov cr3, eax
+	inc dword [ss:SW_FAST_MOV_CR3]
+	add dword [ss:esp + 12], 3                      ; eip past 0F 22 xx
+	pop edx
+	pop eax
+	add esp, 4
+	iret
+.slow_edx:
+	pop edx
+	pop eax
 	push dword 13
 	jmp sw_alltraps
 

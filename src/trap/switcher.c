@@ -33,6 +33,7 @@
 #include "switcher.h"
 #include "monitor/monitor.h"
 #include "lib/mem.h"
+#include "shadow_mmu/shadow.h"
 
 #define PTE_P 0x001u
 #define PTE_W 0x002u
@@ -141,6 +142,20 @@ void switcher_run(void)
 	void (*resume)(void) = (void (*)(void))(SW_VA(SW_CODE_OFF) + sw_resume_offset);
 	resume();
 	__builtin_unreachable();
+}
+
+void shadow_hint_cr3(uint32_t key, uint32_t root)
+{
+	unsigned slot = (key >> 12) % SW_CR3_HINTS;
+	sw_data->cr3[slot].key = key;
+	sw_data->cr3[slot].root = root;
+}
+
+void shadow_forget_cr3(uint32_t key)
+{
+	unsigned slot = (key >> 12) % SW_CR3_HINTS;
+	if (sw_data->cr3[slot].key == key)
+		sw_data->cr3[slot].key = sw_data->cr3[slot].root = 0;
 }
 
 void switcher_set_gate(unsigned n, const struct segdesc *g)

@@ -13,8 +13,16 @@
 
 /* Readable by the guest (paging cannot hide it from ring 1): only what
  * the entry stub needs before it is in the monitor's address space. */
+#define SW_CR3_HINTS 64
+
 struct switcher_data {
 	uint32_t mon_cr3;       /* the monitor's page directory */
+	/* the MOV CR3 fast path (entry.asm): guest paging is on, and which
+	 * shadow root serves which guest CR3 (slot: frame number % 64; a
+	 * shadow_mmu hint, kept only while the root lives).  Read-only to the
+	 * guest, as the monitor loads these roots into the real CR3. */
+	uint32_t paging;
+	struct { uint32_t key, root; } cr3[SW_CR3_HINTS];
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -48,7 +56,8 @@ struct switcher_fast {
 	uint32_t clear_tsc_lo, clear_tsc_hi;    /* RDTSC when CLI cleared vif */
 	uint8_t clear_set;      /* ...recorded */
 	uint8_t pad[3];
-	uint32_t cli, sti;      /* counts, for the exit table */
+	uint32_t cr3;           /* the guest's CR3 as the stub last loaded it */
+	uint32_t cli, sti, mov_cr3;     /* counts, for the exit table */
 };
 
 /* The hardware's 32-bit task-state segment (only ss0:esp0 and the I/O map

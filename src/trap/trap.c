@@ -577,7 +577,12 @@ static void fast_enter(struct vcpu *v)
 	}
 	v->stats.fast_cli += f->cli;
 	v->stats.fast_sti += f->sti;
-	f->cli = f->sti = 0;
+	v->stats.fast_mov_cr3 += f->mov_cr3;
+	f->cli = f->sti = f->mov_cr3 = 0;
+	if (f->cr3 != v->cr3) {         /* the stub switched address spaces */
+		v->cr3 = f->cr3;
+		shadow_new_cr3(v);
+	}
 }
 
 /* The kernel selectors the stub may take as flat, remembered with the
@@ -619,6 +624,8 @@ static void fast_leave(struct vcpu *v, bool pending)
 	f->vif = v->vif;
 	f->pending = pending;
 	f->user_hidden = !vdesc_user_visible();
+	f->cr3 = v->cr3;
+	sw_data->paging = (v->cr0 & CR0_PG) != 0;
 }
 
 void guest_trap(struct trapframe *f)

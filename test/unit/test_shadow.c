@@ -228,6 +228,21 @@ bool gpa_is_mmio(uint32_t g)
 	return g - fake_mmio_base < fake_mmio_size;
 }
 
+/* The switcher's MOV CR3 hints: recorded, to check they name live roots. */
+static uint32_t hint_key[64], hint_root[64];
+
+void shadow_hint_cr3(uint32_t key, uint32_t root)
+{
+	hint_key[(key >> 12) % 64] = key;
+	hint_root[(key >> 12) % 64] = root;
+}
+
+void shadow_forget_cr3(uint32_t key)
+{
+	if (hint_key[(key >> 12) % 64] == key)
+		hint_key[(key >> 12) % 64] = hint_root[(key >> 12) % 64] = 0;
+}
+
 void *gpa_mmio_image(uint32_t g)
 {
 	(void)g;
