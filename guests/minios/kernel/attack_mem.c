@@ -26,11 +26,13 @@
  *   cr3-storm         2000 page directories, MOV CR3 round-robin 20 times
  *                     (40000 switches), a read after each.  Hardware: done.
  *                     Monitor: done; shadow=cached evicts as it goes.
- *   shadow-exhaust    70 address spaces, each with 768 page-directory
+ *   shadow-exhaust    70 address spaces, each with 256 page-directory
  *                     entries pointing at one shared page table, a write
- *                     through every one, twice: 107520 shadow page tables
- *                     asked for, more than the monitor has frames.
- *                     Hardware: done.  Monitor: evicts or flushes, done.
+ *                     through every one: 17920 shadow page tables asked
+ *                     for, more than shadow=cached keeps (4096) in more
+ *                     directories than its cache holds (64), every entry
+ *                     mapping the same frame.  Hardware: done.  Monitor:
+ *                     evicts (cached) or flushes (vtlb), done.
  *   rep-stos-pt       REP STOSD with ECX = 0x40000000 over a page table
  *                     (a 256 MB window whose every entry maps that page
  *                     table; each store writes back the value it finds),
@@ -51,8 +53,8 @@
 #define STORM_DIRS      2000
 #define STORM_ROUNDS    20
 #define EXHAUST_SPACES  70
-#define EXHAUST_SLOTS   768             /* the user half of a directory */
-#define EXHAUST_ROUNDS  2
+#define EXHAUST_SLOTS   256             /* of the 768 in the user half */
+#define EXHAUST_ROUNDS  1
 #define STOS_COUNT      0x40000000u     /* 4 GB of dwords */
 #define STOP_TICKS      3
 #define PTE_AD          (PTE_A | PTE_D)
