@@ -29,6 +29,7 @@
 #define XSTACK_SIZE 8192
 #define R2STACK_SIZE 4096
 #define STACK16_SIZE 0x10000
+#define CAL_TICKS 10                  /* timer periods to calibrate the TSC over */
 
 volatile struct catch_rec caught;
 struct rep_stop rep_stop;
@@ -124,6 +125,20 @@ void far_call(u32 sel)
 		u16 sel;
 	} __attribute__((packed)) fp = { 0, (u16)sel };
 	__asm__ volatile("lcall *%0" : : "m"(fp) : "memory");
+}
+
+/* TSC cycles per timer period, measured over CAL_TICKS periods (the
+ * timer must be running and interrupts on). */
+u64 tsc_per_tick(void)
+{
+	u32 t = ticks;
+	while (ticks == t)
+		;
+	u64 a = rdtsc();
+	t = ticks;
+	while (ticks - t < CAL_TICKS)
+		;
+	return (rdtsc() - a) / CAL_TICKS;
 }
 
 u32 ring2_stack_top(void)

@@ -171,6 +171,7 @@ struct attack {
 extern const struct attack attacks_desc[], attacks_cpu[], attacks_mem[], attacks_time[];
 
 void attack_setup(void);
+u64 tsc_per_tick(void);         /* TSC cycles per timer period (IF on) */
 void load_fs(u32 sel);          /* MOV FS (a catch fn) */
 void far_call(u32 sel);         /* LCALL sel:0 (a catch fn) */
 
