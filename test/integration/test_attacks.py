@@ -286,8 +286,8 @@ ATTACKS = [
                "down: yes")], native=SAME),
     Attack("hlt-masked", ENDED, [ln("HLT with IF set and both IMRs 0xff")], reason=r"mask"),
     Attack("irq-flood", HW,
-           [ln("the PIT at divisor 2: the IRQ 0 handler ran more than 100 times: yes, "
-               "the flood ended: yes")], native=SAME),
+           [ln("the PIT at divisor 2: the IRQ 0 handler ran: yes, the flood ended: yes")],
+           native=SAME),
 ]
 BY_NAME = {a.name: a for a in ATTACKS}
 NATIVE_SAYS["eflags"] = BY_NAME["eflags"].says + NATIVE_SAYS["eflags"]

@@ -36,6 +36,12 @@
  *
  * Natively only the first two are meaningful (both fault); the others are
  * for running under the monitor.
+ *
+ * The later attacks live by theme in attack_desc.c (descriptor tables),
+ * attack_cpu.c (rings, EFLAGS, I/O permission, debug registers, stacks),
+ * attack_mem.c (page tables and the shadow) and attack_time.c (keeping the
+ * monitor busy); attack_lib.c has what they share.  run_attack() finds a
+ * name in any of the lists and runs it after attack_setup().
  */
 #include "attack.h"
 #include "attack_lib.h"

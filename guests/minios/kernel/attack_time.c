@@ -31,8 +31,11 @@
  *   irq-flood       the PIT at its fastest rate (divisor 2) with IRQ 0
  *                   unmasked; the handler counts and masks IRQ 0 once it
  *                   has run FLOOD_MAX times or 2 s have passed.  Hardware:
- *                   the handler runs, the kernel goes on.  Monitor: the
- *                   same; it stays in control throughout.
+ *                   the handler runs, the kernel goes on (QEMU's PIT
+ *                   cannot make edges that fast: natively only a few dozen
+ *                   IRQs arrive in the 2 s).  Monitor: the same; its
+ *                   virtual PIT pulses IRQ 0 for every period that passed,
+ *                   yet it stays in control throughout.
  */
 #include "attack_lib.h"
 #include "intr.h"
@@ -48,7 +51,6 @@
 #define STOP_TICKS      3
 #define FLOOD_DIVISOR   2               /* mode 2 needs at least 2 */
 #define FLOOD_MAX       20000
-#define FLOOD_ENOUGH    100
 #define FLOOD_SECONDS   2
 #define PIC_MASK_ALL    0xFFFFu
 
@@ -167,9 +169,8 @@ static void atk_irq_flood(void)
 	pit_init(timer_hz);
 	pic_set_mask(mask);
 	intr_restore(s);
-	kprintf("attack: the PIT at divisor %u: the IRQ 0 handler ran more than %u times: %s, "
-		"the flood ended: %s\n", FLOOD_DIVISOR, FLOOD_ENOUGH,
-		flood.count > FLOOD_ENOUGH ? "yes" : "no", flood.done ? "yes" : "no");
+	kprintf("attack: the PIT at divisor %u: the IRQ 0 handler ran: %s, the flood ended: %s\n",
+		FLOOD_DIVISOR, flood.count ? "yes" : "no", flood.done ? "yes" : "no");
 }
 
 const struct attack attacks_time[] = {
