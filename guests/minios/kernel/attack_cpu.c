@@ -48,12 +48,13 @@
  *                 stack, ESP is still 0x12340ff0.  Hardware (ring 0): no
  *                 trap changes it.  Monitor: the high half must not become
  *                 the monitor's ring-0 stack address (0xFFC0xxxx).
- *   switcher-data read 0xFFC01C00-0xFFC01C3F, the switcher's data, with
- *                 paging on and with paging off.  Hardware: #PF, and
- *                 unassigned memory.  Monitor: ring 1 can read the
- *                 switcher (paging cannot hide a supervisor page from it);
- *                 what it finds there must be no more than the entry code
- *                 needs: one word.
+ *   switcher-data read 16 words of the switcher's data (SW_DATA), with
+ *                 paging on and with paging off, and its private page.
+ *                 Hardware: #PF, unassigned memory, #PF.  Monitor: ring 1
+ *                 can read the switcher (paging cannot hide a supervisor
+ *                 page from it); what it finds there must be no more than
+ *                 the entry code needs: one word.  The private page is
+ *                 not in the guest's view at all: #PF as on hardware.
  */
 #include "attack_lib.h"
 #include "gdt.h"
@@ -407,8 +408,8 @@ static void atk_stack16(void)
 	u32 out[4] = { 0, 0, 0, 0 };
 	struct gatedesc saved = idt[T_IRQ0 + IRQ_TIMER];
 
-	attack_set_gate(T_IRQ0 + IRQ_TIMER, (u32)s16_timer, STS_IG32, 0, SEL_KCODE);
 	int s = intr_save();
+	attack_set_gate(T_IRQ0 + IRQ_TIMER, (u32)s16_timer, STS_IG32, 0, SEL_KCODE);
 	stack16_run(STACK16_ESP, out);
 	idt[T_IRQ0 + IRQ_TIMER] = saved;
 	intr_restore(s);
@@ -438,7 +439,13 @@ static void atk_switcher_data(void)
 		kprintf("attack: paging on, read of 0x%x: vector %u, err 0x%x, cr2 0x%x\n", SW_DATA,
 			probe_info.vector, probe_info.err, probe_info.cr2);
 	else
-		print_words("paging on, words at 0xffc01c00", w);
+		print_words("paging on, words at the switcher's data", w);
+	u32 v;
+	if (probe_read32(SW_PRIV, &v))
+		kprintf("attack: paging on, read of 0x%x: vector %u, err 0x%x, cr2 0x%x\n", SW_PRIV,
+			probe_info.vector, probe_info.err, probe_info.cr2);
+	else
+		kprintf("attack: paging on, read of 0x%x returned 0x%x\n", SW_PRIV, v);
 
 	u8 *page = page_alloc();
 	if (!page || vm_map(kpgdir, V2P(page), V2P(page), PTE_W) < 0)
@@ -449,7 +456,7 @@ static void atk_switcher_data(void)
 	int s = intr_save();
 	blob(SW_DATA, SW_DATA_WORDS);
 	intr_restore(s);
-	print_words("paging off, words at physical 0xffc01c00", (u32 *)(page + PGOFF_OUT));
+	print_words("paging off, words at the switcher's data", (u32 *)(page + PGOFF_OUT));
 }
 
 const struct attack attacks_cpu[] = {

@@ -36,16 +36,23 @@
  *                    0xFFFFF: only 8192 entries are reachable) and 64 KB.
  *                    Hardware and monitor alike.
  *   gdt-limits       a GDT limit that ends inside an entry (#GP(sel)), and
- *                    a 64 KB GDT whose entries 503, 504 and 8187 load.
+ *                    a 64 KB GDT whose entries 503, 504 and 8186 load.
  *                    Hardware and monitor alike.
- *   gdt-top          a 64 KB GDT with data descriptors at 8188-8191, where
- *                    the monitor keeps its own; an IDT gate naming 0xFFE0.
- *                    Hardware: they load, the INT lands.  Monitor: a guest
- *                    selector there is never honoured: #GP(sel).
+ *   gdt-top-empty    a 64 KB GDT, empty at 8187-8191, where the monitor
+ *                    keeps its own descriptors; loads of those selectors
+ *                    and an IDT gate naming 0xFFE0.  Hardware: null
+ *                    descriptors: #GP(sel) each.  Monitor: a guest selector
+ *                    there is never honoured: #GP(sel), the same.
+ *   gdt-top-present  the same GDT with descriptors at 8187-8191.
+ *                    Hardware: they load, the INT lands.  Monitor: ends the
+ *                    guest (those entries are the monitor's own).
  *   gate-monitor-sel IDT gates naming the monitor's selectors (0xFE0,
  *                    0xFFE0) and one whose offset is the switcher's code.
- *                    Hardware: #GP(sel) (past minios's GDT limit), #PF in
- *                    the top 4 MB.  Monitor: the same.
+ *                    Hardware: #GP(sel) (past minios's GDT limit), then #PF
+ *                    at the switcher's code.  Monitor: #GP(sel); then ring 1 runs
+ *                    whatever the switcher's code page holds until it
+ *                    faults (paging cannot hide it from ring 1): a fault
+ *                    comes back, which one is not compared.
  *   tss-esp0-switcher  TSS esp0 in the switcher's vCPU page, then a trap
  *                    from ring 3.  Hardware: #PF pushing the frame, #DF,
  *                    triple fault (the machine resets).  Monitor: ends the
@@ -57,7 +64,9 @@
  *                    Hardware: GDTR loads (minios puts it back before any
  *                    segment load).  Monitor: ends the guest (it copies the
  *                    table at LGDT, and the guest maps nothing there).
- *   ldt-switcher-base  LLDT of an LDT at the switcher's LDT page.  The same.
+ *   ldt-switcher-base  LLDT of an LDT at the switcher's LDT page, unused,
+ *                    then LLDT 0.  Hardware: LDTR loads.  Monitor: the same
+ *                    (the table is read when a selector needs it).
  */
 #include "attack_lib.h"
 #include "gdt.h"
@@ -73,7 +82,8 @@
 #define SEL_TSS       SEL(SEG_TSS, 0)
 #define SEL_SPARE0    SEL(AGDT_SPARE0, 0)
 #define LDT_SEL(i, rpl) ((u16)(((i) << 3) | 4 | (rpl)))
-#define TOP_FIRST     8188          /* the monitor's entries in an 8192-entry GDT */
+#define ESP0_IN_SW    (SW_VCPU_TOP - 64)   /* inside the vCPU page */
+#define TOP_FIRST     8187          /* the monitor's entries in an 8192-entry GDT */
 
 static struct segdesc bigtab[BIG_ENTRIES];  /* a 64 KB GDT or LDT */
 static struct segdesc smalltab[4];
@@ -171,10 +181,13 @@ static void atk_reset_ldtr(void)
 	low[3] = gate_desc(SW_CODE, MON_SEL_TOP, STS_CG32, DPL_USER);
 	try_report("MOV FS, 0xc with no LLDT", load_fs, LDT_SEL(1, 0));
 	load_fs(SEL_KDATA);
-	try_report("far call 0x17 (a call gate at linear 0x10 to 0xfe0:0xffc03000)", far_call,
-		   LDT_SEL(2, 3));
-	try_report("far call 0x1f (a call gate at linear 0x18 to 0xffe0:0xffc03000)", far_call,
-		   LDT_SEL(3, 3));
+	char what[80];
+	fmt_snprintf(what, sizeof what, "far call 0x17 (a call gate at linear 0x10 to 0x%x:0x%x)",
+		     MON_SEL_OLD, SW_CODE);
+	try_report(what, far_call, LDT_SEL(2, 3));
+	fmt_snprintf(what, sizeof what, "far call 0x1f (a call gate at linear 0x18 to 0x%x:0x%x)",
+		     MON_SEL_TOP, SW_CODE);
+	try_report(what, far_call, LDT_SEL(3, 3));
 }
 
 /* ---- limits ---- */
@@ -215,7 +228,7 @@ static void big_gdt(const u32 *extra, int n)
 
 static void atk_gdt_limits(void)
 {
-	static const u32 far[] = { 503, 504, 8187 };
+	static const u32 far[] = { 503, 504, TOP_FIRST - 1 };
 	int s = intr_save();
 
 	big_gdt(far, 0);
@@ -237,23 +250,40 @@ static void atk_gdt_limits(void)
 	agdt_reload();
 }
 
-static void atk_gdt_top(void)
+/* A 64 KB GDT: entries TOP_FIRST.. empty (as the monitor asks), or
+ * holding data descriptors. */
+static void atk_gdt_top_empty(void)
 {
-	static const u32 top[] = { TOP_FIRST, TOP_FIRST + 1, TOP_FIRST + 2, TOP_FIRST + 3 };
 	int s = intr_save();
-
-	big_gdt(top, 4);
-	bigtab[TOP_FIRST] = seg_make(0, 0xFFFFFFFF, STA_X | STA_R, 0, 0);
+	big_gdt(0, 0);
 	load_gdtr((u32)bigtab, LIMIT_64K);
 	intr_restore(s);
-	for (int i = 1; i < 4; i++) {
+	for (u32 i = TOP_FIRST; i < BIG_ENTRIES; i++) {
 		char what[48];
-		fmt_snprintf(what, sizeof what, "GDT limit 64 KB, MOV FS, 0x%x", top[i] * 8);
-		try_report(what, load_fs, SEL(top[i], 0));
+		fmt_snprintf(what, sizeof what, "GDT limit 64 KB, MOV FS, 0x%x", i * 8);
+		try_report(what, load_fs, SEL(i, 0));
 	}
 	load_fs(SEL_KDATA);
 	struct gatedesc saved = idt[VEC_SPARE0];
-	attack_set_gate(VEC_SPARE0, vectors[VEC_SPARE0], STS_IG32, 0, SEL(TOP_FIRST, 0));
+	attack_set_gate(VEC_SPARE0, vectors[VEC_SPARE0], STS_IG32, 0, MON_SEL_TOP);
+	try_report("INT through a gate to code selector 0xffe0", do_int_spare0, 0);
+	idt[VEC_SPARE0] = saved;
+	agdt_reload();
+}
+
+static void atk_gdt_top_present(void)
+{
+	static const u32 top[] = { TOP_FIRST, TOP_FIRST + 1, TOP_FIRST + 2, TOP_FIRST + 3,
+				   TOP_FIRST + 4 };
+	int s = intr_save();
+	big_gdt(top, 5);
+	bigtab[MON_SEL_TOP >> 3] = seg_make(0, 0xFFFFFFFF, STA_X | STA_R, 0, 0);
+	load_gdtr((u32)bigtab, LIMIT_64K);
+	intr_restore(s);
+	try_report("GDT limit 64 KB, MOV FS, 0xffe8", load_fs, MON_SEL_TOP + 8);
+	load_fs(SEL_KDATA);
+	struct gatedesc saved = idt[VEC_SPARE0];
+	attack_set_gate(VEC_SPARE0, vectors[VEC_SPARE0], STS_IG32, 0, MON_SEL_TOP);
 	try_report("INT through a gate to code selector 0xffe0", do_int_spare0, 0);
 	idt[VEC_SPARE0] = saved;
 	agdt_reload();
@@ -271,10 +301,12 @@ static void atk_gate_monitor_sel(void)
 	try_report("INT through a gate to selector 0xffe0", do_int_spare0, 0);
 	attack_set_gate(VEC_SPARE0, SW_CODE, STS_IG32, 0, SEL_KCODE);
 	int t = attack_catch(do_int_spare0, 0);
-	/* the exact CR2 is where the switcher's code stopped: say only where */
-	kprintf("attack: INT through a gate to 0x%x: %s vector %u, err 0x%x, cr2 %s\n", SW_CODE,
-		t ? "caught" : "no fault,", caught.vector, caught.err,
-		caught.cr2 >= SW_BASE ? "in the top 4 MB" : "elsewhere");
+	/* which fault depends on what ring 1 finds there (the switcher's code,
+	 * which paging cannot hide from it): only the second line says */
+	kprintf("attack: INT through a gate to 0x%x: a fault came back: %s\n", SW_CODE,
+		t ? "yes" : "no");
+	kprintf("attack: the fault: vector %u, err 0x%x, cr2 0x%x\n", caught.vector, caught.err,
+		caught.cr2);
 	idt[VEC_SPARE0] = saved;
 }
 
@@ -289,13 +321,15 @@ static void int_home_from_ring3(u32 unused)
 static void esp0_in_switcher(u32 unused)
 {
 	(void)unused;
-	tss.esp0 = SW_VCPU_TOP - 64;
+	tss.esp0 = ESP0_IN_SW;
 	int_home_from_ring3(0);
 }
 
 static void atk_tss_esp0_switcher(void)
 {
-	try_report("TSS esp0 0xffc05fc0, then a trap from ring 3", esp0_in_switcher, 0);
+	char what[64];
+	fmt_snprintf(what, sizeof what, "TSS esp0 0x%x, then a trap from ring 3", ESP0_IN_SW);
+	try_report(what, esp0_in_switcher, 0);
 }
 
 static void atk_tss_base_switcher(void)
@@ -332,7 +366,8 @@ const struct attack attacks_desc[] = {
 	{ "reset-ldtr", atk_reset_ldtr },
 	{ "ldt-limits", atk_ldt_limits },
 	{ "gdt-limits", atk_gdt_limits },
-	{ "gdt-top", atk_gdt_top },
+	{ "gdt-top-empty", atk_gdt_top_empty },
+	{ "gdt-top-present", atk_gdt_top_present },
 	{ "gate-monitor-sel", atk_gate_monitor_sel },
 	{ "tss-esp0-switcher", atk_tss_esp0_switcher },
 	{ "tss-base-switcher", atk_tss_base_switcher },

@@ -156,10 +156,8 @@ struct segdesc gate_desc(u32 offset, u16 sel, int type, int dpl)
 
 void attack_set_gate(int vec, u32 handler, int type, int dpl, u16 sel)
 {
-	idt[vec] = (struct gatedesc){
-		.off_lo = (u16)handler, .sel = sel,
-		.type_attr = (u8)(0x80 | (dpl << 5) | type), .off_hi = (u16)(handler >> 16),
-	};
+	set_gate(vec, handler, type, dpl);
+	idt[vec].sel = sel;
 }
 
 void agdt_reload(void)

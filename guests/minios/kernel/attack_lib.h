@@ -64,18 +64,21 @@
 #define FL_IOPL3 0x00003000u
 #define DR6_BS   0x00004000u
 
-/* The switcher (the monitor's top 4 MB; nothing of minios's lives there) */
+/* The switcher: the monitor's top 4 MB, as src/monitor/layout.h lays it
+ * out (an attacker finds the same with SIDT, SGDT and the gates they
+ * show).  Nothing of minios's lives there: natively all of it is unmapped. */
 #define SW_BASE      0xFFC00000u
-#define SW_GDT       0xFFC00000u
-#define SW_IDT       0xFFC01000u
-#define SW_TSS       0xFFC01800u
-#define SW_DATA      0xFFC01C00u
-#define SW_LDT       0xFFC02000u
-#define SW_CODE      0xFFC03000u
-#define SW_VCPU      0xFFC05000u
-#define SW_VCPU_TOP  0xFFC06000u
-/* The monitor's own selectors: today's (GDT entries 508-511) and those of
- * an 8192-entry real GDT (entries 8188-8191). */
+#define SW_GDT       0xFFC00000u     /* 8192 entries */
+#define SW_IDT       0xFFC10000u
+#define SW_TSS       0xFFC10800u
+#define SW_DATA      0xFFC10C00u     /* what the entry stub reads: the monitor's CR3 */
+#define SW_LDT       0xFFC11000u
+#define SW_CODE      0xFFC21000u     /* the stubs: vector 0's first */
+#define SW_VCPU      0xFFC23000u     /* the ring-0 stack the CPU pushes frames on */
+#define SW_VCPU_TOP  0xFFC24000u
+#define SW_PRIV      0xFFC24000u     /* the monitor's private data: its view only */
+/* The monitor's own selectors: those of a 512-entry real GDT (entries
+ * 508-511, before issue 9) and of an 8192-entry one (8188-8191). */
 #define MON_SEL_OLD  0x0FE0u
 #define MON_SEL_TOP  0xFFE0u
 #define ESCAPE_GPA   0x40000000u     /* 1 GB: beyond any RAM a guest gets */
