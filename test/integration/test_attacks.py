@@ -212,6 +212,9 @@ ATTACKS = [
             ln("INT through a gate to 0xffc21000: a fault came back: yes")], native=SAME),
     Attack("tss-esp0-switcher", ENDED, reason=r"triple fault", native=RESET),
     Attack("tss-base-switcher", ENDED, reason=r"triple fault|TSS", native=RESET),
+    Attack("tss-base-gdt", ENDED, reason=r"triple fault|TSS", native=RESET),
+    Attack("accessed-idle", HW,
+           [ln("HLT with GS on a descriptor whose accessed bit is clear: woke up")], native=SAME),
     # the table is not readable: its copy is all null, so CS no longer loads
     Attack("gdt-switcher-base", ENDED, reason=r"0xffc00000|CS 0x9, not a valid guest code",
            native=OWN),

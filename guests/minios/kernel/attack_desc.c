@@ -60,6 +60,15 @@
  *   tss-base-switcher  LTR a TSS based at the switcher's TSS, then a trap
  *                    from ring 3.  Hardware: triple fault.  Monitor: ends
  *                    the guest (triple fault: its TSS is not mapped).
+ *   tss-base-gdt     the same with the TSS inside the switcher's GDT
+ *                    (0xFFC01800).  The same.
+ *   accessed-idle    LGDT of a table whose kernel data descriptor has its
+ *                    accessed bit clear, the segment registers left as
+ *                    they are, then HLT.  Hardware: the CPU sets the bit
+ *                    at the next load; the kernel wakes.  Monitor: the
+ *                    same; its own ring-0 paths must not reload the
+ *                    guest's selectors from the read-only real GDT (the
+ *                    CPU's write of the bit would fault there).
  *   gdt-switcher-base  LGDT with base 0xFFC00000 (the switcher's GDT).
  *                    Hardware: GDTR loads (minios puts it back before any
  *                    segment load).  Monitor: ends the guest (it copies the
@@ -83,6 +92,7 @@
 #define SEL_SPARE0    SEL(AGDT_SPARE0, 0)
 #define LDT_SEL(i, rpl) ((u16)(((i) << 3) | 4 | (rpl)))
 #define ESP0_IN_SW    (SW_VCPU_TOP - 64)   /* inside the vCPU page */
+#define TSS_IN_GDT    0x1800              /* where the TSS was before the GDT grew */
 #define TOP_FIRST     8187          /* the monitor's entries in an 8192-entry GDT */
 
 static struct segdesc bigtab[BIG_ENTRIES];  /* a 64 KB GDT or LDT */
@@ -332,12 +342,24 @@ static void atk_tss_esp0_switcher(void)
 	try_report(what, esp0_in_switcher, 0);
 }
 
-static void atk_tss_base_switcher(void)
+static void tss_based_at(u32 base)
 {
-	agdt[AGDT_SPARE0] = seg_make(SW_TSS, sizeof(struct taskstate) - 1, STS_T32A, 0, 1);
+	char what[64];
+	agdt[AGDT_SPARE0] = seg_make(base, sizeof(struct taskstate) - 1, STS_T32A, 0, 1);
 	agdt_reload();
 	ltr(SEL_SPARE0);
-	try_report("TR based at 0xffc01800, then a trap from ring 3", int_home_from_ring3, 0);
+	fmt_snprintf(what, sizeof what, "TR based at 0x%x, then a trap from ring 3", base);
+	try_report(what, int_home_from_ring3, 0);
+}
+
+static void atk_tss_base_switcher(void)
+{
+	tss_based_at(SW_TSS);
+}
+
+static void atk_tss_base_gdt(void)
+{
+	tss_based_at(SW_GDT + TSS_IN_GDT);
 }
 
 static void atk_gdt_switcher_base(void)
@@ -357,6 +379,27 @@ static void atk_ldt_switcher_base(void)
 	kprintf("attack: an LDT at 0x%x was loaded and put back\n", SW_LDT);
 }
 
+/* ---- a descriptor's accessed bit, clear while the monitor idles ---- */
+
+#define DESC_ACCESSED (1u << 8)     /* type bit 0 in the high dword */
+
+static struct segdesc atab[NAGDT];
+
+static void atk_accessed_idle(void)
+{
+	for (int i = 0; i < NAGDT; i++)
+		atab[i] = agdt[i];
+	atab[SEG_KDATA].hi &= ~DESC_ACCESSED;
+	intr_disable();
+	load_gdtr((u32)atab, sizeof atab - 1);  /* DS..GS keep 0x10, not reloaded */
+	u32 t = ticks;
+	intr_enable();
+	while (ticks == t)
+		hlt();
+	agdt_reload();
+	kprintf("attack: HLT with GS on a descriptor whose accessed bit is clear: woke up\n");
+}
+
 const struct attack attacks_desc[] = {
 	{ "gdt-task-gate", atk_gdt_task_gate },
 	{ "ldt-call-gate", atk_ldt_call_gate },
@@ -371,7 +414,9 @@ const struct attack attacks_desc[] = {
 	{ "gate-monitor-sel", atk_gate_monitor_sel },
 	{ "tss-esp0-switcher", atk_tss_esp0_switcher },
 	{ "tss-base-switcher", atk_tss_base_switcher },
+	{ "tss-base-gdt", atk_tss_base_gdt },
 	{ "gdt-switcher-base", atk_gdt_switcher_base },
 	{ "ldt-switcher-base", atk_ldt_switcher_base },
+	{ "accessed-idle", atk_accessed_idle },
 	{ 0, 0 },
 };
