@@ -28,7 +28,9 @@ from guestrun import run_qemu, run_monitor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KERNEL = os.path.join(ROOT, "build", "minios.elf")
-MONITOR = os.path.join(ROOT, "build", "monitor.elf")
+# ATTACK_MONITOR=path runs the suite against another build of the monitor
+# (an older one, to see which attacks it fails).
+MONITOR = os.environ.get("ATTACK_MONITOR") or os.path.join(ROOT, "build", "monitor.elf")
 
 MON_EXIT_GUEST_DIED = 0x73
 MON_EXIT_PANIC = 0x74
