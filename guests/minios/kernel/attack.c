@@ -36,8 +36,15 @@
  *
  * Natively only the first two are meaningful (both fault); the others are
  * for running under the monitor.
+ *
+ * The later attacks live by theme in attack_desc.c (descriptor tables),
+ * attack_cpu.c (rings, EFLAGS, I/O permission, debug registers, stacks),
+ * attack_mem.c (page tables and the shadow) and attack_time.c (keeping the
+ * monitor busy); attack_lib.c has what they share.  run_attack() finds a
+ * name in any of the lists and runs it after attack_setup().
  */
 #include "attack.h"
+#include "attack_lib.h"
 #include "gdt.h"
 #include "trap.h"
 #include "vm.h"
@@ -49,13 +56,11 @@
 
 #define SWITCHER_GDT 0xFFC00000u
 #define SWITCHER_IDT 0xFFC01000u
-#define ESCAPE_GPA   0x40000000u        /* 1 GB: beyond the guest's RAM */
 #define ESCAPE_SLOT  9                  /* a free test-window page */
 #define ALIAS_SLOT   10                 /* ...where pt-alias maps the table */
 #define TARGET_SLOT  11                 /* ...the PTE it writes through it */
 #define ALIAS_MAGIC  0x600DA11Au
 #define BOGUS_MSR    0xC0DE0001u
-#define STS_CG32     0xC                /* 32-bit call gate */
 
 static void report_write(u32 va)
 {
@@ -199,10 +204,7 @@ static void atk_popf_if(void)
 	kprintf("attack: %u timer ticks arrived while interrupts were on by POPF\n", during);
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} attacks[] = {
+static const struct attack attacks_base[] = {
 	{ "idt-write", atk_idt_write },
 	{ "gdt-write", atk_gdt_write },
 	{ "map-switcher", atk_map_switcher },
@@ -213,18 +215,33 @@ static const struct {
 	{ "wrmsr", atk_wrmsr },
 	{ "cli-hlt", atk_cli_hlt },
 	{ "popf-if", atk_popf_if },
+	{ 0, 0 },
 };
+
+static const struct attack *const themes[] = {
+	attacks_base, attacks_desc, attacks_cpu, attacks_mem, attacks_time,
+};
+
+static const struct attack *find_attack(const char *name)
+{
+	for (u32 t = 0; t < sizeof themes / sizeof themes[0]; t++)
+		for (const struct attack *a = themes[t]; a->name; a++)
+			if (fmt_strcmp(name, a->name) == 0)
+				return a;
+	return 0;
+}
 
 void run_attack(const char *name)
 {
-	for (u32 i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
-		if (fmt_strcmp(name, attacks[i].name) != 0)
-			continue;
-		kprintf("attack %s\n", name);
-		attacks[i].run();
-		kprintf("attack %s: the kernel is still running\n", name);
-		machine_exit(EXIT_OK);
+	const struct attack *a = find_attack(name);
+
+	if (!a) {
+		kprintf("minios: command line refused: unknown attack '%s'\n", name);
+		machine_exit(EXIT_BADOPT);
 	}
-	kprintf("minios: command line refused: unknown attack '%s'\n", name);
-	machine_exit(EXIT_BADOPT);
+	kprintf("attack %s\n", name);
+	attack_setup();
+	a->run();
+	kprintf("attack %s: the kernel is still running\n", name);
+	machine_exit(EXIT_OK);
 }

@@ -28,6 +28,7 @@ volatile struct probe_info probe_info;
 struct trapframe *last_user_trapframe;
 volatile int pic_isr_probe;
 volatile u8 pic_isr_before, pic_isr_after;
+int (*trap_hook)(struct trapframe *tf);
 
 void set_gate(int vec, u32 handler, int type, int dpl)
 {
@@ -121,6 +122,10 @@ void trap(struct trapframe *tf)
 	int from_user = (tf->cs & 3) == DPL_USER;
 
 	intr_on = is_irq(tf->trapno) ? 0 : (tf->eflags & FL_IF) != 0;
+	if (trap_hook && trap_hook(tf)) {
+		intr_on = (tf->eflags & FL_IF) != 0;
+		return;
+	}
 	if (from_user) {
 		last_user_trapframe = tf;
 		curproc->tf = tf;

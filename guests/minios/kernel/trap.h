@@ -56,6 +56,11 @@ void trap_copy_idt(struct gatedesc *dst);
 extern struct gatedesc idt[NIDT];   /* what idt_load() loads */
 
 extern volatile u32 ticks;
+
+/* Attack modes only (attack_lib.c): sees every trap first; returns 1 if it
+ * dealt with the trap entirely (trap() then returns to the frame as the
+ * hook left it), 0 to let trap() go on as usual.  NULL otherwise. */
+extern int (*trap_hook)(struct trapframe *tf);
 extern struct trapframe *last_user_trapframe;
 
 /* One-shot PIC in-service readback around the timer's EOI (for a test). */

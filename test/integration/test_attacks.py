@@ -1,0 +1,402 @@
+"""test_attacks.py - the hostile-guest suite: minios attack=NAME under the
+monitor, with either shadow strategy, and on bare QEMU.
+
+Popek and Goldberg's resource control: whatever the guest does, the monitor
+keeps control.  Each attack (guests/minios/kernel/attack*.c, whose header
+comments say what bare hardware does and what the monitor does) is contained
+in exactly one of two ways, and the test asserts which:
+
+  HW     the guest gets the fault bare hardware gives, prints what it
+         observed (vector, error code, values) and exits 0.  Where the
+         attack means something on bare hardware, the guest's whole output
+         must equal the native run's.
+  ENDED  the monitor ends the guest: exit code 0x73 and exactly one
+         'monitor: guest ended: <reason>' line, whose reason is checked.
+
+Either way the monitor prints its exit table, never panics (exit 0x74) and
+never hangs (a run that times out fails).  Native runs are made once per
+attack and shared by both strategies' tests.
+"""
+import functools
+import os
+import re
+import time
+
+import pytest
+
+from guestrun import run_qemu, run_monitor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KERNEL = os.path.join(ROOT, "build", "minios.elf")
+# ATTACK_MONITOR=path runs the suite against another build of the monitor
+# (an older one, to see which attacks it fails).
+MONITOR = os.environ.get("ATTACK_MONITOR") or os.path.join(ROOT, "build", "monitor.elf")
+
+MON_EXIT_GUEST_DIED = 0x73
+MON_EXIT_PANIC = 0x74
+STRATEGIES = ["cached", "vtlb"]
+TIMEOUT = 60            # seconds a run may take: every attack ends in a few
+SLOW_TIMEOUT = 300      # the 16 MB string I/O (40 s under the monitor on an idle machine)
+PROMPT = 30             # hlt-masked must be ended well within TIMEOUT
+EXIT_TABLE_HEAD = "exits by vector:"
+GUEST_ENDED = re.compile(r"^monitor: guest ended: (.*)$", re.M)
+
+HW, ENDED = "hw", "ended"
+# How the native run is used: SAME (the guest's output under the monitor
+# must equal it), OWN (asserted on its own, NATIVE_SAYS below; it differs
+# from the monitor's by design), RESET (bare hardware triple-faults: QEMU
+# resets, no exit code), None (bare hardware hangs or it means nothing).
+SAME, OWN, RESET = "same", "own", "reset"
+
+
+class Attack:
+    def __init__(self, name, kind, says=(), reason=None, native=None, slow=False,
+                 check=None, log_says=None):
+        self.name = name
+        self.kind = kind
+        self.says = list(says)          # lines the guest must print under the monitor
+        self.reason = reason            # ENDED: regex the reason must match
+        self.native = native
+        self.slow = slow
+        self.check = check              # check(run, strategy): extra assertions
+        self.log_says = log_says        # a line the monitor's log must hold
+
+    def timeout(self):
+        return SLOW_TIMEOUT if self.slow else TIMEOUT
+
+
+def ln(s):
+    return "attack: " + s
+
+
+# ---- extra checks ----
+
+def counters(log):
+    """The shadow counters of the exit table, as {name: int}."""
+    out = {}
+    for pat, names in [
+            (r"(\d+) hidden faults filled, (\d+) flushes", ("hidden", "flushes")),
+            (r"shadow page tables allocated (\d+), freed (\d+)", ("spt_alloc", "spt_free")),
+            (r"(\d+) hits, (\d+) misses, (\d+) evictions", ("hits", "misses", "evictions"))]:
+        m = re.search(pat, log)
+        if m:
+            out.update(zip(names, map(int, m.groups())))
+    return out
+
+
+def evicts(run, strategy):
+    c = counters(run.log)
+    if strategy == "cached":
+        assert c.get("evictions", 0) > 0, "no evictions in the exit table: %r" % c
+    else:
+        assert c.get("flushes", 0) > 0, "no flushes in the exit table: %r" % c
+
+
+def evicts_and_frees(run, strategy):
+    evicts(run, strategy)
+    if strategy == "cached":
+        c = counters(run.log)
+        assert c["spt_free"] > 0 and c["spt_alloc"] > 4096, c
+
+
+def ticks_during(run, strategy):
+    """Timer ticks were delivered during the string I/O, about one per
+    period it took (as on hardware), not one at its end."""
+    m = [TICKS.match(l) for l in run.lines() if TICKS.match(l)]
+    assert m, "no tick count"
+    m = m[0]
+    ticks, periods = int(m.group(1)), int(m.group(2))
+    assert periods > 0 and ticks * 2 >= periods, \
+        "%d ticks delivered during %d timer periods" % (ticks, periods)
+
+
+def switcher_words(run, strategy):
+    """Each read of the switcher's data either faulted or found nothing
+    past the first word (the monitor's CR3, which the entry stub needs
+    before it switches); the private page is not there at all."""
+    assert ln("paging on, read of 0xffc24000: vector 14, err 0x0, cr2 0xffc24000") \
+        in run.lines()
+    lines = [l for l in run.lines() if l.startswith("attack: paging") and "0xffc24000" not in l]
+    assert len(lines) == 2, lines
+    for l in lines:
+        if "vector" in l:
+            continue
+        words = l.split(":", 2)[2].split()
+        assert len(words) == 16, l
+        assert all(w == "0" for w in words[1:]), "monitor data readable from ring 1: " + l
+
+
+
+
+def holes_as_documented(run, strategy):
+    """POPF and IRET in ring 1 cannot change IOPL (docs/x86-holes.md)."""
+    assert ln("hole: POPF with IOPL 3: PUSHF shows IOPL 0") in run.lines()
+    assert ln("hole: IRET with IOPL 3: PUSHF shows IOPL 0") in run.lines()
+
+
+# What bare hardware shows where the monitor differs by design (native=OWN).
+NATIVE_SAYS = {
+    "ldt-call-gate": [ln("far call through the LDT call gate 0xf: no fault")],
+    "ldt-task-gate": [ln("LLDT of a table with a task gate: no fault")],
+    "idt-task-gate": [ln("INT through an IDT task gate: vector 13, err 0x28")],
+    "idt-call-gate": [ln("INT through an IDT call gate: vector 13, err 0x42a")],
+    "gdt-task-gate": [ln("a GDT with a task gate at 0x68 was loaded")],
+    "reset-ldtr": [ln("MOV FS, 0xc with no LLDT: no fault"),
+                   ln("far call 0x17 (a call gate at linear 0x10 to 0xfe0:0xffc21000): "
+                      "vector 13, err 0xfe0"),
+                   ln("far call 0x1f (a call gate at linear 0x18 to 0xffe0:0xffc21000): "
+                      "vector 13, err 0xffe0")],
+    "gdt-top-present": [ln("GDT limit 64 KB, MOV FS, 0xffe8: no fault"),
+                        ln("INT through a gate to code selector 0xffe0: vector 133, err 0x0")],
+    "gdt-switcher-base": [ln("a GDT at 0xffc00000 was loaded and put back")],
+    "sysenter": [],
+    "vm86-iret": [ln("IRET with EFLAGS.VM: vector 13, err 0x0 at 0:8000, EFLAGS.VM 1")],
+    "eflags": [ln("hole: POPF with IOPL 3: PUSHF shows IOPL 3"),
+               ln("hole: IRET with IOPL 3: PUSHF shows IOPL 3")],
+    "switcher-data": [ln("paging on, read of 0xffc10c00: vector 14, err 0x0, cr2 0xffc10c00"),
+                      ln("paging on, read of 0xffc24000: vector 14, err 0x0, cr2 0xffc24000")],
+    "selfmap-switcher": [ln("read of 0xfffff000 returned 0x0")],
+    "pse-beyond-ram": [],
+    "pt-beyond-ram": [],
+}
+
+GP = "vector 13, err 0x%x"
+ATTACKS = [
+    # ---- the first ten (attack.c) ----
+    Attack("idt-write", HW, [ln("write to 0xffc01000 faulted: vector 14, err 0x2, cr2 0xffc01000")],
+           native=SAME),
+    Attack("gdt-write", HW, [ln("write to 0xffc00000 faulted: vector 14, err 0x2, cr2 0xffc00000")],
+           native=SAME),
+    Attack("map-switcher", ENDED,
+           reason=r"access to 0xffc01000 at eip 0x[0-9a-f]+: the guest maps the monitor's "
+                  r"switcher slot"),
+    Attack("phys-escape", ENDED, reason=r"reaches guest-physical 0x40000000, beyond its 64 MB"),
+    Attack("pt-alias", ENDED,
+           [ln("a PTE written through an alias of its page table maps a page: read 0x600da11a")],
+           reason=r"reaches guest-physical 0x40000000, beyond its 64 MB"),
+    Attack("call-gate", ENDED, reason=r"GDT entry 7 \(selector 0x38\) refused: a call gate"),
+    Attack("rdpmc", HW, [ln("rdpmc raised vector 13")],
+           log_says="not emulated: rdpmc (opcode 0f 33)"),
+    Attack("wrmsr", HW, [ln("wrmsr 0xc0de0001 raised vector 13")]),
+    Attack("cli-hlt", ENDED, reason=r"HLT at 0x[0-9a-f]+ with interrupts disabled"),
+    Attack("popf-if", HW, [ln("0 timer ticks arrived while interrupts were on by POPF")],
+           log_says="warning: the guest has kept interrupts disabled for over a second"),
+
+    # ---- descriptor tables (attack_desc.c) ----
+    Attack("gdt-task-gate", ENDED, reason=r"0x68.*task gate", native=OWN),
+    Attack("ldt-call-gate", ENDED, reason=r"LDT.*call gate", native=OWN),
+    Attack("ldt-task-gate", ENDED, reason=r"LDT.*task gate", native=OWN),
+    Attack("idt-task-gate", ENDED, reason=r"task gate", native=OWN),
+    Attack("idt-call-gate", ENDED, reason=r"call gate|gate type 0xc", native=OWN),
+    Attack("reset-ldtr", HW,
+           [ln("MOV FS, 0xc with no LLDT: " + GP % 0xc),
+            ln("far call 0x17 (a call gate at linear 0x10 to 0xfe0:0xffc21000): " + GP % 0x14),
+            ln("far call 0x1f (a call gate at linear 0x18 to 0xffe0:0xffc21000): " + GP % 0x1c)],
+           native=OWN),
+    Attack("ldt-limits", HW,
+           [ln("LDT limit 3, MOV FS, 0x4: " + GP % 0x4),
+            ln("LDT limit 4 GB, MOV FS, 0xc: no fault"),
+            ln("LDT limit 4 GB, MOV FS, 0xfffc: no fault"),
+            ln("LDT limit 64 KB, MOV FS, 0xfffc: no fault")], native=SAME),
+    Attack("gdt-limits", HW,
+           [ln("GDT limit 0x7b, MOV FS, 0x78: " + GP % 0x78),
+            ln("GDT limit 64 KB, MOV FS, 0xfb8: no fault"),
+            ln("GDT limit 64 KB, MOV FS, 0xfc0: no fault"),
+            ln("GDT limit 64 KB, MOV FS, 0xffd0: no fault")], native=SAME),
+    Attack("gdt-top-empty", HW,
+           [ln("GDT limit 64 KB, MOV FS, 0x%x: " % sel + GP % sel)
+            for sel in range(0xffd8, 0x10000, 8)] +
+           [ln("INT through a gate to code selector 0xffe0: " + GP % 0xffe0)], native=SAME),
+    Attack("gdt-top-present", ENDED, reason=r"GDT entry 8187 .*monitor's own", native=OWN),
+    Attack("gate-monitor-sel", HW,
+           [ln("INT through a gate to selector 0xfe0: " + GP % 0xfe0),
+            ln("INT through a gate to selector 0xffe0: " + GP % 0xffe0),
+            ln("INT through a gate to 0xffc21000: a fault came back: yes")], native=SAME),
+    Attack("tss-esp0-switcher", ENDED, reason=r"triple fault", native=RESET),
+    Attack("tss-base-switcher", ENDED, reason=r"triple fault|TSS", native=RESET),
+    Attack("tss-base-gdt", ENDED, reason=r"triple fault|TSS", native=RESET),
+    Attack("accessed-idle", HW,
+           [ln("HLT with GS on a descriptor whose accessed bit is clear: woke up")], native=SAME),
+    # the table is not readable: its copy is all null, so CS no longer loads
+    Attack("gdt-switcher-base", ENDED, reason=r"0xffc00000|CS 0x9, not a valid guest code",
+           native=OWN),
+    Attack("ldt-switcher-base", HW, [ln("an LDT at 0xffc11000 was loaded and put back")],
+           native=SAME),
+
+    # ---- rings, EFLAGS, I/O, debug registers, SYSENTER, stacks (attack_cpu.c) ----
+    Attack("ring2", HW,
+           [ln("ring 2, CLI (entered by IRET): vector 13, err 0x0, cs 0x4a"),
+            ln("ring 2, CLI (entered by far RET): vector 13, err 0x0, cs 0x4a"),
+            ln("ring 2, MOV CR3: vector 13, err 0x0, cs 0x4a"),
+            ln("ring 2, LGDT: vector 13, err 0x0, cs 0x4a"),
+            ln("ring 2, INT 0x81 (a DPL-1 gate): vector 13, err 0x40a, cs 0x4a"),
+            ln("ring 2, INT 0x82 (a DPL-2 gate): vector 130, err 0x0, cs 0x4a"),
+            ln("ring 2, INT 0x84 (a DPL-3 gate): vector 132, err 0x0, cs 0x4a")], native=SAME),
+    Attack("tf-emulated", HW,
+           [ln("TF over CLI: vector 1 at insn+1 (the next instruction is at +1), DR6.BS 1"),
+            ln("TF over IN 0x21: vector 1 at insn+2 (the next instruction is at +2), DR6.BS 1"),
+            ln("TF over MOV to CR3: vector 1 at insn+3 (the next instruction is at +3), "
+               "DR6.BS 1")], native=SAME),
+    Attack("vm86-iret", ENDED, reason=r"virtual-8086", native=OWN),
+    Attack("nt-iret", HW, [ln("IRET with EFLAGS.NT set (back link 0): vector 10, err 0x0")],
+           native=SAME),
+    Attack("iopl", HW,
+           [ln("ring 3, IOPL 3, IN 0x21: done, AL 0xfa"),
+            ln("ring 3, IOPL 3, OUT 0x80: done, AL 0x5a"),
+            ln("ring 3, IOPL 0, IN 0x21: " + GP % 0),
+            ln("ring 3, IOPL 0, OUT 0x80: " + GP % 0)], native=SAME),
+    Attack("io-bitmap", HW,
+           [ln("ring 3, bitmap grants 0x21, IN 0x21: done, AL 0xfa"),
+            ln("ring 3, bitmap grants 0x21, IN 0xa1: " + GP % 0),
+            ln("ring 3, bitmap grants 0x21, OUT 0x80: " + GP % 0)], native=SAME),
+    Attack("eflags", HW,
+           [ln("POPF with %s: PUSHF shows it %s" % (b, "clear" if b == "VM" else "set"))
+            for b in ("AC", "ID", "NT", "VM")] +
+           [ln("IRET with %s: PUSHF shows it set" % b) for b in ("AC", "ID", "NT")] +
+           [ln("POPF with TF: vector 1, err 0x0"), ln("IRET with TF: vector 1, err 0x0")],
+           native=OWN, check=holes_as_documented),
+    Attack("dr-switcher", HW,
+           [ln("DR0 0xffc21000 DR1 0xffc23ff0 DR2 0xffc10068 DR3 0xffc10c00 DR7 0xffd007ff "
+               "(wrote DR7 0xffd007ff)")], native=SAME),
+    # emulated SYSENTER: CS 0xfe0 compressed to ring 1 is no code segment of the guest's
+    Attack("sysenter", ENDED,
+           [ln("SYSENTER MSRs read back CS 0xfe0 ESP 0xffc24000 EIP 0xffc21000")],
+           reason=r"CS 0xfe1"),
+    Attack("stack16", HW,
+           [ln("16-bit stack, ESP 0x12340ff0: after CLI 0x12340ff0, after IN 0x12340ff0, "
+               "after an IRQ 0 on it 0x12340ff0 (an IRQ 0 arrived: yes)")], native=SAME),
+    Attack("switcher-data", HW, check=switcher_words, native=OWN),
+
+    # ---- page tables and the shadow (attack_mem.c) ----
+    Attack("selfmap-switcher", ENDED, reason=r"access to 0xfffff000 .*switcher slot",
+           native=OWN),
+    Attack("pse-beyond-ram", ENDED, reason=r"guest-physical 0xffc00000, beyond its 64 MB",
+           native=OWN),
+    Attack("pt-beyond-ram", ENDED, reason=r"0x40000000, beyond its 64 MB", native=OWN),
+    Attack("cr3-storm", HW,
+           [ln("40000 switches among 2000 page directories; the kernel still runs")],
+           native=SAME, slow=True, check=evicts),
+    Attack("shadow-exhaust", HW,
+           [ln("70 address spaces x 256 page tables written 1 times: the shared page holds "
+               "17920 (expected 17920)")], native=SAME, slow=True, check=evicts_and_frees),
+    Attack("rep-stos-pt", HW,
+           [ln("REP STOSD of 0x40000000 dwords over a page table: stopped by the timer: yes, "
+               "ECX had counted down: yes")], native=SAME),
+
+    # ---- keeping the monitor busy (attack_time.c) ----
+    Attack("rep-outsb", HW, [ln("REP OUTSB of 16 MB, port 0x2e0: ECX 0 at the end")],
+           native=SAME, slow=True, check=ticks_during),
+    Attack("rep-insb", HW, [ln("REP INSB of 16 MB, port 0x2e0: ECX 0 at the end")],
+           native=SAME, slow=True, check=ticks_during),
+    Attack("rep-outsb-stop", HW,
+           [ln("REP OUTSB with ECX 0xffffffff: stopped by the timer: yes, ECX had counted "
+               "down: yes")], native=SAME),
+    Attack("hlt-masked", ENDED, [ln("HLT with IF set and both IMRs 0xff")], reason=r"mask"),
+    Attack("irq-flood", HW,
+           [ln("the PIT at divisor 2: the IRQ 0 handler ran: yes, the flood ended: yes")],
+           native=SAME),
+]
+BY_NAME = {a.name: a for a in ATTACKS}
+NATIVE_SAYS["eflags"] = BY_NAME["eflags"].says + NATIVE_SAYS["eflags"]
+TICKS = re.compile(r"^attack: timer ticks during it: (\d+), in (\d+) timer periods$")
+# What is compared with native only in shape: tick counts, and which fault
+# ring 1 meets in the switcher's code.
+VARYING = [(TICKS, "attack: timer ticks during it: N, in M timer periods"),
+           (re.compile(r"^attack: the fault: .*$"), "attack: the fault: ...")]
+
+
+def params(attacks, with_strategy):
+    out = []
+    for a in attacks:
+        marks = [pytest.mark.slow] if a.slow else []
+        for s in (STRATEGIES if with_strategy else [None]):
+            out.append(pytest.param(a.name, s, marks=marks,
+                                    id=a.name + ("-" + s if s else "")))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def native_run(name):
+    return run_qemu(KERNEL, "attack=" + name, timeout=BY_NAME[name].timeout())
+
+
+def show(run, what):
+    print("==== %s: exit %s, timed out %s ====" % (what, run.exit_code, run.timed_out))
+    print(run.text)
+    if hasattr(run, "log"):
+        print("==== %s: monitor log, last 40 lines ====" % what)
+        print("\n".join(run.log.splitlines()[-40:]))
+
+
+def comparable(run):
+    out = []
+    for l in run.lines():
+        for pat, mask in VARYING:
+            if pat.match(l):
+                l = mask
+        out.append(l)
+    return out
+
+
+@pytest.mark.parametrize("name,strategy", params(ATTACKS, True))
+def test_attack_contained(name, strategy):
+    """Under the monitor: the hardware's fault (exit 0, the guest's own
+    account, equal to native where native means the same) or the guest
+    ended with its reason (exit 0x73); the exit table; no panic, no hang."""
+    a = BY_NAME[name]
+    start = time.monotonic()
+    run = run_monitor(MONITOR, KERNEL, "attack=" + name, "shadow=" + strategy,
+                      timeout=a.timeout())
+    took = time.monotonic() - start
+    show(run, "monitor shadow=%s attack=%s (%.1f s)" % (strategy, name, took))
+
+    assert not run.timed_out, "the run did not end within %d s" % a.timeout()
+    assert run.exit_code != MON_EXIT_PANIC and "monitor: panic" not in run.log, \
+        "the monitor panicked"
+    assert EXIT_TABLE_HEAD in run.log, "no exit table: the monitor did not end the run itself"
+    ended = GUEST_ENDED.findall(run.log)
+    if a.kind == ENDED:
+        assert run.exit_code == MON_EXIT_GUEST_DIED, "exit %s, expected 0x73" % run.exit_code
+        assert len(ended) == 1, "expected one 'guest ended' line, got %r" % ended
+        assert re.search(a.reason, ended[0]), "reason %r does not match %r" % (ended[0], a.reason)
+        assert ("attack %s: the kernel is still running" % name) not in run.lines()
+    else:
+        assert run.exit_code == 0, "exit %s, expected 0 (the guest goes on)" % run.exit_code
+        assert ended == [], "the monitor ended the guest: %r" % ended
+        assert ("attack %s: the kernel is still running" % name) in run.lines()
+    missing = [l for l in a.says if l not in run.lines()]
+    assert not missing, "the guest did not say %r" % missing
+    if a.log_says:
+        assert a.log_says in run.log, "the monitor did not say %r" % a.log_says
+    if a.check:
+        a.check(run, strategy)
+    if name == "hlt-masked":
+        assert took < PROMPT, "ended after %.1f s: not promptly" % took
+    if a.native == SAME:
+        native = native_run(name)
+        show(native, "native attack=" + name)
+        assert comparable(run) == comparable(native), \
+            "the guest's output differs from the native run's"
+
+
+NATIVE = [a for a in ATTACKS if a.native]
+
+
+@pytest.mark.parametrize("name,strategy", params(NATIVE, False))
+def test_attack_on_bare_hardware(name, strategy):
+    """Bare QEMU, the reference: what the hardware does with each attack
+    that means something there (the header comments of attack*.c)."""
+    a = BY_NAME[name]
+    run = native_run(name)
+    show(run, "native attack=" + name)
+    assert not run.timed_out
+    if a.native == RESET:
+        # a triple fault: QEMU resets, and -no-reboot makes that the end
+        assert run.exit_code is None, "exit %s: expected a reset" % run.exit_code
+        assert run.lines()[-1] == "attack " + name
+        return
+    assert run.exit_code == 0
+    assert ("attack %s: the kernel is still running" % name) in run.lines()
+    says = a.says if a.native == SAME else NATIVE_SAYS[name]
+    missing = [l for l in says if l not in run.lines()]
+    assert not missing, "bare hardware did not say %r" % missing
