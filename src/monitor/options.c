@@ -153,6 +153,12 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 		if (!ok)
 			fmt_snprintf(err, errlen, "bad value in '%.*s': iflag= takes real or soft",
 				     (int)n, w);
+	} else if (ok && word_eq(w, k, "userret")) {
+		ok = word_eq(v, vn, "lazy") || word_eq(v, vn, "trap");
+		o->userret_trap = ok ? word_eq(v, vn, "trap") : o->userret_trap;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': userret= takes lazy or trap",
+				     (int)n, w);
 	} else if (ok && word_eq(w, k, "ifwatch")) {
 		ok = (num = parse_num(v, vn, 1, IFWATCH_MAX_S)) >= 0;
 		o->ifwatch_s = ok ? (unsigned)num : o->ifwatch_s;
@@ -164,7 +170,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 	} else {
 		ok = 0;
 		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= "
-			     "shadow_cache= trace= stats= iflag= ifwatch= disk0= disk1=)",
+			     "shadow_cache= trace= stats= iflag= ifwatch= userret= disk0= disk1=)",
 			     (int)(n < WORDMAX ? n : WORDMAX), w);
 	}
 	return ok ? 0 : -1;

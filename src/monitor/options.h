@@ -14,6 +14,11 @@
  *                  the guest runs, so PUSHF reads it right, and an NMI
  *                  watchdog keeps control; soft: the real IF stays 1 and
  *                  PUSHF shows it (the classic hole)
+ *   userret=lazy|trap  does the guest kernel's return to user mode trap:
+ *                  lazy (default): only when it must change the virtual IF
+ *                  or IOPL as the monitor last saw them (an IRET that raises
+ *                  IOPL for user code with interrupts on is then not seen);
+ *                  trap: always (exact, a trap per return)
  *   ifwatch=N      seconds of virtual time a guest may run with interrupts
  *                  disabled before it is ended (iflag=real), 1..3600
  *                  (default 5)
@@ -34,6 +39,7 @@
 #ifndef MON_OPTIONS_H
 #define MON_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TRACE_TRAPS 0x1u
@@ -56,6 +62,7 @@ struct mon_options {
 	int stats;
 	enum iflag_kind iflag;
 	unsigned ifwatch_s;     /* iflag=real: the watchdog's bound */
+	bool userret_trap;      /* userret=trap */
 	enum disk_backing disk[GUEST_DISKS];    /* disk0=, disk1= */
 };
 

@@ -577,11 +577,13 @@ enum emul_result emul_soft_int(struct vcpu *v, const struct insn *in)
 	return EMUL_JUMPED;
 }
 
-/* Pops n dwords from the guest kernel's stack. */
+/* Pops n dwords from the guest kernel's stack (skip bytes in; a 16-bit
+ * stack segment addresses it with SP). */
 static enum emul_result pop_words(struct vcpu *v, uint32_t *w, unsigned n, uint32_t skip)
 {
 	struct gva_fault f;
-	uint32_t addr = segment_base(v, (uint16_t)v->tf.ss) + v->tf.esp + skip;
+	uint32_t mask = stack_mask(v, (uint16_t)v->tf.ss);
+	uint32_t addr = segment_base(v, (uint16_t)v->tf.ss) + ((v->tf.esp + skip) & mask);
 	enum gva_result r = gva_read(v, addr, w, n * 4, 0, &f);
 	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
 }
@@ -606,7 +608,7 @@ static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, ui
 		v->tf.esp = outer[0] + extra;
 		v->tf.ss = outer[1];
 	} else {
-		v->tf.esp += used + extra;
+		v->tf.esp = stack_move(v->tf.esp, stack_mask(v, (uint16_t)v->tf.ss), used + extra);
 	}
 	v->tf.cs = sel;
 	v->tf.eip = eip;
@@ -708,8 +710,8 @@ static enum emul_result emul_pop_sreg(struct vcpu *v, const struct insn *in)
 	if (r != EMUL_NEXT)
 		return r;
 	r = load_ss(v, (uint16_t)w, v->tf.eip + in->len);
-	if (r == EMUL_NEXT)
-		v->tf.esp += in->opsize;        /* 66 17 pops a word */
+	if (r == EMUL_NEXT)             /* 66 17 pops a word; the old SS's width */
+		v->tf.esp = stack_move(v->tf.esp, stack_mask(v, (uint16_t)v->tf.ss), in->opsize);
 	return r;
 }
 

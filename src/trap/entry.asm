@@ -37,8 +37,9 @@
 ; exit path then arrives on that segment; sw_from_ring0 moves back to the
 ; flat one before calling C.
 ;
-; Invariants: all gates are interrupt gates, so IF is 0 from the gate to the
-; IRET, except while the monitor idles for an emulated HLT (host_idle: sti;
+; Invariants: DF is 0 in the monitor (cld at sw_alltraps: a guest that
+; set DF would otherwise run the monitor's string copies backwards); all
+; gates are interrupt gates, so IF is 0 from the gate to the IRET, except while the monitor idles for an emulated HLT (host_idle: sti;
 ; hlt; cli), whose interrupts take the ring-0 path; nothing here writes
 ; outside the vCPU page's stack and, for ring-0 traps, the current stack.
 
@@ -225,6 +226,7 @@ sw_fast_gp:
 	jmp sw_alltraps
 
 sw_alltraps:
+	cld                             ; the guest's DF is in the frame; C expects 0
 	pushad
 	push ds
 	push es

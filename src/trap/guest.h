@@ -19,6 +19,15 @@
  * beyond the table. */
 int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d);
 uint32_t segment_base(const struct vcpu *v, uint16_t sel);
+/* The part of ESP a stack segment uses: 0xFFFF for a 16-bit one (B = 0:
+ * pushes and pops move SP and leave ESP's high half alone), else all. */
+uint32_t stack_mask(const struct vcpu *v, uint16_t ss);
+
+/* ESP after moving its used part by delta, under mask. */
+static inline uint32_t stack_move(uint32_t esp, uint32_t mask, uint32_t delta)
+{
+	return (esp & ~mask) | ((esp + delta) & mask);
+}
 /* The selector held in segment register s (enum sreg) */
 uint16_t sreg_value(const struct vcpu *v, unsigned s);
 

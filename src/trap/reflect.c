@@ -144,8 +144,9 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	uint32_t mem[6];
 	for (uint32_t i = 0; i < nwords; i++)
 		mem[i] = frame[nwords - 1 - i];
-	uint32_t new_esp = esp - nwords * 4;
-	enum gva_result r = gva_write(v, segment_base(v, ss) + new_esp, mem, nwords * 4,
+	uint32_t mask = stack_mask(v, (uint16_t)ss);   /* a 16-bit stack moves SP only */
+	uint32_t new_esp = stack_move(esp, mask, -nwords * 4);
+	enum gva_result r = gva_write(v, segment_base(v, ss) + (new_esp & mask), mem, nwords * 4,
 				      dpl == 3 ? GVA_USER : 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its stack 0x%x is at guest-physical 0x%x, which is not RAM",

@@ -534,10 +534,11 @@ static void sanitize(struct vcpu *v)
  * 0.  Otherwise the return runs natively: in ring 1 with the real IF set,
  * an IRET to user mode leaves IF and IOPL as they are, which is what the
  * popped image says for any kernel that returns to user mode with
- * interrupts on (a kernel that returns with IF = 0 would see it set). */
+ * interrupts on and IOPL 0 (a kernel that returns with IF = 0, or raises
+ * IOPL for its user code, would not be seen: userret=trap sees it). */
 static bool user_return_must_trap(const struct vcpu *v)
 {
-	return !v->vif || v->iopl != 0;
+	return !v->vif || v->iopl != 0 || mon_opts.userret_trap;
 }
 
 /* What the real descriptor tables and the exit path must look like for

@@ -126,6 +126,12 @@ uint32_t segment_base(const struct vcpu *v, uint16_t sel)
 	return guest_segment(v, sel, &d) < 0 ? 0 : desc_base(d);
 }
 
+uint32_t stack_mask(const struct vcpu *v, uint16_t ss)
+{
+	struct segdesc d;
+	return guest_segment(v, ss, &d) == 0 && !DESC_DB(d) ? 0xFFFFu : 0xFFFFFFFFu;
+}
+
 uint16_t sreg_value(const struct vcpu *v, unsigned s)
 {
 	const uint32_t vals[] = { v->tf.es, v->tf.cs, v->tf.ss, v->tf.ds, v->tf.fs, v->tf.gs };

@@ -362,6 +362,12 @@ uint32_t segment_base(const struct vcpu *v, uint16_t sel)
 	return fk.seg_base[SEL_INDEX(sel) & 7];
 }
 
+uint32_t stack_mask(const struct vcpu *v, uint16_t ss)
+{
+	(void)v, (void)ss;
+	return 0xFFFFFFFFu;     /* the fake GDT's stacks are 32-bit */
+}
+
 uint16_t sreg_value(const struct vcpu *v, unsigned s)
 {
 	const uint32_t vals[] = { v->tf.es, v->tf.cs, v->tf.ss, v->tf.ds, v->tf.fs, v->tf.gs };

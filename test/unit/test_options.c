@@ -138,6 +138,10 @@ static void test_iflag(void **state)
 	expect_refused("ifwatch=0", "ifwatch= takes seconds from 1 to 3600");
 	expect_refused("ifwatch=3601", "'ifwatch=3601'");
 	expect_refused("ifwatch=", "ifwatch=");
+	assert_false(parse_ok("").userret_trap);
+	assert_true(parse_ok("userret=trap").userret_trap);
+	assert_false(parse_ok("userret=trap userret=lazy").userret_trap);
+	expect_refused("userret=always", "userret= takes lazy or trap");
 }
 
 static void test_path_only_first(void **state)
