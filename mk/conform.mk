@@ -6,6 +6,7 @@
 #   make conform              build build/conform.elf
 #   make run-conform          run it on bare QEMU (ARGS="section=seg" ...)
 #   make run-conform-monitor  run it under the monitor (MONARGS=shadow=vtlb ...)
+#   make test-conform         the comparison, natively and under the monitor (pytest)
 
 CF       := guests/conform
 CFB      := $(B)/conform
@@ -15,7 +16,7 @@ CF_OBJ   := $(patsubst $(CF)/%.c,$(CFB)/%.o,$(CF_C)) \
             $(patsubst $(CF)/%.asm,$(CFB)/%.o,$(CF_ASM)) \
             $(CFB)/shared/fmt.o $(CFB)/shared/mem.o
 
-.PHONY: conform run-conform run-conform-monitor
+.PHONY: conform run-conform run-conform-monitor test-conform
 conform: $(CFB).elf
 
 $(CFB)/%.o: $(CF)/%.c | $(DEPS)
@@ -41,3 +42,13 @@ run-conform: $(CFB).elf
 run-conform-monitor: $(CFB).elf $(MON).elf
 	@bash scripts/qemu-run.sh $(TIMEOUT) $(MONQEMU) $(MONCON) \
 	  -kernel $(MON).elf -initrd "$(CFB).elf $(ARGS)" -append "$(MONARGS)"
+
+# The comparison (test/integration/test_conform.py): natively and under the
+# monitor, both shadow strategies, QEMU and (marker "bochs", about 4
+# minutes) Bochs; CONFORM_PYTEST='-m "not bochs"' leaves Bochs out.
+CONFORM_PYTEST ?=
+test-conform: $(CFB).elf $(MON).elf
+	$(PYTHON) -m pytest test/integration/test_conform.py $(CONFORM_PYTEST)
+
+# make test boots the guest too
+test: $(CFB).elf

@@ -45,6 +45,9 @@
 #define GDT_ENTRIES  32
 
 #define SEL_RPL_MASK 0x3u
+#define SEL_TI       0x4u    /* the selector names an LDT entry */
+#define SEL_BEYOND   0x01F8  /* index 63: beyond the base GDT's limit */
+#define LDT_SEL(i)   ((i) * 8 | SEL_TI)
 
 /* ---- vectors this guest uses beyond the exceptions ---- */
 #define IRQ_BASE       0x20  /* PIC master at 0x20-0x27, slave at 0x28-0x2F */

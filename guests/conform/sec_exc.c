@@ -54,6 +54,7 @@ EVENT(ev_hlt, AT "hlt")
 EVENT(ev_in, "movl $0x3ff, %%edx\n\t" AT "inb %%dx, %%al")
 EVENT(ev_mov_cr0, AT "movl %%cr0, %%eax")
 EVENT(ev_lgdt, AT "lgdt bounds")
+/* loading ES with SEL_BEYOND (0x1f8) */
 EVENT(ev_gp_seg, "movl %%esp, esp_at\n\tmovl $0x1f8, %%eax\n\t" AT "mov %%eax, %%es")
 
 struct event {

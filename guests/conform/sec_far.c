@@ -99,7 +99,7 @@ static void check_jmp_refused(void)
 	try_bad_jmp("far.jmp.data", SEL_KDATA);
 	try_bad_jmp("far.jmp.dpl3", SEL_UCODE & ~SEL_RPL_MASK);
 	try_bad_jmp("far.jmp.np", SEL_SPARE);
-	try_bad_jmp("far.jmp.beyond", 0x01F8);
+	try_bad_jmp("far.jmp.beyond", SEL_BEYOND);
 }
 
 static void check_call(void)

@@ -180,7 +180,7 @@ static void check_lxs(void)
 	report_lxs("seg.lgs.o16", lgs16, SEL_TDATA);
 	report_lxs("seg.lds.null", lds32, 0);
 	report_lxs("seg.lfs.np", lfs32, SEL_NP);
-	report_lxs("seg.lgs.beyond", lgs32, 0x01F8);
+	report_lxs("seg.lgs.beyond", lgs32, SEL_BEYOND);
 }
 
 /* ---- SS: every encoding, with flat selectors (a stack C can run on) ---- */
@@ -259,8 +259,8 @@ static void check_refused(void)
 	probe_init();
 	report_probe("seg.null.ds", movr_ds(0));
 	report_probe("seg.null.rpl3.es", movr_es(3));
-	report_probe("seg.beyond.ds", movr_ds(0x01F8));
-	report_probe("seg.ldt.none.fs", movr_fs(0x0004));
+	report_probe("seg.beyond.ds", movr_ds(SEL_BEYOND));
+	report_probe("seg.ldt.none.fs", movr_fs(LDT_SEL(0)));
 	report_probe("seg.np.ds", movr_ds(SEL_NP));
 	report_probe("seg.xo.ds", movr_ds(SEL_XO));
 	report_probe("seg.code.ds", movr_ds(SEL_KCODE));
@@ -311,12 +311,12 @@ static void check_ldt(void)
 	ldt_table[1] = seg_desc((u32)test_area, 0xFFF, SEG_W, 0, DESC_S | DESC_P | DESC_DB);
 	ldt_table[2] = seg_desc(0, 0xFFFFF, SEG_W, 0, DESC_S | DESC_DB | DESC_G);   /* not present */
 	lldt(SEL_LDT);
-	report_probe("seg.ldt.fs", movr_fs(0x0C));
+	report_probe("seg.ldt.fs", movr_fs(LDT_SEL(1)));
 	report("seg.ldt.accessed", "%u", (ldt_table[1].hi >> DESC_TYPE_SHIFT) & SEG_A);
-	report_probe("seg.ldt.np.gs", movr_gs(0x14));
-	report_probe("seg.ldt.beyond.gs", movr_gs(0x24));
+	report_probe("seg.ldt.np.gs", movr_gs(LDT_SEL(2)));
+	report_probe("seg.ldt.beyond.gs", movr_gs(LDT_SEL(4)));
 	lldt(0);
-	report_probe("seg.ldt.unloaded.fs", movr_fs(0x0C));
+	report_probe("seg.ldt.unloaded.fs", movr_fs(LDT_SEL(1)));
 	exc_clear();
 	__asm__ volatile(TRY_BEGIN AT "lldt %w0" TRY_END : : "r"((u32)SEL_KDATA) : "memory");
 	exc_disarm();
@@ -400,8 +400,8 @@ static void check_ltr(void)
 	report("seg.ltr.previous", "0x%x", tss_type(SEL_TSS));
 	try_ltr("seg.ltr.busy.again", SEL_TSS2);
 	try_ltr("seg.ltr.data", SEL_KDATA);
-	try_ltr("seg.ltr.ldt.ti", 0x2C);
-	try_ltr("seg.ltr.beyond", 0x01F8);
+	try_ltr("seg.ltr.ldt.ti", SEL_TSS | SEL_TI);
+	try_ltr("seg.ltr.beyond", SEL_BEYOND);
 	gdt[SEL_TSS / 8].hi &= ~((0xFu << DESC_TYPE_SHIFT) | DESC_P);
 	gdt[SEL_TSS / 8].hi |= SYS_TSS32A << DESC_TYPE_SHIFT;
 	try_ltr("seg.ltr.np", SEL_TSS);
