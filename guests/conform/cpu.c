@@ -377,12 +377,18 @@ static u16 pit_count(void)
 	return (u16)(lo | hi << 8);
 }
 
-#define PIT_POLL_MAX 5000000u
+#define PIT_POLL_MAX  200000u
+#define PIT_POLL_GAP  1000u     /* spins between reads: far below a period */
 
+/* Between two reads the guest spins without touching a port, so that
+ * under a monitor (where each PIT access is a trap) the wait costs a few
+ * traps per period rather than thousands. */
 void pit_wait_periods(unsigned n)
 {
 	u16 prev = pit_count();
 	for (u32 i = 0; n > 0 && i < PIT_POLL_MAX; i++) {
+		for (volatile u32 k = 0; k < PIT_POLL_GAP; k++)
+			;
 		u16 cur = pit_count();
 		if (cur > prev)
 			n--;

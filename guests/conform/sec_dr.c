@@ -187,7 +187,6 @@ static void check_gd(void)
 
 STEP(step_nop, "", "nop")
 STEP(step_cli, "", "cli")
-STEP(step_sti, "", "sti")
 STEP(step_in, "", "inb $0x21, %%al")
 STEP(step_out, "movb $0xff, %%al", "outb %%al, $0x21")
 STEP(step_cr3, "movl %%cr3, %%eax", "movl %%eax, %%cr3")
@@ -202,7 +201,6 @@ static const struct {
 } steps[] = {
 	{ "dr.tf.nop", step_nop },
 	{ "dr.tf.cli", step_cli },
-	{ "dr.tf.sti", step_sti },
 	{ "dr.tf.in", step_in },
 	{ "dr.tf.mov_al_out", step_out },
 	{ "dr.tf.mov_from_cr3", step_cr3 },

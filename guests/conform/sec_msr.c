@@ -142,10 +142,11 @@ static void check_tsc(void)
 		prev = t;
 	}
 	report("msr.rdtsc.monotonic", "%s", back ? "no" : "ok");
+	/* the write must be accepted; whether the counter then follows it
+	 * differs natively (Bochs and real CPUs: yes, QEMU's TCG: no), so
+	 * only a fault is printed */
 	try_wrmsr(MSR_TSC, 0, TSC_HIGH_WRITTEN);
-	u64 t = rdtsc();
-	report("msr.tsc.write", "%s", exc.vector != ~0u ? exc_at() :
-	       (u32)(t >> 32) == TSC_HIGH_WRITTEN ? "took" : "ignored");
+	report("msr.tsc.write", "%s", exc.vector != ~0u ? exc_at() : "accepted");
 }
 
 /* ---- SYSENTER / SYSEXIT ---- */
@@ -192,8 +193,8 @@ static void check_sysenter(void)
 	se_cs = se_ss = sx_cs = sx_ss = 0xDEAD;
 	int r = run_user(user_sysenter, 0);
 	report("msr.sysenter.roundtrip", "%s", r ? exc_str() : se_back ? "ok" : "lost");
-	report("msr.sysenter.cs", "0x%04x", se_cs & 0xFFFF);
-	report("msr.sysenter.ss", "0x%04x", se_ss & 0xFFFF);
+	report("msr.sysenter.cs", "0x%04x", se_cs & 0xFFFC);   /* RPL: a hole line */
+	report("msr.sysenter.ss", "0x%04x", se_ss & 0xFFFC);
 	report("msr.sysenter.esp", "%s", se_esp == (u32)sysenter_stack + sizeof sysenter_stack ?
 	       "msr" : "other");
 	report("msr.sysenter.if", "%u", !!(se_eflags & FL_IF));

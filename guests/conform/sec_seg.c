@@ -442,22 +442,42 @@ static void check_gdt_edit(void)
 /* ---- table limits: 8192 entries, and the limit is a byte count ---- */
 
 static struct segdesc big_gdt[8192] __attribute__((aligned(8)));
+#define GDT_MAX_ENTRIES  8192
+#define BIG_PROBE_ENTRY  8186           /* the highest the monitor leaves the guest */
 
-static void check_gdt_8192(void)
+/* A GDT of 8192 entries (limit 0xFFFF), the most the architecture allows;
+ * `top` also fills the very last entry. */
+static void big_gdt_load(bool top)
 {
 	*(volatile u32 *)(test_area + 0x300 + PROBE_OFF) = PROBE_BIG;
 	for (unsigned i = 0; i < GDT_ENTRIES; i++)
 		big_gdt[i] = gdt[i];
-	big_gdt[8191] = seg_desc((u32)test_area + 0x300, 0xFFF, SEG_W, 0,
-				 DESC_S | DESC_P | DESC_DB);
-	big_gdt[SEL_TSS / 8].hi &= ~(0xFu << DESC_TYPE_SHIFT);
-	big_gdt[SEL_TSS / 8].hi |= SYS_TSS32B << DESC_TYPE_SHIFT;
-	reload_gdt(big_gdt, 8192);
-	report_probe("seg.gdt8192.last", movr_fs(0xFFF8));
+	struct segdesc d = seg_desc((u32)test_area + 0x300, 0xFFF, SEG_W, 0,
+				    DESC_S | DESC_P | DESC_DB);
+	big_gdt[BIG_PROBE_ENTRY] = d;
+	if (top)
+		big_gdt[GDT_MAX_ENTRIES - 1] = d;
+	reload_gdt(big_gdt, GDT_MAX_ENTRIES);
+}
+
+static void check_gdt_8192(void)
+{
+	big_gdt_load(false);
+	report_probe("seg.gdt8192.high", movr_fs(BIG_PROBE_ENTRY * 8));
 	report_probe("seg.gdt8192.first", movr_gs(SEL_TDATA));
-	struct dtr d = { 0xFFF7, (u32)big_gdt };
-	lgdt(&d);
-	report_probe("seg.gdt8191.last", movr_fs(0xFFF8));
+	report_probe("seg.gdt8192.empty_last", movr_gs(0xFFF8));
+	struct dtr dl = { 0xFFF7, (u32)big_gdt };
+	lgdt(&dl);
+	report_probe("seg.gdt8191.beyond", movr_fs(0xFFF8));
+}
+
+/* The last entries of a full GDT: a monitor needs its own descriptors in
+ * the GDT the CPU uses while the guest runs (its trap handler's CS, its
+ * TSS), and a full table leaves it no room. */
+static void check_gdt_8192_top(void)
+{
+	big_gdt_load(true);
+	report_probe("seg.gdt8192.last", movr_fs(0xFFF8));
 }
 
 static void check_gdt_limit(void)
@@ -567,6 +587,7 @@ static const struct check checks[] = {
 	{ "seg.gdt_edit", check_gdt_edit },
 	{ "seg.gdt_limit", check_gdt_limit },
 	{ "seg.gdt8192", check_gdt_8192 },
+	{ "seg.gdt8192_top", check_gdt_8192_top },
 	{ "seg.limits", check_limits },
 	{ "seg.ss16_push", check_ss16_push },
 	{ "seg.ss16_cli", check_ss16_cli },

@@ -37,7 +37,8 @@ _TABLES = "not privileged: shows the switcher's table and the monitor's selector
 _SMSW = "SMSW is not privileged and reads the real CR0 (TS and NE as the monitor keeps them)"
 _COMPRESS = ("ring compression makes the guest's DPL-0 descriptors DPL 1, and the load "
              "does not trap: what ring 0 refuses, ring 1 accepts")
-_PUSHF = "PUSHF is not privileged and shows the real IF (always 1 in ring 1)"
+_PUSHF = ("PUSHF is not privileged and shows the real IF: 1 in ring 1 with iflag=soft "
+          "(iflag=real, the default, makes the real IF follow the virtual one)")
 _POPF = "POPF at CPL 1 > IOPL 0 leaves IF alone without a fault: the virtual IF does not change"
 
 HOLES = {
@@ -58,35 +59,21 @@ HOLES = {
     "hole.ss.dpl1_rpl1": "MOV SS with RPL 1 of a DPL-1 descriptor at guest CPL 0 runs at CPL 1 "
                          "without a fault: " + _COMPRESS,
     "hole.pushf.if_after_cli": _PUSHF,
+    "run.seg.gdt8192_top": "the CPU finds the monitor's trap code and TSS through the GDT in force "
+                           "while the guest runs, so the monitor keeps descriptors in the "
+                           "guest's real GDT (entries 8187-8191): a guest that fills the "
+                           "last entries of an 8192-entry GDT is ended",
     "irq.pushf.after_cli": _PUSHF,
     "irq.popf.set_if.ticks": _POPF,
     "irq.popf.clear_if.ticks": _POPF,
 }
 
-_LSS = ("LSS with an RPL-0 selector raises #GP in ring 1 and emul.c has no LSS: only "
-        "MOV SS and POP SS are emulated (emul_mov_to_sreg, emul_pop_sreg)")
 _ACCESSED = ("the CPU sets the accessed bit in the switcher's copy (desc_compress presets it); "
              "the guest's own descriptor in memory is never written")
 _GDT_EDIT = ("a descriptor written after LGDT is not seen: vdesc_lgdt copies the table once "
              "(the guest's GDT pages are not write-protected)")
-_ESPFIX = ("a trap returns to ring 1 by IRET, which with a 16-bit SS loads only SP: ESP's "
-           "high half keeps the monitor's stack address (0xFFC0xxxx); needs an espfix")
-_FRAME_RPL = ("reflect.c pushes CS with RPL 1 in the guest's frame (the issue's fix: push RPL 0 "
-              "and let the guest's IRET fault)")
-_IRET_IF = ("the guest's IRET to its own ring runs in ring 1 without trapping and cannot "
-            "restore the virtual IF (cleared by an interrupt gate or a CLI)")
-_X87 = ("CR0.TS/EM/MP live only in the virtual CR0: the real CR0 has them clear, so x87 "
-        "instructions and WAIT never raise #NM")
-_DR_FIXED = ("DR6/DR7 read back as stored, without their fixed bits (DR6 0xFFFF0FF0, DR7 "
-             "bit 10): emul_mov_from_dr returns v->dr[] as written")
 _DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
-_DR6_BS = ("#DB is reflected without updating the virtual DR6: the handler's MOV from DR6 "
-           "does not see BS")
-_STEP_LATE = ("single-stepping an emulated instruction: no #DB is raised after it, the trap "
-              "comes after the next instruction (issue 9, item 5)")
-_MSR_GP = "RDMSR/WRMSR of this MSR raises #GP: emul.c knows only TSC (read) and SYSENTER_*"
-_SYSENTER = ("SYSENTER from guest ring 3 uses the real SYSENTER MSRs (the monitor's, CS 0): "
-             "#GP(0) is reflected; SYSENTER/SYSEXIT are not emulated against the guest's MSRs")
+_MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
 _DF = ("a trap taken with EFLAGS.DF set runs the monitor's C with DF set: entry.asm never "
        "executes CLD, and the struct copies of the frame (rep movs) run backwards over the "
        "monitor's stack; the guest ends or the monitor panics at a smashed return address")
@@ -95,10 +82,6 @@ _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio
 
 KNOWN_BUGS = {
     # seg
-    "seg.lss.o32": Bug(_LSS),
-    "seg.lss.o32.esp": Bug(_LSS),
-    "seg.lss.o16": Bug(_LSS),
-    "seg.lss.o16.esp": Bug(_LSS),
     "seg.np.ss": Bug("MOV SS of a not-present segment gives #GP: load_ss() injects #GP for any "
                      "stack_sel_valid() failure, the CPU raises #SS(sel) for not present"),
     "seg.dpl1.ss": Bug("MOV SS of a DPL-1 descriptor with RPL 0 at guest CPL 0 loads: load_ss() "
@@ -116,11 +99,6 @@ KNOWN_BUGS = {
     "seg.gdt.edit.base": Bug(_GDT_EDIT),
     "seg.gdt.edit.np": Bug(_GDT_EDIT),
     "seg.gdt.edit.cached": Bug(_GDT_EDIT),
-    "run.seg.gdt8192": Bug("LGDT of more than 504 entries ends the guest (vdesc_lgdt, "
-                           "GDT_GUEST_MAX); the architecture allows 8192"),
-    "seg.ss16.push.esp": Bug(_ESPFIX),
-    "seg.ss16.cli.esp": Bug(_ESPFIX),
-    "seg.ss16.int.esp": Bug(_ESPFIX),
     "run.seg.ss16_int_high": Bug("reflecting INT n on a 16-bit stack pushes the frame at "
                                  "SS.base + ESP - 12 with all 32 bits of ESP (reflect.c "
                                  "deliver), not SP - 12: the guest ends (stack not RAM)"),
@@ -130,18 +108,6 @@ KNOWN_BUGS = {
     "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
                              "refuses call gates) instead of being emulated"),
     # exc
-    "exc.r0.frame.int.cs.rpl": Bug(_FRAME_RPL),
-    "exc.r0.frame.gp.cs.rpl": Bug(_FRAME_RPL),
-    "exc.r0.frame.int.eflags": Bug("EFLAGS.RF leaks into a reflected INT n frame: the #GP the "
-                                   "INT raised is a fault, Bochs pushes RF=1 for it, and "
-                                   "reflect.c copies it", only={"bochs"}),
-    "exc.r3.frame.int.eflags": Bug("EFLAGS.RF leaks into a reflected INT n frame (see "
-                                   "exc.r0.frame.int.eflags)", only={"bochs"}),
-    "exc.r3.if1.frame.int.eflags": Bug("IRET from guest ring 0 to ring 3 with IF=1 runs in "
-                                       "ring 1 without trapping: the virtual IF stays 0, so "
-                                       "the next frame shows IF=0"),
-    "exc.if.intgate.after_iret": Bug(_IRET_IF),
-    "exc.if.trapgate.after_iret": Bug(_IRET_IF),
     "exc.nested.gp_np": Bug("a #NP while delivering #GP is delivered as #NP: reflect.c "
                             "deliver_or_nest ignores the double-fault classes (contributory "
                             "then contributory is #DF(0))"),
@@ -150,26 +116,11 @@ KNOWN_BUGS = {
                             "#TS(the guest's link)"),
     "exc.ts.link_available": Bug("IRET with EFLAGS.NT: #TS(0) from the monitor's TSS (see "
                                  "exc.ts.link_data)"),
-    "exc.mf.fwait": Bug("the real CR0.NE is clear (SMSW shows it): an unmasked x87 error goes "
-                        "to FERR#/IRQ 13 and no #MF reaches the guest; CR0.NE is only virtual"),
-    "exc.ac.r3": Bug("CR0.AM lives only in the virtual CR0: ring-3 alignment checks never "
-                     "happen", only={"bochs"}),
     "run.exc.df_trap": Bug(_DF),
     # cr
     "cr.cr4.vme": Bug("MOV to CR4 with VME raises #GP (not in cr4_guest_mask) though "
                       "CPUID.1:EDX advertises VME"),
     "cr.cr4.pvi": Bug("MOV to CR4 with PVI raises #GP though CPUID.1:EDX advertises VME"),
-    "cr.x87.ts.fnop": Bug(_X87),
-    "cr.x87.ts.fld": Bug(_X87),
-    "cr.x87.ts.fninit": Bug(_X87),
-    "cr.x87.ts_mp.wait": Bug(_X87),
-    "cr.x87.ts_mp.fnop": Bug(_X87),
-    "cr.x87.em.fnop": Bug(_X87),
-    "cr.x87.em.fld": Bug(_X87),
-    "cr.x87.ts.fnop.r3": Bug(_X87),
-    "cr.x87.ts_mp.wait.r3": Bug(_X87),
-    "cr.tsd.r3": Bug("CR4.TSD lives only in the virtual CR4: RDTSC in guest ring 3 does not "
-                     "fault"),
     # pg
     "pg.pf.rsvd_4m.read": Bug("the guest walk ignores reserved bits of a 4 MB PDE (bit 21): "
                               "the access is mapped instead of #PF with RSVD"),
@@ -184,17 +135,13 @@ KNOWN_BUGS = {
     "io.rep_insl": Bug(_IO_WIDE, only={"qemu"}),
     "run.io.string_df": Bug(_DF),
     # dr
-    "dr.dr6.write0": Bug(_DR_FIXED),
-    "dr.dr6.write1s": Bug(_DR_FIXED + "; DR6 bit 12 reads 0 on Bochs", only={"bochs"}),
-    "dr.dr7.write0": Bug(_DR_FIXED),
-    "dr.dr7.write": Bug(_DR_FIXED),
-    "dr.dr4.alias": Bug(_DR_FIXED),
-    "dr.dr5.alias": Bug(_DR_FIXED),
-    "dr.dr5.write.dr7": Bug(_DR_FIXED),
-    "dr.gd.dr7_after": Bug(_DR_FIXED),
+    "dr.dr6.write1s": Bug("DR6 bit 12 is fixed at 0 on Bochs's CPU; the monitor reads it back "
+                          "as written", only={"bochs"}),
     "dr.gd": Bug("DR7.GD is not emulated: MOV to a debug register with GD set gives no #DB",
                  only={"bochs"}),
     "dr.gd.dr6": Bug("DR7.GD is not emulated (see dr.gd)", only={"bochs"}),
+    "dr.gd.dr7_after": Bug("DR7.GD is not emulated: the CPU clears GD when it raises that #DB",
+                           only={"bochs"}),
     "dr.bp.exec": Bug(_DR_BP),
     "dr.bp.exec.dr6": Bug(_DR_BP),
     "dr.bp.write": Bug(_DR_BP),
@@ -203,48 +150,11 @@ KNOWN_BUGS = {
     "dr.bp.rw.read.dr6": Bug(_DR_BP),
     "dr.bp.write.r3": Bug(_DR_BP),
     "dr.bp.write.r3.dr6": Bug(_DR_BP),
-    "dr.tf.nop.bs": Bug(_DR6_BS),
-    "dr.tf.cli.bs": Bug(_DR6_BS),
-    "dr.tf.sti.bs": Bug(_DR6_BS),
-    "dr.tf.in.bs": Bug(_DR6_BS),
-    "dr.tf.mov_al_out.bs": Bug(_DR6_BS),
-    "dr.tf.mov_from_cr3.bs": Bug(_DR6_BS),
-    "dr.tf.mov_from_cr0.bs": Bug(_DR6_BS),
-    "dr.tf.mov_from_dr7.bs": Bug(_DR6_BS),
-    "dr.tf.pushf.bs": Bug(_DR6_BS),
-    "dr.tf.cli": Bug(_STEP_LATE),
-    "dr.tf.sti": Bug(_STEP_LATE, only={"bochs"}),
-    "dr.tf.in": Bug(_STEP_LATE),
-    "dr.tf.mov_al_out": Bug(_STEP_LATE),
-    "dr.tf.mov_from_cr3": Bug(_STEP_LATE),
-    "dr.tf.mov_from_cr0": Bug(_STEP_LATE),
-    "dr.tf.mov_from_dr7": Bug(_STEP_LATE),
     # msr
-    "msr.apic_base": Bug(_MSR_GP),
-    "msr.misc_enable": Bug(_MSR_GP),
-    "msr.pat": Bug(_MSR_GP),
-    "msr.efer": Bug(_MSR_GP + " (Bochs's CPU advertises long mode, NX, SYSCALL)",
-                    only={"bochs"}),
+    "msr.misc_enable": Bug("MISC_ENABLE reads a fixed 1 (QEMU's fast-strings value); Bochs's "
+                           "CPU reads 0", only={"bochs"}),
     "msr.mtrrcap": Bug(_MSR_GP + " (Bochs's CPU advertises MTRR)", only={"bochs"}),
-    "msr.tsc.write": Bug("WRMSR to the TSC (0x10) raises #GP; QEMU ignores it, Bochs sets "
-                         "the counter"),
-    "msr.sysenter.roundtrip": Bug(_SYSENTER),
-    "msr.sysenter.cs": Bug(_SYSENTER),
-    "msr.sysenter.ss": Bug(_SYSENTER),
-    "msr.sysenter.esp": Bug(_SYSENTER),
-    "msr.sysexit.cs": Bug(_SYSENTER),
-    "msr.sysexit.ss": Bug(_SYSENTER),
-    "msr.sysexit.esp": Bug(_SYSENTER),
     # irq
-    "irq.intgate.ticks": Bug(_IRET_IF + ": after the first tick no other arrives"),
-    "irq.trapgate_cli.iret.ticks": Bug(_IRET_IF),
-    "irq.intgate.iret.ticks": Bug(_IRET_IF),
-    "irq.after_eoi.ticks": Bug(_IRET_IF),
-    "irq.frame.cs.rpl": Bug(_FRAME_RPL),
-    "irq.ring3.if1": Bug("IRET to ring 3 with IF=1 does not trap, the virtual IF stays 0: "
-                         "no timer interrupt reaches ring 3"),
-    "irq.ring3.frame.cs": Bug("no timer interrupt reaches ring 3 (see irq.ring3.if1): the "
-                              "last IRQ frame is a kernel one"),
     "run.irq.pushf_popf": Bug("the monitor single-steps the instruction after STI (an "
                               "interrupt shadow) with the real TF: a PUSHF there saves TF=1, "
                               "the guest's POPF of that image re-arms it, and a stray #DB "

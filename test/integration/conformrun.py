@@ -40,7 +40,7 @@ MONITOR = os.path.join(ROOT, "build", "monitor.elf")
 MKISO = os.path.join(ROOT, "scripts", "mkiso.sh")
 SECTIONS = ["seg", "far", "exc", "cr", "pg", "io", "dr", "msr", "irq", "hole"]
 SECTION_TIMEOUT = 60       # seconds for one QEMU boot
-BOCHS_TIMEOUT = 300
+BOCHS_TIMEOUT = 180        # a whole run under the monitor takes about 20 s
 MAX_BOOTS = 60             # bound on restarts after dead checks
 SEP = "+"                  # list separator the guest accepts (QEMU -initrd splits at ',')
 
