@@ -68,8 +68,9 @@ HOLES = {
     "irq.popf.clear_if.ticks": _POPF,
 }
 
-_ACCESSED = ("the CPU sets the accessed bit in the switcher's copy (desc_compress presets it); "
-             "the guest's own descriptor in memory is never written")
+_ACCESSED = ("the accessed bit reaches the guest's descriptor at the first load after LGDT "
+             "only: the guest's later clearing of it is not seen (its GDT pages are not "
+             "write-protected), so the next load leaves it clear")
 _GDT_EDIT = ("a descriptor written after LGDT is not seen: vdesc_lgdt copies the table once "
              "(the guest's GDT pages are not write-protected)")
 _DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
@@ -87,13 +88,10 @@ KNOWN_BUGS = {
     "seg.dpl1.ss": Bug("MOV SS of a DPL-1 descriptor with RPL 0 at guest CPL 0 loads: load_ss() "
                        "compresses the RPL to 1 and compares it with the compressed DPL; the "
                        "guest's own DPL 1 is not its CPL 0"),
-    "seg.ldt.accessed": Bug(_ACCESSED),
-    "seg.accessed.mov.ds": Bug(_ACCESSED),
     "seg.accessed.pop.es": Bug(_ACCESSED),
     "seg.accessed.lfs": Bug(_ACCESSED),
     "seg.accessed.mov.ss": Bug(_ACCESSED),
     "seg.accessed.lss": Bug(_ACCESSED),
-    "seg.accessed.ring3.es": Bug(_ACCESSED),
     "seg.accessed.ljmp.cs": Bug(_ACCESSED, only={"bochs"}),
     "seg.gdt.edit.new": Bug(_GDT_EDIT),
     "seg.gdt.edit.base": Bug(_GDT_EDIT),
