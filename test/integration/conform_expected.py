@@ -45,10 +45,10 @@ HOLES = {
     "hole.mov_cs.rpl": _RPL,
     "hole.push_cs.rpl": _RPL,
     "hole.mov_ss.rpl": _RPL,
-    "hole.sgdt": "SGDT " + _TABLES + " (0xFFC00000, 512 entries)",
-    "hole.sidt": "SIDT " + _TABLES + " (0xFFC01000)",
-    "hole.str": "STR " + _TABLES + " (SEL_MON_TSS 0xFF0)",
-    "hole.sldt.loaded": "SLDT " + _TABLES + " (SEL_MON_LDT 0xFF8)",
+    "hole.sgdt": "SGDT " + _TABLES + " (the switcher's GDT, 8192 entries)",
+    "hole.sidt": "SIDT " + _TABLES + " (the switcher's IDT)",
+    "hole.str": "STR " + _TABLES + " (the monitor's TSS selector, 0xFFF0)",
+    "hole.sldt.loaded": "SLDT " + _TABLES + " (the monitor's LDT selector, 0xFFF8)",
     "hole.smsw.ts": _SMSW,
     "hole.smsw.clts": _SMSW,
     "hole.lar.kcode": "LAR is not privileged and reads the compressed copy (DPL 1)",
@@ -123,7 +123,7 @@ KNOWN_BUGS = {
     "pg.pf.rsvd_4m.read": Bug("the guest walk ignores reserved bits of a 4 MB PDE (bit 21): "
                               "the access is mapped instead of #PF with RSVD"),
     "run.pg.pte_string_df": Bug(_DF),
-    "run.pg.pde_bts": Bug("BTS on the active page directory: ptwrite.c has no BTS and the "
+    "run.pg.pde_bts": Bug("BTS on the active page directory: memop.c (was ptwrite.c) has no BTS and the "
                           "active directory cannot be released, so the guest ends",
                           only={"cached"}),
     # io
