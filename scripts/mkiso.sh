@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# mkiso.sh [--monitor MONITOR_OPTIONS] OUT.iso [CMDLINE] - build a GRUB
-# (i386-pc, BIOS) rescue ISO that boots at once (timeout 0, no menu)
+# mkiso.sh [--kernel ELF] [--monitor MONITOR_OPTIONS] OUT.iso [CMDLINE] -
+# build a GRUB (i386-pc, BIOS) rescue ISO that boots at once (timeout 0, no
+# menu)
 #   multiboot /boot/minios.elf CMDLINE                 (native)
 # or, with --monitor, minios deprivileged under the monitor:
 #   multiboot /boot/monitor.elf MONITOR_OPTIONS
 #   module /boot/minios.elf CMDLINE
+# --kernel boots another multiboot guest (e.g. build/conform.elf) in
+# minios's place, under its own file name.
 # for Bochs (test/integration/bochs.py) or a real PC.  The ISO tree is put
 # together in a temporary directory, removed afterwards.  Quiet on success;
 # on failure one "mkiso: ..." line, after grub-mkrescue's own output if that
@@ -12,12 +15,14 @@
 set -u
 die() { echo "mkiso: $*" >&2; exit 1; }
 
-monitor=no; monopts=""
+monitor=no; monopts=""; elf=""
+if [ "${1:-}" = "--kernel" ]; then elf="${2:-}"; shift 2; fi
 if [ "${1:-}" = "--monitor" ]; then monitor=yes; monopts="${2:-}"; shift 2; fi
 out="${1:-}"; cmdline="${2:-}"
-[ -n "$out" ] || die "usage: mkiso.sh [--monitor MONITOR_OPTIONS] OUT.iso [CMDLINE]"
+[ -n "$out" ] || die "usage: mkiso.sh [--kernel ELF] [--monitor MONITOR_OPTIONS] OUT.iso [CMDLINE]"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-elf="$root/build/minios.elf"
+[ -n "$elf" ] || elf="$root/build/minios.elf"
+name="$(basename "$elf")"
 mon="$root/build/monitor.elf"
 [ -f "$elf" ] || die "$elf not found (run 'make' first)"
 [ "$monitor" = no ] || [ -f "$mon" ] || die "$mon not found (run 'make' first)"
@@ -34,14 +39,14 @@ grubdir=/usr/lib/grub/i386-pc
 work="$(mktemp -d "${TMPDIR:-/tmp}/mkiso.XXXXXX")" || die "mktemp failed"
 trap 'rm -rf "$work"' EXIT
 tree="$work/iso"              # the ISO's contents; $work/tmp for grub-mkrescue
-{ mkdir -p "$tree/boot/grub" "$work/tmp" && cp "$elf" "$tree/boot/minios.elf"; } ||
+{ mkdir -p "$tree/boot/grub" "$work/tmp" && cp "$elf" "$tree/boot/$name"; } ||
   die "cannot fill $tree"
 if [ "$monitor" = yes ]; then
   cp "$mon" "$tree/boot/monitor.elf" || die "cannot fill $tree"
   boot="  multiboot /boot/monitor.elf $monopts
-  module /boot/minios.elf /boot/minios.elf $cmdline"
+  module /boot/$name /boot/$name $cmdline"
 else
-  boot="  multiboot /boot/minios.elf $cmdline"
+  boot="  multiboot /boot/$name $cmdline"
 fi
 cat > "$tree/boot/grub/grub.cfg" <<CFG
 set timeout=0

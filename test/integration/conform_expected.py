@@ -1,0 +1,164 @@
+"""conform_expected.py - the lines of the conformance guest (guests/conform)
+that may differ between a native run and a run under the monitor
+(docs/conformance.md).
+
+HOLES: x86 virtualization holes that cannot be closed while the guest
+kernel runs in ring 1 on this host (no VT-x, and no UMIP on the qemu32 and
+Bochs CPU models): sensitive instructions that do not trap.  Each name with
+its reason.  A hole line may differ; it need not.
+
+KNOWN_BUGS: divergences the monitor will fix, each with one line saying
+what is wrong.  Each must differ in every run it applies to: once the
+monitor is fixed the comparison fails until the entry is removed, so this
+list only shrinks.  Bug(what, only={...}) applies only to runs that carry
+all of those tags ("qemu" or "bochs"; "cached" or "vtlb"), for divergences
+that one platform or one strategy shows and the other cannot (QEMU, for
+instance, does not set the accessed bit on a far JMP nor raise #AC, so a
+monitor that does not either agrees with it there).
+
+A name "run.CHECK" stands for a whole check: "died" or "hung" when the
+monitor ended the guest inside it (the lines it never printed are part of
+that one difference), "aborted/..." when the guest gave up on it after an
+exception it did not expect.
+"""
+
+
+class Bug:
+    def __init__(self, what, only=()):
+        self.what = what
+        self.only = frozenset(only)
+
+    def applies(self, tags):
+        return self.only <= set(tags)
+
+
+_RPL = "the RPL of CS and SS is the CPL: ring 1 shows 1 where the guest kernel expects 0"
+_TABLES = "not privileged: shows the switcher's table and the monitor's selector"
+_SMSW = "SMSW is not privileged and reads the real CR0 (TS and NE as the monitor keeps them)"
+_COMPRESS = ("ring compression makes the guest's DPL-0 descriptors DPL 1, and the load "
+             "does not trap: what ring 0 refuses, ring 1 accepts")
+_PUSHF = ("PUSHF is not privileged and shows the real IF: 1 in ring 1 with iflag=soft "
+          "(iflag=real, the default, makes the real IF follow the virtual one)")
+_POPF = "POPF at CPL 1 > IOPL 0 leaves IF alone without a fault: the virtual IF does not change"
+
+HOLES = {
+    "hole.mov_cs.rpl": _RPL,
+    "hole.push_cs.rpl": _RPL,
+    "hole.mov_ss.rpl": _RPL,
+    "hole.sgdt": "SGDT " + _TABLES + " (the switcher's GDT, 8192 entries)",
+    "hole.sidt": "SIDT " + _TABLES + " (the switcher's IDT)",
+    "hole.str": "STR " + _TABLES + " (the monitor's TSS selector, 0xFFF0)",
+    "hole.sldt.loaded": "SLDT " + _TABLES + " (the monitor's LDT selector, 0xFFF8)",
+    "hole.smsw.ts": _SMSW,
+    "hole.smsw.clts": _SMSW,
+    "hole.lar.kcode": "LAR is not privileged and reads the compressed copy (DPL 1)",
+    "hole.lar.tss": "LAR reads the real GDT, where the guest's TSS descriptor is null (LTR is "
+                    "emulated from the guest's own table)",
+    "hole.verw.kdata.rpl1": "VERW with RPL 1 on a DPL-0 descriptor: " + _COMPRESS,
+    "hole.ds.rpl1_dpl0": "MOV DS with RPL 1 on a DPL-0 descriptor: " + _COMPRESS,
+    "hole.ss.dpl1_rpl1": "MOV SS with RPL 1 of a DPL-1 descriptor at guest CPL 0 runs at CPL 1 "
+                         "without a fault: " + _COMPRESS,
+    "hole.pushf.if_after_cli": _PUSHF,
+    "run.seg.gdt8192_top": "the CPU finds the monitor's trap code and TSS through the GDT in force "
+                           "while the guest runs, so the monitor keeps descriptors in the "
+                           "guest's real GDT (entries 8187-8191): a guest that fills the "
+                           "last entries of an 8192-entry GDT is ended",
+    "irq.pushf.after_cli": _PUSHF,
+    "irq.popf.set_if.ticks": _POPF,
+    "irq.popf.clear_if.ticks": _POPF,
+}
+
+_ACCESSED = ("the accessed bit reaches the guest's descriptor at the first load after LGDT "
+             "only: the guest's later clearing of it is not seen (its GDT pages are not "
+             "write-protected), so the next load leaves it clear")
+_GDT_EDIT = ("a descriptor written after LGDT is not seen: vdesc_lgdt copies the table once "
+             "(the guest's GDT pages are not write-protected)")
+_DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
+_MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
+_DF = ("a trap taken with EFLAGS.DF set runs the monitor's C with DF set: entry.asm never "
+       "executes CLD, and the struct copies of the frame (rep movs) run backwards over the "
+       "monitor's stack; the guest ends or the monitor panics at a smashed return address")
+_IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c); QEMU's "
+            "bus gives 0 for those widths")
+
+KNOWN_BUGS = {
+    # seg
+    "seg.np.ss": Bug("MOV SS of a not-present segment gives #GP: load_ss() injects #GP for any "
+                     "stack_sel_valid() failure, the CPU raises #SS(sel) for not present"),
+    "seg.dpl1.ss": Bug("MOV SS of a DPL-1 descriptor with RPL 0 at guest CPL 0 loads: load_ss() "
+                       "compresses the RPL to 1 and compares it with the compressed DPL; the "
+                       "guest's own DPL 1 is not its CPL 0"),
+    "seg.accessed.pop.es": Bug(_ACCESSED),
+    "seg.accessed.lfs": Bug(_ACCESSED),
+    "seg.accessed.mov.ss": Bug(_ACCESSED),
+    "seg.accessed.lss": Bug(_ACCESSED),
+    "run.seg.ss_forms": Bug("MOV SS of a data descriptor whose accessed bit is clear (Bochs): "
+                            "the guest ends with 'would resume with SS 0xffe8, not a valid "
+                            "stack selector for ring 1' at the first form; likely the CPU "
+                            "setting the accessed bit in the read-only real GDT while the exit "
+                            "path loads SS", only={"bochs"}),
+    "seg.gdt.edit.new": Bug(_GDT_EDIT),
+    "seg.gdt.edit.base": Bug(_GDT_EDIT),
+    "seg.gdt.edit.np": Bug(_GDT_EDIT),
+    "seg.gdt.edit.cached": Bug(_GDT_EDIT),
+    "run.seg.ss16_int_high": Bug("reflecting INT n on a 16-bit stack pushes the frame at "
+                                 "SS.base + ESP - 12 with all 32 bits of ESP (reflect.c "
+                                 "deliver), not SP - 12: the guest ends (stack not RAM)"),
+    # far
+    "far.retw.code16": Bug("an o16 far RET to an RPL-0 selector: emul_retf refuses operand "
+                           "size 2 and the #GP is reflected"),
+    "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
+                             "refuses call gates) instead of being emulated"),
+    # exc
+    "exc.nested.gp_np": Bug("a #NP while delivering #GP is delivered as #NP: reflect.c "
+                            "deliver_or_nest ignores the double-fault classes (contributory "
+                            "then contributory is #DF(0))"),
+    "exc.ts.link_data": Bug("IRET with EFLAGS.NT runs in ring 1 and the CPU takes the back "
+                            "link from the monitor's TSS (0): #TS(0) is reflected, not "
+                            "#TS(the guest's link)"),
+    "exc.ts.link_available": Bug("IRET with EFLAGS.NT: #TS(0) from the monitor's TSS (see "
+                                 "exc.ts.link_data)"),
+    "run.exc.df_trap": Bug(_DF),
+    # cr
+    "cr.cr4.vme": Bug("MOV to CR4 with VME raises #GP (not in cr4_guest_mask) though "
+                      "CPUID.1:EDX advertises VME"),
+    "cr.cr4.pvi": Bug("MOV to CR4 with PVI raises #GP though CPUID.1:EDX advertises VME"),
+    # pg
+    "pg.pf.rsvd_4m.read": Bug("the guest walk ignores reserved bits of a 4 MB PDE (bit 21): "
+                              "the access is mapped instead of #PF with RSVD"),
+    "run.pg.pte_string_df": Bug(_DF),
+    "run.pg.pde_bts": Bug("BTS on the active page directory: memop.c (was ptwrite.c) has no BTS and the "
+                          "active directory cannot be released, so the guest ends",
+                          only={"cached"}),
+    # io
+    "io.none.w": Bug(_IO_WIDE, only={"qemu"}),
+    "io.none.l": Bug(_IO_WIDE, only={"qemu"}),
+    "io.rep_insw": Bug(_IO_WIDE, only={"qemu"}),
+    "io.rep_insl": Bug(_IO_WIDE, only={"qemu"}),
+    "run.io.string_df": Bug(_DF),
+    # dr
+    "dr.dr6.write1s": Bug("DR6 bit 12 is fixed at 0 on Bochs's CPU; the monitor reads it back "
+                          "as written", only={"bochs"}),
+    "dr.gd": Bug("DR7.GD is not emulated: MOV to a debug register with GD set gives no #DB",
+                 only={"bochs"}),
+    "dr.gd.dr6": Bug("DR7.GD is not emulated (see dr.gd)", only={"bochs"}),
+    "dr.gd.dr7_after": Bug("DR7.GD is not emulated: the CPU clears GD when it raises that #DB",
+                           only={"bochs"}),
+    "dr.bp.exec": Bug(_DR_BP),
+    "dr.bp.exec.dr6": Bug(_DR_BP),
+    "dr.bp.write": Bug(_DR_BP),
+    "dr.bp.write.dr6": Bug(_DR_BP),
+    "dr.bp.rw.read": Bug(_DR_BP),
+    "dr.bp.rw.read.dr6": Bug(_DR_BP),
+    "dr.bp.write.r3": Bug(_DR_BP),
+    "dr.bp.write.r3.dr6": Bug(_DR_BP),
+    # msr
+    "msr.misc_enable": Bug("MISC_ENABLE reads a fixed 1 (QEMU's fast-strings value); Bochs's "
+                           "CPU reads 0", only={"bochs"}),
+    "msr.mtrrcap": Bug(_MSR_GP + " (Bochs's CPU advertises MTRR)", only={"bochs"}),
+    # irq
+    "run.irq.pushf_popf": Bug("the monitor single-steps the instruction after STI (an "
+                              "interrupt shadow) with the real TF: a PUSHF there saves TF=1, "
+                              "the guest's POPF of that image re-arms it, and a stray #DB "
+                              "reaches the guest (trap.c deliver_interrupt, shadow_step)"),
+}

@@ -1,0 +1,104 @@
+"""test_conform.py - the conformance guest (guests/conform) natively and
+under the monitor: the same lines, apart from the named holes and known
+bugs of conform_expected.py (docs/conformance.md).
+
+Under QEMU each section is its own boot (and each shadow strategy its own
+run), so a check that kills the guest under the monitor costs one more boot
+of that section with the check skipped, and hides nothing else.  Under
+Bochs (marker "bochs") all sections go in one boot, restarted the same way.
+
+    /usr/bin/python3 -m pytest test/integration/test_conform.py -m "not bochs"
+
+needs build/conform.elf and build/monitor.elf (make conform all).
+"""
+import os
+
+import pytest
+
+import conform_expected
+import conformrun
+from conformrun import SECTIONS, Transcript, compare, failures, run_until_done
+from guestrun import run_qemu
+
+SHADOWS = ["cached", "vtlb"]
+MIN_LINES = 400          # the guest prints 520-odd lines natively
+
+
+def need(path):
+    if not os.path.isfile(path):
+        pytest.fail("%s is missing: run 'make conform all' first" % path)
+
+
+@pytest.fixture(scope="module")
+def native():
+    need(conformrun.GUEST)
+    return run_until_done(conformrun.qemu_native, SECTIONS)
+
+
+def explain(diffs, monitor):
+    out = [str(d) for d in failures(diffs)]
+    out += ["monitor stopped in %s: %s" % (c, why) for c, why in monitor.stopped.items()]
+    return "\n".join(out)
+
+
+def test_native_run_is_complete_and_clean(native):
+    """Natively every section runs to its end in one boot, no check is
+    aborted by an exception it did not expect, and there are enough lines."""
+    assert native.boots == 1, native.stopped
+    ran = {n: v for n, v in native.values.items() if n.startswith("run.")}
+    assert all(v == "ran" for v in ran.values()), [n for n, v in ran.items() if v != "ran"]
+    lines = [n for n in native.values if not n.startswith("run.")]
+    assert len(lines) >= MIN_LINES
+    text = native.transcripts[-1][1]
+    assert Transcript(text).sections == SECTIONS
+
+
+def test_native_run_is_deterministic(native):
+    """A second native boot prints exactly the same lines: no value in the
+    transcript depends on timing."""
+    again = run_until_done(conformrun.qemu_native, SECTIONS)
+    assert again.values == native.values
+
+
+def test_expected_lists_name_real_lines(native):
+    """Every HOLES and KNOWN_BUGS entry names a line (or a run.CHECK) the
+    guest prints, so a renamed check cannot leave a stale entry behind."""
+    names = set(native.values)
+    stale = [n for n in list(conform_expected.HOLES) + list(conform_expected.KNOWN_BUGS)
+             if n not in names]
+    assert not stale
+    both = set(conform_expected.HOLES) & set(conform_expected.KNOWN_BUGS)
+    assert not both
+
+
+def test_guest_refuses_a_bad_option():
+    need(conformrun.GUEST)
+    run = run_qemu(conformrun.GUEST, "section=nosuch", timeout=30)
+    lines = [l for l in run.lines() if l.strip()]
+    assert run.exit_code == 2
+    assert lines == ["conform: command line refused: unknown section in 'nosuch'"]
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+@pytest.mark.parametrize("shadow", SHADOWS)
+def test_monitor_agrees_with_native(native, shadow, section):
+    """Under the monitor (QEMU, this shadow strategy) the section prints
+    the native lines, apart from HOLES and KNOWN_BUGS; and no known bug of
+    the section has gone away unnoticed."""
+    need(conformrun.MONITOR)
+    monitor = run_until_done(conformrun.qemu_monitor(shadow), [section])
+    diffs = compare(native, monitor, {"qemu", shadow}, {section})
+    assert not failures(diffs), explain(diffs, monitor)
+
+
+@pytest.mark.bochs
+@pytest.mark.parametrize("shadow", SHADOWS)
+def test_bochs_monitor_agrees_with_native(shadow):
+    """The same comparison on Bochs (GRUB ISO), all sections per boot."""
+    need(conformrun.GUEST)
+    need(conformrun.MONITOR)
+    native = run_until_done(conformrun.bochs_boot(), SECTIONS)
+    assert native.boots == 1, native.stopped
+    monitor = run_until_done(conformrun.bochs_boot("shadow=" + shadow), SECTIONS)
+    diffs = compare(native, monitor, {"bochs", shadow}, set(SECTIONS))
+    assert not failures(diffs), explain(diffs, monitor)
