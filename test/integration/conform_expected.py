@@ -75,12 +75,6 @@ _GDT_EDIT = ("a descriptor written after LGDT is not seen: vdesc_lgdt copies the
              "(the guest's GDT pages are not write-protected)")
 _DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
 _MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
-_DF = ("a trap taken with EFLAGS.DF set runs the monitor's C with DF set: entry.asm never "
-       "executes CLD, and the struct copies of the frame (rep movs) run backwards over the "
-       "monitor's stack; the guest ends or the monitor panics at a smashed return address")
-_IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c); QEMU's "
-            "bus gives 0 for those widths")
-
 KNOWN_BUGS = {
     # seg
     "seg.np.ss": Bug("MOV SS of a not-present segment gives #GP: load_ss() injects #GP for any "
@@ -101,9 +95,6 @@ KNOWN_BUGS = {
     "seg.gdt.edit.base": Bug(_GDT_EDIT),
     "seg.gdt.edit.np": Bug(_GDT_EDIT),
     "seg.gdt.edit.cached": Bug(_GDT_EDIT),
-    "run.seg.ss16_int_high": Bug("reflecting INT n on a 16-bit stack pushes the frame at "
-                                 "SS.base + ESP - 12 with all 32 bits of ESP (reflect.c "
-                                 "deliver), not SP - 12: the guest ends (stack not RAM)"),
     # far
     "far.retw.code16": Bug("an o16 far RET to an RPL-0 selector: emul_retf refuses operand "
                            "size 2 and the #GP is reflected"),
@@ -118,7 +109,6 @@ KNOWN_BUGS = {
                             "#TS(the guest's link)"),
     "exc.ts.link_available": Bug("IRET with EFLAGS.NT: #TS(0) from the monitor's TSS (see "
                                  "exc.ts.link_data)"),
-    "run.exc.df_trap": Bug(_DF),
     # cr
     "cr.cr4.vme": Bug("MOV to CR4 with VME raises #GP (not in cr4_guest_mask) though "
                       "CPUID.1:EDX advertises VME"),
@@ -126,7 +116,6 @@ KNOWN_BUGS = {
     # pg
     "pg.pf.rsvd_4m.read": Bug("the guest walk ignores reserved bits of a 4 MB PDE (bit 21): "
                               "the access is mapped instead of #PF with RSVD"),
-    "run.pg.pte_string_df": Bug(_DF),
     "run.pg.pde_bts": Bug("BTS on the active page directory: memop.c (was ptwrite.c) has no BTS and the "
                           "active directory cannot be released, so the guest ends",
                           only={"cached"}),
@@ -135,7 +124,6 @@ KNOWN_BUGS = {
     "io.none.l": Bug(_IO_WIDE, only={"qemu"}),
     "io.rep_insw": Bug(_IO_WIDE, only={"qemu"}),
     "io.rep_insl": Bug(_IO_WIDE, only={"qemu"}),
-    "run.io.string_df": Bug(_DF),
     # dr
     "dr.dr6.write1s": Bug("DR6 bit 12 is fixed at 0 on Bochs's CPU; the monitor reads it back "
                           "as written", only={"bochs"}),
