@@ -75,6 +75,9 @@ _GDT_EDIT = ("a descriptor written after LGDT is not seen: vdesc_lgdt copies the
              "(the guest's GDT pages are not write-protected)")
 _DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
 _MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
+_IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c); QEMU's "
+            "bus gives 0 for those widths")
+
 KNOWN_BUGS = {
     # seg
     "seg.np.ss": Bug("MOV SS of a not-present segment gives #GP: load_ss() injects #GP for any "
