@@ -11,6 +11,9 @@
 #define E_PS    0x080u
 #define E_ADDR  0xFFFFF000u
 #define E_BIG   0xFFC00000u
+#define E_BIG_RSVD 0x003FE000u  /* a 4 MB PDE's bits 13-21: reserved without
+				   PSE-36 (qemu32's CPU has none) */
+#define PF_RSVD 0x8u
 #define PF_P    0x1u
 #define PF_W    0x2u
 #define PF_U    0x4u
@@ -59,6 +62,10 @@ enum gwalk_result gwalk(const struct gwalk_mem *mem, const struct gwalk_req *req
 		return GWALK_FAULT;
 	}
 	res->big = req->pse && (pde & E_PS);
+	if (res->big && (pde & E_BIG_RSVD)) {
+		res->err = fault_err(req, true) | PF_RSVD;
+		return GWALK_FAULT;
+	}
 	if (res->big) {
 		pte = pde;
 	} else {

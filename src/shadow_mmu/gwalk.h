@@ -18,7 +18,10 @@
  * host unit test compares it with an independent reference model over every
  * combination of P, W, U, A, D, PS, access type, CPL and CR0.WP.
  *
- * Not modelled: reserved-bit faults (PSE-36 bits), PAT, PCD/PWT (no effect
+ * Reserved bits: a 4 MB PDE with any of bits 13-21 set faults (#PF with P
+ * and RSVD), as on a CPU without PSE-36 (QEMU's qemu32; with PSE-36 those
+ * bits would address memory above 4 GB, which no guest here has).
+ * Not modelled: other reserved-bit faults, PAT, PCD/PWT (no effect
  * on a translation), and global pages (they only matter to a TLB).
  */
 #ifndef SHADOW_GWALK_H

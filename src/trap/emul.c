@@ -588,11 +588,27 @@ static enum emul_result pop_words(struct vcpu *v, uint32_t *w, unsigned n, uint3
 	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
 }
 
+/* Pops n values of size bytes (4, or 2 for an o16 IRET or RETF),
+ * zero-extended into w. */
+static enum emul_result pop_values(struct vcpu *v, uint32_t *w, unsigned n, unsigned size,
+				   uint32_t skip)
+{
+	uint16_t half[4];
+
+	if (size == 4)
+		return pop_words(v, w, n, skip);
+	enum emul_result r = pop_words(v, (uint32_t *)half, (n * 2 + 3) / 4, skip);
+	for (unsigned i = 0; r == EMUL_NEXT && i < n; i++)
+		w[i] = half[i];
+	return r;
+}
+
 /* The far return common to IRET and RETF: cs from the stack may have RPL 0
  * (the guest believes it is in ring 0), which ring 1 cannot return to.
- * Compress it and return as the CPU would from ring 0. */
+ * Compress it and return as the CPU would from ring 0.  size: 4, or 2 for
+ * the o16 forms (a 16-bit EIP, and SP:SS for an outer return). */
 static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, uint32_t used,
-				   uint32_t extra)
+				   uint32_t extra, unsigned size)
 {
 	uint16_t sel = sel_compress(cs);
 	uint32_t outer[2];
@@ -600,37 +616,39 @@ static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, ui
 	if (!code_sel_valid(v, sel) || SEL_RPL(sel) < (v->tf.cs & 3))
 		return emul_fault(v, T_GP, cs & ~3u);
 	if (SEL_RPL(sel) != (v->tf.cs & 3)) {       /* to ring 3: pop ESP, SS */
-		enum emul_result r = pop_words(v, outer, 2, used + extra);
+		enum emul_result r = pop_values(v, outer, 2, size, used + extra);
 		if (r != EMUL_NEXT)
 			return r;
 		if (!stack_sel_valid(v, (uint16_t)outer[1]) || SEL_RPL(outer[1]) != SEL_RPL(sel))
 			return emul_fault(v, T_GP, outer[1] & ~3u);
-		v->tf.esp = outer[0] + extra;
+		v->tf.esp = size == 4 ? outer[0] + extra
+				      : (v->tf.esp & 0xFFFF0000u) | ((outer[0] + extra) & 0xFFFF);
 		v->tf.ss = outer[1];
 	} else {
 		v->tf.esp = stack_move(v->tf.esp, stack_mask(v, (uint16_t)v->tf.ss), used + extra);
 	}
 	v->tf.cs = sel;
-	v->tf.eip = eip;
+	v->tf.eip = size == 4 ? eip : eip & 0xFFFF;
 	return EMUL_JUMPED;
 }
 
 static enum emul_result emul_iret(struct vcpu *v, const struct insn *in)
 {
 	uint32_t w[3];
+	unsigned size = in->opsize;
 
-	if (in->opsize != 4)
-		return EMUL_REFUSED;
 	if (v->tf.eflags & FL_NT)
 		guest_die("IRET with EFLAGS.NT at 0x%x: hardware task return is not supported",
 			  v->tf.eip);
-	enum emul_result r = pop_words(v, w, 3, 0);
+	enum emul_result r = pop_values(v, w, 3, size, 0);
 	if (r != EMUL_NEXT)
 		return r;
+	if (size == 2)          /* IRET o16 pops FLAGS: the high half stays */
+		w[2] |= v->tf.eflags & 0xFFFF0000u & ~(FL_RF | FL_VIF | FL_VIP);
 	if (w[2] & FL_VM)
 		guest_die("IRET to virtual-8086 mode at 0x%x is not supported", v->tf.eip);
 	unsigned cpl = vcpu_cpl(v);
-	r = far_return(v, w[0], (uint16_t)w[1], 12, 0);
+	r = far_return(v, w[0], (uint16_t)w[1], 3 * size, 0, size);
 	if (r != EMUL_JUMPED)
 		return r;
 	/* IOPL changes only at CPL 0, IF only at CPL <= IOPL; VM, VIF, VIP
@@ -646,13 +664,13 @@ static enum emul_result emul_iret(struct vcpu *v, const struct insn *in)
 static enum emul_result emul_retf(struct vcpu *v, const struct insn *in)
 {
 	uint32_t w[2];
+	unsigned size = in->opsize;
 
-	if (in->opsize != 4)
-		return EMUL_REFUSED;
-	enum emul_result r = pop_words(v, w, 2, 0);
+	enum emul_result r = pop_values(v, w, 2, size, 0);
 	if (r != EMUL_NEXT)
 		return r;
-	return far_return(v, w[0], (uint16_t)w[1], 8, in->imm_size ? in->imm & 0xFFFF : 0);
+	return far_return(v, w[0], (uint16_t)w[1], 2 * size, in->imm_size ? in->imm & 0xFFFF : 0,
+			  size);
 }
 
 /* MOV SS / POP SS with an RPL-0 selector: SS's RPL must equal CPL, so
@@ -660,8 +678,11 @@ static enum emul_result emul_retf(struct vcpu *v, const struct insn *in)
 static enum emul_result load_ss(struct vcpu *v, uint16_t sel, uint32_t next_eip)
 {
 	uint16_t s = sel_compress(sel);
-	if (!stack_sel_valid(v, s) || SEL_RPL(s) != (v->tf.cs & 3))
+	if (SEL_RPL(s) != (v->tf.cs & 3))
 		return emul_fault(v, T_GP, sel & ~3u);
+	int fault = stack_sel_check(v, s);
+	if (fault)
+		return emul_fault(v, (unsigned)fault, sel & ~3u);  /* #SS if only absent */
 	v->tf.ss = s;
 	v->shadow_active = true;        /* MOV SS also inhibits interrupts */
 	v->shadow_eip = next_eip;

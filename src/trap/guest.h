@@ -34,6 +34,9 @@ uint16_t sreg_value(const struct vcpu *v, unsigned s);
 /* Emulated LGDT, LLDT, LTR.  Return 0, or -1 after injecting the fault
  * the CPU would raise.  A descriptor the monitor refuses ends the guest. */
 int vdesc_lgdt(struct vcpu *v, uint32_t base, uint32_t limit);
+/* The guest's own GDT descriptor for sel, read from its memory (not the
+ * validated copy); -1 if beyond its GDT or unreadable. */
+int vdesc_guest_desc(struct vcpu *v, uint16_t sel, struct segdesc *d);
 int vdesc_lldt(struct vcpu *v, uint16_t sel);
 int vdesc_ltr(struct vcpu *v, uint16_t sel);
 void vdesc_reset(struct vcpu *v);
@@ -47,6 +50,10 @@ void vdesc_user_mode(bool user);
  * it in the guest's descriptor in memory and in the copies, as the CPU
  * would have; false if la is no such write. */
 bool vdesc_accessed(struct vcpu *v, uint32_t la);
+/* The frame about to be resumed holds selector sel, which the exit path
+ * will load: set its accessed bit now, as the guest's own load of it did
+ * (the CPU setting it in the exit path would fault there). */
+void vdesc_preaccess(struct vcpu *v, uint16_t sel);
 /* Are the guest's user code segments present in the real tables now? */
 bool vdesc_user_visible(void);
 /* Is sel a flat (base 0, 4 GB) 32-bit code (code) or stack segment? */
@@ -63,6 +70,9 @@ extern uint32_t vdesc_generation;
 int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl);
 int code_sel_valid(const struct vcpu *v, uint16_t sel);
 int stack_sel_valid(const struct vcpu *v, uint16_t sel);
+/* What loading sel into SS (at CPL = its RPL) raises: 0, T_GP or T_SS
+ * (a stack segment that is right in every way but not present). */
+int stack_sel_check(const struct vcpu *v, uint16_t sel);
 
 /* End the guest: one line saying why, the exit table, exit code
  * MON_EXIT_GUEST_DIED.  The monitor itself is fine. */

@@ -23,6 +23,8 @@
  *   CMPXCHG   0F B0/B1      CMPXCHG8B 0F C7 /1      XADD 0F C0/C1
  *   ALU       ADD OR ADC SBB AND SUB XOR: 00-31 r/m,r and 80/81/83 r/m,imm,
  *             and r,r/m (a read)
+ *   BTS/BTR/BTC  0F AB/B3/BB r/m,r (a bit string)   0F BA /5-7 r/m,imm8
+ *   BT        0F A3, 0F BA /4                                    (reads)
  *   STOS      AA/AB ES:[EDI]        MOVS A4/A5 ES:[EDI] <- seg:[ESI]
  *
  * at any width (byte, word with 66, dword; qword for CMPXCHG8B) and with a
@@ -265,6 +267,40 @@ static enum emul_result op_string(const struct memop_ops *m, struct vcpu *v,
 	return (v->tf.ecx & amask) ? EMUL_JUMPED : EMUL_NEXT;
 }
 
+/* ---- bit tests: BT, BTS, BTR, BTC ---- */
+
+/* The bit string form (0F A3/AB/B3/BB, a register offset) addresses the
+ * operand's word at addr + (offset >> 5) * 4 (signed; >> 4 and 2 bytes
+ * with an o16 operand); the immediate form (0F BA) takes the offset
+ * modulo the operand's width.  CF gets the bit's old value; BTS sets it,
+ * BTR clears it, BTC flips it. */
+static enum emul_result op_bit(const struct memop_ops *m, struct vcpu *v, const struct insn *in,
+			       uint32_t addr)
+{
+	unsigned width = in->opsize, bits = 8 * width;
+	uint32_t val = 0;
+
+	if (in->opcode != 0xBA) {
+		int32_t offset = (int32_t)reg_get(v, in->reg, width);
+		if (width == 2)
+			offset = (int16_t)offset;
+		addr += (uint32_t)((offset >> (width == 2 ? 4 : 5)) * (int32_t)width);
+	}
+	uint32_t bit = (in->opcode == 0xBA ? in->imm : reg_get(v, in->reg, width)) & (bits - 1);
+	M_READ(m, v, addr, &val, width);
+	bool old = (val >> bit) & 1;
+	uint32_t nv = in->kind == INSN_BTS ? val | (1u << bit)
+		    : in->kind == INSN_BTR ? val & ~(1u << bit)
+		    : in->kind == INSN_BTC ? val ^ (1u << bit) : val;
+	if (in->kind != INSN_BT) {
+		enum emul_result r = m_write(m, v, addr, &nv, width);
+		if (r != EMUL_NEXT)
+			return r;
+	}
+	v->tf.eflags = (v->tf.eflags & ~FL_CF) | (old ? FL_CF : 0);
+	return EMUL_NEXT;
+}
+
 /* ---- the read forms (MMIO) ---- */
 
 /* MOV r,m; MOV AL/eAX,moffs. */
@@ -332,6 +368,8 @@ static enum emul_result op_store(const struct memop_ops *m, struct vcpu *v, cons
 	case INSN_ADD: case INSN_OR: case INSN_ADC: case INSN_SBB:
 	case INSN_AND: case INSN_SUB: case INSN_XOR:
 		return op_alu(m, v, in, addr);
+	case INSN_BTS: case INSN_BTR: case INSN_BTC:
+		return op_bit(m, v, in, addr);
 	default:
 		return EMUL_REFUSED;
 	}
@@ -348,6 +386,8 @@ static enum emul_result op_load_any(const struct memop_ops *m, struct vcpu *v,
 		return op_load_extend(m, v, in, addr);
 	case INSN_TEST: case INSN_CMP:
 		return op_compare(m, v, in, addr);
+	case INSN_BT:
+		return op_bit(m, v, in, addr);
 	case INSN_ADD: case INSN_OR: case INSN_ADC: case INSN_SBB:
 	case INSN_AND: case INSN_SUB: case INSN_XOR:
 		return op_alu_load(m, v, in, addr);

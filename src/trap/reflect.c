@@ -165,8 +165,28 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	return 0;
 }
 
-/* Delivers vector; a failure is delivered in its place, with EIP back at
- * fault_eip (for INT n: the INT instruction, which is what faulted). */
+/* The CPU's double-fault rule (Intel SDM, "Interrupt 8"): a fault while
+ * delivering another becomes #DF when both are contributory (#DE, #TS,
+ * #NP, #SS, #GP), or the first is #PF and the second contributory or #PF;
+ * otherwise the second is delivered in the first's place. */
+static bool contributory(unsigned vector)
+{
+	return vector == T_DE || (vector >= T_TS && vector <= T_GP);
+}
+
+static bool double_fault(unsigned first, enum event_kind kind, unsigned second)
+{
+	if (kind != EV_FAULT)           /* interrupts and INT n are benign */
+		return false;
+	if (contributory(first))
+		return contributory(second);
+	return first == T_PF && (contributory(second) || second == T_PF);
+}
+
+/* Delivers vector; a failure is delivered in its place (or #DF), with EIP
+ * back at fault_eip (for INT n: the INT instruction, which is what
+ * faulted).  Bounded: a failure while delivering #DF ends the guest
+ * (triple fault), and so does a fourth attempt. */
 static void deliver_or_nest(struct vcpu *v, unsigned vector, enum event_kind kind,
 			    uint32_t err, uint32_t fault_eip)
 {
@@ -179,8 +199,9 @@ static void deliver_or_nest(struct vcpu *v, unsigned vector, enum event_kind kin
 		if (n.vector == T_PF)
 			v->cr2 = n.cr2;
 		v->tf.eip = fault_eip;
-		vector = depth == 0 ? n.vector : T_DF;
-		err = depth == 0 ? n.err : 0;
+		bool df = double_fault(vector, kind, n.vector);
+		vector = df ? T_DF : n.vector;
+		err = df ? 0 : n.err;
 		kind = EV_FAULT;
 	}
 	if (vector < 32 && kind == EV_FAULT)

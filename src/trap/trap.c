@@ -408,6 +408,28 @@ static void page_fault(struct vcpu *v)
 
 /* ---- #DB: the end of an interrupt shadow, or the guest's ---- */
 
+/* The monitor's own TF must not reach the guest's memory: if the
+ * instruction it stepped was PUSHF, the image it pushed carries TF (the
+ * guest's POPF would later re-arm it); clear it there. */
+static void unstep_pushf(struct vcpu *v, uint32_t eip)
+{
+	uint32_t saved = v->tf.eip, fl;
+	struct insn buf;
+	struct gva_fault f;
+
+	v->tf.eip = eip;
+	const struct insn *in = decode_at_eip(v, &buf);
+	v->tf.eip = saved;
+	if (!in || in->kind != INSN_PUSHF)
+		return;
+	uint32_t at = segment_base(v, (uint16_t)v->tf.ss) +
+		      (v->tf.esp & stack_mask(v, (uint16_t)v->tf.ss));
+	if (gva_read(v, at, &fl, in->opsize, 0, &f) == GVA_OK) {
+		fl &= ~FL_TF;
+		gva_write(v, at, &fl, in->opsize, 0, &f);
+	}
+}
+
 static void debug_trap(struct vcpu *v)
 {
 	uint32_t dr6 = rdr6();
@@ -417,12 +439,47 @@ static void debug_trap(struct vcpu *v)
 		v->shadow_step = false;
 		v->shadow_active = false;
 		v->tf.eflags &= ~FL_TF;
+		unstep_pushf(v, v->shadow_eip);
 		trace_action("interrupt shadow over");
 		return;
 	}
 	v->dr[6] |= dr6 & DR6_STATUS;
 	reflect(v, T_DB, EV_FAULT, 0);
 	trace_action("#DB reflected");
+}
+
+/* ---- #TS: an IRET with EFLAGS.NT ---- */
+
+/* In ring 1 an IRET with NT set is a task return through the *monitor's*
+ * TSS, whose back link is 0: the CPU raises #TS(0).  The guest's CPU would
+ * have read its own TSS's back link: a busy 32-bit TSS there means a task
+ * switch, which the monitor does not do (the guest ends); anything else is
+ * #TS(that selector), as the CPU gives. */
+static void task_segment_fault(struct vcpu *v)
+{
+	struct insn buf;
+	const struct insn *in;
+	struct segdesc d;
+	uint16_t link = 0;
+	struct gva_fault f;
+
+	if (v->tf.err != 0 || !(v->tf.eflags & FL_NT)) {
+		reflect(v, T_TS, EV_FAULT, v->tf.err);  /* a #TS of the guest's own */
+		return;
+	}
+	if (!(in = decode_at_eip(v, &buf)))
+		return;
+	if (in->kind != INSN_IRET) {
+		reflect(v, T_TS, EV_FAULT, v->tf.err);
+		return;
+	}
+	if (v->tr)
+		gva_read(v, v->tr_base, &link, sizeof link, 0, &f);
+	if (vdesc_guest_desc(v, link, &d) == 0 && !DESC_S(d) && DESC_TYPE(d) == SYS_T_TSS32B)
+		guest_die("IRET with EFLAGS.NT at 0x%x returns to task 0x%x: hardware task switches "
+			  "are not supported", v->tf.eip, link);
+	reflect(v, T_TS, EV_FAULT, link & ~3u);
+	trace_action("IRET with NT: #TS(back link) reflected");
 }
 
 static void dispatch(struct vcpu *v)
@@ -438,6 +495,7 @@ static void dispatch(struct vcpu *v)
 	case T_PF: page_fault(v); return;
 	case T_GP: general_protection(v); return;
 	case T_NP: segment_not_present(v); return;
+	case T_TS: task_segment_fault(v); return;
 	case T_DB: debug_trap(v); return;
 	case T_NMI:
 		watchdog_nmi(v);
@@ -510,7 +568,10 @@ static void check_selectors(struct vcpu *v)
 			*segs[i] = 0;
 			v->stats.seg_dropped++;
 		}
+		vdesc_preaccess(v, (uint16_t)*segs[i]);
 	}
+	vdesc_preaccess(v, (uint16_t)v->tf.cs);
+	vdesc_preaccess(v, (uint16_t)v->tf.ss);
 	checked.sel[0] = v->tf.cs & 0xFFFF;
 	checked.sel[1] = v->tf.ss & 0xFFFF;
 	for (unsigned i = 0; i < 4; i++)

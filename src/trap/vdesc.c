@@ -341,6 +341,16 @@ static int guest_gdt_entry(struct vcpu *v, uint16_t sel, struct segdesc *d, uint
 	return 0;
 }
 
+int vdesc_guest_desc(struct vcpu *v, uint16_t sel, struct segdesc *d)
+{
+	struct gva_fault f;
+
+	if ((sel & SEL_TI) || SEL_INDEX(sel) == 0 || SEL_INDEX(sel) * 8 + 7 > v->gdtr.limit)
+		return -1;
+	return gva_read(v, v->gdtr.base + SEL_INDEX(sel) * 8, d, sizeof *d, 0, &f) == GVA_OK ? 0
+											      : -1;
+}
+
 static int check_system(struct vcpu *v, uint16_t sel, struct segdesc d, unsigned type)
 {
 	if (DESC_S(d) || DESC_TYPE(d) != type) {
@@ -414,6 +424,16 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la)
 	return true;
 }
 
+void vdesc_preaccess(struct vcpu *v, uint16_t sel)
+{
+	uint32_t i = SEL_INDEX(sel);
+	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : SW_GDT_OFF;
+
+	if (i == 0 && !(sel & SEL_TI))
+		return;
+	vdesc_accessed(v, SW_VA(table) + i * 8 + 5);
+}
+
 int vdesc_ltr(struct vcpu *v, uint16_t sel)
 {
 	struct segdesc d;
@@ -464,12 +484,17 @@ int code_sel_valid(const struct vcpu *v, uint16_t sel)
 	return DESC_DPL(d) == SEL_RPL(sel);
 }
 
-int stack_sel_valid(const struct vcpu *v, uint16_t sel)
+int stack_sel_check(const struct vcpu *v, uint16_t sel)
 {
 	struct segdesc d;
-	if (guest_segment(v, sel, &d) < 0 || !DESC_S(d) || !DESC_P(d))
-		return 0;
-	if ((DESC_TYPE(d) & SEG_T_CODE) || !(DESC_TYPE(d) & SEG_T_W))
-		return 0;
-	return DESC_DPL(d) == SEL_RPL(sel);
+	if (guest_segment(v, sel, &d) < 0 || !DESC_S(d))
+		return T_GP;
+	if ((DESC_TYPE(d) & SEG_T_CODE) || !(DESC_TYPE(d) & SEG_T_W) || DESC_DPL(d) != SEL_RPL(sel))
+		return T_GP;
+	return DESC_P(d) ? 0 : T_SS;
+}
+
+int stack_sel_valid(const struct vcpu *v, uint16_t sel)
+{
+	return stack_sel_check(v, sel) == 0;
 }

@@ -159,7 +159,7 @@ static void watch_lost(struct vcpu *v, void *ctx)
  * virtual one (iflag=soft shows the hole: no direct gates there). */
 static bool allowed(const struct vcpu *v)
 {
-	return mon_opts.iflag == IFLAG_REAL && v->iopl == 0 && idt_watch.len &&
+	return mon_opts.iflag == IFLAG_REAL && v->iopl == 0 && !v->shadow_step && idt_watch.len &&
 	       tss_watch.len && watch_complete(&idt_watch) && watch_complete(&tss_watch);
 }
 

@@ -42,6 +42,9 @@ _PUSHF = ("PUSHF is not privileged and shows the real IF: 1 in ring 1 with iflag
 _POPF = "POPF at CPL 1 > IOPL 0 leaves IF alone without a fault: the virtual IF does not change"
 
 HOLES = {
+    "seg.dpl1.ss": ("ring compression: the guest's rings 0 and 1 are one real ring (1), so a "
+                    "DPL-1 stack segment is loadable at the guest's CPL 0, where the CPU "
+                    "would refuse it (DPL != CPL)"),
     "hole.mov_cs.rpl": _RPL,
     "hole.push_cs.rpl": _RPL,
     "hole.mov_ss.rpl": _RPL,
@@ -80,11 +83,6 @@ _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio
 
 KNOWN_BUGS = {
     # seg
-    "seg.np.ss": Bug("MOV SS of a not-present segment gives #GP: load_ss() injects #GP for any "
-                     "stack_sel_valid() failure, the CPU raises #SS(sel) for not present"),
-    "seg.dpl1.ss": Bug("MOV SS of a DPL-1 descriptor with RPL 0 at guest CPL 0 loads: load_ss() "
-                       "compresses the RPL to 1 and compares it with the compressed DPL; the "
-                       "guest's own DPL 1 is not its CPL 0"),
     "seg.accessed.pop.es": Bug(_ACCESSED),
     "seg.accessed.lfs": Bug(_ACCESSED),
     "seg.accessed.mov.ss": Bug(_ACCESSED),
@@ -99,29 +97,14 @@ KNOWN_BUGS = {
     "seg.gdt.edit.np": Bug(_GDT_EDIT),
     "seg.gdt.edit.cached": Bug(_GDT_EDIT),
     # far
-    "far.retw.code16": Bug("an o16 far RET to an RPL-0 selector: emul_retf refuses operand "
-                           "size 2 and the #GP is reflected"),
     "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
                              "refuses call gates) instead of being emulated"),
     # exc
-    "exc.nested.gp_np": Bug("a #NP while delivering #GP is delivered as #NP: reflect.c "
-                            "deliver_or_nest ignores the double-fault classes (contributory "
-                            "then contributory is #DF(0))"),
-    "exc.ts.link_data": Bug("IRET with EFLAGS.NT runs in ring 1 and the CPU takes the back "
-                            "link from the monitor's TSS (0): #TS(0) is reflected, not "
-                            "#TS(the guest's link)"),
-    "exc.ts.link_available": Bug("IRET with EFLAGS.NT: #TS(0) from the monitor's TSS (see "
-                                 "exc.ts.link_data)"),
     # cr
     "cr.cr4.vme": Bug("MOV to CR4 with VME raises #GP (not in cr4_guest_mask) though "
                       "CPUID.1:EDX advertises VME"),
     "cr.cr4.pvi": Bug("MOV to CR4 with PVI raises #GP though CPUID.1:EDX advertises VME"),
     # pg
-    "pg.pf.rsvd_4m.read": Bug("the guest walk ignores reserved bits of a 4 MB PDE (bit 21): "
-                              "the access is mapped instead of #PF with RSVD"),
-    "run.pg.pde_bts": Bug("BTS on the active page directory: memop.c (was ptwrite.c) has no BTS and the "
-                          "active directory cannot be released, so the guest ends",
-                          only={"cached"}),
     # io
     "io.none.w": Bug(_IO_WIDE, only={"qemu"}),
     "io.none.l": Bug(_IO_WIDE, only={"qemu"}),
@@ -148,8 +131,4 @@ KNOWN_BUGS = {
                            "CPU reads 0", only={"bochs"}),
     "msr.mtrrcap": Bug(_MSR_GP + " (Bochs's CPU advertises MTRR)", only={"bochs"}),
     # irq
-    "run.irq.pushf_popf": Bug("the monitor single-steps the instruction after STI (an "
-                              "interrupt shadow) with the real TF: a PUSHF there saves TF=1, "
-                              "the guest's POPF of that image re-arms it, and a stray #DB "
-                              "reaches the guest (trap.c deliver_interrupt, shadow_step)"),
 }

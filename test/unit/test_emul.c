@@ -390,6 +390,11 @@ int stack_sel_valid(const struct vcpu *v, uint16_t sel)
 	       (SEL_INDEX(sel) == 4 && SEL_RPL(sel) == 3);
 }
 
+int stack_sel_check(const struct vcpu *v, uint16_t sel)
+{
+	return stack_sel_valid(v, sel) ? 0 : T_GP;
+}
+
 /* vcpu_gpr/vcpu_gprs are the real ones (src/monitor/vcpu.c); this one
  * records the call instead of reading the PIT. */
 void vcpu_set_vif(struct vcpu *v, bool on)
@@ -1706,13 +1711,29 @@ static void test_iret_stack_fault(void **state)
 	assert_int_equal(vc.tf.esp, START_ESP);
 }
 
-static void test_iret_16bit_refused(void **state)
+/* o16 IRET pops IP, CS and FLAGS as words: EIP's and EFLAGS's high halves
+ * as the CPU leaves them, ESP up by 6; o16 RETF with imm16, by 4 + imm. */
+static void test_iret_16bit(void **state)
 {
-	static const uint8_t o16_iret[] = { 0x66, 0xCF };
+	static const uint8_t o16_iret[] = { 0x66, 0xCF }, o16_retf8[] = { 0x66, 0xCA, 8, 0 };
 	(void)state;
-	assert_int_equal(RUN(o16_iret, INSN_IRET), EMUL_REFUSED);
+	const uint16_t frame[] = { 0x1234, KCODE0, FL_RESERVED1 | FL_IF | FL_CF };
+	memcpy(mem + START_ESP, frame, sizeof frame);
+	vc.tf.eflags |= FL_AC;                  /* a high-half flag: stays */
+	vc.vif = false;
+	assert_int_equal(RUN(o16_iret, INSN_IRET), EMUL_JUMPED);
+	assert_int_equal(vc.tf.eip, 0x1234);
 	assert_int_equal(vc.tf.cs, KCODE);
-	assert_int_equal(vc.tf.esp, START_ESP);
+	assert_int_equal(vc.tf.esp, START_ESP + 6);
+	assert_true(vc.vif);
+	assert_int_equal(vc.tf.eflags & (FL_AC | FL_CF), FL_AC | FL_CF);
+	const uint16_t ret[] = { 0x5678, KCODE0 };
+	memcpy(mem + vc.tf.esp, ret, sizeof ret);
+	vc.tf.eip = START_EIP;
+	uint32_t esp = vc.tf.esp;
+	assert_int_equal(RUN(o16_retf8, INSN_RET_FAR), EMUL_JUMPED);
+	assert_int_equal(vc.tf.eip, 0x5678);
+	assert_int_equal(vc.tf.esp, esp + 4 + 8);
 }
 
 static void test_iret_nested_task_ends_guest(void **state)
@@ -3112,9 +3133,6 @@ static const struct pt_form unemulated_writing_forms[] = {
 	{ { 0xF7, 0x16 }, 2, INSN_OTHER, 0 },                     /* not dword [esi] */
 	{ { 0xD1, 0x26 }, 2, INSN_OTHER, 0 },                     /* shl dword [esi], 1 */
 	{ { 0x0F, 0xA4, 0x06, 0x04 }, 4, INSN_OTHER, 0 },         /* shld [esi], eax, 4 */
-	{ { 0x0F, 0xAB, 0x06 }, 3, INSN_BTS, 0 },                 /* bts [esi], eax */
-	{ { 0xF0, 0x0F, 0xBA, 0x2E, 0x01 }, 5, INSN_BTS, 0 },     /* lock bts dword [esi], 1 */
-	{ { 0x0F, 0xB3, 0x06 }, 3, INSN_BTR, 0 },                 /* btr [esi], eax */
 	{ { 0x0F, 0x90, 0x06 }, 3, INSN_OTHER, 0 },               /* seto [esi] */
 	{ { 0x8C, 0x06 }, 2, INSN_MOV_FROM_SREG, 0 },             /* mov [esi], es */
 	{ { 0x0F, 0x01, 0x06 }, 3, INSN_SGDT, 0 },                /* sgdt [esi] */
@@ -3193,6 +3211,10 @@ static const struct pt_form pt_forms[] = {
 	{ { 0xF0, 0x80, 0x27, 0x0F }, 4, INSN_AND, 1 },           /* lock and byte [edi], 0xF */
 	{ { 0x66, 0x81, 0x2F, 0x01, 0x00 }, 5, INSN_SUB, 2 },     /* sub word [edi], 1 */
 	{ { 0xF0, 0x83, 0x37, 0xFF }, 4, INSN_XOR, 4 },           /* lock xor dword [edi], -1 */
+	{ { 0x0F, 0xAB, 0x0F }, 3, INSN_BTS, 4 },                 /* bts [edi], ecx */
+	{ { 0xF0, 0x0F, 0xBA, 0x2F, 0x01 }, 5, INSN_BTS, 4 },     /* lock bts dword [edi], 1 */
+	{ { 0x0F, 0xB3, 0x0F }, 3, INSN_BTR, 4 },                 /* btr [edi], ecx */
+	{ { 0x0F, 0xBB, 0x0F }, 3, INSN_BTC, 4 },                 /* btc [edi], ecx */
 	{ { 0xAA }, 1, INSN_STOS, 1 },                            /* stosb */
 	{ { 0xAB }, 1, INSN_STOS, 4 },                            /* stosd */
 	{ { 0x66, 0xAB }, 2, INSN_STOS, 2 },                      /* stosw */
@@ -3310,6 +3332,37 @@ static void bug_pt_cmpxchg_fault_keeps_flags(void **state)
  * QEMU does, so the guest sees what it sees natively on the platform its
  * transcripts are compared with.  Only a write straddling into a missing
  * page can reach this (the first page was present: it write-faulted). */
+/* BTS/BTR/BTC on a page-table entry: the bit set, cleared, flipped, CF
+ * the old bit; the bit-string form with a register offset of 33 reaches
+ * the next dword (bit 1 there). */
+static void test_pt_bit_ops(void **state)
+{
+	static const uint8_t bts_imm[] = { 0x0F, 0xBA, 0x2F, 0x01 };  /* bts dword [edi], 1 */
+	static const uint8_t btr_reg[] = { 0x0F, 0xB3, 0x0F };        /* btr [edi], ecx */
+	static const uint8_t btc_reg[] = { 0x0F, 0xBB, 0x0F };        /* btc [edi], ecx */
+	uint32_t w[2];
+	(void)state;
+	pt_setup();
+	w[0] = 0x1001;
+	w[1] = 0;
+	memcpy(mem + PT, w, sizeof w);
+	assert_int_equal(PT_RUN(bts_imm, INSN_BTS), EMUL_NEXT);
+	memcpy(w, mem + PT, sizeof w);
+	assert_int_equal(w[0], 0x1003);
+	assert_int_equal(vc.tf.eflags & FL_CF, 0);
+	vc.tf.ecx = 12;
+	assert_int_equal(PT_RUN(btr_reg, INSN_BTR), EMUL_NEXT);
+	memcpy(w, mem + PT, sizeof w);
+	assert_int_equal(w[0], 0x0003);
+	assert_int_equal(vc.tf.eflags & FL_CF, FL_CF);
+	vc.tf.ecx = 33;                         /* bit 1 of the next dword */
+	assert_int_equal(PT_RUN(btc_reg, INSN_BTC), EMUL_NEXT);
+	memcpy(w, mem + PT, sizeof w);
+	assert_int_equal(w[1], 0x2);
+	assert_int_equal(w[0], 0x0003);
+	assert_int_equal(vc.tf.eflags & FL_CF, 0);
+}
+
 static void test_pt_rmw_not_present_reports_a_read(void **state)
 {
 	static const uint8_t add_m_eax[] = { 0x01, 0x06 };
@@ -3607,7 +3660,7 @@ int main(void)
 		T(test_iret_bad_cs_gp),
 		T(test_iret_to_ring3_bad_ss_gp),
 		T(test_iret_stack_fault),
-		T(test_iret_16bit_refused),
+		T(test_iret_16bit),
 		T(test_iret_nested_task_ends_guest),
 		T(test_iret_to_vm86_ends_guest),
 		T(test_retf_same_ring),
@@ -3685,6 +3738,7 @@ int main(void)
 		 * write; the second skips itself (see its comment) */
 		T(bug_pt_cmpxchg_fault_keeps_flags),
 		T(test_pt_rmw_not_present_reports_a_read),
+		T(test_pt_bit_ops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -371,9 +371,28 @@ static void test_set_ad_false_writes_nothing(void **state)
 	}
 }
 
+/* A 4 MB PDE with a reserved bit (13-21) set: #PF with P and RSVD, for
+ * every access, and no A/D bits set. */
+static void test_big_page_reserved_bits(void **state)
+{
+	static struct fakemem m;
+	(void)state;
+	for (unsigned bit = 13; bit <= 21; bit++) {
+		mem_setup(&m, PT_GPA | (1u << bit) | PG_P | PG_W | PG_U | PG_PS, 0);
+		struct gwalk_mem ops = mem_ops(&m);
+		struct gwalk_req req = { .cr3 = PD_GPA, .pse = true, .wp = true, .va = VA,
+					 .write = true, .user = true, .set_ad = true };
+		struct gwalk_res res;
+		assert_int_equal(gwalk(&ops, &req, &res), GWALK_FAULT);
+		assert_int_equal(res.err, 0x1 | 0x2 | 0x4 | 0x8);       /* P W U RSVD */
+		assert_int_equal(m.writes, 0);                          /* no A or D */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_big_page_reserved_bits),
 		cmocka_unit_test(test_model_spot_checks),
 		cmocka_unit_test(test_every_combination_set_ad),
 		cmocka_unit_test(test_every_combination_no_set_ad),
