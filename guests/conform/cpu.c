@@ -27,7 +27,10 @@ u8 test_area[4 * PGSIZE] __attribute__((aligned(PGSIZE)));
 u8 ss16_area[0x10000] __attribute__((aligned(PGSIZE)));
 u8 user_stack[8192] __attribute__((aligned(16)));
 u8 kstack0[8192] __attribute__((aligned(16)));
-struct segdesc gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+/* The GDT alone on its page: a monitor that follows writes to it (to see
+ * descriptors edited after LGDT) then sees only those, as a kernel that
+ * keeps its GDT apart lets it (minios does the same with its TSS). */
+struct segdesc gdt[GDT_ENTRIES] __attribute__((aligned(4096), section(".bss.page")));
 struct segdesc gdt_template[GDT_ENTRIES];
 struct segdesc idt[IDT_ENTRIES] __attribute__((aligned(8)));
 struct segdesc ldt_table[4] __attribute__((aligned(8)));

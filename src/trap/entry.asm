@@ -260,8 +260,12 @@ sw_resume:
 	mov ss, ax
 	mov esp, ecx
 sw_exit_start:
-	pop gs
-	pop fs
+	add esp, 8                      ; GS, FS: never reloaded.  The monitor does
+					; not touch them, so they keep the guest's
+					; hidden descriptors, as a real CPU does even
+					; after the guest edits its GDT; IRET nulls
+					; them for an outer ring where they are not
+					; valid, as it does for the guest's own IRET
 	pop es
 	pop ds
 	popad

@@ -71,11 +71,6 @@ HOLES = {
     "irq.popf.clear_if.ticks": _POPF,
 }
 
-_ACCESSED = ("the accessed bit reaches the guest's descriptor at the first load after LGDT "
-             "only: the guest's later clearing of it is not seen (its GDT pages are not "
-             "write-protected), so the next load leaves it clear")
-_GDT_EDIT = ("a descriptor written after LGDT is not seen: vdesc_lgdt copies the table once "
-             "(the guest's GDT pages are not write-protected)")
 _DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
 _MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
 _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c); QEMU's "
@@ -83,19 +78,11 @@ _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio
 
 KNOWN_BUGS = {
     # seg
-    "seg.accessed.pop.es": Bug(_ACCESSED),
-    "seg.accessed.lfs": Bug(_ACCESSED),
-    "seg.accessed.mov.ss": Bug(_ACCESSED),
-    "seg.accessed.lss": Bug(_ACCESSED),
     "run.seg.ss_forms": Bug("MOV SS of a data descriptor whose accessed bit is clear (Bochs): "
                             "the guest ends with 'would resume with SS 0xffe8, not a valid "
                             "stack selector for ring 1' at the first form; likely the CPU "
                             "setting the accessed bit in the read-only real GDT while the exit "
                             "path loads SS", only={"bochs"}),
-    "seg.gdt.edit.new": Bug(_GDT_EDIT),
-    "seg.gdt.edit.base": Bug(_GDT_EDIT),
-    "seg.gdt.edit.np": Bug(_GDT_EDIT),
-    "seg.gdt.edit.cached": Bug(_GDT_EDIT),
     # far
     "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
                              "refuses call gates) instead of being emulated"),
