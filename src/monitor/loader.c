@@ -18,6 +18,7 @@
  * before use and a bad image is refused with a one-line reason.
  */
 #include "loader.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include "firmware.h"
 #include "lib/elf.h"
@@ -78,7 +79,40 @@ static void load_segment(const uint8_t *img, const struct elf32_phdr *ph,
 	}
 }
 
-/* Segments must not cover the info block or the VGA/BIOS hole. */
+static bool overlaps(uint32_t lo, uint32_t hi, uint32_t a, uint32_t b)
+{
+	return lo < b && hi > a;
+}
+
+/* Does any segment of img cover [a, b)? */
+static bool segments_cover(const void *img, uint32_t a, uint32_t b)
+{
+	const struct elf32_ehdr *eh = img;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		const struct elf32_phdr *ph = elf_phdr(img, i);
+		if (ph->type == PT_LOAD && ph->memsz &&
+		    overlaps(ph->paddr, ph->paddr + ph->memsz, a, b))
+			return true;
+	}
+	return false;
+}
+
+/* Where the info area goes: GUEST_MBI_GPA, as before; or, if a segment
+ * covers it, the first page after the image (where QEMU's loader puts it).
+ * 0 if neither fits. */
+static uint32_t place_info(const void *img, const struct guest_boot *b, uint32_t ram)
+{
+	uint32_t after = (b->load_hi + 0xFFFu) & ~0xFFFu;
+
+	if (!segments_cover(img, GUEST_MBI_GPA, GUEST_MBI_GPA + GUEST_MBI_SIZE))
+		return GUEST_MBI_GPA;
+	if (after >= b->load_hi && after <= ram - GUEST_MBI_SIZE &&
+	    !overlaps(after, after + GUEST_MBI_SIZE, GUEST_HOLE_START, GUEST_HOLE_END))
+		return after;
+	return 0;
+}
+
+/* Segments must not cover the VGA/BIOS hole. */
 static const char *check_placement(const void *img, struct guest_boot *out)
 {
 	const struct elf32_ehdr *eh = img;
@@ -90,8 +124,6 @@ static const char *check_placement(const void *img, struct guest_boot *out)
 		if (ph->type != PT_LOAD || ph->memsz == 0)
 			continue;
 		uint32_t lo = ph->paddr, hi = ph->paddr + ph->memsz;
-		if (lo < GUEST_MBI_GPA + GUEST_MBI_SIZE && hi > GUEST_MBI_GPA)
-			return "a segment overlaps the multiboot info area (0x8000-0x8fff)";
 		if (lo < GUEST_HOLE_END && hi > GUEST_HOLE_START)
 			return "a segment overlaps the VGA/BIOS hole (0xa0000-0xfffff)";
 		out->load_lo = lo < out->load_lo ? lo : out->load_lo;
@@ -106,11 +138,11 @@ static void put_mmap(struct mb_mmap_entry *e, uint64_t addr, uint64_t len, uint3
 	*e = (struct mb_mmap_entry){ sizeof *e - 4, addr, len, type };
 }
 
-static void build_info(const char *cmdline, const struct guest_phys *gp)
+static void build_info(const char *cmdline, const struct guest_phys *gp, uint32_t info_gpa)
 {
 	struct mb_mmap_entry map[MMAP_ENTRIES];
 	static const char name[] = "trap-and-emulate monitor";
-	uint32_t map_gpa = GUEST_MBI_GPA + sizeof(struct mb_info);
+	uint32_t map_gpa = info_gpa + sizeof(struct mb_info);
 	uint32_t name_gpa = map_gpa + sizeof map;
 	uint32_t cmd_gpa = name_gpa + sizeof name;
 	uint32_t cmdlen = (uint32_t)fmt_strlen(cmdline);
@@ -129,7 +161,7 @@ static void build_info(const char *cmdline, const struct guest_phys *gp)
 		.cmdline = cmd_gpa, .mmap_length = sizeof map, .mmap_addr = map_gpa,
 		.boot_loader_name = name_gpa,
 	};
-	gp->write(gp->ctx, gpa(GUEST_MBI_GPA), &mbi, sizeof mbi);
+	gp->write(gp->ctx, gpa(info_gpa), &mbi, sizeof mbi);
 	gp->write(gp->ctx, gpa(map_gpa), map, sizeof map);
 	gp->write(gp->ctx, gpa(name_gpa), name, sizeof name);
 	gp->write(gp->ctx, gpa(cmd_gpa), cmdline, cmdlen);
@@ -154,6 +186,12 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 		return -1;
 	if ((*why = check_placement(img, out)) != NULL)
 		return -1;
+	uint32_t info_gpa = place_info(img, out, gp->size);
+	if (info_gpa == 0) {
+		*why = "no room for the multiboot info: segments cover 0x8000 and guest RAM "
+		       "ends right after the image";
+		return -1;
+	}
 	const struct elf32_ehdr *eh = img;
 	if (!fw) {
 		fw_default_machine(&fw_default);
@@ -165,10 +203,10 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 		if (ph->type == PT_LOAD)
 			load_segment(img, ph, gp);
 	}
-	build_info(cmdline ? cmdline : "", gp);
+	build_info(cmdline ? cmdline : "", gp, info_gpa);
 	out->entry = elf_entry_phys(img);
 	out->eax = MB_BOOT_MAGIC;
-	out->ebx = GUEST_MBI_GPA;
+	out->ebx = info_gpa;
 	return 0;
 }
 
@@ -180,14 +218,17 @@ static uint32_t page_up(uint32_t a)
 int guest_add_modules(const struct guest_module *mods, unsigned n, const struct guest_phys *gp,
 		      const struct guest_boot *boot, const char **why)
 {
-	_Static_assert(GUEST_MODS_GPA >= GUEST_MBI_GPA + sizeof(struct mb_info) +
+	_Static_assert(GUEST_MODS_OFF >= sizeof(struct mb_info) +
 		       MMAP_ENTRIES * sizeof(struct mb_mmap_entry) + 32 + CMDLINE_MAX,
 		       "module table after the command line");
-	_Static_assert(GUEST_MODS_GPA + GUEST_MODS_MAX * (sizeof(struct mb_module) +
-		       GUEST_MODSTR_MAX) <= GUEST_MBI_GPA + GUEST_MBI_SIZE,
+	_Static_assert(GUEST_MODS_OFF + GUEST_MODS_MAX * (sizeof(struct mb_module) +
+		       GUEST_MODSTR_MAX) <= GUEST_MBI_SIZE,
 		       "module table and strings fit the info area");
+	uint32_t info = boot->ebx, mods_gpa = info + GUEST_MODS_OFF;
 	uint32_t at = page_up(boot->load_hi > GUEST_HOLE_END ? boot->load_hi : GUEST_HOLE_END);
-	uint32_t str_gpa = GUEST_MODS_GPA + GUEST_MODS_MAX * sizeof(struct mb_module);
+	if (at < info + GUEST_MBI_SIZE && info >= GUEST_HOLE_END)
+		at = info + GUEST_MBI_SIZE;     /* the info area sits after the image */
+	uint32_t str_gpa = mods_gpa + GUEST_MODS_MAX * sizeof(struct mb_module);
 	struct mb_module table[GUEST_MODS_MAX];
 
 	if (n == 0)
@@ -213,10 +254,10 @@ int guest_add_modules(const struct guest_module *mods, unsigned n, const struct 
 		str_gpa += slen;
 	}
 	uint32_t flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER | MBI_MODS;
-	uint32_t count = n, addr = GUEST_MODS_GPA;
-	gp->write(gp->ctx, gpa(GUEST_MODS_GPA), table, n * sizeof table[0]);
-	gp->write(gp->ctx, gpa(GUEST_MBI_GPA + offsetof(struct mb_info, flags)), &flags, 4);
-	gp->write(gp->ctx, gpa(GUEST_MBI_GPA + offsetof(struct mb_info, mods_count)), &count, 4);
-	gp->write(gp->ctx, gpa(GUEST_MBI_GPA + offsetof(struct mb_info, mods_addr)), &addr, 4);
+	uint32_t count = n, addr = mods_gpa;
+	gp->write(gp->ctx, gpa(mods_gpa), table, n * sizeof table[0]);
+	gp->write(gp->ctx, gpa(info + offsetof(struct mb_info, flags)), &flags, 4);
+	gp->write(gp->ctx, gpa(info + offsetof(struct mb_info, mods_count)), &count, 4);
+	gp->write(gp->ctx, gpa(info + offsetof(struct mb_info, mods_addr)), &addr, 4);
 	return 0;
 }

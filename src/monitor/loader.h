@@ -31,7 +31,8 @@ struct guest_phys {
 struct guest_boot {
 	uint32_t entry;         /* physical EIP */
 	uint32_t eax;           /* MB_BOOT_MAGIC */
-	uint32_t ebx;           /* GUEST_MBI_GPA */
+	uint32_t ebx;           /* the info area: GUEST_MBI_GPA, or the first page
+				   after the image if a segment covers that */
 	uint32_t load_lo, load_hi;      /* guest-physical range the image occupies */
 	unsigned nsegs;
 };
@@ -52,10 +53,10 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 /* Modules for the guest (the monitor's own modules after the guest image):
  * after guest_load(), copies each module's bytes into guest RAM above the
  * image (page-aligned, as GRUB does), lists them in the multiboot info
- * (table at GUEST_MODS_GPA, strings after it) and sets MBI_MODS.  Returns
+ * (table at GUEST_MODS_OFF in the info area, strings after it) and sets MBI_MODS.  Returns
  * 0, or -1 with why (too many, a string too long, no room in guest RAM). */
 #define GUEST_MODS_MAX      8u
-#define GUEST_MODS_GPA      (GUEST_MBI_GPA + 0x600u)
+#define GUEST_MODS_OFF      0x600u     /* the module table, in the info area */
 #define GUEST_MODSTR_MAX    256u        /* bytes per module string, NUL included */
 struct guest_module {
 	const void *data;

@@ -598,15 +598,32 @@ static void test_refuse_wraparound(void **state)
 	expect_refused(*state, &im, "outside the allowed address range");
 }
 
-static void test_refuse_info_overlap(void **state)
+/* A guest linked over the default info area (0x8000) gets its info block
+ * on the first page after its image, as QEMU's loader places it; its
+ * module table goes with it and the modules after that. */
+static void test_info_moves_past_a_low_image(void **state)
 {
+	struct ram *r = *state;
 	struct img im;
+	struct guest_boot out;
 	static const uint32_t lo[] = { 0x7000, 0x8FFF, 0x8800, 0x1000 };
 	static const uint32_t sz[] = { 0x1001, 0x1, 0x100, 0x20000 };
 	for (unsigned i = 0; i < 4; i++) {
 		one_seg_image(&im, lo[i], sz[i], lo[i]);
-		expect_refused(*state, &im, "multiboot info area");
+		expect_loaded(r, &im, &out);
+		uint32_t want = (lo[i] + sz[i] + 0xFFFu) & ~0xFFFu;
+		assert_int_equal(out.ebx, want);
+		assert_true(rd32(r, want) & MBI_MMAP);                  /* flags */
+		assert_int_equal(rd32(r, want + OFF_MMAP_ADDR), want + sizeof(struct mb_info));
 	}
+	static const char data[] = "module data";
+	struct guest_module m = { data, sizeof data, "mod arg" };
+	const char *why;
+	assert_int_equal(guest_add_modules(&m, 1, &r->gp, &out, &why), 0);
+	uint32_t table = rd32(r, out.ebx + offsetof(struct mb_info, mods_addr));
+	assert_int_equal(table, out.ebx + GUEST_MODS_OFF);
+	assert_true(rd32(r, table) >= out.ebx + GUEST_MBI_SIZE);       /* mod_start */
+	assert_memory_equal(r->bytes + rd32(r, table), data, sizeof data);
 }
 
 static void test_refuse_hole_overlap(void **state)
@@ -859,7 +876,7 @@ int main(void)
 		T(test_refuse_short_image),
 		T(test_refuse_beyond_ram),
 		T(test_refuse_wraparound),
-		T(test_refuse_info_overlap),
+		T(test_info_moves_past_a_low_image),
 		T(test_refuse_hole_overlap),
 		T(test_refuse_1mb_guest),
 		T(test_refuse_no_load_segment),
