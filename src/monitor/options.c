@@ -119,10 +119,9 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 			fmt_snprintf(err, errlen, "bad value in '%.*s': mem= takes megabytes from %u to %u",
 				     (int)n, w, MEM_MB_MIN, MEM_MB_MAX);
 	} else if (ok && word_eq(w, k, "ring")) {
-		ok = word_eq(v, vn, "1");
-		if (word_eq(v, vn, "3"))
-			fmt_snprintf(err, errlen, "ring=3 (ring compression to ring 3) is not built yet; use ring=1");
-		else if (!ok)
+		ok = word_eq(v, vn, "1") || word_eq(v, vn, "3");
+		o->ring = !ok ? o->ring : word_eq(v, vn, "3") ? 3 : 1;
+		if (!ok)
 			fmt_snprintf(err, errlen, "bad value in '%.*s': ring= takes 1 or 3", (int)n, w);
 	} else if (ok && word_eq(w, k, "shadow")) {
 		ok = word_eq(v, vn, "vtlb") || word_eq(v, vn, "cached");

@@ -2,7 +2,8 @@
  * options.h - the monitor's command line (its own multiboot command line).
  *
  *   mem=N          guest RAM in MB, 4..1024 (default 64)
- *   ring=1|3       ring the guest kernel runs in (default 1; 3 is a later issue)
+ *   ring=1|3       ring the guest kernel runs in (default 1; 3: kernel and user
+ *                  both in ring 3, docs/ring-compression.md)
  *   shadow=cached|vtlb  shadow paging strategy (default cached; see
  *                  docs/shadow-paging.md)
  *   shadow_cache=N shadow page directories kept by shadow=cached, one per

@@ -22,6 +22,7 @@
 #include "x86.h"
 #include "trap/guest.h"
 #include "trap/emul.h"
+#include "trap/trap.h"
 #include "trap/vidt.h"
 #include "trap/switcher.h"
 #include "shadow_mmu/shadow.h"
@@ -55,8 +56,9 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	host_guest_cr_sync(v);
 	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);
 	*sw_frame = v->tf;
+	guest_frame_to_cpu(sw_frame);
 	sw_priv->guest_cr3 = shadow_root();
-	mon_log("starting the guest at 0x%x in ring 1", entry);
+	mon_log("starting the guest at 0x%x in ring %u", entry, mon_opts.ring);
 	switcher_run();
 }
 

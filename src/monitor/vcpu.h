@@ -70,6 +70,7 @@ struct vcpu_stats {
 	uint32_t mmio;                          /* device-register accesses emulated */
 	uint32_t direct_gates;                  /* direct system-call gates installed */
 	uint32_t fast_cli, fast_sti, fast_mov_cr3;      /* done by the switcher alone */
+	uint32_t view_switches;                 /* ring=3: kernel <-> user shadow view */
 };
 
 struct vcpu {
@@ -82,6 +83,9 @@ struct vcpu {
 	bool shadow_step;       /* we set TF to end the shadow */
 	uint64_t vif_clear_since;       /* PIT time virtual IF went 0 */
 	bool warned_if;
+	bool user_view;         /* ring=3: guest user code runs (its shadow view,
+				   its kernel's segments hidden); every switch
+				   between the views is a trap */
 
 	uint32_t cr0, cr2, cr3, cr4;
 	uint32_t dr[8];

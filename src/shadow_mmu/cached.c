@@ -37,6 +37,11 @@
  *
  * Shadow page tables are not shared between directories: each hangs in
  * one slot of one spd, so dropping a slot frees exactly one table.
+ *
+ * ring=3: a directory is keyed on (guest CR3, view) (shadow.h): KEY_USER
+ * marks the user view's.  Both views of a guest directory count as its
+ * uses, and only kernel views go into the switcher's MOV CR3 hints (only
+ * the guest's kernel writes CR3).
  */
 #include "shadow.h"
 #include "gwalk.h"
@@ -48,6 +53,8 @@
 #include "monitor/run.h"
 
 #define KEY_PHYS        1u      /* the spd used while CR0.PG = 0 */
+#define KEY_USER        2u      /* ring=3: the user view's spd */
+#define KEY_FLAGS       (KEY_PHYS | KEY_USER)
 #define SPT_MAX         4096u   /* shadow page tables, all directories */
 #define NIL16           0xFFFFu
 #define NIL             0xFFFFFFFFu
@@ -58,7 +65,7 @@
 /* One cached shadow page directory. */
 struct spd {
 	uint32_t *pd;           /* host frame; NULL: this cache slot is free */
-	uint32_t key;           /* guest CR3 & PTE_ADDR, or KEY_PHYS */
+	uint32_t key;           /* guest CR3 & PTE_ADDR, or KEY_PHYS; | KEY_USER */
 	uint32_t used;          /* LRU clock at the last switch to it */
 	uint16_t spt[1024];     /* slot -> its shadow page table, or NIL16 */
 };
@@ -229,9 +236,26 @@ static void spt_release(struct vcpu *v, uint16_t k)
 
 /* ---- the cache of directories ---- */
 
+static bool key_is_phys(uint32_t key)
+{
+	return (key & KEY_PHYS) != 0;
+}
+
+/* The guest directory a (paging) key names. */
+static uint32_t key_gfn(uint32_t key)
+{
+	return key >> MON_PGSHIFT;
+}
+
+/* Does the switcher's MOV CR3 fast path load this one? */
+static bool key_hinted(uint32_t key)
+{
+	return (key & KEY_FLAGS) == 0;
+}
+
 static bool keyed_on(unsigned i, uint32_t gfn)
 {
-	return cache[i].pd && cache[i].key == gfn << MON_PGSHIFT;
+	return cache[i].pd && !key_is_phys(cache[i].key) && key_gfn(cache[i].key) == gfn;
 }
 
 static void spd_empty(struct vcpu *v, unsigned i)
@@ -243,12 +267,12 @@ static void spd_empty(struct vcpu *v, unsigned i)
 
 static void spd_drop(struct vcpu *v, unsigned i)
 {
-	uint32_t gfn = cache[i].key >> MON_PGSHIFT;
+	uint32_t gfn = key_gfn(cache[i].key);
 
 	spd_empty(v, i);
-	if (cache[i].key != KEY_PHYS)
+	if (key_hinted(cache[i].key))
 		shadow_forget_cr3(cache[i].key);
-	if (cache[i].key != KEY_PHYS && in_ram(gfn))
+	if (!key_is_phys(cache[i].key) && in_ram(gfn))
 		gf[gfn].pd_uses--;
 	host_frame_free(cache[i].pd);
 	cache[i].pd = NULL;
@@ -309,22 +333,24 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 	for (uint32_t slot = 0; slot < 1024; slot++)
 		cache[i].spt[slot] = NIL16;
 	pd[SWITCHER_PDX] = switcher_pde;
-	uint32_t gfn = key >> MON_PGSHIFT;
-	if (key != KEY_PHYS && in_ram(gfn)) {
+	uint32_t gfn = key_gfn(key);
+	if (!key_is_phys(key) && in_ram(gfn)) {
 		bool was = is_protected(gfn);
 		gf[gfn].pd_uses++;
 		if (!was)
 			write_protect(v, gfn);
 	}
-	if (key != KEY_PHYS)
+	if (key_hinted(key))
 		shadow_hint_cr3(key, host_pa(pd));
 	return i;
 }
 
-/* Make cur the directory for the guest's current CR3 (or paging off). */
+/* Make cur the directory for the guest's current CR3 (or paging off) and
+ * view. */
 static void select_spd(struct vcpu *v)
 {
-	uint32_t key = (v->cr0 & CR0_PG) ? v->cr3 & PTE_ADDR : KEY_PHYS;
+	uint32_t key = ((v->cr0 & CR0_PG) ? v->cr3 & PTE_ADDR : KEY_PHYS) |
+		       (shadow_cur_view == SHADOW_USER ? KEY_USER : 0);
 	unsigned i = 0;
 
 	while (i < ncache && !(cache[i].pd && cache[i].key == key))
@@ -542,6 +568,7 @@ const struct shadow_ops shadow_cached = {
 	.init = cached_init,
 	.root = cached_root,
 	.new_cr3 = cached_new_cr3,
+	.view_changed = cached_new_cr3,
 	.mode_changed = cached_mode_changed,
 	.invlpg = cached_invlpg,
 	.fault = cached_fault,

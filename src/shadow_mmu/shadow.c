@@ -11,6 +11,7 @@
 #include "monitor/x86.h"
 
 static const struct shadow_ops *ops = &shadow_cached;
+enum shadow_view shadow_cur_view = SHADOW_ALL;
 
 #define WATCH_FRAMES (MEM_MB_MAX << (20 - 12))
 static uint32_t watched[WATCH_FRAMES / 32];     /* one bit per guest frame */
@@ -20,7 +21,19 @@ void shadow_init(uint32_t switcher_pde)
 {
 	memset(watched, 0, sizeof watched);
 	ops = mon_opts.shadow == SHADOW_VTLB ? &shadow_vtlb : &shadow_cached;
+	shadow_cur_view = mon_opts.ring == 3 ? SHADOW_KERNEL : SHADOW_ALL;
 	ops->init(switcher_pde);
+}
+
+/* The strategies keep one shadow per (address space, view): a switch is
+ * a CR3 switch to the other one. */
+void shadow_set_view(struct vcpu *v, enum shadow_view view)
+{
+	if (view == shadow_cur_view)
+		return;
+	shadow_cur_view = view;
+	v->stats.view_switches++;
+	ops->view_changed(v);
 }
 
 const char *shadow_name(void)
@@ -52,6 +65,8 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				uint32_t *guest_err, uint32_t *bad)
 {
+	if (shadow_cur_view == SHADOW_KERNEL)
+		hw_err &= ~PFE_U;       /* CPL 3 for the CPU, the guest's kernel for us */
 	return ops->fault(v, va, hw_err, guest_err, bad);
 }
 

@@ -19,6 +19,15 @@
  *                  emulated (memop.c) and updates the shadows at once.
  *
  * Both build each shadow entry the same way (spte.c).
+ *
+ * Views (ring=3, docs/ring-compression.md): with the guest's kernel and its
+ * user code both at CPL 3, the U/S bit of a shadow entry can no longer
+ * tell them apart, so each guest address space gets two shadows: the
+ * kernel view (every page the guest maps, user-accessible, as its kernel
+ * may touch them all) and the user view (only the guest's user pages).
+ * The dispatcher switches the view on every guest kernel/user transition,
+ * all of which trap in ring 3.  In ring 1 there is one view (SHADOW_ALL)
+ * and the real U/S bit is the guest's.
  */
 #ifndef SHADOW_SHADOW_H
 #define SHADOW_SHADOW_H
@@ -38,6 +47,19 @@ enum shadow_result {
 				   (*bad: the guest-physical address): emulate */
 };
 
+enum shadow_view {
+	SHADOW_ALL,             /* ring=1: one shadow, the guest's U/S bits */
+	SHADOW_KERNEL,          /* ring=3, the guest kernel runs: all its pages, user */
+	SHADOW_USER,            /* ring=3, guest user code runs: its user pages only */
+};
+
+/* The view the real CPU runs on now (shadow_root's), read by the
+ * strategies and spte.c. */
+extern enum shadow_view shadow_cur_view;
+
+/* Switch to view (ring=3): shadow_root() changes with it. */
+void shadow_set_view(struct vcpu *v, enum shadow_view view);
+
 /* Pick the strategy in mon_opts and start with an empty shadow; pde is the
  * entry every shadow page directory has for the switcher's slot.  Called
  * once per run: it does not free an earlier shadow (the unit test resets
@@ -52,7 +74,8 @@ void shadow_mode_changed(struct vcpu *v);
 void shadow_invlpg(struct vcpu *v, uint32_t va);
 
 /* A #PF the real CPU raised while the guest ran: hw_err is the real error
- * code.  On SHADOW_GUEST_FAULT *guest_err is the code to reflect; on
+ * code (in the kernel view its U bit is the CPU's, not the guest's: the
+ * access is taken as the guest kernel's).  On SHADOW_GUEST_FAULT *guest_err is the code to reflect; on
  * SHADOW_BAD_GPA *bad is the guest-physical address. */
 enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				uint32_t *guest_err, uint32_t *bad);
@@ -99,6 +122,7 @@ struct shadow_ops {
 	void (*init)(uint32_t switcher_pde);
 	uint32_t (*root)(void);
 	void (*new_cr3)(struct vcpu *v);
+	void (*view_changed)(struct vcpu *v);   /* shadow_cur_view changed */
 	void (*mode_changed)(struct vcpu *v);
 	void (*invlpg)(struct vcpu *v, uint32_t va);
 	enum shadow_result (*fault)(struct vcpu *v, uint32_t va, uint32_t hw_err,

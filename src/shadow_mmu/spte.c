@@ -16,6 +16,9 @@
  *   page tables  (cached.c) a guest frame in use as a page directory or
  *                page table is never writable through any shadow entry.
  *
+ * In the kernel view of ring=3 (shadow.h) every entry is user-accessible:
+ * the guest's kernel runs at CPL 3, and no user code runs on that view.
+ *
  * And one place allows nothing: a guest-physical range that is a device's
  * registers (gpa_is_mmio) is never mapped; shadow_guest_view() says
  * SHADOW_MMIO and the access is emulated.
@@ -68,10 +71,13 @@ uint32_t shadow_spte(const struct gwalk_res *res, uint32_t hpa, uint32_t hw_err)
 
 	if (res->w && res->dirty)
 		spte |= PTE_W;
-	if (res->u)
+	if (res->u || shadow_cur_view == SHADOW_KERNEL)
 		spte |= PTE_U;
-	if (!res->w && write && !user)  /* CR0.WP = 0: supervisor may write */
-		spte = (spte | PTE_W) & ~PTE_U;
+	if (!res->w && write && !user) {        /* CR0.WP = 0: supervisor may write */
+		spte |= PTE_W;
+		if (shadow_cur_view == SHADOW_ALL)
+			spte &= ~PTE_U;
+	}
 	return spte;
 }
 
@@ -81,6 +87,7 @@ bool shadow_mmio_image(const struct gwalk_res *res, uint32_t hw_err, uint32_t *s
 
 	if (!image || (hw_err & PFE_W))
 		return false;
-	*spte = (host_pa(image) & PTE_ADDR) | PTE_P | (res->u ? PTE_U : 0);
+	*spte = (host_pa(image) & PTE_ADDR) | PTE_P |
+		(res->u || shadow_cur_view == SHADOW_KERNEL ? PTE_U : 0);
 	return true;
 }

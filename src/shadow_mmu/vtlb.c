@@ -20,6 +20,9 @@
  * What a filled entry allows (dirty bits, CR0.WP = 0) is spte.c's, shared
  * with shadow=cached.
  *
+ * ring=3: two such TLBs, one per view (shadow.h), flushed together; the
+ * view in use is filled and read.
+ *
  * Invariants: spd[SWITCHER_PDX] always maps the switcher (guest view);
  * every other present spde points to a shadow page table this file
  * allocated; big[] marks the slots filled from a 4 MB guest page.
@@ -32,15 +35,33 @@
 #include "monitor/x86.h"
 #include "monitor/run.h"
 
-static uint32_t *spd;                   /* the shadow page directory */
-static uint8_t big[1024];
+#define VIEWS 2                 /* [0]: kernel (or the only one), [1]: user */
+
+static uint32_t *spds[VIEWS];           /* the shadow page directories */
+static uint8_t bigs[VIEWS][1024];
+static uint32_t *spd;                   /* the current view's */
+static uint8_t *big;
+
+static unsigned view_index(void)
+{
+	return shadow_cur_view == SHADOW_USER;
+}
+
+static unsigned nviews;                 /* 2 in ring=3, else 1 */
 
 static void vtlb_init(uint32_t switcher_pde)
 {
-	spd = host_frame_zeroed();
-	if (!spd)
-		mon_panic("no host frame for the shadow page directory");
-	spd[SWITCHER_PDX] = switcher_pde;
+	nviews = mon_opts.ring == 3 ? VIEWS : 1;
+	for (unsigned k = 0; k < nviews; k++) {
+		spds[k] = host_frame_zeroed();
+		if (!spds[k])
+			mon_panic("no host frame for the shadow page directory");
+		spds[k][SWITCHER_PDX] = switcher_pde;
+		for (uint32_t i = 0; i < 1024; i++)
+			bigs[k][i] = 0;
+	}
+	spd = spds[view_index()];
+	big = bigs[view_index()];
 }
 
 static uint32_t vtlb_root(void)
@@ -48,38 +69,54 @@ static uint32_t vtlb_root(void)
 	return host_pa(spd);
 }
 
-static void drop_slot(uint32_t i)
+static void drop_slot_of(unsigned k, uint32_t i)
 {
-	if (!(spd[i] & PTE_P))
+	if (!(spds[k][i] & PTE_P))
 		return;
-	host_frame_free(host_va(spd[i] & PTE_ADDR));
-	spd[i] = 0;
-	big[i] = 0;
+	host_frame_free(host_va(spds[k][i] & PTE_ADDR));
+	spds[k][i] = 0;
+	bigs[k][i] = 0;
 }
 
 static void vtlb_flush(struct vcpu *v)
 {
-	for (uint32_t i = 0; i < SWITCHER_PDX; i++)
-		drop_slot(i);
+	for (unsigned k = 0; k < nviews; k++)
+		for (uint32_t i = 0; i < SWITCHER_PDX; i++)
+			drop_slot_of(k, i);
 	v->stats.shadow_flushes++;
 	if (mon_opts.trace & TRACE_MMU)
 		mon_log("mmu flush: guest cr3 0x%x cr0 0x%x cr4 0x%x", v->cr3, v->cr0, v->cr4);
 }
 
-static void vtlb_invlpg(struct vcpu *v, uint32_t va)
+static void invlpg_view(unsigned k, uint32_t va)
 {
 	uint32_t i = va >> 22;
 
-	(void)v;
-	if (mon_opts.trace & TRACE_MMU)
-		mon_log("mmu invlpg 0x%x%s", va, big[i] ? " (4 MB guest page: slot dropped)" : "");
-	if (i == SWITCHER_PDX || !(spd[i] & PTE_P))
+	if (i == SWITCHER_PDX || !(spds[k][i] & PTE_P))
 		return;
-	if (big[i]) {           /* the guest's TLB entry covered all 4 MB */
-		drop_slot(i);
+	if (bigs[k][i]) {       /* the guest's TLB entry covered all 4 MB */
+		drop_slot_of(k, i);
 		return;
 	}
-	((uint32_t *)host_va(spd[i] & PTE_ADDR))[(va >> 12) & 0x3FF] = 0;
+	((uint32_t *)host_va(spds[k][i] & PTE_ADDR))[(va >> 12) & 0x3FF] = 0;
+}
+
+static void vtlb_invlpg(struct vcpu *v, uint32_t va)
+{
+	(void)v;
+	if (mon_opts.trace & TRACE_MMU)
+		mon_log("mmu invlpg 0x%x%s", va,
+			big[va >> 22] ? " (4 MB guest page: slot dropped)" : "");
+	for (unsigned k = 0; k < nviews; k++)
+		invlpg_view(k, va);
+}
+
+/* A switch of view (ring=3) uses the other TLB; nothing is flushed. */
+static void vtlb_view_changed(struct vcpu *v)
+{
+	(void)v;
+	spd = spds[view_index()];
+	big = bigs[view_index()];
 }
 
 static uint32_t *slot_table(uint32_t i, bool from_big)
@@ -160,6 +197,7 @@ const struct shadow_ops shadow_vtlb = {
 	.init = vtlb_init,
 	.root = vtlb_root,
 	.new_cr3 = vtlb_flush,
+	.view_changed = vtlb_view_changed,
 	.mode_changed = vtlb_flush,
 	.invlpg = vtlb_invlpg,
 	.fault = vtlb_fault,

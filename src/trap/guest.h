@@ -41,10 +41,12 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel);
 int vdesc_ltr(struct vcpu *v, uint16_t sel);
 void vdesc_reset(struct vcpu *v);
 
-/* The guest is about to run at CPL 3 (true) or in its kernel (false): its
- * user code segments are present in the real tables only in user mode, so
- * that its kernel's IRET or far RET to user mode raises #NP (vdesc.c). */
-void vdesc_user_mode(bool user);
+/* What the real tables show for the frame about to be resumed: the
+ * guest's user code segments (hidden while its kernel runs, so that the
+ * kernel's IRET or far RET to user mode raises #NP), and in ring=3 its
+ * kernel's segments (hidden while its user code runs, so that user code
+ * cannot load them); vdesc.c. */
+void vdesc_set_mode(bool user_cs, bool kernel);
 /* The CPU faulted writing the accessed bit of a descriptor at linear
  * address la of the real GDT or LDT (read-only in the guest's view): set
  * it in the guest's descriptor in memory and in the copies, as the CPU
@@ -60,6 +62,12 @@ bool vdesc_user_visible(void);
 bool vdesc_flat(uint16_t sel, bool code);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
+/* ring=3: is sel a segment of the guest's kernel hidden from user mode now? */
+bool vdesc_hidden_kernel(uint16_t sel);
+/* ring=3: a selector of the guest's kernel as the CPU holds it (RPL 3)
+ * with the RPL the monitor works with (its copy's DPL: 1 for the guest's
+ * ring 0, as in ring=1); any other selector unchanged. */
+uint32_t vdesc_monitor_rpl(uint16_t sel);
 
 /* Changes whenever a copied descriptor does: what was checked against the
  * copies stays checked while it is unchanged (trap.c's sanitize). */

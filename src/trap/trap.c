@@ -284,14 +284,22 @@ static void general_protection(struct vcpu *v)
 /* vdesc.c keeps guest user code segments not present while the guest
  * kernel runs: its IRET or far RET to user mode lands here and is
  * emulated like a #GP'd one.  A far JMP or CALL from the kernel to user
- * code gets the #GP(selector) the CPU gives for a DPL-3 target.  Any
- * other #NP is the guest's. */
+ * code gets the #GP(selector) the CPU gives for a DPL-3 target.  In
+ * ring=3 it keeps the kernel's segments not present while user code runs:
+ * user code loading one gets the #GP(selector) of a DPL below CPL (for
+ * IRET and RETF the CPU checks RPL < CPL, also #GP(selector), first).
+ * Any other #NP is the guest's. */
 static void segment_not_present(struct vcpu *v)
 {
 	uint16_t sel = (uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT));
 	struct insn buf;
 	const struct insn *in;
 
+	if (!(v->tf.err & (ERR_EXT | ERR_IDT)) && vdesc_hidden_kernel(sel)) {
+		reflect(v, T_GP, EV_FAULT, sel);
+		trace_action("user load of a kernel segment: #GP reflected");
+		return;
+	}
 	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !vdesc_hidden_user_cs(sel)) {
 		reflect(v, T_NP, EV_FAULT, v->tf.err);
 		trace_action("#NP reflected");
@@ -551,6 +559,16 @@ static bool selectors_checked(const struct vcpu *v)
 	return true;
 }
 
+/* ring=3: the guest kernel, at real CPL 3, can load a DPL-3 stack segment
+ * (its user code's) into SS without a fault, where its CPU refuses one at
+ * CPL 0.  The CPU then holds a user stack segment in kernel mode: valid
+ * for the exit path (every real descriptor is DPL 3), and nothing the
+ * monitor's safety rests on; resumed as it is (docs/x86-holes.md). */
+static bool ring3_alias(const struct vcpu *v)
+{
+	return mon_opts.ring == 3 && (v->tf.ss & 3) == 3;
+}
+
 static void check_selectors(struct vcpu *v)
 {
 	unsigned cpl = v->tf.cs & 3;
@@ -559,7 +577,7 @@ static void check_selectors(struct vcpu *v)
 	if (cpl == 0 || !code_sel_valid(v, (uint16_t)v->tf.cs))
 		guest_die("would resume with CS 0x%x, not a valid guest code selector",
 			  v->tf.cs & 0xFFFF);
-	if (!stack_sel_valid(v, (uint16_t)v->tf.ss) || (v->tf.ss & 3) != cpl)
+	if (!stack_sel_valid(v, (uint16_t)v->tf.ss) || ((v->tf.ss & 3) != cpl && !ring3_alias(v)))
 		guest_die("would resume with SS 0x%x, not a valid stack selector for ring %u",
 			  v->tf.ss & 0xFFFF, cpl);
 	for (unsigned i = 0; i < 4; i++) {
@@ -596,10 +614,56 @@ static void sanitize(struct vcpu *v)
  * an IRET to user mode leaves IF and IOPL as they are, which is what the
  * popped image says for any kernel that returns to user mode with
  * interrupts on and IOPL 0 (a kernel that returns with IF = 0, or raises
- * IOPL for its user code, would not be seen: userret=trap sees it). */
+ * IOPL for its user code, would not be seen: userret=trap sees it).  In
+ * ring=3 it always traps: the shadow view must change with it. */
 static bool user_return_must_trap(const struct vcpu *v)
 {
-	return !v->vif || v->iopl != 0 || mon_opts.userret_trap;
+	return !v->vif || v->iopl != 0 || mon_opts.userret_trap || mon_opts.ring == 3;
+}
+
+/* ---- ring=3: the guest's kernel at CPL 3 ---- */
+
+/* The CPU holds the guest kernel's CS and SS with RPL 3 (every real
+ * descriptor is DPL 3 there, vdesc.c); the monitor works with the RPL of
+ * the guest's ring as compressed, 1 for its kernel, exactly as in ring=1,
+ * so that every check and emulation is the same in both.  At entry: */
+static void from_real_rpl(struct vcpu *v)
+{
+	if (mon_opts.ring != 3 || v->user_view)
+		return;
+	v->tf.cs = vdesc_monitor_rpl((uint16_t)v->tf.cs);
+	v->tf.ss = vdesc_monitor_rpl((uint16_t)v->tf.ss);
+}
+
+/* ...and at exit, into the frame the CPU will IRET with. */
+void guest_frame_to_cpu(struct trapframe *f)
+{
+	if (mon_opts.ring != 3)
+		return;
+	f->cs |= 3;
+	f->ss |= 3;
+}
+
+/* The guest enters user mode (user) or its kernel: the shadow view
+ * follows.  Entering user mode, an FS or GS still holding a kernel segment
+ * is nulled, as the CPU's IRET to an outer ring does (the exit path never
+ * reloads them, and for the CPU the real descriptor is DPL 3). */
+static void enter_view(struct vcpu *v, bool user)
+{
+	if (user == v->user_view)
+		return;
+	v->user_view = user;
+	shadow_set_view(v, user ? SHADOW_USER : SHADOW_KERNEL);
+	if (!user)
+		return;
+	if (!data_sel_loadable(v, (uint16_t)v->tf.fs, 3)) {
+		v->tf.fs = 0;
+		__asm__ volatile("mov %w0, %%fs" : : "r"(0));
+	}
+	if (!data_sel_loadable(v, (uint16_t)v->tf.gs, 3)) {
+		v->tf.gs = 0;
+		__asm__ volatile("mov %w0, %%gs" : : "r"(0));
+	}
 }
 
 /* What the real descriptor tables and the exit path must look like for
@@ -610,8 +674,11 @@ static void prepare_resume(struct vcpu *v)
 {
 	struct segdesc ss;
 	bool small = guest_segment(v, (uint16_t)v->tf.ss, &ss) == 0 && !DESC_DB(ss);
+	bool user = vcpu_cpl(v) == 3;
 
-	vdesc_user_mode((v->tf.cs & 3) == 3 || !user_return_must_trap(v));
+	vdesc_set_mode(user || !user_return_must_trap(v), !(user && mon_opts.ring == 3));
+	if (mon_opts.ring == 3)
+		enter_view(v, user);
 	switcher_espfix(small, v->tf.esp);
 	vidt_sync(v);
 }
@@ -680,8 +747,8 @@ static void fast_leave(struct vcpu *v, bool pending)
 	struct switcher_fast *f = sw_fast;
 
 	fast_kernel_selectors(v);
-	f->kcs = flat.kcs;
-	f->kss = flat.kss;
+	f->kcs = flat.kcs && mon_opts.ring == 3 ? flat.kcs | 3 : flat.kcs;  /* as the CPU */
+	f->kss = flat.kss && mon_opts.ring == 3 ? flat.kss | 3 : flat.kss;  /* holds them */
 	f->if_keep = mon_opts.iflag == IFLAG_REAL ? ~FL_IF : ~0u;
 	f->vif = v->vif;
 	f->pending = pending;
@@ -699,6 +766,7 @@ void guest_trap(struct trapframe *f)
 			  "EFLAGS.VM from ring 1, which QEMU honours there; the monitor does not "
 			  "virtualize vm86", f->vector, f->cs & 0xFFFF, f->eip & 0xFFFF);
 	v->tf = *f;
+	from_real_rpl(v);
 	fast_enter(v);
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
@@ -719,6 +787,7 @@ void guest_trap(struct trapframe *f)
 	prepare_resume(v);
 	fast_leave(v, pending && !v->vif);      /* delivered now, or still due */
 	*f = v->tf;
+	guest_frame_to_cpu(f);
 	sw_priv->guest_cr3 = shadow_root();
 }
 

@@ -32,10 +32,21 @@
  * LGDT or LLDT.
  *
  * Guest user code segments (DPL 3 code) are present in the real tables only
- * while the guest runs at CPL 3 (vdesc_user_mode).  While its kernel runs,
+ * while the guest runs at CPL 3 (vdesc_set_mode).  While its kernel runs,
  * they are marked not present, so that the kernel's IRET or far RET to
  * user mode raises #NP: the monitor then emulates the return and so sees
  * every change of privilege, the virtual IF and IOPL it pops included.
+ *
+ * ring=3 (docs/ring-compression.md): the copy is compressed exactly as in
+ * ring 1 (the guest's DPL 0 reads 1 there, and the monitor's checks are
+ * the same in both), but every real descriptor has DPL 3, since the guest
+ * kernel runs at CPL 3 too.  Real DPL can then no longer keep guest user
+ * code from loading the kernel's segments, so the kernel's (copy DPL 1 or
+ * 2, not conforming code) are marked not present while guest user code
+ * runs: its load of one raises #NP, which the dispatcher turns into the
+ * #GP(selector) the CPU gives for a DPL below CPL.  The entries whose real
+ * form depends on the mode are listed (moded[]), so a switch rewrites
+ * only them.
  */
 #include "guest.h"
 #include "reflect.h"
@@ -45,6 +56,7 @@
 #include "shadow_mmu/shadow.h"
 #include "monitor/x86.h"
 #include "monitor/addr.h"
+#include "monitor/run.h"
 #include "lib/mem.h"
 
 #define BOOT_GDT_ENTRIES 3u     /* null, flat code 0x08, flat data 0x10 */
@@ -57,8 +69,9 @@ struct vtable {
 	struct segdesc *real;
 	uint32_t entries;       /* indices 0..entries-1 are the guest's */
 	uint32_t max;
-	uint16_t *user_cs;      /* indices of present DPL-3 code descriptors */
-	uint32_t nuser_cs;
+	uint16_t *moded;        /* indices whose real form depends on the mode:
+				   user code, and in ring=3 the kernel's */
+	uint32_t nmoded;
 	const char *name;
 	uint32_t base;          /* guest-virtual, as loaded */
 	struct watch watch;     /* its memory, followed */
@@ -67,26 +80,45 @@ struct vtable {
 static void table_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n);
 
 static struct segdesc vgdt_copy[GDT_MON_FIRST], vldt_copy[LDT_ENTRIES];
-static uint16_t gdt_user_cs[GDT_MON_FIRST], ldt_user_cs[LDT_ENTRIES];
-static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .user_cs = gdt_user_cs,
+static uint16_t gdt_moded[GDT_MON_FIRST], ldt_moded[LDT_ENTRIES];
+static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .moded = gdt_moded,
 			      .name = "GDT",
 			      .watch = { .name = "GDT", .wrote = table_wrote, .ctx = &vgdt } };
-static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .user_cs = ldt_user_cs,
+static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .moded = ldt_moded,
 			      .name = "LDT",
 			      .watch = { .name = "LDT", .wrote = table_wrote, .ctx = &vldt } };
-static bool user_cs_present = true;
+static bool user_cs_present = true, kernel_present = true;
 uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
+#define DESC_HI_DPL3 (3u << 13)
 
 static bool is_user_code(struct segdesc d)
 {
 	return DESC_S(d) && DESC_P(d) && (DESC_TYPE(d) & SEG_T_CODE) && DESC_DPL(d) == 3;
 }
 
+/* A segment of the guest's kernel that its user code may not load: the
+ * CPU refuses a DPL below CPL, except for conforming code. */
+static bool is_kernel_seg(struct segdesc d)
+{
+	return DESC_S(d) && DESC_P(d) && DESC_DPL(d) < 3 &&
+	       (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) != (SEG_T_CODE | SEG_T_C);
+}
+
+static bool is_moded(struct segdesc d)
+{
+	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_seg(d));
+}
+
 static struct segdesc real_of(struct segdesc d)
 {
 	if (is_user_code(d) && !user_cs_present)
 		d.hi &= ~DESC_HI_P;
+	if (mon_opts.ring == 3 && DESC_S(d)) {
+		if (is_kernel_seg(d) && !kernel_present)
+			d.hi &= ~DESC_HI_P;
+		d.hi |= DESC_HI_DPL3;
+	}
 	return d;
 }
 
@@ -96,8 +128,8 @@ static void table_set(struct vtable *t, uint32_t i, struct segdesc d)
 	vdesc_generation++;
 	t->copy[i] = d;
 	t->real[i] = real_of(d);
-	if (is_user_code(d))
-		t->user_cs[t->nuser_cs++] = (uint16_t)i;
+	if (is_moded(d))
+		t->moded[t->nmoded++] = (uint16_t)i;
 }
 
 /* Empty entries [from, to) of both copies. */
@@ -140,19 +172,20 @@ uint16_t sreg_value(const struct vcpu *v, unsigned s)
 
 /* ---- entering and leaving the guest's user mode ---- */
 
-static void show_user_cs(struct vtable *t)
+static void refresh_moded(struct vtable *t)
 {
-	for (uint32_t k = 0; k < t->nuser_cs; k++)
-		t->real[t->user_cs[k]] = real_of(t->copy[t->user_cs[k]]);
+	for (uint32_t k = 0; k < t->nmoded; k++)
+		t->real[t->moded[k]] = real_of(t->copy[t->moded[k]]);
 }
 
-void vdesc_user_mode(bool user)
+void vdesc_set_mode(bool user_cs, bool kernel)
 {
-	if (user_cs_present == user)
+	if (user_cs_present == user_cs && kernel_present == kernel)
 		return;
-	user_cs_present = user;
-	show_user_cs(&vgdt);
-	show_user_cs(&vldt);
+	user_cs_present = user_cs;
+	kernel_present = kernel;
+	refresh_moded(&vgdt);
+	refresh_moded(&vldt);
 }
 
 bool vdesc_user_visible(void)
@@ -175,6 +208,22 @@ bool vdesc_hidden_user_cs(uint16_t sel)
 {
 	struct segdesc d;
 	return !user_cs_present && guest_segment(0, sel, &d) == 0 && is_user_code(d);
+}
+
+bool vdesc_hidden_kernel(uint16_t sel)
+{
+	struct segdesc d;
+	return !kernel_present && guest_segment(0, sel, &d) == 0 && is_kernel_seg(d);
+}
+
+uint32_t vdesc_monitor_rpl(uint16_t sel)
+{
+	struct segdesc d;
+
+	if (guest_segment(0, sel, &d) < 0 || !DESC_S(d) || DESC_DPL(d) == 3 ||
+	    (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C))
+		return sel;
+	return (sel & ~3u) | DESC_DPL(d);
 }
 
 /* ---- loading the tables ---- */
@@ -204,7 +253,7 @@ void vdesc_reset(struct vcpu *v)
 	v->ldtr = 0;
 	table_clear(&vgdt, 0, vgdt.max);
 	table_clear(&vldt, 0, vldt.max);
-	vgdt.nuser_cs = vldt.nuser_cs = 0;
+	vgdt.nmoded = vldt.nmoded = 0;
 	vldt.entries = 0;
 	/* until the guest loads its own GDT: flat ring-1 code and data, so
 	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */
@@ -256,12 +305,12 @@ static void revalidate(struct vcpu *v, struct vtable *t, uint32_t i)
 	vdesc_generation++;
 }
 
-static void rebuild_user_cs(struct vtable *t)
+static void rebuild_moded(struct vtable *t)
 {
-	t->nuser_cs = 0;
+	t->nmoded = 0;
 	for (uint32_t i = 0; i < t->entries; i++)
-		if (is_user_code(t->copy[i]))
-			t->user_cs[t->nuser_cs++] = (uint16_t)i;
+		if (is_moded(t->copy[i]))
+			t->moded[t->nmoded++] = (uint16_t)i;
 }
 
 /* The guest wrote bytes [off, off+n) of table t: those descriptors again. */
@@ -271,7 +320,7 @@ static void table_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 
 	for (uint32_t i = off / 8; i <= (off + n - 1) / 8 && i < t->entries; i++)
 		revalidate(v, t, i);
-	rebuild_user_cs(t);
+	rebuild_moded(t);
 	v->stats.desc_writes++;
 }
 
@@ -280,7 +329,7 @@ static void table_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t n,
 		       const char *table)
 {
-	t->nuser_cs = 0;
+	t->nmoded = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct segdesc g, out;
 		const char *why;

@@ -156,10 +156,13 @@ static void watch_lost(struct vcpu *v, void *ctx)
 
 /* Whether direct gates may be used for the frame about to be resumed.
  * iflag=real: the EFLAGS the CPU pushes carry the real IF, which is the
- * virtual one (iflag=soft shows the hole: no direct gates there). */
+ * virtual one (iflag=soft shows the hole: no direct gates there).  Never
+ * in ring=3: a system call must switch the shadow view, and there is no
+ * inner ring for the CPU to switch stacks into. */
 static bool allowed(const struct vcpu *v)
 {
-	return mon_opts.iflag == IFLAG_REAL && v->iopl == 0 && !v->shadow_step && idt_watch.len &&
+	return mon_opts.ring == 1 && mon_opts.iflag == IFLAG_REAL && v->iopl == 0 &&
+	       !v->shadow_step && idt_watch.len &&
 	       tss_watch.len && watch_complete(&idt_watch) && watch_complete(&tss_watch);
 }
 

@@ -71,6 +71,17 @@ HOLES = {
     "irq.popf.clear_if.ticks": _POPF,
 }
 
+_RING3 = ("ring=3: every real descriptor is DPL 3 and the guest kernel runs at CPL 3, so a "
+          "segment load its CPU refuses at CPL 0 for the descriptor's DPL or the selector's "
+          "RPL runs without a fault")
+
+# Lines that differ only in ring=3 (tag "ring3"), each for its reason.
+RING3_HOLES = {
+    "seg.rpl3.dpl0.ds": "MOV DS with RPL 3 on a DPL-0 descriptor: " + _RING3,
+    "seg.dpl3.ss": "MOV SS of a DPL-3 (user) stack segment: " + _RING3,
+    "seg.rpl3.ss": "MOV SS with RPL 3 of the kernel's stack segment: " + _RING3,
+}
+
 _DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
 _MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
 _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c); QEMU's "

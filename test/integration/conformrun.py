@@ -15,7 +15,7 @@ Each check also gets a pseudo-line "run.CHECK": "ran" when it finished,
 guest itself gave up on it after an unexpected exception.  The lines a
 dead or aborted check never printed count as part of that one difference.
 
-    python3 test/integration/conformrun.py [--monitor] [--shadow S] [--bochs]
+    python3 test/integration/conformrun.py [--monitor] [--shadow S] [--ring R] [--bochs]
             [--section NAME...]
         boots natively and (with --monitor) under the monitor, prints every
         line that differs with the native and monitor values and its class
@@ -163,9 +163,10 @@ def guest_ended(log):
     return "no reason in the log"
 
 
-def qemu_monitor(shadow):
+def qemu_monitor(shadow, ring=1):
     def boot(args):
-        run = run_monitor(MONITOR, GUEST, args, "shadow=" + shadow, timeout=SECTION_TIMEOUT)
+        run = run_monitor(MONITOR, GUEST, args, "shadow=%s ring=%d" % (shadow, ring),
+                          timeout=SECTION_TIMEOUT)
         if run.timed_out:
             return run.text, ("hung", "timed out after %ds" % SECTION_TIMEOUT)
         if run.exit_code != 0:
@@ -259,6 +260,8 @@ def in_sections(name, sections):
 def classify(name, nv, mv, tags):
     if name in conform_expected.HOLES:
         return Diff(name, nv, mv, "hole", conform_expected.HOLES[name])
+    if "ring3" in tags and name in conform_expected.RING3_HOLES:
+        return Diff(name, nv, mv, "hole", conform_expected.RING3_HOLES[name])
     bug = conform_expected.KNOWN_BUGS.get(name)
     if bug and bug.applies(tags):
         return Diff(name, nv, mv, "known", bug.what)
@@ -274,6 +277,8 @@ def main():
                                  "the monitor; print the lines that differ.")
     ap.add_argument("--shadow", default="cached", choices=["cached", "vtlb"],
                     help="the monitor's shadow strategy (default cached)")
+    ap.add_argument("--ring", type=int, default=1, choices=[1, 3],
+                    help="the ring the guest kernel runs in (ring=, default 1)")
     ap.add_argument("--bochs", action="store_true", help="boot under Bochs instead of QEMU")
     ap.add_argument("--section", action="append", choices=SECTIONS,
                     help="only this section (repeatable; default all)")
@@ -283,11 +288,11 @@ def main():
     sections = a.section or SECTIONS
     if a.bochs:
         native = run_until_done(bochs_boot(), sections)
-        monitor = run_until_done(bochs_boot("shadow=" + a.shadow), sections)
+        monitor = run_until_done(bochs_boot("shadow=%s ring=%d" % (a.shadow, a.ring)), sections)
     else:
         native = run_until_done(qemu_native, sections)
-        monitor = run_until_done(qemu_monitor(a.shadow), sections)
-    tags = {"bochs" if a.bochs else "qemu", a.shadow}
+        monitor = run_until_done(qemu_monitor(a.shadow, a.ring), sections)
+    tags = {"bochs" if a.bochs else "qemu", a.shadow, "ring%d" % a.ring}
     diffs = compare(native, monitor, tags, set(sections))
     for check, why in monitor.stopped.items():
         print("stopped  run.%-36s %s" % (check, why))

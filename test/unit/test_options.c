@@ -79,6 +79,9 @@ static void test_each_option(void **state)
 	assert_int_equal(parse_ok("mem=1024").mem_mb, 1024);
 	assert_int_equal(parse_ok("stats=off stats=on").stats, 1);
 	assert_int_equal(o.shadow, SHADOW_VTLB);
+	assert_int_equal(o.ring, 1);
+	assert_int_equal(parse_ok("ring=3").ring, 3);
+	assert_int_equal(parse_ok("ring=3 ring=1").ring, 1);
 	assert_int_equal(parse_ok("shadow=cached").shadow, SHADOW_CACHED);
 	assert_int_equal(parse_ok("shadow=vtlb shadow=cached").shadow, SHADOW_CACHED);
 	assert_int_equal(parse_ok("shadow_cache=1").shadow_cache, 1);
@@ -107,7 +110,7 @@ static void test_refusals(void **state)
 	expect_refused("mem=64M", "'mem=64M'");
 	expect_refused("mem=99999999999999", "mem=");
 	expect_refused("ring=0", "ring= takes 1 or 3");
-	expect_refused("ring=3", "ring=3");
+	expect_refused("ring=2", "ring= takes 1 or 3");
 	expect_refused("shadow=", "shadow= takes cached or vtlb");
 	expect_refused("shadow_cache=0", "shadow_cache= takes a count from 1 to 128");
 	expect_refused("shadow_cache=129", "'shadow_cache=129'");
