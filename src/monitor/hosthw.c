@@ -36,6 +36,7 @@
 #include "vcpu.h"
 #include "x86.h"
 #include "monitor.h"
+#include "run.h"
 
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
@@ -237,11 +238,16 @@ void host_irq(unsigned n)
 #define CR0_GUEST_BITS (CR0_MP | CR0_EM | CR0_TS | CR0_NE | CR0_AM)
 #define CR4_GUEST_BITS (CR4_TSD | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
+/* ring=3: CR0.AM makes the CPU check alignment at CPL 3 only (with
+ * EFLAGS.AC); the guest's kernel, at CPL 3 there, must not get the #AC its
+ * CPU never gives at CPL 0, so the real AM is the guest's only while its
+ * user code runs. */
 void host_guest_cr_sync(const struct vcpu *v)
 {
 	uint32_t cr4 = v->cr4 | (v->tsc_offset_on ? CR4_TSD : 0);
+	uint32_t cr0 = v->cr0 & ~(mon_opts.ring == 3 && !v->user_view ? CR0_AM : 0);
 
-	lcr0((rcr0() & ~CR0_GUEST_BITS) | (v->cr0 & CR0_GUEST_BITS));
+	lcr0((rcr0() & ~CR0_GUEST_BITS) | (cr0 & CR0_GUEST_BITS));
 	lcr4((rcr4() & ~CR4_GUEST_BITS) | (cr4 & CR4_GUEST_BITS));
 }
 

@@ -645,7 +645,7 @@ void guest_frame_to_cpu(struct trapframe *f)
 }
 
 /* The guest enters user mode (user) or its kernel: the shadow view
- * follows.  Entering user mode, an FS or GS still holding a kernel segment
+ * follows, and CR0.AM (hosthw.c).  Entering user mode, an FS or GS still holding a kernel segment
  * is nulled, as the CPU's IRET to an outer ring does (the exit path never
  * reloads them, and for the CPU the real descriptor is DPL 3). */
 static void enter_view(struct vcpu *v, bool user)
@@ -654,6 +654,8 @@ static void enter_view(struct vcpu *v, bool user)
 		return;
 	v->user_view = user;
 	shadow_set_view(v, user ? SHADOW_USER : SHADOW_KERNEL);
+	if (v->cr0 & CR0_AM)
+		host_guest_cr_sync(v);  /* alignment checks: user code's only */
 	if (!user)
 		return;
 	if (!data_sel_loadable(v, (uint16_t)v->tf.fs, 3)) {

@@ -5,17 +5,23 @@ QEMU runs with -icount shift=0,sleep=off: the guest TSC then advances one
 per guest instruction, so every number is exact and the same on every run.
 Columns: 'native' (minios on the bare virtual machine), 'vtlb' and 'cached'
 (minios deprivileged under build/monitor.elf with shadow=vtlb and
-shadow=cached), and each monitor column's ratio to native.  Numbers are
+shadow=cached, its kernel in ring 1), 'vtlb/r3' and 'cached/r3' (the same
+with ring=3: kernel and user code both in ring 3), and each monitor
+column's ratio to native.  Numbers are
 guest TSC cycles per operation; under -icount one cycle is one instruction,
 the monitor's included, so a column minus 'native' is the instructions the
 monitor adds per operation (not the cost of TLB misses or of QEMU's own
-work).  Below the table, each strategy's shadow counters for the whole run
-(from the monitor's exit table) say where the difference comes from.
+work).  Below the table, each column's shadow counters for the whole run
+(from the monitor's exit table) say where the difference comes from (in
+ring 3, the kernel/user view switches), and the wall-clock seconds each
+run took, measured side by side in this one invocation (QEMU's own speed:
+not a guest number).
 """
 import argparse
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from guestrun import run_qemu, run_monitor, bench_results  # noqa: E402
@@ -23,7 +29,9 @@ from guestrun import run_qemu, run_monitor, bench_results  # noqa: E402
 EXPECTED = ["cli-sti", "port-read", "port-write", "pte-invlpg", "cr3-switch", "compute",
             "mem-sweep-4k", "null-syscall", "demand-zero", "cow-fault", "fork-exit-wait",
             "ctx-switch", "ctxswitch-2", "ctxswitch-8", "ctxswitch-32"]
-STRATEGIES = ["vtlb", "cached"]
+# (column, monitor options)
+MONITOR_COLUMNS = [("vtlb", "shadow=vtlb"), ("cached", "shadow=cached"),
+                   ("vtlb/r3", "shadow=vtlb ring=3"), ("cached/r3", "shadow=cached ring=3")]
 
 
 def run_column(kernel, timeout):
@@ -44,8 +52,8 @@ def run_monitor_column(monitor, kernel, timeout, monargs):
     start = next((i for i, l in enumerate(lines) if "shadow MMU (" in l), None)
     counters = []
     if start is not None:
-        counters = [lines[start]] + [l for l in lines[start + 1:start + 5] if re.match(
-            r"^monitor:   (page-table|shadow page tables|cache|frames) ", l)]
+        counters = [lines[start]] + [l for l in lines[start + 1:start + 6] if re.match(
+            r"^monitor:   (page-table|shadow page tables|cache|frames|ring=3) ", l)]
     return bench_results(run.lines()), [l.replace("monitor: ", "", 1).strip() for l in counters]
 
 
@@ -76,19 +84,36 @@ def main():
     ap.add_argument("--monargs", default="",
                     help="further monitor options for both columns (e.g. shadow_cache=8)")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--columns", default=",".join(c for c, _ in MONITOR_COLUMNS),
+                    help="the monitor columns to run (default all: %(default)s)")
     args = ap.parse_args()
+    wanted = args.columns.split(",")
+    unknown = [c for c in wanted if c not in dict(MONITOR_COLUMNS)]
+    if unknown:
+        sys.exit("bench: unknown column %s (known: %s)"
+                 % (", ".join(unknown), ", ".join(c for c, _ in MONITOR_COLUMNS)))
+    wall = {}
+    t0 = time.monotonic()
     columns = {"native": run_column(args.kernel, args.timeout)}
+    wall["native"] = time.monotonic() - t0
     counters = {}
     if args.monitor:
-        for s in STRATEGIES:
-            columns[s], counters[s] = run_monitor_column(
-                args.monitor, args.kernel, args.timeout, ("shadow=%s %s" % (s, args.monargs)).strip())
+        for name, opts in MONITOR_COLUMNS:
+            if name not in wanted:
+                continue
+            print("bench: running %s (%s) ..." % (name, opts), file=sys.stderr, flush=True)
+            t0 = time.monotonic()
+            columns[name], counters[name] = run_monitor_column(
+                args.monitor, args.kernel, args.timeout, ("%s %s" % (opts, args.monargs)).strip())
+            wall[name] = time.monotonic() - t0
     missing = [b for b in EXPECTED for c in columns.values() if b not in c]
     print_table(columns)
-    for s in counters:
-        print("%s, whole run:" % s)
-        for l in counters[s]:
+    for name in counters:
+        print("%s, whole run:" % name)
+        for l in counters[name]:
             print("  " + l)
+    print("wall clock of each whole bench run, side by side (s): " +
+          ", ".join("%s %.1f" % (n, t) for n, t in wall.items()))
     if missing:
         sys.exit("bench: missing results for: " + " ".join(missing))
 

@@ -93,7 +93,7 @@ KNOWN_BUGS = {
                             "the guest ends with 'would resume with SS 0xffe8, not a valid "
                             "stack selector for ring 1' at the first form; likely the CPU "
                             "setting the accessed bit in the read-only real GDT while the exit "
-                            "path loads SS", only={"bochs"}),
+                            "path loads SS", only={"bochs", "ring1"}),
     # far
     "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
                              "refuses call gates) instead of being emulated"),

@@ -80,25 +80,29 @@ def test_guest_refuses_a_bad_option():
 
 
 @pytest.mark.parametrize("section", SECTIONS)
+@pytest.mark.parametrize("ring", [1, 3])
 @pytest.mark.parametrize("shadow", SHADOWS)
-def test_monitor_agrees_with_native(native, shadow, section):
-    """Under the monitor (QEMU, this shadow strategy) the section prints
-    the native lines, apart from HOLES and KNOWN_BUGS; and no known bug of
-    the section has gone away unnoticed."""
+def test_monitor_agrees_with_native(native, shadow, ring, section):
+    """Under the monitor (QEMU, this shadow strategy, the guest kernel in
+    this ring) the section prints the native lines, apart from HOLES (and
+    RING3_HOLES in ring 3) and KNOWN_BUGS; and no known bug of the section
+    has gone away unnoticed."""
     need(conformrun.MONITOR)
-    monitor = run_until_done(conformrun.qemu_monitor(shadow), [section])
-    diffs = compare(native, monitor, {"qemu", shadow}, {section})
+    monitor = run_until_done(conformrun.qemu_monitor(shadow, ring), [section])
+    diffs = compare(native, monitor, {"qemu", shadow, "ring%d" % ring}, {section})
     assert not failures(diffs), explain(diffs, monitor)
 
 
 @pytest.mark.bochs
+@pytest.mark.parametrize("ring", [1, 3])
 @pytest.mark.parametrize("shadow", SHADOWS)
-def test_bochs_monitor_agrees_with_native(shadow):
+def test_bochs_monitor_agrees_with_native(shadow, ring):
     """The same comparison on Bochs (GRUB ISO), all sections per boot."""
     need(conformrun.GUEST)
     need(conformrun.MONITOR)
     native = run_until_done(conformrun.bochs_boot(), SECTIONS)
     assert native.boots == 1, native.stopped
-    monitor = run_until_done(conformrun.bochs_boot("shadow=" + shadow), SECTIONS)
-    diffs = compare(native, monitor, {"bochs", shadow}, set(SECTIONS))
+    monitor = run_until_done(conformrun.bochs_boot("shadow=%s ring=%d" % (shadow, ring)),
+                             SECTIONS)
+    diffs = compare(native, monitor, {"bochs", shadow, "ring%d" % ring}, set(SECTIONS))
     assert not failures(diffs), explain(diffs, monitor)

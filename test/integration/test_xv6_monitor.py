@@ -7,7 +7,8 @@ APIC by MMIO, the firmware's MP tables, and the real IF following the
 virtual one (iflag=real) so that xv6's pushcli/popcli read IF right.  The
 transcript of the fixed command set must equal the native one (in
 xv6run.canonical form: stressfs's output is timing-dependent even
-natively), under both shadow strategies, and the file xv6 writes must
+natively), under both shadow strategies and with xv6's kernel in ring 1
+and in ring 3, and the file xv6 writes must
 reach the host's disk image.  usertests is in test_xv6_usertests (slow).
 """
 import os
@@ -44,13 +45,15 @@ def native_fixed(tmp_path_factory):
     return out
 
 
+@pytest.mark.parametrize("ring", [1, 3])
 @pytest.mark.parametrize("shadow", STRATEGIES)
-def test_fixed_commands_same_as_native(native_fixed, shadow, tmp_path):
+def test_fixed_commands_same_as_native(native_fixed, shadow, ring, tmp_path):
     disk = str(tmp_path / "disk.img")
-    rc, out, err = xv6run.run("run", FIXED_CMDS, 600, disk, ("MONARGS=shadow=" + shadow,))
+    rc, out, err = xv6run.run("run", FIXED_CMDS, 600, disk,
+                              ("MONARGS=shadow=%s ring=%d" % (shadow, ring),))
     assert rc == 0, err[-2000:]
     assert xv6run.canonical(out) == xv6run.canonical(native_fixed), (
-        "xv6 under the monitor (shadow=%s) printed:\n%s\n--- native:\n%s\n--- monitor log:\n%s"
-        % (shadow, out.decode("utf-8", "replace")[-1500:],
+        "xv6 under the monitor (shadow=%s ring=%d) printed:\n%s\n--- native:\n%s\n"
+        "--- monitor log:\n%s" % (shadow, ring, out.decode("utf-8", "replace")[-1500:],
            native_fixed.decode("utf-8", "replace")[-1500:], err[-1500:]))
     assert xv6fs.Xv6Fs(disk).read_file("/d/greeting") == b"hello from xv6\n"
