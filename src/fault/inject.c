@@ -475,8 +475,10 @@ static const char *act_name(enum act a)
 void fault_report(const struct vcpu *v)
 {
 	(void)v;
-	if (F.s.target == FT_NONE)
+	if (F.s.target == FT_NONE) {
+		mon_log("fault: result: none end_us=%llu", (unsigned long long)now_us());
 		return;
+	}
 	if (F.phase == PH_WAITING)
 		verdict(ACT_NO, "the trigger was never reached");
 	else if (!F.injected && F.act == ACT_UNKNOWN)
@@ -484,7 +486,7 @@ void fault_report(const struct vcpu *v)
 	else if (F.s.target == FT_MEM && F.act == ACT_UNKNOWN)
 		verdict(ACT_NO, "the guest never touched the flipped byte (as far as a watch "
 			"on its linear address sees)");
-	mon_log("fault: result: injected=%u activated=%s trap=%u eip=0x%x us=%llu",
+	mon_log("fault: result: injected=%u activated=%s trap=%u eip=0x%x us=%llu end_us=%llu",
 		F.injected ? 1u : 0u, act_name(F.act), F.at_trap, F.at_eip,
-		(unsigned long long)F.at_us);
+		(unsigned long long)F.at_us, (unsigned long long)now_us());
 }
