@@ -94,8 +94,7 @@ static int parse_groups(const char *w, struct minios_opts *o, char *err, size_t 
 		unsigned bit = group_bit(list + start, i - start);
 		if (!bit) {
 			fmt_snprintf(err, errlen, "bad value in '%s': tests= takes a comma list of "
-				     "exceptions, paging, interrupts, devices, descriptors, processes, "
-				     "user, churn, kernel", w);
+				     "test groups (docs/minios.md)", w);
 			return -1;
 		}
 		o->groups |= bit;
