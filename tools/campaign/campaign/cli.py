@@ -36,7 +36,8 @@ def parser():
     r.add_argument("file", help="the campaign file (TOML; tools/campaign/campaigns/ has some)")
     r.add_argument("--runs", type=int, help="number of jobs (default: the file's 'runs'); "
                    "growing it keeps the jobs already drawn")
-    r.add_argument("--seed", type=int, help="seed of the job draw (default: the file's 'seed')")
+    r.add_argument("--seed", type=int, help="seed of the job draw (default: the file's 'seed'); "
+                   "another seed is another campaign, <name>-seedN")
     r.add_argument("--db", help="the SQLite file (default: build/faults/<name>.sqlite)")
     r.add_argument("--fresh", action="store_true", help="delete a stored campaign first")
     r.add_argument("--workers", type=int, default=pool.default_workers(),
@@ -68,8 +69,9 @@ def cmd_run(a):
     c = spec.load(a.file)
     if a.runs is not None:
         c.runs = a.runs
-    if a.seed is not None:
+    if a.seed is not None and a.seed != c.seed:
         c.seed = a.seed
+        c.name = "%s-seed%d" % (c.name, a.seed)     # another seed, another campaign
     db = a.db or default_db(a.root, c.name)
     if a.fresh:
         for suffix in ("", "-wal", "-shm"):

@@ -68,3 +68,27 @@ def find_bytes(path, needle):
         if at >= 0:
             return addr + at - off
     return None
+
+
+SHT_SYMTAB = 2
+
+
+def symbols(path):
+    """{name: address} of the ELF's symbol table (functions and objects)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    shoff, = struct.unpack_from("<I", data, 0x20)
+    shentsize, shnum, _ = struct.unpack_from("<HHH", data, 0x2E)
+    heads = [struct.unpack_from("<IIIIIIIIII", data, shoff + i * shentsize) for i in range(shnum)]
+    out = {}
+    for h in heads:
+        if h[1] != SHT_SYMTAB:
+            continue
+        strtab = heads[h[6]]            # sh_link: the symbol names
+        for off in range(h[4], h[4] + h[5], 16):
+            name_off, value, _, _, _, shndx = struct.unpack_from("<IIIBBH", data, off)
+            if name_off == 0 or shndx == 0:
+                continue
+            start = strtab[4] + name_off
+            out[data[start:data.index(b"\0", start)].decode()] = value
+    return out

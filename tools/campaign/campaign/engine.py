@@ -105,7 +105,7 @@ def judge(p, res, job_row):
     return {"idx": res["idx"], "outcome": outcome, "detail": detail, "code": res["code"],
             "injected": f.get("injected", 0), "activated": f.get("activated", "?"),
             "inject_us": f.get("inject_us", 0), "end_us": f.get("end_us", 0),
-            "wall": res["wall"], "text_hash": classify.digest(text),
+            "wall": res["wall"], "cpu": res["cpu"], "text_hash": classify.digest(text),
             "log_excerpt": monlog.excerpt(res["log"]), "worker": res["worker"],
             "finished": time.time()}
 

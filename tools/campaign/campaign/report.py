@@ -50,11 +50,13 @@ def text(campaign_row, rows, top=5):
     all_counts = {o: sum(c[o] for c in t.values()) for o in OUTCOMES}
     N_all = sum(sizes.values())
     wall = sum(r["wall"] for r in rows)
+    cpu = sum(r["cpu"] for r in rows)
     out = ["campaign %s: %d runs; golden run: exit %d, %d us of virtual time, %.2f s"
            % (campaign_row["name"], len(rows), campaign_row["golden_code"],
               campaign_row["golden_end_us"], campaign_row["golden_wall"]),
-           "watchdog %d ms of virtual time; %.2f s of QEMU time per run on average"
-           % (campaign_row["watchdog_ms"], wall / len(rows) if rows else 0), ""]
+           "watchdog %d ms of virtual time; per run on average %.2f s of wall time, %.2f s "
+           "of QEMU CPU time" % (campaign_row["watchdog_ms"], wall / max(1, len(rows)),
+                                 cpu / max(1, len(rows))), ""]
     out += class_table("all classes", all_counts, N_all) + [""]
     for cls in sorted(t):
         out += class_table(cls, t[cls], sizes.get(cls, 0)) + [""]

@@ -13,9 +13,12 @@ This module imports only the standard library: it is what workers execute.
 import os
 import subprocess
 import tempfile
+import threading
 import time
 
-QEMU_ARGS = ["-cpu", "qemu32", "-display", "none", "-no-reboot",
+# -nodefaults: no VGA, NIC or their option ROMs for the BIOS to start (a
+# quarter of a short run's cost); the guest uses only COM1 and the exit port.
+QEMU_ARGS = ["-nodefaults", "-cpu", "qemu32", "-display", "none", "-no-reboot",
              "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-monitor", "none",
              "-icount", "shift=0,sleep=off"]
 
@@ -34,28 +37,49 @@ def qemu_command(job, log_path):
 
 
 def run_job(job):
-    """Boot once; returns {'idx', 'text', 'log', 'code', 'timed_out', 'wall'}.
-    code is the value written to the debug-exit port (QEMU exits 2c+1), or
-    None if QEMU ended any other way."""
+    """Boot once; returns {'idx', 'text', 'log', 'code', 'rc', 'timed_out',
+    'wall', 'cpu', 'worker'}.  code is the value written to the debug-exit
+    port (QEMU exits 2c+1), or None if QEMU ended any other way; cpu is
+    QEMU's own CPU time (user + system)."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="campaign-") as tmp:
         log_path = os.path.join(tmp, "monitor.log")
+        out_path = os.path.join(tmp, "serial.txt")
+        rc, timed_out, cpu = _boot(qemu_command(job, log_path), out_path, job["timeout"])
+        text = _read(out_path)
+        log = _read(log_path)
+    code = rc >> 1 if rc is not None and rc > 0 and rc & 1 else None
+    return {"idx": job.get("idx"), "text": text, "log": log, "code": code, "rc": rc,
+            "timed_out": timed_out, "wall": time.monotonic() - start, "cpu": cpu,
+            "worker": worker_name()}
+
+
+def _boot(cmd, out_path, timeout):
+    """Runs cmd with its output in out_path, killed after timeout seconds;
+    (exit status, timed out, CPU seconds) from wait4's resource usage."""
+    fired = threading.Event()
+    with open(out_path, "wb") as out:
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+        def kill():
+            fired.set()
+            p.kill()
+        timer = threading.Timer(timeout, kill)
+        timer.start()
         try:
-            p = subprocess.run(qemu_command(job, log_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               timeout=job["timeout"])
-            out, rc, timed_out = p.stdout, p.returncode, False
-        except subprocess.TimeoutExpired as e:
-            out, rc, timed_out = e.stdout or b"", None, True
-        try:
-            with open(log_path, "rb") as f:
-                log = f.read().decode("utf-8", "replace")
-        except OSError:
-            log = ""
-    code = rc >> 1 if rc is not None and rc & 1 else None
-    return {"idx": job.get("idx"), "text": out.decode("utf-8", "replace"), "log": log,
-            "code": code, "rc": rc, "timed_out": timed_out,
-            "wall": time.monotonic() - start, "worker": worker_name()}
+            _, status, usage = os.wait4(p.pid, 0)
+        finally:
+            timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)   # reaped: Popen must not wait
+    return (None if fired.is_set() else p.returncode), fired.is_set(), usage.ru_utime + usage.ru_stime
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def worker_name():

@@ -14,7 +14,7 @@ A campaign file is TOML (docs/fault-injection.md has the reference):
     success = 0                     # the exit code of a good run
     normalize = []                  # regexes blanked before transcripts compare
     watchdog_factor = 2.0           # watchdog = factor x golden + margin ms
-    watchdog_margin_ms = 200
+    watchdog_margin_ms = 50
 
     [[targets]]                     # one table per target class
     class = "reg"                   # reg mem pte pde insn port irq emul shadow
@@ -43,7 +43,7 @@ import tomllib
 TARGET_CLASSES = ("reg", "mem", "pte", "pde", "insn", "port", "irq", "emul", "shadow")
 TRIGGER_KINDS = ("trap", "emul", "shadow", "irq", "eip", "time")
 WORKLOAD_DEFAULTS = {"monitor": "build/monitor.elf", "monargs": "", "success": 0,
-                     "normalize": [], "watchdog_factor": 2.0, "watchdog_margin_ms": 200,
+                     "normalize": [], "watchdog_factor": 2.0, "watchdog_margin_ms": 50,
                      "timeout_factor": 10.0, "timeout_min": 30, "qemu_mem": 256}
 
 

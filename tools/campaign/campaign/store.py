@@ -33,11 +33,11 @@ CREATE TABLE IF NOT EXISTS job (
 CREATE TABLE IF NOT EXISTS result (
     idx INTEGER PRIMARY KEY REFERENCES job(idx), outcome TEXT, detail TEXT,
     code INTEGER, injected INTEGER, activated TEXT, inject_us INTEGER, end_us INTEGER,
-    wall REAL, text_hash TEXT, log_excerpt TEXT, worker TEXT, finished REAL);
+    wall REAL, cpu REAL, text_hash TEXT, log_excerpt TEXT, worker TEXT, finished REAL);
 """
 
 RESULT_FIELDS = ("idx", "outcome", "detail", "code", "injected", "activated", "inject_us",
-                 "end_us", "wall", "text_hash", "log_excerpt", "worker", "finished")
+                 "end_us", "wall", "cpu", "text_hash", "log_excerpt", "worker", "finished")
 # What must be the same when a job runs twice (wall time and worker may differ).
 DETERMINISTIC_FIELDS = ("idx", "outcome", "detail", "code", "injected", "activated",
                         "inject_us", "end_us", "text_hash")
