@@ -26,6 +26,7 @@ SHADOW_EVENTS = ("fill", "flush", "invlpg", "ptwrite")
 IRQ_MODES = ("lost", "delay", "spurious")
 EXHAUSTIVE_MAX = 100000
 OBJDUMP_INSN = re.compile(r"^\s*([0-9a-f]+):\t")
+PLACEHOLDER = re.compile(r"\{(sym|str):([^}]*)\}")
 
 
 class SpaceError(ValueError):
@@ -37,6 +38,22 @@ def instruction_addresses(guest):
     out = subprocess.run(["objdump", "-d", guest], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, check=True).stdout.decode()
     return sorted({int(m.group(1), 16) for m in map(OBJDUMP_INSN.match, out.splitlines()) if m})
+
+
+def resolve(text, guest):
+    """Fault and trigger strings may name guest addresses symbolically:
+    {sym:NAME} is the symbol's address, {str:TEXT} where the bytes of TEXT
+    first occur in the loaded image (so a campaign survives a rebuild)."""
+    def one(m):
+        if m.group(1) == "sym":
+            addr = elfinfo.symbols(guest).get(m.group(2))
+        else:
+            addr = elfinfo.find_bytes(guest, m.group(2).encode())
+        if addr is None:
+            raise SpaceError("%s: no %s %r in %s" % (text, "symbol" if m.group(1) == "sym"
+                                                     else "string", m.group(2), guest))
+        return "0x%x" % addr
+    return PLACEHOLDER.sub(one, text)
 
 
 class TriggerSpace:
@@ -189,6 +206,7 @@ class FaultSpace:
 
     def __init__(self, campaign, golden_table, end_us, guest_path, eips=None):
         self.c = campaign
+        self.guest = guest_path
         self.targets = [TargetSpace(t, guest_path) for t in campaign.targets]
         kinds = {k: w for k, w in campaign.triggers.items() if w > 0}
         if "eip" in kinds and eips is None:
@@ -212,8 +230,10 @@ class FaultSpace:
         """Job idx: {'idx', 'cls', 'fault', 'trigger', 'persist', 'expect'}."""
         if self.c.jobs:
             j = self.c.jobs[idx]
-            return {"idx": idx, "cls": j["fault"].split(":")[0], "fault": j["fault"],
-                    "trigger": j["trigger"], "persist": j["persist"], "expect": j["expect"]}
+            return {"idx": idx, "cls": j["fault"].split(":")[0],
+                    "fault": resolve(j["fault"], self.guest),
+                    "trigger": resolve(j["trigger"], self.guest), "persist": j["persist"],
+                    "expect": j["expect"]}
         rng = random.Random("%d:%d" % (self.c.seed, idx))
         t = _pick(rng, [(t, t.weight) for t in self.targets])
         kind = _pick(rng, self.kinds)
@@ -237,7 +257,7 @@ class FaultSpace:
                 raise SpaceError("an exhaustive campaign lists each target's trigger points: "
                                  "points = [\"trap:13:100\", ...] in its [[targets]] table")
             for f in t.enumerate():
-                for p in points:
+                for p in (resolve(x, self.guest) for x in points):
                     for persist in t.persist:
                         out.append({"idx": len(out), "cls": t.cls, "fault": f, "trigger": p,
                                     "persist": persist, "expect": ""})
