@@ -36,6 +36,7 @@
 #include "target.h"
 #include "debugreg.h"
 #include "monitor/hosthw.h"
+#include "monitor/layout.h"
 #include "monitor/memory.h"
 #include "monitor/monitor.h"
 #include "monitor/stats.h"
@@ -185,6 +186,11 @@ static int inject_byte(struct vcpu *v, uint32_t va, const char *what)
 
 static void inject_mem(struct vcpu *v)
 {
+	if (F.s.addr >= SWITCHER_BASE) {        /* never the guest's: no watch there */
+		verdict(ACT_NO, "the address is in the monitor's switcher slot");
+		F.phase = PH_DONE;
+		return;
+	}
 	if (inject_byte(v, F.s.addr, "mem") < 0)
 		return;
 	dr_arm(DR_WRITE_WATCH, F.s.addr, DRK_WRITE);
@@ -305,8 +311,8 @@ void fault_init(const struct mon_options *o)
 		mon_log("fault: armed: %s at %s, stuck forever", t, w);
 	else
 		mon_log("fault: armed: %s at %s, stuck for %u traps", t, w, F.s.persist);
-	if (F.s.trig == TG_EIP)
-		dr_arm(DR_EIP, F.s.trig_addr, DRK_EXEC);
+	if (F.s.trig == TG_EIP && F.s.trig_addr < SWITCHER_BASE)
+		dr_arm(DR_EIP, F.s.trig_addr, DRK_EXEC);  /* the switcher slot: never */
 }
 
 void fault_trap(struct vcpu *v)
