@@ -127,9 +127,9 @@ def dask_command(module, *args):
     return [sys.executable, "-m", "distributed.cli." + module] + list(args)
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A scheduler and two single-threaded workers on localhost."""
+def start_cluster(tmp_path, nanny=True):
+    """A scheduler and two single-threaded workers on localhost; returns
+    (address, processes, log files)."""
     port = free_port()
     addr = "tcp://127.0.0.1:%d" % port
     logs = [open(str(tmp_path / n), "w") for n in ("scheduler.log", "w1.log", "w2.log")]
@@ -139,21 +139,38 @@ def dask_cluster(tmp_path):
     for i in (1, 2):
         procs.append(subprocess.Popen(
             dask_command("dask_worker", addr, "--nthreads", "1", "--nworkers", "1",
-                         "--no-dashboard", "--name", "w%d" % i),
+                         "--no-dashboard", "--name", "w%d" % i) +
+            ([] if nanny else ["--no-nanny"]),
             cwd=ROOT, stdout=logs[i], stderr=subprocess.STDOUT))
     try:
         wait_for_workers(addr, 2)
+    except Exception:
+        stop_cluster(procs, logs)
+        raise
+    return addr, procs, logs
+
+
+def stop_cluster(procs, logs):
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    for f in logs:
+        f.close()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    addr, procs, logs = start_cluster(tmp_path)
+    try:
         yield addr
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for f in logs:
-            f.close()
+        stop_cluster(procs, logs)
 
 
 def wait_for_workers(addr, n):
@@ -189,6 +206,35 @@ def test_eip_breakpoint_never_reaches_the_guest():
     reflected = log[log.index("monitor: reflected to the guest:"):]
     assert any(l.split()[1] == "#DB" and int(l.split()[2]) >= 2 for l in exits[1:]), exits
     assert not any(l.split()[1:2] == ["#DB"] for l in reflected[1:] if len(l.split()) > 2)
+
+
+@pytest.mark.slow
+def test_dask_worker_that_dies_has_its_job_run_again(known, tmp_path):
+    """Two workers without nannies; one is killed (SIGKILL) while both run
+    jobs.  The campaign still finishes, with the local run's results."""
+    addr, procs, logs = start_cluster(tmp_path, nanny=False)
+    try:
+        db = str(tmp_path / "dies.sqlite")
+        cmd = [sys.executable, "-m", "campaign", "run", KNOWN, "--db", db, "--fresh",
+               "--no-progress", "--no-report", "--scheduler", addr]
+        with open(str(tmp_path / "campaign.log"), "w") as out:
+            camp = subprocess.Popen(cmd, env=ENV, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 300
+            while (not os.path.exists(db) or not count_results(db)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            procs[2].kill()             # worker w2, mid-campaign
+            assert camp.wait(timeout=600) == 0, open(str(tmp_path / "campaign.log")).read()
+        rows = results(db)
+        assert same_fields(rows) == same_fields(results(known))
+    finally:
+        stop_cluster(procs, logs)
+
+
+def count_results(db):
+    try:
+        return len(results(db))
+    except sqlite3.OperationalError:
+        return 0
 
 
 @pytest.mark.slow
