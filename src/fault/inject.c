@@ -72,7 +72,7 @@ static struct {
 	bool delayed;           /* an IRQ 0 edge held back ... */
 	uint64_t delayed_due_us;        /* ... until then */
 	bool ptwrite_now;       /* this trap emulates a page-table write */
-} F;
+} inj;        /* the one fault of this run */
 
 static bool is_state_target(enum fault_target t)
 {
@@ -86,10 +86,10 @@ static uint64_t now_us(void)
 
 static void verdict(enum act a, const char *why)
 {
-	if (F.act == ACT_YES || (F.act == ACT_NO && a == ACT_NO))
+	if (inj.act == ACT_YES || (inj.act == ACT_NO && a == ACT_NO))
 		return;         /* the first verdict stands, unless a read follows */
-	F.act = a;
-	F.why = why;
+	inj.act = a;
+	inj.why = why;
 	mon_log("fault: %s: %s", a == ACT_YES ? "activated" : "not activated", why);
 }
 
@@ -113,37 +113,37 @@ static void fire(struct vcpu *v)
 {
 	char t[DESC_MAX], w[DESC_MAX];
 
-	F.phase = PH_FIRED;
-	F.at_trap = F.traps;
-	F.at_eip = v->tf.eip;
-	F.at_us = now_us();
-	F.persist_left = F.s.persist;
-	fault_describe_target(&F.s, t, sizeof t);
-	fault_describe_trigger(&F.s, w, sizeof w);
-	mon_log("fault: due: %s at %s: trap %u, eip 0x%x, %llu us", t, w, F.traps, v->tf.eip,
-		(unsigned long long)F.at_us);
+	inj.phase = PH_FIRED;
+	inj.at_trap = inj.traps;
+	inj.at_eip = v->tf.eip;
+	inj.at_us = now_us();
+	inj.persist_left = inj.s.persist;
+	fault_describe_target(&inj.s, t, sizeof t);
+	fault_describe_trigger(&inj.s, w, sizeof w);
+	mon_log("fault: due: %s at %s: trap %u, eip 0x%x, %llu us", t, w, inj.traps, v->tf.eip,
+		(unsigned long long)inj.at_us);
 }
 
 static void injected(const char *what, uint32_t before, uint32_t after)
 {
-	F.injected = true;
+	inj.injected = true;
 	mon_log("fault: injected: %s 0x%x -> 0x%x at trap %u, eip 0x%x, %llu us", what, before,
-		after, F.at_trap, F.at_eip, (unsigned long long)F.at_us);
+		after, inj.at_trap, inj.at_eip, (unsigned long long)inj.at_us);
 }
 
 /* After a state fault: stuck, or done. */
 static void settle(void)
 {
-	F.phase = F.s.persist == PERSIST_ONCE ? PH_DONE : PH_STUCK;
+	inj.phase = inj.s.persist == PERSIST_ONCE ? PH_DONE : PH_STUCK;
 }
 
 static void inject_reg(struct vcpu *v)
 {
-	uint32_t before = target_reg_value(&v->tf, v->vif, F.s.reg);
+	uint32_t before = target_reg_value(&v->tf, v->vif, inj.s.reg);
 
-	F.stuck = target_flip_reg(&v->tf, &v->vif, &F.s);
-	injected(fault_reg_name(F.s.reg), before, F.stuck);
-	if (target_reg_masked(&F.s))
+	inj.stuck = target_flip_reg(&v->tf, &v->vif, &inj.s);
+	injected(fault_reg_name(inj.s.reg), before, inj.stuck);
+	if (target_reg_masked(&inj.s))
 		verdict(ACT_NO, "EFLAGS bits the monitor's exit path overrides");
 	settle();
 }
@@ -153,15 +153,15 @@ static void inject_entry(struct vcpu *v)
 	const char *why = "";
 	uint32_t e;
 
-	if (target_entry_gpa(v->cr0, v->cr3, v->cr4, F.s.addr, F.s.target == FT_PDE, read32, 0,
-			     &F.gpa, &why) < 0 || read32(0, F.gpa, &e) < 0) {
+	if (target_entry_gpa(v->cr0, v->cr3, v->cr4, inj.s.addr, inj.s.target == FT_PDE, read32, 0,
+			     &inj.gpa, &why) < 0 || read32(0, inj.gpa, &e) < 0) {
 		verdict(ACT_NO, why[0] ? why : "the entry is not in RAM");
-		F.phase = PH_DONE;
+		inj.phase = PH_DONE;
 		return;
 	}
-	F.stuck = e ^ fault_mask(&F.s);
-	write_guest(v, F.gpa, &F.stuck, sizeof F.stuck);
-	injected(F.s.target == FT_PDE ? "pde" : "pte", e, F.stuck);
+	inj.stuck = e ^ fault_mask(&inj.s);
+	write_guest(v, inj.gpa, &inj.stuck, sizeof inj.stuck);
+	injected(inj.s.target == FT_PDE ? "pde" : "pte", e, inj.stuck);
 	settle();
 }
 
@@ -171,35 +171,35 @@ static int inject_byte(struct vcpu *v, uint32_t va, const char *what)
 	const char *why = "";
 	uint8_t b;
 
-	if (target_linear_to_gpa(v->cr0, v->cr3, v->cr4, va, read32, 0, &F.gpa, &why) < 0 ||
-	    gpa_read(gpa(F.gpa), &b, 1) < 0) {
+	if (target_linear_to_gpa(v->cr0, v->cr3, v->cr4, va, read32, 0, &inj.gpa, &why) < 0 ||
+	    gpa_read(gpa(inj.gpa), &b, 1) < 0) {
 		verdict(ACT_NO, why[0] ? why : "the byte is not in RAM");
-		F.phase = PH_DONE;
+		inj.phase = PH_DONE;
 		return -1;
 	}
-	F.stuck = (uint8_t)(b ^ fault_mask(&F.s));
-	write_guest(v, F.gpa, &F.stuck, 1);
-	injected(what, b, F.stuck);
+	inj.stuck = (uint8_t)(b ^ fault_mask(&inj.s));
+	write_guest(v, inj.gpa, &inj.stuck, 1);
+	injected(what, b, inj.stuck);
 	settle();
 	return 0;
 }
 
 static void inject_mem(struct vcpu *v)
 {
-	if (F.s.addr >= SWITCHER_BASE) {        /* never the guest's: no watch there */
+	if (inj.s.addr >= SWITCHER_BASE) {        /* never the guest's: no watch there */
 		verdict(ACT_NO, "the address is in the monitor's switcher slot");
-		F.phase = PH_DONE;
+		inj.phase = PH_DONE;
 		return;
 	}
-	if (inject_byte(v, F.s.addr, "mem") < 0)
+	if (inject_byte(v, inj.s.addr, "mem") < 0)
 		return;
-	dr_arm(DR_WRITE_WATCH, F.s.addr, DRK_WRITE);
-	dr_arm(DR_RW_WATCH, F.s.addr, DRK_RDWR);
+	dr_arm(DR_WRITE_WATCH, inj.s.addr, DRK_WRITE);
+	dr_arm(DR_RW_WATCH, inj.s.addr, DRK_RDWR);
 }
 
 static void inject_insn(struct vcpu *v)
 {
-	uint32_t va = segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip + F.s.addr;
+	uint32_t va = segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip + inj.s.addr;
 
 	if (inject_byte(v, va, "insn byte") == 0)
 		verdict(ACT_YES, "the guest resumes at that instruction");
@@ -207,7 +207,7 @@ static void inject_insn(struct vcpu *v)
 
 static void inject_state(struct vcpu *v)
 {
-	switch (F.s.target) {
+	switch (inj.s.target) {
 	case FT_REG: inject_reg(v); return;
 	case FT_PTE:
 	case FT_PDE: inject_entry(v); return;
@@ -220,23 +220,23 @@ static void inject_state(struct vcpu *v)
 /* Stuck-at: force the faulty bits again. */
 static void restick(struct vcpu *v)
 {
-	uint32_t mask = fault_mask(&F.s), cur = 0;
+	uint32_t mask = fault_mask(&inj.s), cur = 0;
 
-	if (F.s.target == FT_REG) {
-		target_force_reg(&v->tf, &v->vif, &F.s, F.stuck);
+	if (inj.s.target == FT_REG) {
+		target_force_reg(&v->tf, &v->vif, &inj.s, inj.stuck);
 		return;
 	}
-	unsigned n = F.s.target == FT_PTE || F.s.target == FT_PDE ? 4 : 1;
-	if (gpa_read(gpa(F.gpa), &cur, n) < 0 || (cur & mask) == (F.stuck & mask))
+	unsigned n = inj.s.target == FT_PTE || inj.s.target == FT_PDE ? 4 : 1;
+	if (gpa_read(gpa(inj.gpa), &cur, n) < 0 || (cur & mask) == (inj.stuck & mask))
 		return;
-	cur = (cur & ~mask) | (F.stuck & mask);
-	write_guest(v, F.gpa, &cur, n);
+	cur = (cur & ~mask) | (inj.stuck & mask);
+	write_guest(v, inj.gpa, &cur, n);
 }
 
 static void end_window(void)
 {
-	F.phase = PH_DONE;
-	if (F.s.target == FT_MEM && F.act == ACT_UNKNOWN)
+	inj.phase = PH_DONE;
+	if (inj.s.target == FT_MEM && inj.act == ACT_UNKNOWN)
 		return;         /* the watch stays until the first access */
 	dr_disarm(DR_WRITE_WATCH);
 	dr_disarm(DR_RW_WATCH);
@@ -244,8 +244,8 @@ static void end_window(void)
 
 static void persist_step(struct vcpu *v)
 {
-	if (F.s.persist == PERSIST_FOREVER || F.persist_left-- > 0) {
-		if (F.phase == PH_STUCK)
+	if (inj.s.persist == PERSIST_FOREVER || inj.persist_left-- > 0) {
+		if (inj.phase == PH_STUCK)
 			restick(v);
 		return;
 	}
@@ -255,16 +255,16 @@ static void persist_step(struct vcpu *v)
 /* An event fault took effect. */
 static void event_hit(const char *what, uint32_t before, uint32_t after)
 {
-	if (!F.injected)
+	if (!inj.injected)
 		injected(what, before, after);
 	verdict(ACT_YES, what);
-	if (F.s.persist == PERSIST_ONCE)
-		F.phase = PH_DONE;
+	if (inj.s.persist == PERSIST_ONCE)
+		inj.phase = PH_DONE;
 }
 
 static bool event_armed(enum fault_target t)
 {
-	return F.s.target == t && (F.phase == PH_FIRED || F.phase == PH_STUCK);
+	return inj.s.target == t && (inj.phase == PH_FIRED || inj.phase == PH_STUCK);
 }
 
 /* ---- the watchdog and the delayed timer edge ---- */
@@ -272,7 +272,7 @@ static bool event_armed(enum fault_target t)
 static void hang_end(struct vcpu *v, uint64_t t)
 {
 	mon_log("hang: the guest did not exit within %u ms of virtual time (now %llu us, "
-		"eip 0x%x, virtual IF %u)", F.watchdog_ms, (unsigned long long)t, v->tf.eip,
+		"eip 0x%x, virtual IF %u)", inj.watchdog_ms, (unsigned long long)t, v->tf.eip,
 		v->vif ? 1u : 0u);
 	stats_print(v);
 	mon_exit(MON_EXIT_HANG);
@@ -282,11 +282,11 @@ static void time_passes(struct vcpu *v)
 {
 	uint64_t t = now_us();
 
-	if (F.watchdog_ms && t >= F.watchdog_ms * US_PER_MS)
+	if (inj.watchdog_ms && t >= inj.watchdog_ms * US_PER_MS)
 		hang_end(v, t);
-	if (F.delayed && F.pic && t >= F.delayed_due_us) {
-		F.delayed = false;
-		vpic_pulse_irq(F.pic, PIT_IRQ);
+	if (inj.delayed && inj.pic && t >= inj.delayed_due_us) {
+		inj.delayed = false;
+		vpic_pulse_irq(inj.pic, PIT_IRQ);
 	}
 }
 
@@ -296,44 +296,44 @@ void fault_init(const struct mon_options *o)
 {
 	char t[DESC_MAX], w[DESC_MAX];
 
-	F.s = o->fault;
-	F.watchdog_ms = o->watchdog_ms;
-	fault_armed = F.s.target != FT_NONE || F.watchdog_ms != 0;
-	if (F.watchdog_ms)
-		mon_log("fault: watchdog: %u ms of virtual time", F.watchdog_ms);
-	if (F.s.target == FT_NONE)
+	inj.s = o->fault;
+	inj.watchdog_ms = o->watchdog_ms;
+	fault_armed = inj.s.target != FT_NONE || inj.watchdog_ms != 0;
+	if (inj.watchdog_ms)
+		mon_log("fault: watchdog: %u ms of virtual time", inj.watchdog_ms);
+	if (inj.s.target == FT_NONE)
 		return;
-	fault_describe_target(&F.s, t, sizeof t);
-	fault_describe_trigger(&F.s, w, sizeof w);
-	if (F.s.persist == PERSIST_ONCE)
+	fault_describe_target(&inj.s, t, sizeof t);
+	fault_describe_trigger(&inj.s, w, sizeof w);
+	if (inj.s.persist == PERSIST_ONCE)
 		mon_log("fault: armed: %s at %s, once", t, w);
-	else if (F.s.persist == PERSIST_FOREVER)
+	else if (inj.s.persist == PERSIST_FOREVER)
 		mon_log("fault: armed: %s at %s, stuck forever", t, w);
 	else
-		mon_log("fault: armed: %s at %s, stuck for %u traps", t, w, F.s.persist);
-	if (F.s.trig == TG_EIP && F.s.trig_addr < SWITCHER_BASE)
-		dr_arm(DR_EIP, F.s.trig_addr, DRK_EXEC);  /* the switcher slot: never */
+		mon_log("fault: armed: %s at %s, stuck for %u traps", t, w, inj.s.persist);
+	if (inj.s.trig == TG_EIP && inj.s.trig_addr < SWITCHER_BASE)
+		dr_arm(DR_EIP, inj.s.trig_addr, DRK_EXEC);  /* the switcher slot: never */
 }
 
 void fault_trap(struct vcpu *v)
 {
-	F.traps++;
-	F.ptwrite_now = false;
+	inj.traps++;
+	inj.ptwrite_now = false;
 	time_passes(v);
-	if (F.phase == PH_WAITING && trigger_due(&F.s, &v->stats, now_us()))
+	if (inj.phase == PH_WAITING && trigger_due(&inj.s, &v->stats, now_us()))
 		fire(v);
-	if (F.phase == PH_FIRED && is_state_target(F.s.target)) {
+	if (inj.phase == PH_FIRED && is_state_target(inj.s.target)) {
 		inject_state(v);
 		return;
 	}
-	if (F.phase == PH_FIRED && F.s.target == FT_IRQ && F.s.mode == FIRQ_SPURIOUS && F.pic) {
-		vpic_pulse_irq(F.pic, PIT_IRQ);
+	if (inj.phase == PH_FIRED && inj.s.target == FT_IRQ && inj.s.mode == FIRQ_SPURIOUS && inj.pic) {
+		vpic_pulse_irq(inj.pic, PIT_IRQ);
 		event_hit("a spurious timer edge raised", 0, 1);
-		F.phase = PH_DONE;
+		inj.phase = PH_DONE;
 		return;
 	}
-	if ((F.phase == PH_STUCK || (F.phase == PH_FIRED && F.s.persist != PERSIST_ONCE)) &&
-	    F.traps > F.at_trap)
+	if ((inj.phase == PH_STUCK || (inj.phase == PH_FIRED && inj.s.persist != PERSIST_ONCE)) &&
+	    inj.traps > inj.at_trap)
 		persist_step(v);
 }
 
@@ -342,12 +342,12 @@ static void watch_hit(struct vcpu *v, uint32_t dr6)
 {
 	uint8_t now = 0;
 
-	gpa_read(gpa(F.gpa), &now, 1);
-	if (target_watch_verdict((dr6 & DR6_B(DR_WRITE_WATCH)) != 0, now, (uint8_t)F.stuck,
-				 (uint8_t)fault_mask(&F.s)) == WATCH_READ) {
+	gpa_read(gpa(inj.gpa), &now, 1);
+	if (target_watch_verdict((dr6 & DR6_B(DR_WRITE_WATCH)) != 0, now, (uint8_t)inj.stuck,
+				 (uint8_t)fault_mask(&inj.s)) == WATCH_READ) {
 		verdict(ACT_YES, "the guest read the flipped byte");
 		mon_log("fault: read at eip 0x%x", v->tf.eip);
-	} else if (F.phase != PH_STUCK) {
+	} else if (inj.phase != PH_STUCK) {
 		verdict(ACT_NO, "the guest overwrote the flipped byte before reading it");
 		mon_log("fault: overwritten at eip 0x%x", v->tf.eip);
 	} else {
@@ -369,7 +369,7 @@ bool fault_debug_trap(struct vcpu *v, uint32_t *dr6_in)
 	*dr6_in &= ~dr6;
 	if (dr6 & DR6_B(DR_EIP)) {
 		v->tf.eflags |= FL_RF;  /* resume: the instruction runs once */
-		if (++F.eip_hits >= F.s.trig_count && F.phase == PH_WAITING) {
+		if (++inj.eip_hits >= inj.s.trig_count && inj.phase == PH_WAITING) {
 			dr_disarm(DR_EIP);
 			fire(v);
 		}
@@ -396,16 +396,16 @@ void fault_emulated(struct vcpu *v, const struct insn *in)
 {
 	unsigned gpr;
 
-	if (F.phase == PH_WAITING && F.s.trig == TG_EMUL && in->kind == F.s.trig_what &&
-	    trigger_due(&F.s, &v->stats, 0))
+	if (inj.phase == PH_WAITING && inj.s.trig == TG_EMUL && in->kind == inj.s.trig_what &&
+	    trigger_due(&inj.s, &v->stats, 0))
 		fire(v);
 	if (!event_armed(FT_EMUL))
 		return;
 	switch (target_emul_dest(in, &gpr)) {
 	case EDEST_GPR: {
 		uint32_t *r = vcpu_gpr(v, gpr), before = *r;
-		*r = in->kind == INSN_IN ? target_port_value(*r, in->width, F.s.bit)
-					 : *r ^ (1u << F.s.bit);
+		*r = in->kind == INSN_IN ? target_port_value(*r, in->width, inj.s.bit)
+					 : *r ^ (1u << inj.s.bit);
 		event_hit(in->mnem, before, *r);
 		return;
 	}
@@ -420,24 +420,24 @@ void fault_emulated(struct vcpu *v, const struct insn *in)
 
 uint32_t fault_port_read(uint16_t port, unsigned size, uint32_t val)
 {
-	if (!event_armed(FT_PORT) || port != F.s.addr)
+	if (!event_armed(FT_PORT) || port != inj.s.addr)
 		return val;
-	uint32_t bad = target_port_value(val, size, F.s.bit);
+	uint32_t bad = target_port_value(val, size, inj.s.bit);
 	event_hit("port read", val, bad);
 	return bad;
 }
 
 bool fault_timer_edge(struct vpic *pic)
 {
-	F.pic = pic;
-	if (!event_armed(FT_IRQ) || F.s.mode == FIRQ_SPURIOUS)
+	inj.pic = pic;
+	if (!event_armed(FT_IRQ) || inj.s.mode == FIRQ_SPURIOUS)
 		return true;
-	if (F.s.mode == FIRQ_DELAY) {
-		if (F.delayed)
+	if (inj.s.mode == FIRQ_DELAY) {
+		if (inj.delayed)
 			return true;
-		F.delayed = true;
-		F.delayed_due_us = now_us() + F.s.delay_ms * US_PER_MS;
-		event_hit("a timer edge delayed", 0, F.s.delay_ms);
+		inj.delayed = true;
+		inj.delayed_due_us = now_us() + inj.s.delay_ms * US_PER_MS;
+		event_hit("a timer edge delayed", 0, inj.s.delay_ms);
 		return false;
 	}
 	event_hit("a timer edge lost", 1, 0);
@@ -447,13 +447,13 @@ bool fault_timer_edge(struct vpic *pic)
 void fault_shadow_fault(struct vcpu *v, int result)
 {
 	(void)v;
-	F.ptwrite_now = result == SHADOW_PT_WRITE;
+	inj.ptwrite_now = result == SHADOW_PT_WRITE;
 }
 
 bool fault_drop_invlpg(struct vcpu *v, uint32_t va)
 {
 	(void)v;
-	if (!event_armed(FT_SHADOW) || F.s.mode != FSH_INVLPG)
+	if (!event_armed(FT_SHADOW) || inj.s.mode != FSH_INVLPG)
 		return false;
 	event_hit("an invlpg dropped", va, va);
 	return true;
@@ -462,7 +462,7 @@ bool fault_drop_invlpg(struct vcpu *v, uint32_t va)
 bool fault_drop_shadow_update(struct vcpu *v, uint32_t g)
 {
 	(void)v;
-	if (!event_armed(FT_SHADOW) || F.s.mode != FSH_PTWRITE || !F.ptwrite_now)
+	if (!event_armed(FT_SHADOW) || inj.s.mode != FSH_PTWRITE || !inj.ptwrite_now)
 		return false;
 	event_hit("a page-table write's shadow update dropped", g, g);
 	return true;
@@ -481,18 +481,18 @@ static const char *act_name(enum act a)
 void fault_report(const struct vcpu *v)
 {
 	(void)v;
-	if (F.s.target == FT_NONE) {
+	if (inj.s.target == FT_NONE) {
 		mon_log("fault: result: none end_us=%llu", (unsigned long long)now_us());
 		return;
 	}
-	if (F.phase == PH_WAITING)
+	if (inj.phase == PH_WAITING)
 		verdict(ACT_NO, "the trigger was never reached");
-	else if (!F.injected && F.act == ACT_UNKNOWN)
+	else if (!inj.injected && inj.act == ACT_UNKNOWN)
 		verdict(ACT_NO, "the corrupted event never happened after the trigger");
-	else if (F.s.target == FT_MEM && F.act == ACT_UNKNOWN)
+	else if (inj.s.target == FT_MEM && inj.act == ACT_UNKNOWN)
 		verdict(ACT_NO, "the guest never touched the flipped byte (as far as a watch "
 			"on its linear address sees)");
 	mon_log("fault: result: injected=%u activated=%s trap=%u eip=0x%x us=%llu end_us=%llu",
-		F.injected ? 1u : 0u, act_name(F.act), F.at_trap, F.at_eip,
-		(unsigned long long)F.at_us, (unsigned long long)now_us());
+		inj.injected ? 1u : 0u, act_name(inj.act), inj.at_trap, inj.at_eip,
+		(unsigned long long)inj.at_us, (unsigned long long)now_us());
 }

@@ -208,6 +208,21 @@ def test_eip_breakpoint_never_reaches_the_guest():
     assert not any(l.split()[1:2] == ["#DB"] for l in reflected[1:] if len(l.split()) > 2)
 
 
+def test_guest_direction_flag_does_not_reach_the_monitor():
+    """Found by the default campaign (jobs 242 and 375 of its first run): a
+    guest that traps with EFLAGS.DF set made the monitor's own string
+    instructions (the compiler's rep movs for a struct copy) run backwards
+    over its stack: a monitor panic.  The switcher clears DF on entry; the
+    guest keeps its DF, and here minios notices (its own copies go wrong)."""
+    for trigger in ("trap:13:1611", "emul:in:4323"):
+        run = run_monitor(MONITOR, KERNEL, "tests=kernel",
+                          "mem=16 watchdog=240 fault=reg:eflags:10 trigger=" + trigger,
+                          timeout=120, icount=True)
+        assert "monitor: panic" not in run.log, run.log[-600:]
+        assert run.exit_code not in (None, 0x74), run.log[-600:]
+        assert "fault: injected: eflags 0x" in run.log
+
+
 @pytest.mark.slow
 def test_dask_worker_that_dies_has_its_job_run_again(known, tmp_path):
     """Two workers without nannies; one is killed (SIGKILL) while both run

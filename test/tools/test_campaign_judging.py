@@ -70,7 +70,7 @@ def run(code=0, text="a\nb\n", timed_out=False, rc=1):
     (run(code=None, rc=0), None, "monitor failure"),
     (run(code=None, timed_out=True), None, "monitor failure"),
     (run(), None, "monitor failure"),
-    (run(text="a\nX\n"), {"injected": 0, "activated": "no"}, "monitor failure"),
+    (run(text="a\nX\n"), {"injected": 0, "activated": "no"}, "SDC"),
 ])
 def test_classify(r, fault, outcome):
     assert classify.classify(GOLDEN, r, fault)[0] == outcome
@@ -79,6 +79,8 @@ def test_classify(r, fault, outcome):
 def test_sdc_detail_and_normalize():
     o, why = classify.classify(GOLDEN, run(text="a\nc\n"), FAULT)
     assert o == "SDC" and why == "line 2: 'b' | 'c'"
+    o, why = classify.classify(GOLDEN, run(text="a\nc\n"), {"injected": 0, "activated": "no"})
+    assert o == "SDC" and why.startswith("no fault injected (timing only)")
     assert classify.normalize("bench x  123\r\nok\n", [r"(?m)\d+$"]) == "bench x  #\nok\n"
 
 

@@ -11,6 +11,7 @@
      classified against the golden run and stored as it arrives
 """
 import math
+import os
 import time
 
 from campaign import classify, monlog, pool, runner, space
@@ -92,7 +93,6 @@ def prepare(c, store, root, file_text, log=print):
 
 
 def _path(root, c):
-    import os
     return os.path.join(root, c.workload["guest"])
 
 

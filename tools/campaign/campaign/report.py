@@ -97,12 +97,13 @@ def plot(rows, path, title):
     classes = sorted(t)
     fig, (a, b) = plt.subplots(2, 1, figsize=(9, 8))
     left = [0.0] * len(classes)
+    labels = ["%s (%d)" % (c, sum(t[c].values())) for c in classes]
     for o in OUTCOMES:
         shares = [t[c][o] / max(1, sum(t[c].values())) for c in classes]
-        a.barh(classes, shares, left=left, color=COLOURS[o], label=o)
+        a.barh(labels, shares, left=left, color=COLOURS[o], label=o)
         left = [x + y for x, y in zip(left, shares)]
     a.set_xlim(0, 1)
-    a.set_xlabel("share of runs")
+    a.set_xlabel("share of runs (runs per class in brackets)")
     a.set_title("%s: outcome per target class (%d runs)" % (title, len(rows)))
     a.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, fontsize="small")
     injected = [r for r in rows if r["injected"]]

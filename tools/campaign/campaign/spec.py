@@ -44,7 +44,7 @@ TARGET_CLASSES = ("reg", "mem", "pte", "pde", "insn", "port", "irq", "emul", "sh
 TRIGGER_KINDS = ("trap", "emul", "shadow", "irq", "eip", "time")
 WORKLOAD_DEFAULTS = {"monitor": "build/monitor.elf", "monargs": "", "success": 0,
                      "normalize": [], "watchdog_factor": 2.0, "watchdog_margin_ms": 50,
-                     "timeout_factor": 10.0, "timeout_min": 30, "qemu_mem": 256}
+                     "timeout_factor": 10.0, "timeout_min": 120, "qemu_mem": 256}
 
 
 class CampaignError(ValueError):
