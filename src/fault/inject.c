@@ -27,8 +27,9 @@
  * The watchdog (watchdog=MS) ends a run whose guest has not exited after
  * MS milliseconds of virtual time: MON_EXIT_HANG with one line saying so.
  * It is checked at every trap boundary and while the guest idles in HLT;
- * the monitor's own timer interrupt guarantees a trap at least every
- * millisecond, so a guest spinning with interrupts off is caught too.
+ * the monitor's own timer interrupt traps at least every millisecond while
+ * the guest's virtual IF is set, and the NMI watchdog every HOST_NMI_MS
+ * while it is clear (iflag=real), so a spinning guest is caught either way.
  */
 #include "fault.h"
 #include "spec.h"
