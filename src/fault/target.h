@@ -2,11 +2,11 @@
  * target.h - what a fault does to the guest's state: the pure part.
  *
  * Registers: a flip is applied to the frame the guest resumes with.  The
- * real EFLAGS.IF is not the guest's (the guest runs with the real IF set
- * and a virtual IF in struct vcpu), so a flip of bit 9 flips the virtual
- * IF; and the exit path forces IOPL 0, VM/VIF/VIP 0 and bit 1 set whatever
- * the frame says (sanitize() in trap.c), so a flip there is masked by the
- * monitor itself: target_reg_masked() tells the log so.
+ * guest's EFLAGS.IF is the virtual IF in struct vcpu (the exit path sets
+ * the real IF from it, iflag=real, or to 1, iflag=soft), so a flip of bit 9
+ * flips the virtual IF; and the exit path forces IOPL 0, VM/VIF/VIP 0 and
+ * bit 1 set whatever the frame says (sanitize() in trap.c), so a flip there
+ * is masked by the monitor itself: target_reg_masked() tells the log so.
  *
  * Page-table entries: the entry that maps a guest-linear address is found
  * by a walk of the guest's own tables that sets no accessed bit (a fault
