@@ -77,6 +77,7 @@ def test_target_weights():
     ({"class": "reg", "weight": 1, "width": 2, "regs": ["eax"]}, 31),
     ({"class": "mem", "weight": 1, "ranges": [[0x1000, 0x1010]]}, 16 * 8),
     ({"class": "pte", "weight": 1, "ranges": [[0x400000, 0x402000]]}, 2 * 32),
+    ({"class": "pde", "weight": 1}, 1 * 32),
     ({"class": "insn", "weight": 1}, 32),
     ({"class": "port", "weight": 1, "ports": [0x40]}, 8),
     ({"class": "irq", "weight": 1}, 3),

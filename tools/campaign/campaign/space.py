@@ -21,7 +21,7 @@ from campaign import elfinfo
 
 REGS = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags"]
 DEFAULT_PORTS = [0x3FD, 0x40, 0x21, 0x3F8]
-DEFAULT_PTE_RANGES = [[0x400000, 0x410000], [0xD0000000, 0xD0010000]]
+DEFAULT_PTE_RANGES = [[0x400000, 0x410000]]     # a user program's first pages
 SHADOW_EVENTS = ("fill", "flush", "invlpg", "ptwrite")
 IRQ_MODES = ("lost", "delay", "spurious")
 EXHAUSTIVE_MAX = 100000
