@@ -112,7 +112,8 @@ $(MB).elf: $(KOBJ) $(M)/kernel/kernel.ld
 
 # ---- the monitor ----
 MSRC_C   := $(filter-out src/monitor/asm_offsets.c, \
-            $(wildcard src/monitor/*.c src/trap/*.c src/shadow_mmu/*.c src/virtdev/*.c))
+            $(wildcard src/monitor/*.c src/trap/*.c src/shadow_mmu/*.c src/virtdev/*.c \
+                       src/fault/*.c))
 MSRC_ASM := $(wildcard src/monitor/*.asm src/trap/*.asm)
 MOBJ     := $(patsubst src/%.c,$(MON)/%.o,$(MSRC_C) $(SHARED_C)) \
             $(patsubst src/%.asm,$(MON)/%.o,$(MSRC_ASM))
@@ -180,7 +181,7 @@ monitor-iso: $(MB).elf $(MON).elf
 PURE_C   := $(LIB_C) $(filter-out src/lib/mem.c,$(SHARED_C)) \
             src/monitor/options.c src/monitor/loader.c src/monitor/firmware.c src/monitor/vcpu.c \
             $(wildcard src/trap/decode*.c) src/trap/desc.c src/shadow_mmu/gwalk.c \
-            $(wildcard src/virtdev/*.c)
+            $(wildcard src/virtdev/*.c) src/fault/spec.c src/fault/trigger.c src/fault/target.c
 UNIT_TESTS := $(patsubst test/unit/%.c,$(B)/unit/%,$(wildcard test/unit/test_*.c))
 $(B)/unit/%: test/unit/%.c $(PURE_C) | $(DEPS)
 	@mkdir -p $(dir $@)

@@ -37,6 +37,7 @@
 #include "virtdev/vioapic.h"
 #include "memory.h"
 #include "lib/fmt.h"
+#include "fault/fault.h"
 
 static struct {
 	struct vio_bus bus;
@@ -243,7 +244,7 @@ static void advance_time(struct vcpu *v)
 	dev.pit_synced = now;
 	while (dt > 0) {
 		uint32_t step = dt > 0x10000000u ? 0x10000000u : (uint32_t)dt;
-		if (vpit_advance(&dev.pit, step)) {
+		if (vpit_advance(&dev.pit, step) && (!fault_armed || fault_timer_edge(&dev.pic))) {
 			vpic_pulse_irq(&dev.pic, PIT_IRQ);
 			vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), true);
 			vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), false);
@@ -299,6 +300,8 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 	if (is_pit_port(port))
 		advance_time(v);
 	uint32_t val = vio_read(&dev.bus, port, size);
+	if (fault_armed)
+		val = fault_port_read(port, size, val);
 	update_irq_lines();
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io in  port 0x%x size %u -> 0x%x (%s)", port, size, val, port_name(port));

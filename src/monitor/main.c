@@ -28,6 +28,7 @@
 #include "lib/fmt.h"
 #include "lib/mmap.h"
 #include "lib/multiboot.h"
+#include "fault/fault.h"
 
 extern uint8_t monitor_end[];
 struct mon_options mon_opts;
@@ -175,5 +176,6 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 	}
 	devices_init();
 	cr4_guest_mask = cr4_supported();
+	fault_init(&mon_opts);
 	run_guest(boot.entry, boot.eax, boot.ebx);
 }

@@ -166,10 +166,23 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 				     "to %u", (int)n, w, IFWATCH_MAX_S);
 	} else if (ok && is_disk_key(w, k, &unit)) {
 		ok = parse_disk(w, n, unit, v, vn, o, err, errlen);
+	} else if (ok && word_eq(w, k, "fault")) {
+		ok = fault_parse_target(v, vn, &o->fault, err, errlen) == 0;
+	} else if (ok && word_eq(w, k, "trigger")) {
+		ok = fault_parse_trigger(v, vn, &o->fault, err, errlen) == 0;
+	} else if (ok && word_eq(w, k, "persist")) {
+		ok = fault_parse_persist(v, vn, &o->fault, err, errlen) == 0;
+	} else if (ok && word_eq(w, k, "watchdog")) {
+		ok = (num = parse_num(v, vn, 1, WATCHDOG_MS_MAX)) >= 0;
+		o->watchdog_ms = ok ? (unsigned)num : o->watchdog_ms;
+		if (!ok)
+			fmt_snprintf(err, errlen, "bad value in '%.*s': watchdog= takes milliseconds "
+				     "of virtual time from 1 to %u", (int)n, w, WATCHDOG_MS_MAX);
 	} else {
 		ok = 0;
 		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= "
-			     "shadow_cache= trace= stats= iflag= ifwatch= userret= disk0= disk1=)",
+			     "shadow_cache= trace= stats= iflag= ifwatch= userret= disk0= disk1= fault= "
+			     "trigger= persist= watchdog=)",
 			     (int)(n < WORDMAX ? n : WORDMAX), w);
 	}
 	return ok ? 0 : -1;
@@ -213,5 +226,5 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 			     "(which keeps no shadows to cache)");
 		return -1;
 	}
-	return 0;
+	return fault_check(&o->fault, err, errlen);
 }

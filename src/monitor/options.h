@@ -31,6 +31,11 @@
  *                  guest writes lands in IMG; or none (default: the guest's
  *                  channel has no drive).  One host disk backs at most one
  *                  guest disk.  xv6: disk1=hd1 (see docs/xv6.md)
+ *   fault=TARGET   inject one fault (src/fault/spec.h lists the targets;
+ *   trigger=WHEN   docs/fault-injection.md): what, when, and for how long
+ *   persist=P      (once, N traps stuck-at, forever)
+ *   watchdog=MS    end the run (exit 0x75, one line) if the guest has not
+ *                  exited after MS milliseconds of virtual time, 1..3600000
  *
  * As in minios, a first word that is a path (contains '/' or ends in .elf)
  * is the monitor's own file name and is skipped.  Anything else is refused
@@ -42,6 +47,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "fault/spec.h"
 
 #define TRACE_TRAPS 0x1u
 #define TRACE_MMU   0x2u
@@ -65,6 +71,8 @@ struct mon_options {
 	unsigned ifwatch_s;     /* iflag=real: the watchdog's bound */
 	bool userret_trap;      /* userret=trap */
 	enum disk_backing disk[GUEST_DISKS];    /* disk0=, disk1= */
+	struct fault_spec fault;        /* target FT_NONE: no fault */
+	unsigned watchdog_ms;           /* 0: none */
 };
 
 #define SHADOW_CACHE_DEFAULT 64
@@ -74,6 +82,7 @@ struct mon_options {
 #define MEM_MB_DEFAULT 64
 #define MEM_MB_MIN 4
 #define MEM_MB_MAX 1024
+#define WATCHDOG_MS_MAX 3600000u
 
 /* Returns 0 and fills *o, or -1 with a one-line reason in err. */
 int options_parse(const char *line, struct mon_options *o, char *err, size_t errlen);

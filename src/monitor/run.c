@@ -28,6 +28,7 @@
 #include "shadow_mmu/shadow.h"
 #include "lib/fmt.h"
 #include "lib/mem.h"
+#include "fault/fault.h"
 
 #include <stdarg.h>
 
@@ -72,6 +73,8 @@ void vcpu_halt(struct vcpu *v)
 {
 	v->stats.halts++;
 	for (;;) {
+		if (fault_armed)
+			fault_idle(v);
 		devices_sync(v);
 		if (devices_irq_pending() >= 0)
 			return;

@@ -14,6 +14,7 @@
 #include "devices.h"
 #include "lib/fmt.h"
 #include "shadow_mmu/shadow.h"
+#include "fault/fault.h"
 
 static const char *const vector_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "-", "#TS",
@@ -100,6 +101,8 @@ static void print_events(const struct vcpu *v)
 
 void stats_print(const struct vcpu *v)
 {
+	if (fault_armed)
+		fault_report(v);
 	if (!mon_opts.stats)
 		return;
 	print_traps(v);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "vcpu.h"
+#include "fault/fault.h"
 
 #include <stdbool.h>
 
@@ -14,6 +15,8 @@ static inline void stats_emulated(struct vcpu *v, const struct insn *in)
 {
 	v->stats.emul[in->kind]++;
 	v->stats.emul_name[in->kind] = in->mnem;
+	if (fault_armed)
+		fault_emulated(v, in);
 }
 
 void stats_refused(struct vcpu *v, const struct insn *in);

@@ -9,6 +9,7 @@
 #include "lib/mem.h"
 #include "monitor/memory.h"
 #include "monitor/x86.h"
+#include "fault/fault.h"
 
 static const struct shadow_ops *ops = &shadow_cached;
 enum shadow_view shadow_cur_view = SHADOW_ALL;
@@ -59,6 +60,8 @@ void shadow_mode_changed(struct vcpu *v)
 void shadow_invlpg(struct vcpu *v, uint32_t va)
 {
 	v->stats.shadow_invlpgs++;
+	if (fault_armed && fault_drop_invlpg(v, va))
+		return;
 	ops->invlpg(v, va);
 }
 
@@ -67,7 +70,10 @@ enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 {
 	if (shadow_cur_view == SHADOW_KERNEL)
 		hw_err &= ~PFE_U;       /* CPL 3 for the CPU, the guest's kernel for us */
-	return ops->fault(v, va, hw_err, guest_err, bad);
+	enum shadow_result r = ops->fault(v, va, hw_err, guest_err, bad);
+	if (fault_armed)
+		fault_shadow_fault(v, r);
+	return r;
 }
 
 /* Does [gpa, gpa+n) touch a watched frame? */
@@ -78,6 +84,8 @@ static bool touches_watched(uint32_t gpa, uint32_t n)
 
 void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 {
+	if (fault_armed && fault_drop_shadow_update(v, gpa))
+		return;
 	ops->guest_wrote(v, gpa, n);
 	if (watcher && n && touches_watched(gpa, n))
 		watcher(v, gpa, n);

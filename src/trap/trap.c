@@ -39,6 +39,7 @@
 #include "monitor/x86.h"
 #include "monitor/monitor.h"
 #include "monitor/memory.h"
+#include "fault/fault.h"
 
 struct vcpu vcpu0;
 
@@ -443,6 +444,8 @@ static void debug_trap(struct vcpu *v)
 	uint32_t dr6 = rdr6();
 
 	ldr6(DR6_FIXED1);               /* the CPU never clears DR6 itself */
+	if (fault_armed && fault_debug_trap(v, &dr6))
+		return;         /* the fault injector's breakpoint: never the guest's */
 	if (v->shadow_step) {
 		v->shadow_step = false;
 		v->shadow_active = false;
@@ -785,6 +788,8 @@ void guest_trap(struct trapframe *f)
 	devices_sync(v);
 	bool pending = devices_irq_pending() >= 0;
 	deliver_interrupt(v, pending);
+	if (fault_armed)
+		fault_trap(v);
 	sanitize(v);
 	prepare_resume(v);
 	fast_leave(v, pending && !v->vif);      /* delivered now, or still due */
@@ -797,6 +802,8 @@ void guest_trap(struct trapframe *f)
  * path (the guest's saved state did not load), or a monitor bug. */
 void host_trap(struct trapframe *f)
 {
+	if (fault_armed && fault_host_debug(f))
+		return;
 	if (f->vector >= HOST_IRQ_BASE && f->vector < HOST_IRQ_BASE + 16) {
 		host_irq(f->vector - HOST_IRQ_BASE);
 		return;

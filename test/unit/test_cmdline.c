@@ -145,7 +145,12 @@ static const struct bad_case bad[] = {
 	{ "hole",              { "unknown option 'hole'" } },
 	{ "hz",                { "unknown option 'hz'" } },
 	{ "HZ=100",            { "unknown option 'HZ=100'" } },
-	{ "tests=1",           { "unknown option 'tests=1'" } },
+	{ "tests=1",           { "bad value in 'tests=1'", "test groups" } },
+	{ "tests=",            { "bad value in 'tests='", "test groups" } },
+	{ "tests=paging,",     { "bad value in 'tests=paging,'", "test groups" } },
+	{ "tests=Paging",      { "bad value in 'tests=Paging'" } },
+	{ "tests tests=user",  { "'tests=user'", "conflicts" } },
+	{ "tests=user bench",  { "'bench'", "conflicts" } },
 	{ "tests bogus",       { "unknown option 'bogus'" } },
 	/* only the first word may be the kernel path */
 	{ "tests /boot/minios.elf", { "unknown option '/boot/minios.elf'" } },
@@ -201,7 +206,29 @@ static void test_unknown_option_message(void **state)
 
 	assert_int_equal(parse("/boot/minios.elf tests frobnicate", &o, err), -1);
 	assert_string_equal(err,
-			    "unknown option 'frobnicate' (known: tests bench demo holes attack=NAME hz=N)");
+			    "unknown option 'frobnicate' (known: tests bench demo holes attack=NAME hz=N "
+			    "tests=LIST)");
+}
+
+/* tests=LIST: the groups named, "kernel" for the six kernel-only ones; plain
+ * tests runs them all. */
+static void test_test_groups(void **state)
+{
+	(void)state;
+	struct minios_opts o;
+	char err[ERRLEN];
+
+	assert_int_equal(parse("tests", &o, err), 0);
+	assert_int_equal(o.groups, TG_ALL);
+	assert_int_equal(parse("tests=kernel", &o, err), 0);
+	assert_int_equal(o.mode, MODE_TESTS);
+	assert_int_equal(o.groups, TG_EXCEPTIONS | TG_PAGING | TG_INTERRUPTS | TG_DEVICES |
+			 TG_DESCRIPTORS | TG_PROCESSES);
+	assert_int_equal(parse("hz=50 tests=paging,user", &o, err), 0);
+	assert_int_equal(o.groups, TG_PAGING | TG_USER);
+	assert_int_equal(o.hz, 50);
+	assert_int_equal(parse("tests=churn,churn", &o, err), 0);
+	assert_int_equal(o.groups, TG_CHURN);
 }
 
 /* ---- over-long words ---------------------------------------------------- */
@@ -320,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_null_line_gives_defaults),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_unknown_option_message),
+		cmocka_unit_test(test_test_groups),
 		cmocka_unit_test(test_attack_option),
 		cmocka_unit_test(test_word_of_63_chars_is_just_unknown),
 		cmocka_unit_test(test_word_of_64_chars_is_too_long),

@@ -46,6 +46,9 @@ static void test_defaults(void **state)
 		assert_int_equal(o.stats, 1);
 		assert_int_equal(o.disk[0], DISK_NONE);
 		assert_int_equal(o.disk[1], DISK_NONE);
+		assert_int_equal(o.fault.target, FT_NONE);
+		assert_int_equal(o.fault.trig, TG_NONE);
+		assert_int_equal(o.watchdog_ms, 0);
 	}
 }
 
@@ -147,6 +150,36 @@ static void test_iflag(void **state)
 	expect_refused("userret=always", "userret= takes lazy or trap");
 }
 
+/* fault=, trigger=, persist= (src/fault/spec.c parses their values) and
+ * watchdog= */
+static void test_fault_options(void **state)
+{
+	(void)state;
+	struct mon_options o = parse_ok("mem=16 fault=reg:eax:3 trigger=trap:14:100 persist=5 "
+					"watchdog=2000");
+	assert_int_equal(o.fault.target, FT_REG);
+	assert_int_equal(o.fault.trig, TG_TRAP);
+	assert_int_equal(o.fault.trig_what, 14);
+	assert_int_equal(o.fault.trig_count, 100);
+	assert_int_equal(o.fault.persist, 5);
+	assert_int_equal(o.watchdog_ms, 2000);
+	assert_int_equal(o.mem_mb, 16);
+	o = parse_ok("trigger=eip:0xc0100000:2 fault=mem:0xc0131000:1");
+	assert_int_equal(o.fault.target, FT_MEM);
+	assert_int_equal(o.fault.trig, TG_EIP);
+	assert_int_equal(parse_ok("watchdog=1").watchdog_ms, 1);
+	assert_int_equal(parse_ok("watchdog=3600000").watchdog_ms, 3600000);
+	expect_refused("watchdog=0", "watchdog= takes milliseconds");
+	expect_refused("watchdog=3600001", "watchdog= takes milliseconds");
+	expect_refused("fault=reg:eax:3", "needs a trigger=");
+	expect_refused("trigger=time:5", "needs a fault=");
+	expect_refused("persist=forever", "needs a fault=");
+	expect_refused("fault=reg:xax:3 trigger=time:5", "bad value in 'fault=reg:xax:3'");
+	expect_refused("fault=reg:eax:3 trigger=when", "bad value in 'trigger=when'");
+	expect_refused("fault=reg:eax:3 trigger=time:1 persist=-1", "bad value in 'persist=-1'");
+	expect_refused("faults=1", "fault= trigger= persist= watchdog=)");
+}
+
 static void test_path_only_first(void **state)
 {
 	(void)state;
@@ -173,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_disks),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_iflag),
+		cmocka_unit_test(test_fault_options),
 		cmocka_unit_test(test_path_only_first),
 		cmocka_unit_test(test_small_err_buffer),
 	};

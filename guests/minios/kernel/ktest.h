@@ -6,7 +6,8 @@
 
 struct faultinfo;
 
-void run_tests(void) __attribute__((noreturn));
+/* Test mode: the groups in groups (TG_* of lib/cmdline.h), in order. */
+void run_tests(unsigned groups) __attribute__((noreturn));
 void run_bench(void) __attribute__((noreturn));
 void run_demo(void) __attribute__((noreturn));
 

@@ -82,7 +82,7 @@ static void init_main(void)
 {
 	switch (opts.mode) {
 	case MODE_TESTS:
-		run_tests();
+		run_tests(opts.groups);
 		break;
 	case MODE_BENCH:
 		run_bench();

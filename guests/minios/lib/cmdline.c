@@ -64,11 +64,55 @@ static int set_mode(struct minios_opts *o, enum minios_mode m, int *mode_seen,
 	return 0;
 }
 
+static const char *const group_names[] = {
+	"exceptions", "paging", "interrupts", "devices", "descriptors", "processes", "user",
+	"churn",
+};
+#define NGROUPS (sizeof group_names / sizeof group_names[0])
+
+/* One name of tests=LIST: its TG_* bits, or 0.  "kernel" is every group
+ * that runs in the kernel alone (no user programs): the short workload. */
+static unsigned group_bit(const char *s, size_t n)
+{
+	if (n == 6 && fmt_strncmp(s, "kernel", n) == 0)
+		return TG_KERNEL;
+	for (unsigned i = 0; i < NGROUPS; i++)
+		if (fmt_strlen(group_names[i]) == n && fmt_strncmp(s, group_names[i], n) == 0)
+			return 1u << i;
+	return 0;
+}
+
+static int parse_groups(const char *w, struct minios_opts *o, char *err, size_t errlen)
+{
+	const char *list = w + 6;       /* after "tests=" */
+	size_t start = 0, n = fmt_strlen(list);
+
+	o->groups = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && list[i] != ',')
+			continue;
+		unsigned bit = group_bit(list + start, i - start);
+		if (!bit) {
+			fmt_snprintf(err, errlen, "bad value in '%s': tests= takes a comma list of "
+				     "test groups (docs/minios.md)", w);
+			return -1;
+		}
+		o->groups |= bit;
+		start = i + 1;
+	}
+	return 0;
+}
+
 static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 		      char *err, size_t errlen)
 {
 	if (fmt_strcmp(w, "tests") == 0)
 		return set_mode(o, MODE_TESTS, mode_seen, w, err, errlen);
+	if (fmt_strncmp(w, "tests=", 6) == 0) {
+		if (parse_groups(w, o, err, errlen) < 0)
+			return -1;
+		return set_mode(o, MODE_TESTS, mode_seen, w, err, errlen);
+	}
 	if (fmt_strcmp(w, "bench") == 0)
 		return set_mode(o, MODE_BENCH, mode_seen, w, err, errlen);
 	if (fmt_strcmp(w, "demo") == 0)
@@ -93,7 +137,7 @@ static int parse_word(const char *w, struct minios_opts *o, int *mode_seen,
 		o->hz = (unsigned)v;
 		return 0;
 	}
-	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo holes attack=NAME hz=N)", w);
+	fmt_snprintf(err, errlen, "unknown option '%s' (known: tests bench demo holes attack=NAME hz=N tests=LIST)", w);
 	return -1;
 }
 
@@ -105,6 +149,7 @@ int cmdline_parse(const char *cmdline, struct minios_opts *o, char *err, size_t 
 
 	o->mode = MODE_DEMO;
 	o->hz = HZ_DEFAULT;
+	o->groups = TG_ALL;
 	o->attack[0] = '\0';
 	if (errlen > 0)
 		err[0] = '\0';
