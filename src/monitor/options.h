@@ -7,7 +7,8 @@
  *   shadow=cached|vtlb  shadow paging strategy (default cached; see
  *                  docs/shadow-paging.md)
  *   shadow_cache=N shadow page directories kept by shadow=cached, one per
- *                  guest CR3, 1..128 (default 64); least recently used goes
+ *                  guest CR3 (in ring=3 two: its kernel and user views),
+ *                  1..128 (default 64); least recently used goes
  *   trace=LIST     comma-separated: traps, mmu, io, all, none (default none)
  *   stats=on|off   print the trap/emulation table when the guest ends (default on)
  *   iflag=real|soft  how the guest's EFLAGS.IF is kept (docs/x86-holes.md):

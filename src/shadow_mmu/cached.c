@@ -41,7 +41,8 @@
  * ring=3: a directory is keyed on (guest CR3, view) (shadow.h): KEY_USER
  * marks the user view's.  Both views of a guest directory count as its
  * uses, and only kernel views go into the switcher's MOV CR3 hints (only
- * the guest's kernel writes CR3).
+ * the guest's kernel writes CR3).  shadow_cache= still counts address
+ * spaces: the cache holds twice as many directories.
  */
 #include "shadow.h"
 #include "gwalk.h"
@@ -90,7 +91,9 @@ struct gframe {
 	uint8_t writes;         /* emulated writes since it was last walked */
 };
 
-static struct spd cache[SHADOW_CACHE_MAX];
+#define VIEWS_MAX 2             /* ring=3: kernel and user view */
+
+static struct spd cache[SHADOW_CACHE_MAX * VIEWS_MAX];
 static unsigned ncache, cur;
 static uint32_t lru_clock;
 static struct spt spts[SPT_MAX];
@@ -377,8 +380,10 @@ static void cached_init(uint32_t pde)
 	struct vcpu boot = { 0 };
 
 	switcher_pde = pde;
-	ncache = mon_opts.shadow_cache ? mon_opts.shadow_cache : SHADOW_CACHE_DEFAULT;
-	for (unsigned i = 0; i < SHADOW_CACHE_MAX; i++)
+	/* shadow_cache= counts address spaces: in ring=3 each has two views */
+	ncache = (mon_opts.shadow_cache ? mon_opts.shadow_cache : SHADOW_CACHE_DEFAULT) *
+		 (mon_opts.ring == 3 ? VIEWS_MAX : 1);
+	for (unsigned i = 0; i < SHADOW_CACHE_MAX * VIEWS_MAX; i++)
 		cache[i].pd = NULL;
 	for (uint32_t k = 0; k < SPT_MAX; k++)
 		spts[k] = (struct spt){ .dnext = k + 1 < SPT_MAX ? (uint16_t)(k + 1) : NIL16 };

@@ -53,7 +53,7 @@ def run_monitor_column(monitor, kernel, timeout, monargs):
     counters = []
     if start is not None:
         counters = [lines[start]] + [l for l in lines[start + 1:start + 6] if re.match(
-            r"^monitor:   (page-table|shadow page tables|cache|frames|ring=3) ", l)]
+            r"^monitor:   (page-table |shadow page tables |cache |frames |ring=3: )", l)]
     return bench_results(run.lines()), [l.replace("monitor: ", "", 1).strip() for l in counters]
 
 
@@ -67,10 +67,10 @@ def print_table(columns):
     names = list(columns)
     ratios = [n for n in names if n != "native" and "native" in columns]
     print("%-16s" % "benchmark" + "".join("%12s" % n for n in names) +
-          "".join("%12s" % (n + "/nat") for n in ratios))
+          "".join("%14s" % (n + "/nat") for n in ratios))
     for b in EXPECTED:
         row = "%-16s" % b + "".join("%12s" % columns[n].get(b, "-") for n in names)
-        row += "".join("%12s" % ratio(columns["native"].get(b), columns[n].get(b)) for n in ratios)
+        row += "".join("%14s" % ratio(columns["native"].get(b), columns[n].get(b)) for n in ratios)
         print(row)
     print("(guest TSC cycles per operation under QEMU -icount shift=0,sleep=off: one per "
           "instruction, the monitor's included)")

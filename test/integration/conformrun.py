@@ -40,7 +40,7 @@ MONITOR = os.path.join(ROOT, "build", "monitor.elf")
 MKISO = os.path.join(ROOT, "scripts", "mkiso.sh")
 SECTIONS = ["seg", "far", "exc", "cr", "pg", "io", "dr", "msr", "irq", "hole"]
 SECTION_TIMEOUT = 30       # seconds for one QEMU boot (a section takes a few)
-BOCHS_TIMEOUT = 180        # a whole run under the monitor takes about 20 s
+BOCHS_TIMEOUT = 600        # a whole run under the monitor takes about 20 s (idle), minutes when loaded
 MAX_BOOTS = 60             # bound on restarts after dead checks
 SEP = "+"                  # list separator the guest accepts (QEMU -initrd splits at ',')
 
