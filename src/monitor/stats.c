@@ -138,7 +138,9 @@ void trace_begin_line(const struct vcpu *v)
 
 	tr.n = 0;
 	tr_add("trap %-5s eip=0x%08x ring=%u", vector_name(v->tf.vector & 0xFF, name, sizeof name),
-	       v->tf.eip, v->tf.cs & 3);
+	       v->tf.eip, mon_opts.ring == 3 ? 3 : v->tf.cs & 3);
+	if (mon_opts.ring == 3)         /* the real ring says nothing: which view ran */
+		tr_add(v->user_view ? " user" : " kernel");
 	if (v->tf.vector < 32 && v->tf.err)
 		tr_add(" err=0x%x", v->tf.err);
 }
