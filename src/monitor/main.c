@@ -143,6 +143,11 @@ static uint32_t cr4_supported(void)
 		mask |= CR4_OSFXSR;
 	if (d & CPUID_SSE)
 		mask |= CR4_OSXMMEXCPT;
+	/* VME and PVI: kept virtual (VME acts only in vm86, which the monitor
+	 * never runs; PVI is emulated, emul.c).  Accepted whatever CPUID says,
+	 * as QEMU accepts them for -cpu qemu32, whose CPUID lacks VME, and as
+	 * every CPU since the Pentium has them. */
+	mask |= CR4_VME | CR4_PVI;
 	return mask;
 }
 

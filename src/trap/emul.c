@@ -98,9 +98,25 @@ static enum emul_result read_rm16(struct vcpu *v, const struct insn *in, uint16_
 
 /* ---- interrupt flag and halt ---- */
 
+/* CLI and STI change IF at CPL <= IOPL.  Above IOPL they raise #GP(0),
+ * except with CR4.PVI (protected-mode virtual interrupts) at CPL 3: there
+ * they clear or set EFLAGS.VIF instead, and STI with EFLAGS.VIP set raises
+ * #GP(0).  The real CR4.PVI stays 0 (the guest's user CLI traps), and VIF
+ * and VIP are plain bits of the guest's frame the CPU never acts on. */
+static bool pvi_applies(const struct vcpu *v)
+{
+	return vcpu_cpl(v) == 3 && v->iopl < 3 && (v->cr4 & CR4_PVI);
+}
+
 static enum emul_result emul_cli(struct vcpu *v, const struct insn *in)
 {
 	(void)in;
+	if (vcpu_cpl(v) > v->iopl) {
+		if (!pvi_applies(v))
+			return emul_fault(v, T_GP, 0);
+		v->tf.eflags &= ~FL_VIF;
+		return EMUL_NEXT;
+	}
 	vcpu_set_vif(v, false);
 	return EMUL_NEXT;
 }
@@ -109,6 +125,12 @@ static enum emul_result emul_cli(struct vcpu *v, const struct insn *in)
  * "sti; iret" are atomic.  The dispatcher honours shadow_eip. */
 static enum emul_result emul_sti(struct vcpu *v, const struct insn *in)
 {
+	if (vcpu_cpl(v) > v->iopl) {
+		if (!pvi_applies(v) || (v->tf.eflags & FL_VIP))
+			return emul_fault(v, T_GP, 0);
+		v->tf.eflags |= FL_VIF;
+		return EMUL_NEXT;
+	}
 	if (!v->vif) {
 		v->shadow_active = true;
 		v->shadow_eip = v->tf.eip + in->len;
@@ -644,16 +666,17 @@ static enum emul_result emul_iret(struct vcpu *v, const struct insn *in)
 	if (r != EMUL_NEXT)
 		return r;
 	if (size == 2)          /* IRET o16 pops FLAGS: the high half stays */
-		w[2] |= v->tf.eflags & 0xFFFF0000u & ~(FL_RF | FL_VIF | FL_VIP);
+		w[2] |= v->tf.eflags & 0xFFFF0000u & ~FL_RF;
 	if (w[2] & FL_VM)
 		guest_die("IRET to virtual-8086 mode at 0x%x is not supported", v->tf.eip);
 	unsigned cpl = vcpu_cpl(v);
 	r = far_return(v, w[0], (uint16_t)w[1], 3 * size, 0, size);
 	if (r != EMUL_JUMPED)
 		return r;
-	/* IOPL changes only at CPL 0, IF only at CPL <= IOPL; VM, VIF, VIP
-	 * stay clear (IRET from ring 0 to vm86 was refused above) */
-	v->tf.eflags = (w[2] & ~(FL_IF | FL_IOPL | FL_VIF | FL_VIP)) | FL_RESERVED1;
+	/* IOPL, VIF and VIP change only at CPL 0, IF only at CPL <= IOPL; VM
+	 * stays clear (IRET from ring 0 to vm86 was refused above) */
+	uint32_t vflags = (cpl == 0 ? w[2] : v->tf.eflags) & (FL_VIF | FL_VIP);
+	v->tf.eflags = (w[2] & ~(FL_IF | FL_IOPL | FL_VIF | FL_VIP)) | vflags | FL_RESERVED1;
 	if (cpl <= v->iopl)
 		vcpu_set_vif(v, (w[2] & FL_IF) != 0);
 	if (cpl == 0)
@@ -749,7 +772,7 @@ struct emul_entry {
 };
 
 static const struct emul_entry emul_table[INSN_KIND_COUNT] = {
-	[INSN_CLI] = { emul_cli, PRIV_IOPL },           [INSN_STI] = { emul_sti, PRIV_IOPL },
+	[INSN_CLI] = { emul_cli, PRIV_SELF },           [INSN_STI] = { emul_sti, PRIV_SELF },
 	[INSN_HLT] = { emul_hlt, PRIV_CPL0 },
 	[INSN_IN] = { emul_in, PRIV_SELF },             [INSN_OUT] = { emul_out, PRIV_SELF },
 	[INSN_INS] = { emul_ins, PRIV_SELF },           [INSN_OUTS] = { emul_outs, PRIV_SELF },

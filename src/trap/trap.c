@@ -605,7 +605,9 @@ static void sanitize(struct vcpu *v)
 {
 	if (!selectors_checked(v))
 		check_selectors(v);
-	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_VIF | FL_VIP | FL_IF)) | FL_RESERVED1;
+	/* VIF and VIP stay: the guest's, with CR4.PVI (emul.c); the real
+	 * CR4.VME and PVI are 0, so the CPU never acts on them */
+	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1;
 	if (v->vif || mon_opts.iflag == IFLAG_SOFT)
 		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */
 }

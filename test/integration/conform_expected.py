@@ -99,9 +99,6 @@ KNOWN_BUGS = {
                              "refuses call gates) instead of being emulated"),
     # exc
     # cr
-    "cr.cr4.vme": Bug("MOV to CR4 with VME raises #GP (not in cr4_guest_mask) though "
-                      "CPUID.1:EDX advertises VME"),
-    "cr.cr4.pvi": Bug("MOV to CR4 with PVI raises #GP though CPUID.1:EDX advertises VME"),
     # pg
     # io
     "io.none.w": Bug(_IO_WIDE, only={"qemu"}),

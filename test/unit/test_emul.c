@@ -1341,6 +1341,32 @@ static void test_user_cli_with_iopl3(void **state)
 	assert_injected(T_GP, 0);
 }
 
+/* CR4.PVI: at CPL 3 above IOPL, CLI and STI clear and set EFLAGS.VIF
+ * (the virtual IF stays); STI with VIP set, or CPL 2, is #GP(0). */
+static void test_pvi_user_cli_sti(void **state)
+{
+	static const uint8_t cli[] = { 0xFA }, sti[] = { 0xFB };
+	(void)state;
+	vc.tf.cs = UCODE;
+	vc.cr4 = CR4_PVI;
+	vc.tf.eflags |= FL_VIF;
+	assert_int_equal(RUN(cli, INSN_CLI), EMUL_NEXT);
+	assert_false(vc.tf.eflags & FL_VIF);
+	assert_true(vc.vif);
+	assert_int_equal(RUN(sti, INSN_STI), EMUL_NEXT);
+	assert_true(vc.tf.eflags & FL_VIF);
+	vc.tf.eflags |= FL_VIP;
+	assert_int_equal(RUN(sti, INSN_STI), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	vc.tf.cs = R2CODE;      /* PVI is for CPL 3 only */
+	assert_int_equal(RUN(cli, INSN_CLI), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	vc.cr4 = 0;             /* and only with CR4.PVI */
+	vc.tf.cs = UCODE;
+	assert_int_equal(RUN(cli, INSN_CLI), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+}
+
 /* A guest TSS with an I/O bitmap that grants port 0x80 only. */
 static void grant_port_0x80(void)
 {
@@ -3634,6 +3660,7 @@ int main(void)
 		T(test_rdmsr_tsc_counts_up),
 		T(test_cpl2_privileged_gp),
 		T(test_user_cli_with_iopl3),
+		T(test_pvi_user_cli_sti),
 		T(test_user_io_bitmap),
 		T(test_rep_outsb_bounded_per_trap),
 		T(test_rep_outsb_single_steps),
