@@ -211,6 +211,11 @@ $(B)/unit/test_shadow: test/unit/test_shadow.c test/unit/gwalk_ref.h src/shadow_
 		src/shadow_mmu/shadow.c src/shadow_mmu/vtlb.c src/shadow_mmu/cached.c \
 		src/shadow_mmu/spte.c src/shadow_mmu/gva.c $(PURE_C) -lcmocka
 
+$(B)/unit/test_debugreg: test/unit/test_debugreg.c src/monitor/debugreg.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -DMON_HOST_TEST -Isrc -I$(M) -o $@ $< \
+		src/monitor/debugreg.c -lcmocka
+
 unit: $(UNIT_TESTS)
 
 test: $(MB).elf $(MON).elf $(UNIT_TESTS)

@@ -35,7 +35,7 @@
 #include "spec.h"
 #include "trigger.h"
 #include "target.h"
-#include "debugreg.h"
+#include "monitor/debugreg.h"
 #include "monitor/hosthw.h"
 #include "monitor/layout.h"
 #include "monitor/memory.h"

@@ -23,6 +23,8 @@ void asm_offsets(void)
 	DEFINE(SW_PRIV_HOST_TRAP, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, host_trap));
 	DEFINE(SW_PRIV_ESPFIX_ESP, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_esp));
 	DEFINE(SW_PRIV_ESPFIX_BASE, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_base));
+	DEFINE(SW_PRIV_DR7_MONITOR, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, dr7_monitor));
+	DEFINE(SW_PRIV_DR7_GUEST, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, dr7_guest));
 	DEFINE(VCPU_FRAME, SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe));
 #define FAST(field) (SW_VA(SW_VCPU_OFF) + offsetof(struct switcher_fast, field))
 	DEFINE(SW_FAST_KCS, FAST(kcs));

@@ -22,6 +22,7 @@
 #include "x86.h"
 #include "trap/guest.h"
 #include "trap/emul.h"
+#include "monitor/debugreg.h"
 #include "trap/trap.h"
 #include "trap/vidt.h"
 #include "trap/switcher.h"
@@ -56,9 +57,12 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	emul_msr_reset(v);
 	host_guest_cr_sync(v);
 	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);
+	dr_guest_load(v->dr);
 	*sw_frame = v->tf;
 	guest_frame_to_cpu(sw_frame);
 	sw_priv->guest_cr3 = shadow_root();
+	sw_priv->dr7_monitor = dr7_monitor();
+	sw_priv->dr7_guest = dr7_guest();
 	mon_log("starting the guest at 0x%x in ring %u", entry, mon_opts.ring);
 	switcher_run();
 }

@@ -41,6 +41,7 @@
 #include "vidt.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
+#include "monitor/debugreg.h"
 #include "monitor/hosthw.h"
 #include "monitor/run.h"
 #include "monitor/x86.h"
@@ -396,6 +397,8 @@ static enum emul_result emul_mov_to_dr(struct vcpu *v, const struct insn *in)
 		return emul_fault(v, T_UD, 0);
 	uint32_t val = *vcpu_gpr(v, in->rm);
 	v->dr[i] = i == 6 ? val | DR6_FIXED1 : i == 7 ? val | DR7_FIXED1 : val;
+	if (i != 6)
+		dr_guest_load(v->dr);   /* its breakpoints into the real registers */
 	return EMUL_NEXT;
 }
 

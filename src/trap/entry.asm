@@ -37,6 +37,13 @@
 ; exit path then arrives on that segment; sw_from_ring0 moves back to the
 ; flat one before calling C.
 ;
+; Debug registers (src/monitor/debugreg.h): the guest's breakpoints are
+; in the real DR7 only from sw_resume's last steps to the next entry, and in
+; the fast path, all of which run in the switcher's pages, which no guest
+; breakpoint can name; sw_alltraps and sw_from_ring0 load the monitor's DR7
+; before any monitor code or stack is touched (a guest instruction
+; breakpoint on the monitor's own #DB handler would otherwise recurse).
+;
 ; Invariants: DF is 0 in the monitor (cld at sw_alltraps: a guest that
 ; set DF would otherwise run the monitor's string copies backwards); all
 ; gates are interrupt gates, so IF is 0 from the gate to the IRET, except while the monitor idles for an emulated HLT (host_idle: sti;
@@ -244,6 +251,11 @@ sw_alltraps:
 	test byte [ss:ebx + TF_CS], 3
 	jz sw_from_ring0
 .from_guest:
+	mov eax, [SW_PRIV_DR7_MONITOR]  ; the guest's breakpoints off before the
+	cmp eax, [SW_PRIV_DR7_GUEST]    ; monitor touches its own stack or code
+	je .dr7_done
+	mov dr7, eax
+.dr7_done:
 	mov esp, [SW_PRIV_MON_STACK]
 	push ebx
 	call [SW_PRIV_GUEST_TRAP]
@@ -251,6 +263,11 @@ sw_alltraps:
 
 sw_resume:
 	mov esp, VCPU_FRAME
+	mov eax, [SW_PRIV_DR7_GUEST]    ; the guest's breakpoints on: from here to
+	cmp eax, [SW_PRIV_DR7_MONITOR]  ; the IRET only switcher pages are touched
+	je .dr7_done
+	mov dr7, eax
+.dr7_done:
 	mov eax, [SW_PRIV_GUEST_CR3]
 	mov ecx, [SW_PRIV_ESPFIX_ESP]   ; read while the private page is mapped
 	mov cr3, eax
@@ -284,9 +301,13 @@ sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
 	add esp, edi
 	mov ebx, esp
 .flat:
+	mov ebp, dr7                    ; the exit path or the fast path may have
+	mov eax, [SW_PRIV_DR7_MONITOR]  ; had the guest's breakpoints on: off for
+	mov dr7, eax                    ; the monitor's C code, back after it
 	push ebx
 	call [SW_PRIV_HOST_TRAP]        ; returns for IRQs and watchdog NMIs
 	add esp, 4
+	mov dr7, ebp
 	mov cr3, esi                    ; an NMI may have hit the exit path
 	test edi, edi
 	jz .segments

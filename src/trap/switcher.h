@@ -34,6 +34,8 @@ struct switcher_priv {
 	uint32_t host_trap;     /* void host_trap(struct trapframe *) */
 	uint32_t espfix_esp;    /* non-zero: resume on SEL_MON_ESPFIX:this */
 	uint32_t espfix_base;   /* that segment's base (frame = base + esp) */
+	uint32_t dr7_monitor;   /* the real DR7 while the monitor runs ... */
+	uint32_t dr7_guest;     /* ... and while the guest does (debugreg.h) */
 };
 
 /* The fast path's state (entry.asm, sw_fast_gp), at the bottom of the

@@ -33,6 +33,7 @@
 #include "vidt.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
+#include "monitor/debugreg.h"
 #include "monitor/hosthw.h"
 #include "monitor/run.h"
 #include "monitor/stats.h"
@@ -798,6 +799,8 @@ void guest_trap(struct trapframe *f)
 	*f = v->tf;
 	guest_frame_to_cpu(f);
 	sw_priv->guest_cr3 = shadow_root();
+	sw_priv->dr7_monitor = dr7_monitor();
+	sw_priv->dr7_guest = dr7_guest();
 }
 
 /* A trap taken in ring 0: the idle loop's interrupts, a fault in the exit
@@ -812,6 +815,13 @@ void host_trap(struct trapframe *f)
 	}
 	if (f->vector == T_NMI)         /* the watchdog, while the monitor runs */
 		return;
+	if (f->vector == T_DB && dr_guest_hits(rdr6())) {
+		/* a guest data breakpoint on the instruction byte the switcher's
+		 * fast path read for it: the guest's own fetch would not fire */
+		ldr6(DR6_FIXED1);
+		f->eflags |= FL_RF;
+		return;
+	}
 	if (f->vector == T_PF && switcher_in_exit_path(f->eip) && vdesc_accessed(&vcpu0, rcr2()))
 		return;                 /* the exit path loaded a descriptor: retry */
 	if (switcher_in_exit_path(f->eip))

@@ -82,7 +82,6 @@ RING3_HOLES = {
     "seg.rpl3.ss": "MOV SS with RPL 3 of the kernel's stack segment: " + _RING3,
 }
 
-_DR_BP = "the debug registers are kept in the vCPU and never loaded: guest breakpoints never fire"
 _MSR_GP = "RDMSR of this MSR raises #GP: the monitor does not know it"
 _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c); QEMU's "
             "bus gives 0 for those widths")
@@ -113,14 +112,6 @@ KNOWN_BUGS = {
     "dr.gd.dr6": Bug("DR7.GD is not emulated (see dr.gd)", only={"bochs"}),
     "dr.gd.dr7_after": Bug("DR7.GD is not emulated: the CPU clears GD when it raises that #DB",
                            only={"bochs"}),
-    "dr.bp.exec": Bug(_DR_BP),
-    "dr.bp.exec.dr6": Bug(_DR_BP),
-    "dr.bp.write": Bug(_DR_BP),
-    "dr.bp.write.dr6": Bug(_DR_BP),
-    "dr.bp.rw.read": Bug(_DR_BP),
-    "dr.bp.rw.read.dr6": Bug(_DR_BP),
-    "dr.bp.write.r3": Bug(_DR_BP),
-    "dr.bp.write.r3.dr6": Bug(_DR_BP),
     # msr
     "msr.misc_enable": Bug("MISC_ENABLE reads a fixed 1 (QEMU's fast-strings value); Bochs's "
                            "CPU reads 0", only={"bochs"}),

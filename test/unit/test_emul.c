@@ -144,6 +144,8 @@ static struct fake {
 	unsigned vif_calls;
 	bool all_masked;                        /* devices_can_interrupt says no */
 	unsigned cr_syncs;                      /* host_guest_cr_sync calls */
+	unsigned dr_loads;                      /* dr_guest_load calls ... */
+	uint32_t dr7_loaded;                    /* ... and the DR7 of the last */
 
 	uint32_t seg_base[8];                   /* by selector index */
 } fk;
@@ -302,6 +304,12 @@ void host_guest_cr_sync(const struct vcpu *v)
 {
 	(void)v;
 	fk.cr_syncs++;
+}
+
+void dr_guest_load(const uint32_t dr[8])
+{
+	fk.dr_loads++;
+	fk.dr7_loaded = dr[7];
 }
 
 bool devices_can_interrupt(void)
@@ -1153,6 +1161,9 @@ static void test_mov_dr0_and_dr7(void **state)
 	assert_int_equal(vc.dr[7], 0x00000401);
 	assert_int_equal(RUN(mov_ecx_dr7, INSN_MOV_FROM_DR), EMUL_NEXT);
 	assert_int_equal(vc.tf.ecx, 0x00000401);
+	/* each write reached the real registers' owner (debugreg.c) */
+	assert_int_equal(fk.dr_loads, 2);
+	assert_int_equal(fk.dr7_loaded, 0x00000401);
 }
 
 /* CR4.DE = 0: DR4 is DR6 and DR5 is DR7. */
