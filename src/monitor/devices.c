@@ -269,6 +269,24 @@ static void update_irq_lines(void)
 		lapic_image_volatile();
 }
 
+/* Only the UART and the IDE disk drive a line from their own state, which
+ * a guest access to their ports can change (a read of the UART's IIR or
+ * RBR, of the disk's status, clears a request); every other port's device
+ * moves its line itself (the PIC's mask, the PIT through advance_time). */
+static bool port_moves_lines(uint16_t port)
+{
+	return (uint16_t)(port - dev.uart.base) < UART_NPORTS ||
+	       (uint16_t)(port - IDE_PRIMARY_BASE) < IDE_NPORTS || port == IDE_PRIMARY_CTRL;
+}
+
+static void after_port_access(uint16_t port)
+{
+	if (port_moves_lines(port))
+		update_irq_lines();
+	else if (lapic_moved())
+		lapic_image_volatile();
+}
+
 void devices_sync(struct vcpu *v)
 {
 	uint64_t now = host_pit_now();
@@ -302,7 +320,7 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 	uint32_t val = vio_read(&dev.bus, port, size);
 	if (fault_armed)
 		val = fault_port_read(port, size, val);
-	update_irq_lines();
+	after_port_access(port);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io in  port 0x%x size %u -> 0x%x (%s)", port, size, val, port_name(port));
 	return val;
@@ -319,7 +337,7 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	vio_write(&dev.bus, port, size, value);
 	if (is_pit_port(port))
 		note_next_edge();       /* a new count or mode */
-	update_irq_lines();
+	after_port_access(port);
 	if (vdebugexit_requested(&dev.dbg, &code))
 		run_end(code);
 }

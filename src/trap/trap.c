@@ -40,6 +40,7 @@
 #include "monitor/x86.h"
 #include "monitor/monitor.h"
 #include "monitor/memory.h"
+#include "lib/mem.h"
 #include "fault/fault.h"
 
 struct vcpu vcpu0;
@@ -120,7 +121,14 @@ static const struct insn *cached_decode(struct fetch_ctx *c, uint32_t addr, bool
 
 	if (!decoded[slot].valid || decoded[slot].addr != addr || decoded[slot].code16 != code16)
 		return 0;
-	for (unsigned i = 0; i < decoded[slot].in.len; i++)
+	unsigned len = decoded[slot].in.len, off = addr & (MON_PGSIZE - 1);
+	if (off + len <= MON_PGSIZE) {  /* one page: compare in place */
+		if (fetch_byte(c, addr, &b))
+			return 0;
+		return memcmp(c->page + off, decoded[slot].in.bytes, len) == 0 ? &decoded[slot].in
+									       : 0;
+	}
+	for (unsigned i = 0; i < len; i++)
 		if (fetch_byte(c, addr + i, &b) || b != decoded[slot].in.bytes[i])
 			return 0;
 	return &decoded[slot].in;
@@ -542,25 +550,30 @@ static void deliver_interrupt(struct vcpu *v, bool pending)
 
 /* The exit path reloads every segment register and IRETs: make sure
  * nothing in the frame can fault there or lift the guest's privilege.
- * The selectors last found good are remembered with vdesc_generation: the
- * same selectors over the same descriptors need no second look. */
-static struct {
+ * The selectors last found good are remembered with vdesc_generation, one
+ * set for the guest's kernel and one for its user code (a system call goes
+ * back and forth between the two): the same selectors over the same
+ * descriptors need no second look. */
+static struct selector_set {
 	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
 	uint32_t generation;
 	bool valid;
-} checked;
+} checked[2];
+
+static struct selector_set *checked_set(const struct vcpu *v)
+{
+	return &checked[(v->tf.cs & 3) == 3];
+}
 
 static bool selectors_checked(const struct vcpu *v)
 {
-	const uint32_t now[6] = { v->tf.cs & 0xFFFF, v->tf.ss & 0xFFFF, v->tf.ds & 0xFFFF,
-				  v->tf.es & 0xFFFF, v->tf.fs & 0xFFFF, v->tf.gs & 0xFFFF };
+	const struct selector_set *c = checked_set(v);
 
-	if (!checked.valid || checked.generation != vdesc_generation)
+	if (!c->valid || c->generation != vdesc_generation)
 		return false;
-	for (unsigned i = 0; i < 6; i++)
-		if (now[i] != checked.sel[i])
-			return false;
-	return true;
+	return c->sel[0] == (v->tf.cs & 0xFFFF) && c->sel[1] == (v->tf.ss & 0xFFFF) &&
+	       c->sel[2] == (v->tf.ds & 0xFFFF) && c->sel[3] == (v->tf.es & 0xFFFF) &&
+	       c->sel[4] == (v->tf.fs & 0xFFFF) && c->sel[5] == (v->tf.gs & 0xFFFF);
 }
 
 /* ring=3: the guest kernel, at real CPL 3, can load a DPL-3 stack segment
@@ -594,12 +607,13 @@ static void check_selectors(struct vcpu *v)
 	}
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
-	checked.sel[0] = v->tf.cs & 0xFFFF;
-	checked.sel[1] = v->tf.ss & 0xFFFF;
+	struct selector_set *c = checked_set(v);
+	c->sel[0] = v->tf.cs & 0xFFFF;
+	c->sel[1] = v->tf.ss & 0xFFFF;
 	for (unsigned i = 0; i < 4; i++)
-		checked.sel[2 + i] = *segs[i];
-	checked.generation = vdesc_generation;
-	checked.valid = true;
+		c->sel[2 + i] = *segs[i];
+	c->generation = vdesc_generation;
+	c->valid = true;
 }
 
 static void sanitize(struct vcpu *v)
