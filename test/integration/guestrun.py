@@ -231,6 +231,22 @@ def exit_table(log):
     return rows
 
 
+FAST_PATH = re.compile(r"switcher fast path: cli (\d+), sti (\d+), mov cr3 (\d+)")
+
+
+def trapped_counts(log):
+    """{row name: count} of the instructions that trapped: the exit table's
+    emulated rows plus those the switcher's fast path handled without
+    reaching the dispatcher (its 'switcher fast path' line: cli, sti,
+    mov cr3, the last counted as 'mov to cr')."""
+    rows = exit_table(log)
+    m = FAST_PATH.search(log)
+    if m:
+        for name, count in zip(("cli", "sti", "mov to cr"), m.groups()):
+            rows[name] = rows.get(name, 0) + int(count)
+    return rows
+
+
 SHADOW_COUNTERS = {
     "hidden": r"shadow MMU \(\w+\): (\d+) hidden faults filled, (\d+) flushes",
     "ptwrites": r"page-table writes emulated (\d+), not emulable \(frame released\) (\d+)",
