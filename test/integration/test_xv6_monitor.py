@@ -16,6 +16,7 @@ import sys
 
 import pytest
 
+import guestrun
 import xv6run
 from xv6run import FIXED_CMDS
 
@@ -23,6 +24,10 @@ sys.path.insert(0, os.path.join(xv6run.ROOT, "tools"))
 import xv6fs    # noqa: E402
 
 STRATEGIES = ["cached", "vtlb"]
+
+# Minutes of guest time on a loaded 2-core machine: marked slow so that the
+# harness starts these first (test/conftest.py, run_order).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -32,9 +37,7 @@ def xv6_built():
 
 
 def subprocess_make_monitor():
-    import subprocess
-    subprocess.run(["make", "-s", "all"], cwd=xv6run.ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    guestrun.make("all")    # one make at a time across pytest-xdist workers
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ bytes in sorted order (same bytes, any order) and leaves the rest alone.
 import os
 import subprocess
 
+import guestrun
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 XB = os.path.join(ROOT, "build", "xv6")
@@ -29,7 +31,7 @@ TIMING_DEPENDENT = (b"stressfs",)   # commands whose output lines may interleave
 
 
 def build():
-    subprocess.run(["make", "-s", "xv6"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    guestrun.make("xv6")    # one make at a time across pytest-xdist workers
 
 
 def run(target, cmds, timeout=120, keep_disk=None, extra=()):
