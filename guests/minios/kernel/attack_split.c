@@ -36,13 +36,27 @@
  *                    it) loses U/S (INVLPG, or a CR3 reload): the next read
  *                    is #PF 0x5; and a read-only user page the kernel wrote
  *                    with CR0.WP = 0: user code still cannot write it
+ *   split-cr3        the kernel switches CR3 to another address space (the
+ *                    same kernel half and attack page table), back, and to
+ *                    it again, each time before it returns
  *   split-selectors  user code loads the kernel's selectors: MOV to DS, ES,
  *                    FS, GS, SS, LSS, far JMP, far CALL, IRET and far RET
  *                    to the kernel's CS, a DPL-2 data segment: #GP(sel)
  *   split-conforming the kernel returns to user code in a conforming code
  *                    segment of DPL 0 (CPL becomes the selector's RPL, 3):
  *                    a read of the kernel page is #PF 0x5 as anywhere in
- *                    user mode
+ *                    user mode.  ring=3 once let this return through
+ *                    without a trap: the user code ran on the kernel's view
+ *   split-cs-in-gs   user code loads its own code selector into GS (a
+ *                    readable code segment: allowed), makes a system call;
+ *                    the kernel spins with interrupts off on emulated INs
+ *                    (the monitor's watchdog NMI arrives in the monitor)
+ *                    and returns through its usual path (POP GS ... IRET).
+ *                    Hardware: GS 0x1b afterwards.  The monitor hides user
+ *                    code segments while the kernel runs with interrupts
+ *                    off (ring=1) or always (ring=3): it once panicked on
+ *                    the NMI (reloading GS), and the kernel's POP GS still
+ *                    gets #GP(0x18) (a known bug, test_attacks.py)
  *
  * The user halves are in attack_split_user.asm.
  */
@@ -114,7 +128,8 @@ static u32 snippet(const u8 *s)
 /* The kernel's last act before every return to user mode here. */
 void split_touch(void)
 {
-	*(volatile u32 *)split.target = SPLIT_SECRET;
+	if (split.target)
+		*(volatile u32 *)split.target = SPLIT_SECRET;
 }
 
 /* ---- the kernel's half of each transition (attack_lib's hook) ---- */
@@ -409,6 +424,29 @@ static void atk_split_revoke(void)
 	lcr0(rcr0() | CR0_WP);
 }
 
+/* Another page directory with the same kernel half and the same attack
+ * page table: the kernel switches to it and back, touching its page each
+ * time before it returns. */
+static void atk_split_cr3(void)
+{
+	split_setup();
+	pde_t *other = vm_new();
+	if (!other)
+		panic("attack: no memory for a page directory");
+	other[PDX(ATK_UVA)] = kpgdir[PDX(ATK_UVA)];
+	vm_switch(other);
+	split_rw("a CR3 switch to another address space", split_iret,
+		 frame_to(u_s_plain, SPLIT_KPAGE, 0), M_NONE);
+	vm_switch(kpgdir);
+	split_rw("a CR3 switch back", split_iret, frame_to(u_s_plain, SPLIT_KPAGE, 0), M_NONE);
+	vm_switch(other);
+	split_rw("a CR3 switch to the other again", split_iret,
+		 frame_to(u_s_plain, SPLIT_KPAGE, 0), M_NONE);
+	vm_switch(kpgdir);
+	other[PDX(ATK_UVA)] = 0;
+	page_free(other);
+}
+
 static void load_case(const char *insn, const u8 *s, u32 sel)
 {
 	struct split_frame f = frame_to(s, 0, 0);
@@ -416,6 +454,9 @@ static void load_case(const char *insn, const u8 *s, u32 sel)
 	int t = attack_catch(split_iret, (u32)&f);
 	if (t && caught.vector == VEC_HOME)
 		kprintf("attack: user %s 0x%x: no fault\n", insn, sel);
+	else if (t && caught.vector == T_PF)
+		kprintf("attack: user %s 0x%x: vector %u, err 0x%x, cr2 0x%x at %x:%x\n", insn, sel,
+			caught.vector, caught.err, caught.cr2, caught.cs, caught.eip);
 	else if (t)
 		kprintf("attack: user %s 0x%x: vector %u, err 0x%x\n", insn, sel, caught.vector,
 			caught.err);
@@ -477,6 +518,7 @@ const struct attack attacks_split[] = {
 	{ "split-syscall", atk_split_syscall },
 	{ "split-switch-fault", atk_split_switch_fault },
 	{ "split-revoke", atk_split_revoke },
+	{ "split-cr3", atk_split_cr3 },
 	{ "split-selectors", atk_split_selectors },
 	{ "split-conforming", atk_split_conforming },
 	{ "split-cs-in-gs", atk_split_cs_in_gs },

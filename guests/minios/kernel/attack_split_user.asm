@@ -169,12 +169,17 @@ split_sysenter:
 ; for f->cs:f->eip on f->ss:f->esp by IRET (with f->eflags) or by far
 ; RET, with EBX, ESI, EDI from f, DS and ES the user's data segment (so
 ; that they survive the return to ring 3) and FS and GS the kernel's (the
-; CPU nulls them on the way out).  Called under attack_catch: the way back
-; is a trap.
+; CPU nulls them on the way out).  Interrupts off first, as a kernel
+; returns to user mode: the IRET sets IF as f->eflags says (a far RET
+; leaves it clear); a ring-1 monitor's lazy return (userret=lazy) would
+; otherwise leave the kernel's IF on in user mode (src/trap/trap.c,
+; user_return_must_trap).
+; Called under attack_catch: the way back is a trap.
 SEL_KDATA   equ 0x10
 SEL_UDATA   equ 0x23
 global split_iret, split_retf
 split_iret:
+	cli
 	mov eax, [esp + 4]
 	push dword [eax + 16]           ; ss
 	push dword [eax + 12]           ; esp
@@ -184,6 +189,7 @@ split_iret:
 	call split_regs
 	iret
 split_retf:
+	cli
 	mov eax, [esp + 4]
 	push dword [eax + 16]           ; ss
 	push dword [eax + 12]           ; esp
