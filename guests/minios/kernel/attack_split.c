@@ -45,8 +45,9 @@
  *   split-conforming the kernel returns to user code in a conforming code
  *                    segment of DPL 0 (CPL becomes the selector's RPL, 3):
  *                    a read of the kernel page is #PF 0x5 as anywhere in
- *                    user mode.  ring=3 once let this return through
- *                    without a trap: the user code ran on the kernel's view
+ *                    user mode.  ring=3: a known hole, the return runs at
+ *                    real CPL 3 as a same-level one, no trap: the user code
+ *                    runs on the kernel's view (docs/security.md)
  *   split-cs-in-gs   user code loads its own code selector into GS (a
  *                    readable code segment: allowed), makes a system call;
  *                    the kernel spins with interrupts off on emulated INs
