@@ -62,11 +62,20 @@
 %endmacro
 
 ; Pops a data segment register, or loads null if the selector no longer
-; names a readable segment (VERR at CPL 0).
+; names a readable segment (VERR at CPL 0) or one that is present: VERR
+; does not look at P, and the monitor marks present guest descriptors not
+; present (vdesc.c: user code while the guest kernel runs, in ring=3 the
+; kernel's segments while user code runs); a GS still holding one, reloaded
+; here after an NMI, was a #NP in ring 0, a panic.
+LAR_P       equ 0x8000          ; P in LAR's access rights
 %macro SAFE_POP 1
 	pop eax
 	verr ax
-	jz %%ok
+	jnz %%null
+	lar ecx, eax
+	test ecx, LAR_P
+	jnz %%ok
+%%null:
 	xor eax, eax
 %%ok:
 	mov %1, ax

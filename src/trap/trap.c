@@ -299,13 +299,19 @@ static void general_protection(struct vcpu *v)
  * user code loading one gets the #GP(selector) of a DPL below CPL (for
  * IRET and RETF the CPU checks RPL < CPL, also #GP(selector), first).
  * Any other #NP is the guest's. */
+static bool user_loads_kernel_seg(const struct vcpu *v)
+{
+	return !(v->tf.err & (ERR_EXT | ERR_IDT)) &&
+	       vdesc_hidden_kernel((uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT)));
+}
+
 static void segment_not_present(struct vcpu *v)
 {
 	uint16_t sel = (uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT));
 	struct insn buf;
 	const struct insn *in;
 
-	if (!(v->tf.err & (ERR_EXT | ERR_IDT)) && vdesc_hidden_kernel(sel)) {
+	if (user_loads_kernel_seg(v)) {
 		reflect(v, T_GP, EV_FAULT, sel);
 		trace_action("user load of a kernel segment: #GP reflected");
 		return;
@@ -323,6 +329,24 @@ static void segment_not_present(struct vcpu *v)
 	}
 	reflect(v, T_GP, EV_FAULT, sel);
 	trace_action("kernel jump to user code: #GP reflected");
+}
+
+/* ---- #SS: ring=3 user code loading a hidden kernel stack segment ---- */
+
+/* MOV SS, POP SS or LSS of a kernel segment by user code whose RPL is 3
+ * passes the CPU's checks against the real descriptor (DPL 3) and finds
+ * it not present: for SS that is #SS(selector), where the guest's CPU
+ * gives #GP(selector) for a DPL below CPL (attack=split-selectors).  Any
+ * other #SS is the guest's. */
+static void stack_fault(struct vcpu *v)
+{
+	if (user_loads_kernel_seg(v)) {
+		reflect(v, T_GP, EV_FAULT, v->tf.err);
+		trace_action("user load of a kernel stack segment: #GP reflected");
+		return;
+	}
+	reflect(v, T_SS, EV_FAULT, v->tf.err);
+	trace_action("exception reflected");
 }
 
 /* ---- #PF: hidden, a write to a protected page table, or the guest's ---- */
@@ -515,6 +539,7 @@ static void dispatch(struct vcpu *v)
 	case T_PF: page_fault(v); return;
 	case T_GP: general_protection(v); return;
 	case T_NP: segment_not_present(v); return;
+	case T_SS: stack_fault(v); return;
 	case T_TS: task_segment_fault(v); return;
 	case T_DB: debug_trap(v); return;
 	case T_NMI:
@@ -667,9 +692,16 @@ void guest_frame_to_cpu(struct trapframe *f)
 /* The guest enters user mode (user) or its kernel: the shadow view
  * follows, and CR0.AM (hosthw.c).  Entering user mode, an FS or GS still holding a kernel segment
  * is nulled, as the CPU's IRET to an outer ring does (the exit path never
- * reloads them, and for the CPU the real descriptor is DPL 3). */
+ * reloads them, and for the CPU the real descriptor is DPL 3).  The test
+ * is on the registers the CPU holds: sanitize() may already have nulled
+ * the frame's copy (a kernel selector does not load at CPL 3), and the
+ * exit path would leave the real one loaded: user code read FS 0x10 and
+ * GS 0x10 (attack=split-iret), and an NMI in the monitor found GS naming
+ * a descriptor now marked not present. */
 static void enter_view(struct vcpu *v, bool user)
 {
+	uint16_t fs, gs;
+
 	if (user == v->user_view)
 		return;
 	v->user_view = user;
@@ -678,11 +710,13 @@ static void enter_view(struct vcpu *v, bool user)
 		host_guest_cr_sync(v);  /* alignment checks: user code's only */
 	if (!user)
 		return;
-	if (!data_sel_loadable(v, (uint16_t)v->tf.fs, 3)) {
+	__asm__ volatile("mov %%fs, %0" : "=r"(fs));
+	__asm__ volatile("mov %%gs, %0" : "=r"(gs));
+	if (!data_sel_loadable(v, fs, 3)) {
 		v->tf.fs = 0;
 		__asm__ volatile("mov %w0, %%fs" : : "r"(0));
 	}
-	if (!data_sel_loadable(v, (uint16_t)v->tf.gs, 3)) {
+	if (!data_sel_loadable(v, gs, 3)) {
 		v->tf.gs = 0;
 		__asm__ volatile("mov %w0, %%gs" : : "r"(0));
 	}
