@@ -97,7 +97,7 @@ void observe_paging(void (*emit)(const char *name, u32 idx, u32 value), bool pde
 			ref &= ~(u32)PTE_A;
 		}
 		if (e != ref)
-			emit("pd", i, pd[i]);
+			emit("pd", i, e);
 	}
 	for (unsigned t = 0; t < DT_NPT; t++)
 		for (unsigned i = 0; i < NPTE; i++) {

@@ -114,10 +114,15 @@ RULES = {
     "qemu.rcl_mem": "no RCL or RCR with a memory operand: when one faults (a hidden page "
                     "fault under the monitor, a real one natively), QEMU 7.2's TCG pushes "
                     "an EFLAGS image from a stale lazy-flags state",
-    "bt.undefined_flags": "BTS, BTR, BTC on a PTE are followed by SETC/ADD, which define "
-                          "every flag from CF: OF, SF, AF and PF are undefined after BT*, "
-                          "and the monitor's emulation of the page-table write and QEMU "
-                          "leave different values",
+    "flags.undefined": "after an instruction that leaves flags undefined (BT*, MUL, DIV, "
+                       "shifts and rotates, SHLD/SHRD, BSF/BSR, BCD adjustments, BT* on a "
+                       "PTE or PDE) the generator defines them all again (SETC/ADD, or "
+                       "MOV/ADD): QEMU computes them lazily, so their value depends on where "
+                       "its translation blocks end (a hidden page fault under the monitor "
+                       "splits one), and the monitor's emulation of a page-table write "
+                       "leaves its own values",
+    "qemu.sysenter_cs": "WRMSR of SYSENTER_CS writes bits 31:16 as 0: QEMU keeps only bits "
+                        "15:0, where the SDM makes 31:16 read/write (the monitor keeps them)",
 }
 
 _UCODE = ("a readable user code segment (DPL 3) loaded in DS or ES: the monitor keeps user "
@@ -128,6 +133,17 @@ KNOWN_BUGS = {
                             "and a user DS ends the guest at the next trap ('resuming the "
                             "guest faulted (vector 11, error 0x18)'); src/trap/vdesc.c",
                             witness=(3, ["mov ax, 0x1b", "mov ds, ax"])),
+    "desc.lgdt.short": Entry({0}, "a data segment register that holds a selector the new "
+                             "GDT limit leaves out: the CPU keeps the loaded descriptor, "
+                             "the monitor reloads DS and ES on every resume and nulls one "
+                             "that no longer loads (docs/architecture.md, 'Stale DS and ES "
+                             "selectors are nulled on resume')",
+                             witness=(0, ["mov ax, 0x58", "mov ds, ax", "mov eax, [0x807002]",
+                                          "mov [0xc01002], eax", "mov word [0xc01000], 0x3f",
+                                          "lgdt [0xc01000]"])),
+    "unpriv.rdpmc": Entry({0}, "RDPMC at the guest's CPL 0 raises #GP (not emulated: "
+                          "'monitor: not emulated: rdpmc'); the CPU (qemu32, no counters) "
+                          "raises #UD", witness=(0, ["xor ecx, ecx", "rdpmc"])),
     "cr4.flip.vme": Entry({0}, "MOV to CR4 with VME raises #GP (not in cr4_guest_mask) "
                           "though CPUID.1:EDX advertises VME",
                           witness=(0, ["mov eax, cr4", "or eax, 1", "mov cr4, eax"])),
