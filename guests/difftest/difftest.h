@@ -25,8 +25,10 @@
  *
  *   0x00800000  page directory
  *   0x00801000  page tables 0-3 (0-16 MB; table 3 maps the window)
- *   0x00806000  ring-0 test stack (one page; ESP starts in its middle)
- *   0x00807000  the GDTR and IDTR images LGDT and LIDT sequences load
+ *   0x00805000  the GDTR and IDTR images LGDT and LIDT sequences load
+ *   0x00806000  ring-0 test stack (ESP starts in the middle of its first
+ *               page; the second takes what an access across its end
+ *               writes, so that no write lands unobserved)
  *   0x00808000  code (one page)
  *   0x00C00000  the window (PDE 3):
  *     +0x0000  ring-3 test stack (user, writable)
@@ -46,8 +48,9 @@
 #define DT_PT_BASE     0x00801000u
 #define DT_NPT         4u                       /* 16 MB identity map */
 #define DT_PT(n)       (DT_PT_BASE + (n) * PGSIZE)
-#define DT_R0STACK     0x00806000u
-#define DT_INFO        0x00807000u              /* GDTR image at +0, IDTR at +8 */
+#define DT_R0STACK     0x00806000u              /* and the page after it */
+#define DT_R0STACK_PAGES 2u
+#define DT_INFO        0x00805000u              /* GDTR image at +0, IDTR at +8 */
 #define DT_CODE        0x00808000u
 #define DT_CODE_PAGES  1u
 #define DT_WIN         0x00C00000u

@@ -17,7 +17,7 @@
  *   difftest: layout pd=... pt=... r0stack=... win=... code=... r3stack=...
  *             scratch=... alias=... pool=...
  *   difftest: batch seed S first F count N (running K from start)
- *   one line per sequence: "HASH VECTOR" (full: "seq I ring R", then
+ *   one line per sequence: "HASH VECTOR xrcptm" (run.c; full: "seq I ring R", then
  *   "name value" lines, then "end I")
  *   difftest: done N
  * and the exit code 0.  The runner compares the layout with gen.py's, so a

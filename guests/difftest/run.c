@@ -12,7 +12,9 @@
  * Every observation goes through emit(name, idx, value): in full mode it
  * prints "name value" (or "name.idx value"), otherwise it folds the same
  * bytes into a 32-bit FNV-1a hash, so a hash differs exactly when some
- * line of the full dump would.  The order of the observations:
+ * line of the full dump would.  The line per sequence is
+ * "HASH VECTOR xrcptm": the hash, the vector that ended it, and one hex
+ * digit per category of observation (below, at `enum category`).  The order of the observations:
  *
  *   exc, err, eip (offset from DT_CODE), cs, eflags, [cr2 (#PF)], [dr6 (#DB)]
  *   eax ecx edx ebx esp ebp esi edi, ss ds es fs gs
@@ -40,6 +42,15 @@ static volatile bool in_sequence;
 static bool full_mode;
 static u32 masks;
 static u32 hash;
+/* The observations fall in categories, each with a hash of its own; the
+ * line per sequence shows each as one hex digit, so that a mismatch that
+ * does not come back when the sequence runs again still says where it was:
+ * x the exception and its frame, r general and segment registers,
+ * c control and debug registers and MSRs, p page tables, t descriptor
+ * tables, m memory. */
+enum category { CAT_X, CAT_R, CAT_C, CAT_P, CAT_T, CAT_M, NCAT };
+static u32 cat_hash[NCAT];
+static enum category cat;
 
 /* ---- the fill ---- */
 
@@ -52,12 +63,13 @@ struct region {
 	u32 base, pages;
 };
 
-/* The pages a sequence may write, apart from the code. */
+/* The pages a sequence may write, apart from the code, and the page after
+ * each group (an access across the last page's end writes there). */
 static const struct region regions[] = {
-	{ DT_R0STACK, 1 },
-	{ DT_R3STACK, 1 },
-	{ DT_SCRATCH, DT_SCRATCH_PAGES },
-	{ DT_POOL, DT_POOL_FRAMES },
+	{ DT_R0STACK, DT_R0STACK_PAGES },
+	{ DT_R3STACK, 1 + DT_SCRATCH_PAGES },       /* the ring-3 stack, scratch 0-2 */
+	{ DT_ALIAS + PGSIZE, 1 },
+	{ DT_POOL, DT_POOL_FRAMES + 1 },
 };
 #define NREGIONS (sizeof regions / sizeof regions[0])
 
@@ -85,8 +97,25 @@ static void fill_code(const struct dt_record *rec)
 static void fold(const void *p, u32 n)
 {
 	const u8 *b = p;
-	for (u32 i = 0; i < n; i++)
+	for (u32 i = 0; i < n; i++) {
 		hash = (hash ^ b[i]) * FNV_PRIME;
+		cat_hash[cat] = (cat_hash[cat] ^ b[i]) * FNV_PRIME;
+	}
+}
+
+static void category(enum category c)
+{
+	cat = c;
+}
+
+/* A category's hash as one hex digit: its eight nibbles xored. */
+static unsigned cat_digit(enum category c)
+{
+	u32 h = cat_hash[c];
+	h ^= h >> 16;
+	h ^= h >> 8;
+	h ^= h >> 4;
+	return h & 0xF;
 }
 
 void emit(const char *name, u32 idx, u32 value)
@@ -266,21 +295,31 @@ u32 run_record(const struct dt_record *rec, u32 index, bool full)
 	prepare(rec);
 	enter(rec);
 	hash = FNV_BASIS;
+	for (unsigned c = 0; c < NCAT; c++)
+		cat_hash[c] = FNV_BASIS;
 	full_mode = full;
 	if (full_mode)
 		console_printf("seq %u ring %u\n", index, ring3 ? 3 : 0);
+	category(CAT_X);
 	observe_exception();
+	category(CAT_R);
 	observe_registers(ring3);
+	category(CAT_C);
 	observe_control(touched);
+	category(CAT_P);
 	observe_paging(emit, !(seq_end.f.vector == T_PF && (masks & MASK_PF_PDE_A)));
+	category(CAT_T);
 	observe_tables(emit);
 	undo(touched);
 	paging_restore();
+	category(CAT_M);
 	observe_memory(rec);
 	if (full_mode)
 		console_printf("end %u\n", index);
 	else
-		console_printf("%08x %02x\n", hash, seq_end.f.vector);
+		console_printf("%08x %02x %x%x%x%x%x%x\n", hash, seq_end.f.vector, cat_digit(CAT_X),
+			       cat_digit(CAT_R), cat_digit(CAT_C), cat_digit(CAT_P), cat_digit(CAT_T),
+			       cat_digit(CAT_M));
 	return seq_end.f.vector;
 }
 

@@ -46,10 +46,12 @@ BOOT_TIMEOUT = 60           # seconds, plus PER_SEQ_TIMEOUT per sequence
 PER_SEQ_TIMEOUT = 0.05
 DETAIL_LIMIT = 10           # mismatches shown in full
 
-RESULT = re.compile(r"^([0-9a-f]{8}) ([0-9a-f]{2})$")
+RESULT = re.compile(r"^([0-9a-f]{8}) ([0-9a-f]{2}) ([0-9a-f]{6})$")
+CATEGORIES = ["exception", "registers", "control", "paging", "tables", "memory"]
 LAYOUT = re.compile(r"^difftest: layout (.*)$")
 DONE = re.compile(r"^difftest: done (\d+)$")
 FIELD = re.compile(r"^(\S+) (0x[0-9a-f]+)$")
+SEQ_HEADER = re.compile(r"^seq (\d+) ring \d$")
 MONITOR_END = re.compile(r"^monitor: (guest ended: .*|panic: .*|refused: .*)$", re.M)
 
 
@@ -196,9 +198,19 @@ class Mismatch:
         self.native, self.monitor = native, monitor
         self.context = context      # the first sequence of the boot it ran in
 
+    def categories(self):
+        """The categories of observation whose digits differ."""
+        if self.kind != "differs":
+            return []
+        return [c for c, a, b in zip(CATEGORIES, self.native[2], self.monitor[2]) if a != b]
+
     def __str__(self):
-        return "sequence %d under %s: %s (native %s, monitor %s)" % (
-            self.index, self.target, self.kind, self.native, self.monitor)
+        if self.kind != "differs":
+            return "sequence %d under %s: %s (%s)" % (self.index, self.target, self.kind,
+                                                       self.monitor)
+        return "sequence %d under %s: differs in %s (native %s, monitor %s)" % (
+            self.index, self.target, ", ".join(self.categories()) or "the hash only",
+            " ".join(self.native), " ".join(self.monitor))
 
 
 def compare(native, other):
@@ -240,7 +252,7 @@ def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp):
             runs = {t: f.result() for t, f in futures.items()}
             native = runs[NATIVE]
             totals.native_stops.update(native.stops)
-            for _, v in native.results.values():
+            for _, v, _ in native.results.values():
                 totals.vectors[v] = totals.vectors.get(v, 0) + 1
             for t in targets:
                 totals.ran[t] += len(runs[t].results) + len(runs[t].stops)
@@ -299,19 +311,46 @@ def witnesses():
     return out
 
 
+def full_states(target, batch, count):
+    """index -> {field: value} for every sequence of a batch, in full mode
+    (one boot), and why the boot stopped early (or None)."""
+    b = boot(target, batch, count, full=True)
+    states, cur = {}, None
+    for l in b.lines:
+        m = SEQ_HEADER.match(l)
+        if m:
+            cur = states.setdefault(int(m.group(1)), {})
+            continue
+        m = FIELD.match(l)
+        if m and cur is not None:
+            cur[m.group(1)] = m.group(2)
+    return states, (None if b.done else b.stop_reason())
+
+
 def run_witnesses(targets, tmp):
-    """name -> {target: differs?} for every known bug's witness."""
-    found = {}
-    for name, (entry, seq) in witnesses().items():
-        path = os.path.join(tmp, "witness-%d.bin" % seq.index)
-        gen.write_witnesses([seq], path)
-        nat, _ = full_state(NATIVE, path)
-        found[name] = {}
-        for t in targets:
+    """name -> {target: differs?} for every known bug's witness, all in one
+    boot per target (a witness the monitor dies in differs, and takes the
+    ones after it along: those are run again alone)."""
+    ws = witnesses()
+    seqs = [seq for _, seq in ws.values()]
+    path = os.path.join(tmp, "witnesses.bin")
+    gen.write_witnesses(seqs, path)
+    native, stop = full_states(NATIVE, path, len(seqs))
+    if stop or len(native) != len(seqs):
+        raise SetupError("the witnesses do not all run natively: %s" % stop)
+    found = {name: {} for name in ws}
+    for t in targets:
+        mon, _ = full_states(t, path, len(seqs))
+        for name, (entry, seq) in ws.items():
             if t not in entry.shadows:
                 continue
-            mon, stop = full_state(t, path)
-            found[name][t] = bool(stop) or bool(compare_fields(nat, mon))
+            if seq.index not in mon:
+                one = os.path.join(tmp, "witness-%d.bin" % seq.index)
+                gen.write_witnesses([seq], one)
+                alone, stop = full_state(t, one)
+                found[name][t] = bool(stop) or bool(compare_fields(native[seq.index], alone))
+            else:
+                found[name][t] = bool(compare_fields(native[seq.index], mon[seq.index]))
     return found
 
 

@@ -50,7 +50,7 @@ import expected  # noqa: E402
 
 LAYOUT = {
     "pd": 0x00800000, "pt": 0x00801000, "r0stack": 0x00806000, "win": 0x00C00000,
-    "info": 0x00807000, "code": 0x00808000, "r3stack": 0x00C00000, "scratch": 0x00C01000,
+    "info": 0x00805000, "code": 0x00808000, "r3stack": 0x00C00000, "scratch": 0x00C01000,
     "alias": 0x00C04000, "pool": 0x00C08000, "stack_start": 0x800,
 }
 PAGE = 0x1000
@@ -106,6 +106,7 @@ R8 = ["al", "cl", "dl", "bl", "ah", "ch", "dh", "bh"]
 REGS = {1: R8, 2: R16, 4: R32}
 SIZE = {1: "byte", 2: "word", 4: "dword"}
 CC = ["o", "no", "b", "ae", "z", "nz", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"]
+SETCC_MEM_OK = ["b", "ae", "z", "nz", "s", "ns"]
 STACK_SLACK = 0x600         # how far ESP may move from its start, either way
 
 MAX_TEMPLATES = 8
@@ -275,18 +276,25 @@ class Ctx:
 
 
 class Template:
-    def __init__(self, name, fn, weight, rings, touches, undef):
+    def __init__(self, name, fn, weight, rings, touches, undef, r3):
         self.name, self.fn, self.weight, self.rings, self.touches = (
             name, fn, weight, rings, touches)
         self.undef = undef          # None, or how to define the flags it leaves undefined
+        self.r3 = r3                # weight factor in ring 3 (privileged: most raise #GP)
+
+    def weight_in(self, ring):
+        return self.weight * (self.r3 if ring == 3 else 1.0)
 
 
 TEMPLATES = []
 
 
-def template(name, weight=1.0, rings=(0, 3), touches=(), undef=None):
+PRIV = 0.25     # a privileged template's weight in ring 3, where it ends the sequence
+
+
+def template(name, weight=1.0, rings=(0, 3), touches=(), undef=None, r3=1.0):
     def deco(fn):
-        TEMPLATES.append(Template(name, fn, weight, tuple(rings), tuple(touches), undef))
+        TEMPLATES.append(Template(name, fn, weight, tuple(rings), tuple(touches), undef, r3))
         return fn
     return deco
 
@@ -481,8 +489,13 @@ def t_misc(ctx):
                              "cmc", "cld", "std", "nop", "salc", "xlatb", "setcc",
                              "cmovcc", "arpl"])
     if op == "setcc":
-        dst = ctx.reg(1) if ctx.rng.random() < 0.6 else ctx.mem(1, write=True)
-        ctx.emit("set%s %s" % (ctx.rng.choice(CC), dst))
+        # to memory only on CF, ZF, SF alone: RULES "qemu.setcc_mem"
+        cc = ctx.rng.choice(CC)
+        if cc in SETCC_MEM_OK and ctx.rng.random() < 0.4:
+            dst = ctx.mem(1, write=True)
+        else:
+            dst = ctx.reg(1)
+        ctx.emit("set%s %s" % (cc, dst))
     elif op == "cmovcc":
         s = ctx.rng.choice([2, 4])
         src = ctx.reg(s) if ctx.rng.random() < 0.5 else ctx.mem(s)
@@ -558,7 +571,10 @@ def t_stack(ctx):
         ctx.emit("push esp")
     elif op == "popfd":
         ctx.depth += 4          # the image is pushed first
-        ctx.emit("push dword 0x%x" % popf_image(ctx), "popfd")
+        img = popf_image(ctx)
+        ctx.emit("push dword 0x%x" % img, "popfd")
+        if img & FL_TF:
+            single_step(ctx)
     else:
         ctx.emit(op)
 
@@ -568,6 +584,25 @@ def cmpxchg8b(ctx, insn):
     flags it keeps from a stale lazy-flags state when an instruction
     before it in the same block set them (RULES "qemu.cmpxchg8b_flags")."""
     ctx.emit("pushfd", "popfd", insn)
+
+
+# One instruction each: the #DB comes right after it (no RDTSC: its value
+# would be seen before it could be cleared).
+STEPPED = ["nop", "add eax, 0x1234", "cli", "in al, 0x80", "out 0x80, al", "mov eax, cr0",
+           "mov eax, cr3", "cpuid", "push eax", "int3", "int 0x82", "clts", "mov eax, dr7",
+           "wbinvd", "mov eax, [0xc01000]", "mov dword [0xc01000], 1", "pushfd",
+           "lar eax, ecx", "invlpg [0xc01000]", "lmsw ax"]
+
+
+def single_step(ctx):
+    """With TF set the CPU raises #DB after the next instruction: one more
+    instruction, privileged or not (emulated ones step too), then the
+    sequence has ended.  Never STI, MOV SS or POP SS: whether the #DB waits
+    one more instruction after them is the implementation's choice (QEMU
+    waits, Bochs does not; RULES "tf.shadow")."""
+    step = ctx.choose("popf.tf.next", STEPPED)
+    ctx.emit(step)
+    ctx.ended = True
 
 
 def popf_image(ctx):
@@ -666,7 +701,7 @@ def t_unpriv(ctx):
 # Privileged: IF, ports, control and debug registers, MSRs, x87
 # ===================================================================
 
-@template("cli_sti", 1.5)
+@template("cli_sti", 1.5, r3=PRIV)
 def t_cli_sti(ctx):
     op = ctx.choose("if", ["cli", "sti"])
     ctx.emit(op)
@@ -677,7 +712,7 @@ def t_cli_sti(ctx):
 PORT80, UART_SCR, PIC1_DATA = 0x80, 0x3FF, 0x21
 
 
-@template("io", 1.5)
+@template("io", 1.5, r3=PRIV)
 def t_io(ctx):
     """Ports with no side effect on the run: POST port 0x80, the UART's
     scratch register, the PIC's mask register (written 0xFF only)."""
@@ -700,7 +735,7 @@ def t_io(ctx):
                  "mov ecx, %d" % ctx.rng.randrange(0, 9), "%s%sb" % (rep, op))
 
 
-@template("cr.read", 1.5, touches=("cr",))
+@template("cr.read", 1.5, touches=("cr",), r3=PRIV)
 def t_cr_read(ctx):
     n = ctx.choose("cr.read", ["0", "2", "3", "4"])
     ctx.emit("mov %s, cr%s" % (ctx.reg(), n))
@@ -710,14 +745,14 @@ CR0_BITS = {"wp": CR0_WP, "ts": CR0_TS, "mp": CR0_MP, "em": CR0_EM, "am": CR0_AM
             "ne": CR0_NE}
 
 
-@template("cr0.write", 1.5, touches=("cr",))
+@template("cr0.write", 1.5, touches=("cr",), r3=PRIV)
 def t_cr0_write(ctx):
-    bit = ctx.choose("cr0.flip", CR0_BITS)
+    bit = ctx.choose("cr0.flip", list(CR0_BITS))
     r = ctx.reg()
     ctx.emit("mov %s, cr0" % r, "xor %s, 0x%x" % (r, CR0_BITS[bit]), "mov cr0, %s" % r)
 
 
-@template("cr0.misc", 0.8, touches=("cr",))
+@template("cr0.misc", 0.8, touches=("cr",), r3=PRIV)
 def t_cr0_misc(ctx):
     op = ctx.choose("cr0", {"clts": 1, "lmsw": 1, "smsw.r16": 0.5, "smsw.r32": 0.5,
                             "smsw.m": 0.5})
@@ -743,12 +778,12 @@ def t_cr0_pg(ctx):
     ctx.emit("mov %s, cr0" % r, "or %s, 0x80000000" % r, "mov cr0, %s" % r)
 
 
-@template("cr2.write", 0.5, touches=("cr",))
+@template("cr2.write", 0.5, touches=("cr",), r3=PRIV)
 def t_cr2(ctx):
     ctx.emit("mov %s, 0x%x" % ("ecx", ctx.value()), "mov cr2, ecx")
 
 
-@template("cr3.reload", 0.7, touches=("cr",))
+@template("cr3.reload", 0.7, touches=("cr",), r3=PRIV)
 def t_cr3(ctx):
     ctx.emit("mov eax, cr3", "mov cr3, eax")
 
@@ -757,16 +792,16 @@ CR4_BITS = {"pse": CR4_PSE, "pge": CR4_PGE, "tsd": CR4_TSD, "de": CR4_DE, "pce":
             "vme": CR4_VME, "pvi": CR4_PVI}
 
 
-@template("cr4.write", 1.5, touches=("cr",))
+@template("cr4.write", 1.5, touches=("cr",), r3=PRIV)
 def t_cr4_write(ctx):
-    bit = ctx.choose("cr4.flip", CR4_BITS)
+    bit = ctx.choose("cr4.flip", list(CR4_BITS))
     r = ctx.reg()
     ctx.emit("mov %s, cr4" % r, "xor %s, 0x%x" % (r, CR4_BITS[bit]), "mov cr4, %s" % r)
     if ctx.seq.ring == 0:
         ctx.cr4 ^= CR4_BITS[bit]
 
 
-@template("dr", 1, touches=("dr",))
+@template("dr", 1, touches=("dr",), r3=PRIV)
 def t_dr(ctx):
     op = ctx.choose("dr", {"write.addr": 2, "read": 2, "write.dr6": 1, "write.dr7": 1,
                            "dr45": 0.5})
@@ -789,7 +824,7 @@ MSRS = {"sysenter_cs": 0x174, "sysenter_esp": 0x175, "sysenter_eip": 0x176, "tsc
         "apic_base": 0x1B, "misc_enable": 0x1A0, "efer": 0xC0000080}
 
 
-@template("msr", 1, touches=("msr",))
+@template("msr", 1, touches=("msr",), r3=PRIV)
 def t_msr(ctx):
     op = ctx.choose("msr", {"read": 2, "write": 2})
     name = ctx.choose("msr.%s" % op, {"sysenter_cs": 2, "sysenter_esp": 2, "sysenter_eip": 2,
@@ -817,7 +852,7 @@ def t_x87(ctx):
         ctx.emit(op)
 
 
-@template("cache", 0.4)
+@template("cache", 0.4, r3=PRIV)
 def t_cache(ctx):
     op = ctx.choose("cache", ["wbinvd", "invd", "invlpg"])
     if op == "invlpg":
@@ -836,7 +871,7 @@ def t_hlt(ctx):
 # Descriptor tables and segments
 # ===================================================================
 
-@template("desc", 1.2)
+@template("desc", 1.2, r3=PRIV)
 def t_desc(ctx):
     op = ctx.choose("desc", {"lgdt.same": 1, "lgdt.short": 0.5, "lidt.same": 0.5, "lldt": 1,
                              "lldt.null": 0.5, "ltr.tss2": 0.5, "ltr.busy": 0.5,
@@ -1011,6 +1046,41 @@ def t_far(ctx):
         ctx.ended = True
 
 
+@template("ret", 0.8)
+def t_ret(ctx):
+    """IRET or far RET to the next instruction in the same ring, through a
+    frame the sequence builds with the selector the guest kernel uses (RPL
+    0 in ring 0: at CPL 1 the CPU refuses a return to RPL 0, the monitor
+    emulates it).  The EFLAGS image of an IRET: random arithmetic flags,
+    IF as it may be set in this ring, IOPL 0, no NT, rarely TF."""
+    op = ctx.choose("ret", {"iret": 2, "retf": 1, "retf.imm": 0.5})
+    args = ctx.rng.choice([4, 8, 12]) if op == "retf.imm" else 0
+    if not ctx.can_push(12 + args):
+        return
+    nxt = ctx.label()
+    sel = {0: SEL["kcode"], 3: SEL["ucode"]}[ctx.seq.ring]
+    tf = False
+    for _ in range(args // 4):          # what RET imm16 pops after CS
+        ctx.emit("push dword 0x%x" % ctx.imm(4))
+    if op == "iret":
+        img = ctx.rng.getrandbits(32) & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_DF | FL_OF |
+                                         FL_AC | FL_IF) | 0x2
+        if ctx.seq.ring == 0 and ctx.rng.random() < 0.5:
+            img = img & ~FL_IF | (FL_IF if ctx.if_flag else 0)
+        if ctx.seq.ring == 0:
+            ctx.if_flag = bool(img & FL_IF)     # the emulated IRET sets it
+        tf = ctx.rng.random() < 0.05 and ctx.allowed("popf.tf")
+        if tf:
+            img |= FL_TF
+            ctx.tag("popf.tf")
+        ctx.emit("push dword 0x%x" % img)
+    ctx.emit("push dword 0x%x" % sel, "push dword %s" % ctx.code_addr(nxt))
+    ctx.emit({"iret": "iretd", "retf": "retf", "retf.imm": "retf %d" % args}[op])
+    ctx.emit("%s:" % nxt)
+    if tf:
+        single_step(ctx)
+
+
 # ===================================================================
 # Page tables: PTE and PDE writes of every form, then access
 # ===================================================================
@@ -1033,7 +1103,7 @@ def new_pte(ctx, target):
     return frame | flags
 
 
-@template("pte", 3)
+@template("pte", 3, r3=0.5)
 def t_pte(ctx):
     """A write to a live PTE of the window (the alias page's mostly), an
     invalidation, and accesses through the page."""
@@ -1138,7 +1208,7 @@ def access(ctx, va):
                  "mov eax, 0x%x" % ctx.value(), "rep stosd")
 
 
-@template("pde", 1)
+@template("pde", 1, r3=0.5)
 def t_pde(ctx):
     """A write to the window's PDE (protection bits, or a 4 MB page with
     CR4.PSE), a full flush, then accesses in the window."""
@@ -1201,7 +1271,7 @@ def sequence(seed, index, allow=()):
     ctx = Ctx(rng, seq, excluded_tags(ring, allow))
     initial_state(ctx, seq)
     pool = [t for t in TEMPLATES if ring in t.rings and ctx.allowed(t.name)]
-    weights = [t.weight for t in pool]
+    weights = [t.weight_in(ring) for t in pool]
     for _ in range(rng.randrange(1, MAX_TEMPLATES + 1)):
         t = rng.choices(pool, weights)[0]
         seq.tags.append(t.name)
@@ -1244,7 +1314,7 @@ def record_asm(seq):
 
 
 def batch_asm(seqs, seed, first):
-    out = ["bits 32", "CODE equ 0x%x" % CODE,
+    out = ["bits 32", "CODE equ 0x%x" % CODE, "INFO equ 0x%x" % INFO,
            "  dd 0x%x, %d, %d, %d" % (MAGIC, len(seqs), seed, first)]
     for s in seqs:
         out += record_asm(s)
