@@ -42,7 +42,10 @@ static const struct { const char *name; u32 bit; } mask_names[] = {
 
 static void refuse(const char *why, const char *word)
 {
-	console_printf("difftest: refused: %s '%s'\n", why, word);
+	if (*word)
+		console_printf("difftest: refused: %s '%s'\n", why, word);
+	else
+		console_printf("difftest: refused: %s\n", why);
 	machine_exit(EXIT_USAGE);
 }
 
@@ -150,7 +153,7 @@ static const struct dt_batch *find_batch(u32 magic, const struct mb_info *mbi)
 		refuse("the batch module is empty or reaches the test area at 8 MB", "");
 	const struct dt_batch *b = (const struct dt_batch *)m->start;
 	if (b->magic != DT_MAGIC)
-		refuse("the module is not a batch (magic)", "");
+		refuse("the module is not a batch (no DTB1 magic)", "");
 	return b;
 }
 

@@ -112,6 +112,12 @@ STACK_SLACK = 0x600         # how far ESP may move from its start, either way
 MAX_TEMPLATES = 8
 
 
+def names_tag(names, tag):
+    """Whether one of names is tag or a prefix of it ("seg.check.lar"
+    names "seg.check.lar.kcode")."""
+    return any(tag == n or tag.startswith(n + ".") for n in names)
+
+
 class Sequence:
     """One generated sequence: its initial state, its assembly, its tags."""
 
@@ -173,7 +179,7 @@ class Ctx:
 
     # ---- choices ----
     def allowed(self, tag):
-        return not any(tag == x or tag.startswith(x + ".") for x in self.excluded)
+        return not names_tag(self.excluded, tag)
 
     def choose(self, prefix, options):
         """A random key of options (a dict key -> weight, or a list), never
