@@ -14,7 +14,8 @@
  * bytes into a 32-bit FNV-1a hash, so a hash differs exactly when some
  * line of the full dump would.  The line per sequence is
  * "HASH VECTOR xrcptm": the hash, the vector that ended it, and one hex
- * digit per category of observation (below, at `enum category`).  The order of the observations:
+ * digit per category of observation (enum category).  The observations,
+ * in order:
  *
  *   exc, err, eip (offset from DT_CODE), cs, eflags, [cr2 (#PF)], [dr6 (#DB)]
  *   eax ecx edx ebx esp ebp esi edi, ss ds es fs gs
@@ -29,7 +30,11 @@
 #define CR0_BASE     (CR0_PE | CR0_ET | CR0_NE | CR0_PG)
 #define CR0_SEQ_BITS (CR0_WP | CR0_AM | CR0_MP)
 #define CR4_SEQ_BITS (CR4_PSE | CR4_PGE | CR4_DE | CR4_TSD)
-#define FL_SEQ_BITS  (0x8D5u | FL_DF | FL_AC)   /* CF PF AF ZF SF OF, DF, AC */
+#define FL_PF        0x0004u
+#define FL_AF        0x0010u
+#define FL_SF        0x0080u
+#define FL_ARITH     (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+#define FL_SEQ_BITS  (FL_ARITH | FL_DF | FL_AC)  /* what a record may set */
 #define FILL_MUL     0x9E3779B1u
 #define CODE_PAD     0xCCu                      /* INT3 */
 #define FNV_BASIS    0x811C9DC5u

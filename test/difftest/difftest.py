@@ -45,6 +45,7 @@ BATCH = 2000                # sequences per boot
 BOOT_TIMEOUT = 60           # seconds, plus PER_SEQ_TIMEOUT per sequence
 PER_SEQ_TIMEOUT = 0.05
 DETAIL_LIMIT = 10           # mismatches shown in full
+MONARGS = []                # more monitor options for every run (--monargs)
 
 RESULT = re.compile(r"^([0-9a-f]{8}) ([0-9a-f]{2}) ([0-9a-f]{6})$")
 CATEGORIES = ["exception", "registers", "control", "paging", "tables", "memory"]
@@ -94,8 +95,8 @@ def boot(target, batch, count, start=0, full=False, show=None):
     if target == NATIVE:
         run = run_qemu(GUEST, append=args, timeout=timeout, modules=[batch])
     else:
-        run = run_monitor(MONITOR, GUEST, args + "," + batch, append="shadow=" + target,
-                          timeout=timeout)
+        run = run_monitor(MONITOR, GUEST, args + "," + batch,
+                          append=" ".join(["shadow=" + target] + MONARGS), timeout=timeout)
     return BootResult(run, target)
 
 
@@ -370,10 +371,14 @@ def main():
     ap.add_argument("--progress", action="store_true", help="a line after every batch")
     ap.add_argument("--details", type=int, default=DETAIL_LIMIT,
                     help="mismatches shown in full (default %d)" % DETAIL_LIMIT)
+    ap.add_argument("--monargs", default="",
+                    help="more monitor options for every run under the monitor (e.g. ring=3); "
+                    "the holes and known bugs are ring 1's")
     ap.add_argument("--witnesses", action="store_true",
                     help="run the known bugs' witnesses: does each still differ?")
     args = ap.parse_args()
     targets = [t for t in args.shadow.split(",") if t]
+    MONARGS.extend(args.monargs.split())
     for t in targets:
         if t not in SHADOWS:
             ap.error("unknown strategy %r (known: %s)" % (t, ", ".join(SHADOWS)))

@@ -597,7 +597,7 @@ def cmpxchg8b(ctx, insn):
 STEPPED = ["nop", "add eax, 0x1234", "cli", "in al, 0x80", "out 0x80, al", "mov eax, cr0",
            "mov eax, cr3", "cpuid", "push eax", "int3", "int 0x82", "clts", "mov eax, dr7",
            "wbinvd", "mov eax, [0xc01000]", "mov dword [0xc01000], 1", "pushfd",
-           "lar eax, ecx", "invlpg [0xc01000]", "lmsw ax"]
+           "verr cx", "invlpg [0xc01000]", "lmsw ax"]
 
 
 def single_step(ctx):
