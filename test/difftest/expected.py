@@ -124,6 +124,9 @@ RULES = {
     "tf.shadow": "POPF that sets TF is followed by one instruction that is not STI, MOV SS "
                  "or POP SS: whether the single-step #DB waits one more instruction after "
                  "those is left to the implementation (QEMU waits, the monitor does not)",
+    "dr6.b0_b3": "DR6 is written with B0-B3 clear: the SDM lets a debug exception clear "
+                 "them or not ('certain debug exceptions may clear bits 0-3'); QEMU clears "
+                 "them on a single-step #DB, the monitor, raising it, keeps them",
     "qemu.setcc_mem": "SETcc writes memory only for the conditions on CF, ZF or SF alone: "
                       "when the store faults (a hidden page fault under the monitor), QEMU "
                       "7.2's TCG has already rewritten its lazy-flags state for the O, P, "

@@ -817,7 +817,8 @@ def t_dr(ctx):
     elif op == "read":
         ctx.emit("mov %s, dr%d" % (r, ctx.rng.choice([0, 1, 2, 3, 6, 7])))
     elif op == "write.dr6":
-        ctx.emit("mov %s, 0x%x" % (r, ctx.value()), "mov dr6, %s" % r)
+        # B0-B3 clear: RULES "dr6.b0_b3"
+        ctx.emit("mov %s, 0x%x" % (r, ctx.value() & ~0xF), "mov dr6, %s" % r)
     elif op == "write.dr7":
         # condition and length bits, no enable (an armed breakpoint is a
         # known bug: expected.py), no GD
