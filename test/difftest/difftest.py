@@ -269,8 +269,8 @@ def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp):
 
 
 VECTOR_NAMES = {0: "#DE", 1: "#DB", 3: "#BP", 4: "#OF", 5: "#BR", 6: "#UD", 7: "#NM",
-                8: "#DF", 11: "#NP", 12: "#SS", 13: "#GP", 14: "#PF", 16: "#MF", 17: "#AC",
-                gen.V_SEQ_END: "end"}
+                8: "#DF", 10: "#TS", 11: "#NP", 12: "#SS", 13: "#GP", 14: "#PF", 16: "#MF",
+                17: "#AC", gen.V_SEQ_END: "end"}
 
 
 def report(totals, seed, first, count, targets, tmp, detail_limit):

@@ -1097,7 +1097,7 @@ PTE_TARGETS = {"alias": ALIAS, "scratch0": SCRATCH[0], "scratch1": SCRATCH[1],
 FLAG_BITS = [P, W, U, PWT, PCD, A, D, G, 0x200, 0x400, 0x800]
 
 
-def new_pte(ctx, target):
+def new_pte(ctx):
     frame = ctx.rng.choice(FRAMES)
     flags = P if ctx.rng.random() < 0.85 else 0
     for bit in (W, U, A, D):
@@ -1121,9 +1121,9 @@ def t_pte(ctx):
     form = ctx.choose("pte.form", {"mov.i": 2, "mov.r": 2, "xchg": 1, "cmpxchg": 1,
                                    "cmpxchg8b": 0.5, "or": 1, "and": 1, "xor": 1, "bts": 1,
                                    "btr": 1, "btc": 1, "add": 0.5, "stos": 0.5, "movs": 0.5,
-                                   "via_alias": 0.3, "ring3_style": 0})
+                                   "via_alias": 0.3})
     ref = REF_PTE[va]
-    val = new_pte(ctx, va)
+    val = new_pte(ctx)
     r = ctx.reg(avoid=("eax",))
     m = ctx.operand(pa, 4, avoid=("eax", r))
     if form == "mov.i":
