@@ -127,11 +127,11 @@ RULES = {
     "dr6.b0_b3": "DR6 is written with B0-B3 clear: the SDM lets a debug exception clear "
                  "them or not ('certain debug exceptions may clear bits 0-3'); QEMU clears "
                  "them on a single-step #DB, the monitor, raising it, keeps them",
-    "qemu.setcc_mem": "SETcc writes memory only for the conditions on CF, ZF or SF alone: "
-                      "when the store faults (a hidden page fault under the monitor), QEMU "
-                      "7.2's TCG has already rewritten its lazy-flags state for the O, P, "
-                      "BE/A, L/GE, LE/G conditions after ADD, INC, CMP or IMUL, and the "
-                      "EFLAGS of the fault frame come out wrong",
+    "qemu.setcc_mem": "SETcc writes only registers: when a SETcc to memory faults (a "
+                      "hidden page fault under the monitor, a real one natively), QEMU 7.2's "
+                      "TCG has already rewritten its lazy-flags state, and the EFLAGS of the "
+                      "fault frame come out wrong (seen for most conditions after ADD, INC, "
+                      "CMP, IMUL, and for NZ after REPNE SCASW)",
     "qemu.sysenter_cs": "WRMSR of SYSENTER_CS writes bits 31:16 as 0: QEMU keeps only bits "
                         "15:0, where the SDM makes 31:16 read/write (the monitor keeps them)",
 }

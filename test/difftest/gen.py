@@ -106,7 +106,6 @@ R8 = ["al", "cl", "dl", "bl", "ah", "ch", "dh", "bh"]
 REGS = {1: R8, 2: R16, 4: R32}
 SIZE = {1: "byte", 2: "word", 4: "dword"}
 CC = ["o", "no", "b", "ae", "z", "nz", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"]
-SETCC_MEM_OK = ["b", "ae", "z", "nz", "s", "ns"]
 STACK_SLACK = 0x600         # how far ESP may move from its start, either way
 
 MAX_TEMPLATES = 8
@@ -495,13 +494,8 @@ def t_misc(ctx):
                              "cmc", "cld", "std", "nop", "salc", "xlatb", "setcc",
                              "cmovcc", "arpl"])
     if op == "setcc":
-        # to memory only on CF, ZF, SF alone: RULES "qemu.setcc_mem"
-        cc = ctx.rng.choice(CC)
-        if cc in SETCC_MEM_OK and ctx.rng.random() < 0.4:
-            dst = ctx.mem(1, write=True)
-        else:
-            dst = ctx.reg(1)
-        ctx.emit("set%s %s" % (cc, dst))
+        # a register only: RULES "qemu.setcc_mem"
+        ctx.emit("set%s %s" % (ctx.rng.choice(CC), ctx.reg(1)))
     elif op == "cmovcc":
         s = ctx.rng.choice([2, 4])
         src = ctx.reg(s) if ctx.rng.random() < 0.5 else ctx.mem(s)
