@@ -324,12 +324,17 @@ sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
 	mov ss, ax
 	sub esp, edi
 .segments:
+	; GS, FS: not reloaded, as on the exit path: nothing in the monitor
+	; touches them, so they still hold what was pushed, with the guest's
+	; hidden descriptors.  Reloading them could fault: VERR does not
+	; check presence, and a guest user code segment loaded in FS is not
+	; present in the real GDT while the guest kernel runs (a monitor
+	; panic on the watchdog NMI, found by the differential tester).
+	add esp, 8
 	; An NMI can arrive at a stub's first instruction, with the guest's
 	; data selectors still loaded and perhaps stale (the guest may have
 	; changed its GDT since it loaded them); such a selector cannot be
 	; reloaded, so it comes back null (guest_trap then counts it dropped).
-	SAFE_POP gs
-	SAFE_POP fs
 	SAFE_POP es
 	SAFE_POP ds
 	popad
