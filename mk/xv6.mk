@@ -63,9 +63,11 @@ run-native-xv6: xv6
 
 # The monitor boots xv6 as its guest module; the host disk copy is the
 # monitor's IDE disk 1, which backs the guest's disk 1 (disk1=hd1); the
-# monitor's log goes to $(XV6_MONLOG) and is shown after the run.
+# monitor's log goes to $(XV6_MONLOG) and is shown after the run.  A
+# scripted run ends by typing Ctrl-] (0x1d), which the monitor takes as
+# "end the run" and answers with the exit table; interactively, type it.
 run-xv6: xv6 $(MON).elf
 	@rm -f $(XV6_MONLOG)
-	@$(XV6_CONSOLE) --log $(XV6_MONLOG) -- $(XV6_QEMU) $(XV6_DRIVE) \
+	@$(XV6_CONSOLE) --log $(XV6_MONLOG) --end-byte 0x1d -- $(XV6_QEMU) $(XV6_DRIVE) \
 	  -debugcon file:$(XV6_MONLOG) -kernel $(MON).elf -initrd $(XB)/kernel \
 	  -append "$(XV6_MONARGS) $(MONARGS)"

@@ -7,11 +7,12 @@
  * block, virtual IF clear.  From then on the monitor only runs when the
  * guest traps (src/trap/trap.c).
  *
- * A run ends in one of three ways, each with one line on the monitor's log
+ * A run ends in one of four ways, each with one line on the monitor's log
  * and the exit table: the guest writes the debug-exit port (run_end: its
  * code becomes the run's), the monitor ends a guest that did something it
- * cannot allow or support (guest_die: MON_EXIT_GUEST_DIED), or the monitor
- * finds a bug in itself (mon_panic).
+ * cannot allow or support (guest_die: MON_EXIT_GUEST_DIED), the user ends
+ * it from the host's console (run_stop_from_console: MON_EXIT_CONSOLE), or
+ * the monitor finds a bug in itself (mon_panic).
  */
 #include "run.h"
 #include "devices.h"
@@ -115,6 +116,16 @@ void run_end(uint32_t code)
 	mon_log("guest exited with code %u (0x%x)", code, code);
 	stats_print(&vcpu0);
 	mon_exit(code);
+}
+
+/* A guest that never exits by itself (xv6) is ended from the host's
+ * console: the run stops where the guest is, with the exit table, and
+ * with an exit code that no guest gives. */
+void run_stop_from_console(void)
+{
+	mon_log("run ended from the console (Ctrl-])");
+	stats_print(&vcpu0);
+	mon_exit(MON_EXIT_CONSOLE);
 }
 
 void guest_die(const char *fmt, ...)

@@ -9,7 +9,7 @@ transcript of the fixed command set must equal the native one (in
 xv6run.canonical form: stressfs's output is timing-dependent even
 natively), under both shadow strategies and with xv6's kernel in ring 1
 and in ring 3, and the file xv6 writes must
-reach the host's disk image.  usertests is in test_xv6_usertests (slow).
+reach the host's disk image.  usertests is in test_xv6_usertests.py (slow).
 """
 import os
 import sys
@@ -28,13 +28,7 @@ STRATEGIES = ["cached", "vtlb"]
 @pytest.fixture(scope="module", autouse=True)
 def xv6_built():
     xv6run.build()
-    subprocess_make_monitor()
-
-
-def subprocess_make_monitor():
-    import subprocess
-    subprocess.run(["make", "-s", "all"], cwd=xv6run.ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    xv6run.make_monitor()
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,10 @@ def build():
     subprocess.run(["make", "-s", "xv6"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
+def make_monitor():
+    subprocess.run(["make", "-s", "all"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
 def run(target, cmds, timeout=120, keep_disk=None, extra=()):
     """(status, transcript bytes, stderr text) of make TARGET GUEST=xv6 CMDS=cmds;
     target is run-native or run."""
