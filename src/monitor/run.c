@@ -83,9 +83,19 @@ void vcpu_halt(struct vcpu *v)
 	}
 }
 
+/* On every host tick (devices_sync) and every watchdog NMI: a guest whose
+ * virtual IF has been clear for ifwatch= seconds of virtual time is ended,
+ * whichever iflag= (a hung guest is reported, not left spinning); one that
+ * has kept it clear for a second with an IRQ waiting is warned about once. */
 void watch_vif(struct vcpu *v, uint64_t now)
 {
-	if (v->vif || v->warned_if || now - v->vif_clear_since < IF_CLEAR_WARN_TICKS)
+	if (v->vif)
+		return;
+	if (now - v->vif_clear_since >= (uint64_t)mon_opts.ifwatch_s * HOST_PIT_HZ)
+		guest_die("interrupts disabled for over %u s of virtual time at eip 0x%x: the guest "
+			  "spins with IF clear (ifwatch=%u)", mon_opts.ifwatch_s, v->tf.eip,
+			  mon_opts.ifwatch_s);
+	if (v->warned_if || now - v->vif_clear_since < IF_CLEAR_WARN_TICKS)
 		return;
 	if (devices_irq_pending() < 0)
 		return;
@@ -97,18 +107,10 @@ void watch_vif(struct vcpu *v, uint64_t now)
 
 /* iflag=real: the real IF is the virtual one, so a guest spinning with
  * interrupts disabled shuts out the real PIT; the NMI watchdog
- * (host_nmi_watchdog_init) still gets here every HOST_NMI_MS, and ends a
- * guest whose IF has been clear for ifwatch= seconds of virtual time. */
+ * (host_nmi_watchdog_init) still gets here every HOST_NMI_MS. */
 void watchdog_nmi(struct vcpu *v)
 {
-	uint64_t now = host_pit_now();
-
-	watch_vif(v, now);
-	if (v->vif || now - v->vif_clear_since < (uint64_t)mon_opts.ifwatch_s * HOST_PIT_HZ)
-		return;
-	guest_die("interrupts disabled for over %u s of virtual time at eip 0x%x: the guest "
-		  "spins with IF clear (ifwatch=%u)", mon_opts.ifwatch_s, v->tf.eip,
-		  mon_opts.ifwatch_s);
+	watch_vif(v, host_pit_now());
 }
 
 void run_end(uint32_t code)

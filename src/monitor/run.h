@@ -18,7 +18,7 @@ void run_end(uint32_t code) __attribute__((noreturn));
 void run_stop_from_console(void) __attribute__((noreturn));
 /* Start the guest at entry with EAX=magic, EBX=info (paging off). */
 void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx) __attribute__((noreturn));
-/* Check the long-IF-clear condition (DESIGN.md 8) on a timer tick. */
+/* The long-IF-clear checks (DESIGN.md 8, ifwatch=) on a tick or NMI. */
 void watch_vif(struct vcpu *v, uint64_t now);
 /* A watchdog NMI arrived while the guest ran (run.c). */
 void watchdog_nmi(struct vcpu *v);

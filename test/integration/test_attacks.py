@@ -429,16 +429,22 @@ def test_attack_on_bare_hardware(name, strategy):
     assert not missing, "bare hardware did not say %r" % missing
 
 
-@pytest.mark.parametrize("ifwatch", [1, 2])
-def test_cli_spin_bound_is_ifwatch(ifwatch):
+@pytest.mark.parametrize("ifwatch,iflag", [(1, "real"), (2, "real"), (2, "soft")])
+def test_cli_spin_bound_is_ifwatch(ifwatch, iflag):
     """The bound is the option's: CLI; JMP . ends after ifwatch= seconds,
-    and not before."""
+    and not before.  With iflag=soft the real IF stays 1 and the real PIT
+    brings the monitor in; with iflag=real only the NMI watchdog can."""
     start = time.monotonic()
-    run = run_monitor(MONITOR, KERNEL, "attack=cli-spin", "ifwatch=%d" % ifwatch,
-                      timeout=TIMEOUT)
+    run = run_monitor(MONITOR, KERNEL, "attack=cli-spin",
+                      "ifwatch=%d iflag=%s" % (ifwatch, iflag), timeout=TIMEOUT)
     took = time.monotonic() - start
-    show(run, "monitor ifwatch=%d attack=cli-spin (%.1f s)" % (ifwatch, took))
+    show(run, "monitor ifwatch=%d iflag=%s attack=cli-spin (%.1f s)" % (ifwatch, iflag, took))
     assert not run.timed_out and run.exit_code == MON_EXIT_GUEST_DIED, run.exit_code
     assert EXIT_TABLE_HEAD in run.log
     ended_at_the_jmp(run, ifwatch)
     assert ifwatch <= took < ifwatch + PROMPT, "ended after %.1f s" % took
+    nmis = re.search(r"^monitor:   NMI +(\d+)$", run.log, re.M)
+    if iflag == "real":
+        assert nmis and int(nmis.group(1)) > 0, "no watchdog NMI in the exit table"
+    else:
+        assert not nmis, "NMIs with iflag=soft: %s" % nmis.group(0)

@@ -51,3 +51,6 @@ def test_fixed_commands_same_as_native(native_fixed, shadow, ring, tmp_path):
         "--- monitor log:\n%s" % (shadow, ring, out.decode("utf-8", "replace")[-1500:],
            native_fixed.decode("utf-8", "replace")[-1500:], err[-1500:]))
     assert xv6fs.Xv6Fs(disk).read_file("/d/greeting") == b"hello from xv6\n"
+    # the run ended with Ctrl-]: the monitor's line, then its exit table
+    assert "monitor: run ended from the console (Ctrl-])\nmonitor: exits by vector:" in err
+    assert "guest ended" not in err and "monitor: panic" not in err
