@@ -42,6 +42,7 @@ Exit status: 0 when every command's prompt came back; 1 panic; 2 timeout;
 """
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -57,11 +58,12 @@ PANIC_TAIL = 0.5        # seconds to collect the rest of a panic line
 class ConsoleRun:
     """What a scripted run produced."""
 
-    def __init__(self, status, reason, transcript, seconds):
+    def __init__(self, status, reason, transcript, seconds, cpu_seconds=None):
         self.status = status            # EXIT_*
         self.reason = reason            # one line
         self.transcript = transcript    # bytes the guest printed
-        self.seconds = seconds
+        self.seconds = seconds          # wall time, start to end
+        self.cpu_seconds = cpu_seconds  # QEMU's user + system CPU time
 
     @property
     def ok(self):
@@ -214,6 +216,7 @@ def run_scripted(argv, cmds, timeout=120, prompt="$ ", panic="panic:", settle=0.
     docstring.  out (a binary stream or None) gets the transcript live;
     end_byte (an int or None) is typed to end the run (Session.stop)."""
     start = time.monotonic()
+    cpu_before = children_cpu()
     s = Session(argv, prompt, panic, settle, start + timeout, out, stderr_path, end_byte)
     status, reason = EXIT_OK, None
     steps = ["the first prompt"] + ["'%s'" % c for c in cmds]
@@ -230,9 +233,19 @@ def run_scripted(argv, cmds, timeout=120, prompt="$ ", panic="panic:", settle=0.
     finally:
         s.stop()
     elapsed = time.monotonic() - start
+    cpu = children_cpu() - cpu_before
     if status == EXIT_OK:
-        reason = "%d command(s) done in %.1f s" % (len(cmds), elapsed)
-    return ConsoleRun(status, reason, bytes(s.log.data), elapsed)
+        reason = "%d command(s) done in %.1f s (QEMU's CPU time %.1f s)" % (
+            len(cmds), elapsed, cpu)
+    return ConsoleRun(status, reason, bytes(s.log.data), elapsed, cpu)
+
+
+def children_cpu():
+    """User + system seconds of this process's reaped children: QEMU's, once
+    stop() has waited for it.  On a machine shared with other work this
+    says more about the guest's cost than the wall time does."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def run_interactive(argv, timeout):

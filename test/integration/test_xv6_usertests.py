@@ -17,8 +17,9 @@ usertests repeats exactly (xv6run.py; only stressfs, not part of it, prints
 in a timing-dependent order).  The monitor's run ends with Ctrl-] on its
 console (docs/xv6.md), so its log ends with the exit table, checked here.
 
-The wall times (the console script's, from QEMU's start to the last prompt)
-and each run's exit-table totals are printed side by side at the end and
+The wall times (the console script's, from QEMU's start to the last prompt),
+QEMU's CPU times (which say more when other work shares the machine) and
+each run's exit-table totals are printed side by side at the end and
 written to build/xv6-usertests.txt.  About 10 minutes in all on the 2-core
 machine, so the module is marked slow: `make test` leaves it out and
 `make test-usertests` runs it.
@@ -36,7 +37,7 @@ STRATEGIES = ["cached", "vtlb"]
 NATIVE_TIMEOUT = 300        # seconds; 25-40 s on an idle machine
 MONITOR_TIMEOUT = 1500      # 4-6 minutes on a busy machine
 PASSED = b"ALL TESTS PASSED\n$ "
-DONE = re.compile(r"console: 1 command\(s\) done in ([0-9.]+) s")
+DONE = re.compile(r"console: 1 command\(s\) done in ([0-9.]+) s \(QEMU's CPU time ([0-9.]+) s\)")
 EXIT_ROW = re.compile(r"^monitor:   (\S+) +(\d+)$")
 ENDED_BY_CONSOLE = "monitor: run ended from the console (Ctrl-])"
 REPORT = os.path.join(xv6run.ROOT, "build", "xv6-usertests.txt")
@@ -50,6 +51,7 @@ class Usertests:
         self.name, self.rc, self.out, self.err = name, rc, out, err
         m = DONE.search(err)
         self.seconds = float(m.group(1)) if m else None
+        self.cpu = float(m.group(2)) if m else None
 
     def exits(self):
         """The exit table's 'exits by vector' rows, {name: count}."""
@@ -123,18 +125,21 @@ def test_monitor_run_ends_with_exit_table(runs, shadow):
 
 
 def test_wall_times_side_by_side(runs, capsys):
-    """The closing note: native and monitor wall times, measured in this one
+    """The closing note: native and monitor times, measured in this one
     session, and each monitor run's exit total."""
-    lines = ["usertests, wall time from QEMU's start to the last prompt "
-             "(scripts/console.py), one run after the other:",
-             "%-15s %9s %8s %12s" % ("run", "seconds", "x native", "exits")]
-    native = runs["native"].seconds
+    fmt = "%-15s %9s %9s %10s %10s %12s"
+    lines = ["usertests, one run after the other: wall time from QEMU's start to the "
+             "last prompt, and QEMU's CPU time (scripts/console.py); load average "
+             "%.1f at the end" % os.getloadavg()[0],
+             fmt % ("run", "wall s", "CPU s", "wall x nat", "CPU x nat", "exits")]
+    nat = runs["native"]
+    ratio = lambda a, b: "%.1fx" % (a / b) if a and b else "-"
     for key in ["native"] + STRATEGIES:
         r = runs[key]
-        ratio = "%.1fx" % (r.seconds / native) if r.seconds and native else "-"
         total = sum(r.exits().values()) if key != "native" else 0
-        lines.append("%-15s %9s %8s %12s" % (r.name, "%.1f" % r.seconds if r.seconds else "-",
-                                               ratio, total or "-"))
+        lines.append(fmt % (r.name, "%.1f" % r.seconds if r.seconds else "-",
+                            "%.1f" % r.cpu if r.cpu else "-", ratio(r.seconds, nat.seconds),
+                            ratio(r.cpu, nat.cpu), total or "-"))
     for key in STRATEGIES:
         lines.append("exits by vector, shadow=%s: %s" % (
             key, ", ".join("%s %d" % kv for kv in runs[key].exits().items())))
