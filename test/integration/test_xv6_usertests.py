@@ -20,9 +20,9 @@ console (docs/xv6.md), so its log ends with the exit table, checked here.
 The wall times (the console script's, from QEMU's start to the last prompt),
 QEMU's CPU times (which say more when other work shares the machine) and
 each run's exit-table totals are printed side by side at the end and
-written to build/xv6-usertests.txt.  About 10 minutes in all on the 2-core
-machine, so the module is marked slow: `make test` leaves it out and
-`make test-usertests` runs it.
+written to build/xv6-usertests.txt, followed by each monitor run's whole
+exit table.  It takes long (shadow=vtlb most: docs/xv6.md), so the module
+is marked slow: `make test` leaves it out and `make test-usertests` runs it.
 """
 import os
 import re
@@ -68,6 +68,12 @@ class Usertests:
                     break
                 rows[m.group(1)] = int(m.group(2))
         return rows
+
+    def exit_table(self):
+        """The monitor's lines from the end of the run on: the exit table."""
+        lines = self.err.splitlines()
+        start = [i for i, l in enumerate(lines) if l == ENDED_BY_CONSOLE]
+        return [l for l in lines[start[0]:] if l.startswith("monitor:")] if start else []
 
     def summary(self):
         return "%s: exit %d, %s" % (self.name, self.rc, self.err.strip().splitlines()[-1:])
@@ -149,6 +155,9 @@ def test_wall_times_side_by_side(runs, capsys):
     text = "\n".join(lines) + "\n"
     with open(REPORT, "w") as f:
         f.write(text)
+        for key in STRATEGIES:
+            f.write("\n---- the exit table, shadow=%s ----\n" % key)
+            f.write("\n".join(runs[key].exit_table()) + "\n")
     with capsys.disabled():
         print("\n" + text)
     assert all(runs[k].seconds for k in ["native"] + STRATEGIES), \
