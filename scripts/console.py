@@ -53,6 +53,8 @@ import time
 EXIT_OK, EXIT_PANIC, EXIT_TIMEOUT, EXIT_EARLY, EXIT_USAGE = 0, 1, 2, 3, 4
 KILL_GRACE = 5.0        # seconds QEMU gets to exit on SIGTERM before SIGKILL
 PANIC_TAIL = 0.5        # seconds to collect the rest of a panic line
+POLL_SECONDS = 0.005    # pexpect's sleep between two reads of QEMU's output
+READ_CHUNK = 65536      # bytes pexpect takes from its queue at once
 
 
 class ConsoleRun:
@@ -128,8 +130,13 @@ class Session:
         wrapper = ["/bin/sh", "-c", 'exec "$@" 2>>"$CONSOLE_STDERR"', "sh"]
         env = dict(os.environ, CONSOLE_STDERR=stderr_path)
         self.child = PopenSpawn(wrapper + argv, env=env, encoding=None, timeout=None,
+                                maxread=READ_CHUNK,
                                 preexec_fn=os.setsid)      # its own group: see stop()
         self.child.logfile_read = self.log
+        # pexpect polls its reader thread's queue, sleeping this long between
+        # polls (0.1 ms by default: a core's third, taken from QEMU, while a
+        # long command runs); 5 ms is still far below the prompt's settle
+        self.child.delayafterread = POLL_SECONDS
 
     def left(self):
         return max(0.0, self.deadline - time.monotonic())
