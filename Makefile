@@ -198,6 +198,7 @@ $(B)/unit/decode_cases.h: test/unit/gen_decode_cases.py | $(DEPS)
 	$(PYTHON) $< -o $@
 $(B)/unit/test_decode: $(B)/unit/decode_cases.h
 $(B)/unit/test_gwalk: test/unit/gwalk_ref.h
+$(B)/unit/test_watch: src/trap/watch.c src/trap/watch.h
 
 # emul.c and memop.c need the monitor's other modules: test_emul.c fakes them.
 $(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/memop.c $(PURE_C) | $(DEPS)

@@ -4,7 +4,8 @@
 # timeout (pytest-timeout); a failing test shows the guest's transcript and
 # the monitor's log.  The last line is "N passed, N failed".
 #
-#   make test          everything, Bochs included; nothing may be skipped;
+#   make test          everything, Bochs included, but the long cases (marker
+#                      long: make test-usertests); nothing may be skipped;
 #                      JUnit XML in build/test-results.xml
 #   make check-quick   everything but the Bochs cases (-m "not bochs")
 #
@@ -20,7 +21,7 @@ TEST_XML    := $(B)/test-results.xml
 
 .PHONY: check-quick
 test: $(MB).elf $(MON).elf $(UNIT_TESTS)
-	$(PYTEST) -n auto --dist loadgroup --no-build --no-skips --junitxml=$(TEST_XML) $(PYTEST_ARGS)
+	$(PYTEST) -n auto --dist loadgroup --no-build --no-skips -m "not long" --junitxml=$(TEST_XML) $(PYTEST_ARGS)
 
 check-quick: $(MB).elf $(MON).elf $(UNIT_TESTS)
-	$(PYTEST) -n auto --dist loadgroup --no-build -m "not bochs" $(PYTEST_ARGS)
+	$(PYTEST) -n auto --dist loadgroup --no-build -m "not bochs and not long" $(PYTEST_ARGS)

@@ -14,7 +14,9 @@
  * Serial: bytes the guest transmits go to the host's COM1 at once; bytes
  * arriving at the host's COM1 are fed to the virtual UART's receiver,
  * polled after each host timer tick (every millisecond) rather than after
- * every trap.
+ * every trap.  One byte is the monitor's, never the guest's: Ctrl-]
+ * (CONSOLE_ESCAPE, as telnet's escape) ends the run with the exit table,
+ * the way to end a guest that never exits by itself (xv6).
  *
  * Disk: the IDE model's drives are backed by the host's own IDE disks
  * through the monitor's driver (hostdisk.c), as the disk0=/disk1= options
@@ -38,6 +40,8 @@
 #include "memory.h"
 #include "lib/fmt.h"
 #include "fault/fault.h"
+
+#define CONSOLE_ESCAPE 0x1Du            /* Ctrl-] */
 
 static struct {
 	struct vio_bus bus;
@@ -297,8 +301,11 @@ void devices_sync(struct vcpu *v)
 	if (!host_tick_seen())
 		return;
 	watch_vif(v, now);
-	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))   /* at most a FIFO */
+	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
+		if (c == CONSOLE_ESCAPE)
+			run_stop_from_console();
 		vuart_receive(&dev.uart, c);
+	}
 	update_irq_lines();
 }
 

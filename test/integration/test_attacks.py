@@ -175,6 +175,20 @@ def switcher_words(run, strategy):
 
 
 
+CLI_SPIN_JMP = re.compile(r"^attack: CLI; JMP \. with the JMP at (0x[0-9a-f]+)$")
+IFWATCH_DEFAULT = 5     # seconds (src/monitor/options.h), docs/security.md
+
+
+def ended_at_the_jmp(run, ifwatch):
+    """cli-spin: the guest named its JMP; the monitor ended it there, after
+    ifwatch= seconds of IF clear (docs/security.md, promise 4)."""
+    jmp = [m.group(1) for m in map(CLI_SPIN_JMP.match, run.lines()) if m]
+    assert len(jmp) == 1, "the guest did not print its JMP's address"
+    ended = GUEST_ENDED.findall(run.log)
+    assert ended and ended[0].startswith(
+        "interrupts disabled for over %d s of virtual time at eip %s:" % (ifwatch, jmp[0])), ended
+
+
 def holes_as_documented(run, strategy):
     """POPF and IRET in ring 1 cannot change IOPL (docs/x86-holes.md)."""
     assert ln("hole: POPF with IOPL 3: PUSHF shows IOPL 0") in run.lines()
@@ -358,6 +372,13 @@ ATTACKS = [
            [ln("REP OUTSB with ECX 0xffffffff: stopped by the timer: yes, ECX had counted "
                "down: yes")], native=SAME),
     Attack("hlt-masked", ENDED, [ln("HLT with IF set and both IMRs 0xff")], reason=r"mask"),
+    # iflag=real (the default): only the NMI watchdog gets in; the bound is ifwatch=
+    Attack("cli-spin", ENDED,
+           reason=r"^interrupts disabled for over %d s of virtual time at eip 0x[0-9a-f]+: "
+                  r"the guest spins with IF clear \(ifwatch=%d\)$"
+                  % (IFWATCH_DEFAULT, IFWATCH_DEFAULT),
+           check=lambda run, strategy: ended_at_the_jmp(run, IFWATCH_DEFAULT),
+           log_says="warning: the guest has kept interrupts disabled for over a second"),
     Attack("irq-flood", HW,
            [ln("the PIT at divisor 2: the IRQ 0 handler ran: yes, the flood ended: yes")],
            native=SAME),
@@ -508,6 +529,9 @@ def test_attack_contained(name, strategy, ring):
         a.check(run, strategy)
     if name == "hlt-masked":
         assert took < PROMPT, "ended after %.1f s: not promptly" % took
+    if name == "cli-spin":
+        assert IFWATCH_DEFAULT <= took < IFWATCH_DEFAULT + PROMPT, \
+            "ended after %.1f s: not within ifwatch=%d s and the boot" % (took, IFWATCH_DEFAULT)
     if a.native == SAME:
         native = native_run(name)
         show(native, "native attack=" + name)
@@ -536,3 +560,26 @@ def test_attack_on_bare_hardware(name):
     says = a.says if a.native == SAME else NATIVE_SAYS[name]
     missing = [l for l in says if l not in run.lines()]
     assert not missing, "bare hardware did not say %r" % missing
+
+
+# Not below 2 s: minios boots with interrupts off, and on a loaded machine
+# that alone can take a second of virtual time under the monitor.
+@pytest.mark.parametrize("ifwatch,iflag", [(2, "real"), (3, "real"), (3, "soft")])
+def test_cli_spin_bound_is_ifwatch(ifwatch, iflag):
+    """The bound is the option's: CLI; JMP . ends after ifwatch= seconds,
+    and not before.  With iflag=soft the real IF stays 1 and the real PIT
+    brings the monitor in; with iflag=real only the NMI watchdog can."""
+    start = time.monotonic()
+    run = run_monitor(MONITOR, KERNEL, "attack=cli-spin",
+                      "ifwatch=%d iflag=%s" % (ifwatch, iflag), timeout=TIMEOUT)
+    took = time.monotonic() - start
+    show(run, "monitor ifwatch=%d iflag=%s attack=cli-spin (%.1f s)" % (ifwatch, iflag, took))
+    assert not run.timed_out and run.exit_code == MON_EXIT_GUEST_DIED, run.exit_code
+    assert EXIT_TABLE_HEAD in run.log
+    ended_at_the_jmp(run, ifwatch)
+    assert ifwatch <= took < ifwatch + PROMPT, "ended after %.1f s" % took
+    nmis = re.search(r"^monitor:   NMI +(\d+)$", run.log, re.M)
+    if iflag == "real":
+        assert nmis and int(nmis.group(1)) > 0, "no watchdog NMI in the exit table"
+    else:
+        assert not nmis, "NMIs with iflag=soft: %s" % nmis.group(0)

@@ -9,7 +9,7 @@ transcript of the fixed command set must equal the native one (in
 xv6run.canonical form: stressfs's output is timing-dependent even
 natively), under both shadow strategies and with xv6's kernel in ring 1
 and in ring 3, and the file xv6 writes must
-reach the host's disk image.  usertests is in test_xv6_usertests (slow).
+reach the host's disk image.  usertests is in test_xv6_usertests.py (slow).
 """
 import os
 import sys
@@ -33,11 +33,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module", autouse=True)
 def xv6_built():
     xv6run.build()
-    subprocess_make_monitor()
-
-
-def subprocess_make_monitor():
-    guestrun.make("all")    # one make at a time across pytest-xdist workers
+    xv6run.make_monitor()
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +56,6 @@ def test_fixed_commands_same_as_native(native_fixed, shadow, ring, tmp_path):
         "--- monitor log:\n%s" % (shadow, ring, out.decode("utf-8", "replace")[-1500:],
            native_fixed.decode("utf-8", "replace")[-1500:], err[-1500:]))
     assert xv6fs.Xv6Fs(disk).read_file("/d/greeting") == b"hello from xv6\n"
+    # the run ended with Ctrl-]: the monitor's line, then its exit table
+    assert "monitor: run ended from the console (Ctrl-])\nmonitor: exits by vector:" in err
+    assert "guest ended" not in err and "monitor: panic" not in err
