@@ -749,16 +749,16 @@ static void fast_enter(struct vcpu *v)
 	struct switcher_fast *f = sw_fast;
 	bool vif = f->vif != 0;
 
+	/* A CLI in the stub: IF went off at most one host tick (iflag=soft)
+	 * or one watchdog period (iflag=real) before this trap, since either
+	 * brings the guest here; ifwatch= counts seconds. */
 	if (v->vif && !vif)
-		v->vif_clear_since = f->clear_set ? host_tsc_to_pit((uint64_t)f->clear_tsc_hi << 32 |
-								   f->clear_tsc_lo)
-						  : host_pit_now();
+		v->vif_clear_since = host_pit_now();
 	v->vif = vif;
-	f->clear_set = 0;
-	if (f->shadow_set) {
+	if (f->shadow_eip) {
 		v->shadow_active = true;
 		v->shadow_eip = f->shadow_eip;
-		f->shadow_set = 0;
+		f->shadow_eip = 0;
 	}
 	v->stats.fast_cli += f->cli;
 	v->stats.fast_sti += f->sti;
