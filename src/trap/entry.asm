@@ -137,6 +137,7 @@ sw_fast_gp:
 	jne .not_sti
 	cmp byte [ss:SW_FAST_PENDING], 0                ; sti: nothing due?
 	jne .slow_eax
+.sti_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_STI]
 	cmp byte [ss:SW_FAST_VIF], 0
 	jne .next                                       ; already on: no shadow
@@ -151,6 +152,7 @@ sw_fast_gp:
 .cli:
 	cmp byte [ss:SW_FAST_USER_HIDDEN], 0
 	je .slow_eax
+.cli_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_CLI]
 	mov byte [ss:SW_FAST_VIF], 0                    ; off, whether or not it was:
 	mov eax, [ss:SW_FAST_IF_KEEP]                   ; fast_enter sees the change
@@ -221,6 +223,7 @@ sw_fast_gp:
 	cmp eax, [ss:SW_DATA_CR3_HINTS + edx * 8]
 	pop eax
 	jne .slow_edx                                   ; no shadow: C builds one
+.mov_cr3_fast:                                          ; (a label for make profile)
 	mov [ss:SW_FAST_CR3], eax
 	mov eax, [ss:SW_DATA_CR3_HINTS + edx * 8 + 4]
 	mov cr3, eax

@@ -155,9 +155,4 @@ KNOWN_BUGS = {
     "unpriv.rdpmc": Entry({0}, "RDPMC at the guest's CPL 0 raises #GP (not emulated: "
                           "'monitor: not emulated: rdpmc'); the CPU (qemu32, no counters) "
                           "raises #UD", witness=(0, ["xor ecx, ecx", "rdpmc"])),
-    "cr4.flip.vme": Entry({0}, "MOV to CR4 with VME raises #GP (not in cr4_guest_mask) "
-                          "though CPUID.1:EDX advertises VME",
-                          witness=(0, ["mov eax, cr4", "or eax, 1", "mov cr4, eax"])),
-    "cr4.flip.pvi": Entry({0}, "MOV to CR4 with PVI raises #GP though CPUID.1:EDX advertises "
-                          "VME", witness=(0, ["mov eax, cr4", "or eax, 2", "mov cr4, eax"])),
 }
