@@ -283,8 +283,10 @@ static void general_protection(struct vcpu *v)
 
 /* ---- #NP: the kernel's return to a user code segment we hide ---- */
 
-/* vdesc.c keeps guest user code segments not present while the guest
- * kernel runs: its IRET or far RET to user mode lands here and is
+/* vdesc.c keeps guest user code segments out of reach while the guest
+ * kernel runs: a readable one as a data segment (the kernel's IRET or far
+ * RET to it raises #GP(selector) and is emulated in general_protection),
+ * an execute-only one not present: its IRET or far RET lands here and is
  * emulated like a #GP'd one.  A far JMP or CALL from the kernel to user
  * code gets the #GP(selector) the CPU gives for a DPL-3 target.  In
  * ring=3 it keeps the kernel's segments not present while user code runs:
@@ -363,6 +365,7 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 {
 	struct insn buf;
+	bool stepping = (v->tf.eflags & FL_TF) && !v->shadow_step;
 	const struct insn *in = decode_at_eip(v, &buf);
 
 	if (!in)
@@ -373,6 +376,8 @@ static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 		v->tf.eflags &= ~FL_RF;
 		stats_emulated(v, in);
 		trace_pf(va, "MMIO access emulated");
+		if (stepping)   /* the CPU's #DB after the access (found by fuzz_trap) */
+			single_step_trap(v);
 		return;
 	case EMUL_FAULTED:
 	case EMUL_JUMPED:

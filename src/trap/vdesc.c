@@ -31,11 +31,17 @@
  * table let go by watch.c's heuristic is copied again only at the next
  * LGDT or LLDT.
  *
- * Guest user code segments (DPL 3 code) are present in the real tables only
- * while the guest runs at CPL 3 (vdesc_set_mode).  While its kernel runs,
- * they are marked not present, so that the kernel's IRET or far RET to
- * user mode raises #NP: the monitor then emulates the return and so sees
- * every change of privilege, the virtual IF and IOPL it pops included.
+ * Guest user code segments (DPL 3 code) are code segments in the real
+ * tables only while the guest runs at CPL 3 (vdesc_set_mode).  While its
+ * kernel runs, a readable one becomes a read-only data segment of the same
+ * base and limit (the kernel's IRET or far RET to it raises #GP(selector),
+ * a data segment not being code; a data segment register that holds it,
+ * as user code may leave DS, still loads on the way back into the kernel,
+ * and reads the same bytes), an execute-only one is marked not present
+ * (#NP(selector); no data segment register can hold it).  The monitor then
+ * emulates the return and so sees every change of privilege, the virtual
+ * IF and IOPL it pops included.  (Under ring=3 both kinds are marked not
+ * present.)
  *
  * ring=3 (docs/ring-compression.md): the copy is compressed exactly as in
  * ring 1 (the guest's DPL 0 reads 1 there, and the monitor's checks are
@@ -110,10 +116,16 @@ static bool is_moded(struct segdesc d)
 	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_seg(d));
 }
 
+#define DESC_HI_TYPE    (0xFu << 8)
+
 static struct segdesc real_of(struct segdesc d)
 {
-	if (is_user_code(d) && !user_cs_present)
-		d.hi &= ~DESC_HI_P;
+	if (is_user_code(d) && !user_cs_present) {
+		if (mon_opts.ring != 3 && (DESC_TYPE(d) & SEG_T_R))    /* read-only data */
+			d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);
+		else
+			d.hi &= ~DESC_HI_P;
+	}
 	if (mon_opts.ring == 3 && DESC_S(d)) {
 		if (is_kernel_seg(d) && !kernel_present)
 			d.hi &= ~DESC_HI_P;
@@ -232,12 +244,12 @@ uint32_t vdesc_monitor_rpl(uint16_t sel)
 static void load_real_ldt(void)
 {
 	if (vldt.entries == 0) {
-		__asm__ volatile("lldt %w0" : : "r"(0));
+		lldt(0);
 		return;
 	}
 	sw_gdt[GDT_MON_LDT] = desc_make(SW_VA(SW_LDT_OFF), vldt.entries * 8 - 1, SYS_T_LDT, 0,
 					false, false);
-	__asm__ volatile("lldt %w0" : : "r"(SEL_MON_LDT));
+	lldt(SEL_MON_LDT);
 }
 
 void vdesc_reset(struct vcpu *v)
