@@ -68,3 +68,6 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	$(PYTHON) -m pytest -q test/integration/test_fuzz.py
+
+# make test runs the fixed smoke too (test/integration/test_fuzz.py).
+test: fuzz-smoke

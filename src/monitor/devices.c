@@ -390,6 +390,16 @@ static bool pic_passes(unsigned irq)
 	return !(m->imr & (1u << PIC_CASCADE_IRQ)) && !(s->imr & (1u << (irq - 8)));
 }
 
+/* The virtual PIT pulses IRQ 0 (vpic_pulse_irq): an input the guest made
+ * level-triggered (ICW1 LTIM) sees the line fall before anyone asks, so no
+ * request stays (the real PIT's square wave would hold it; found by
+ * fuzz_trap: a guest that set LTIM and halted slept forever). */
+static bool pit_can_request(void)
+{
+	return pic_passes(PIT_IRQ) && !dev.pic.chip[PIC_MASTER].level_triggered &&
+	       vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ;
+}
+
 bool devices_can_interrupt(void)
 {
 	if (devices_irq_pending() >= 0)
@@ -398,7 +408,7 @@ bool devices_can_interrupt(void)
 		return true;
 	if (!vlapic_accepts_pic(&dev.lapic))
 		return true;    /* the APICs route the devices: assume they may */
-	if (pic_passes(PIT_IRQ) && vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ)
+	if (pit_can_request())
 		return true;
 	return pic_passes(dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);
 }
@@ -407,8 +417,9 @@ const char *devices_masked_reason(void)
 {
 	static char why[96];
 
-	fmt_snprintf(why, sizeof why, "PIC masks 0x%x/0x%x, PIT %s, UART interrupts %s",
+	fmt_snprintf(why, sizeof why, "PIC masks 0x%x/0x%x%s, PIT %s, UART interrupts %s",
 		     dev.pic.chip[PIC_MASTER].imr, dev.pic.chip[PIC_SLAVE].imr,
+		     dev.pic.chip[PIC_MASTER].level_triggered ? " level-triggered" : "",
 		     vpit_ticks_to_irq(&dev.pit) == PIT_NO_IRQ ? "stopped" : "running",
 		     (dev.uart.ier & UART_IER_MASK) ? "enabled" : "off");
 	return why;

@@ -34,6 +34,8 @@
  *             (retried or resumed), or goes to a gate offset of the guest
  *             IDT (reflected), an IRET/RETF target from the guest's stack,
  *             SYSENTER_EIP or EDX (SYSEXIT)
+ *   CPL       an instruction that needs CPL 0 never completes for guest
+ *             code in ring 2 or 3 (its #GP is reflected)
  *   TF        an instruction that completed with the guest's EFLAGS.TF set
  *             is followed by its #DB (not by the next instruction)
  *   frame     never CS RPL 0 or a DPL-0 code segment, IOPL 0, VM 0; the
@@ -452,10 +454,15 @@ static bool guest_xlate(const struct vcpu *v, uint32_t va, struct gwalk_res *res
 static bool lin_read(const struct vcpu *v, uint32_t lin, void *buf, uint32_t n)
 {
 	uint8_t *b = buf;
-	for (uint32_t i = 0; i < n; i++) {
+	while (n > 0) {         /* one translation per page */
 		struct gwalk_res r;
-		if (!guest_xlate(v, lin + i, &r) || gpa_read(gpa(r.gpa), b + i, 1) < 0)
+		uint32_t chunk = PAGE - (lin & (PAGE - 1));
+		chunk = chunk < n ? chunk : n;
+		if (!guest_xlate(v, lin, &r) || gpa_read(gpa(r.gpa), b, chunk) < 0)
 			return false;
+		lin += chunk;
+		b += chunk;
+		n -= chunk;
 	}
 	return true;
 }
@@ -1010,9 +1017,13 @@ struct before {
 
 static bool gate_target(const struct vdtr *idtr, uint32_t eip)
 {
-	for (uint32_t vec = 0; vec < 256 && vec * 8 + 7 <= idtr->limit; vec++) {
-		struct segdesc g;
-		if (lin_read(&vcpu0, idtr->base + vec * 8, &g, sizeof g) && gate_offset(g) == eip)
+	static struct segdesc idt[256];
+	uint32_t n = idtr->limit / 8 + 1 < 256 ? idtr->limit / 8 + 1 : 256;
+
+	for (uint32_t vec = 0; vec < n; vec++) {
+		if (!lin_read(&vcpu0, idtr->base + vec * 8, &idt[vec], 8))
+			continue;
+		if (gate_offset(idt[vec]) == eip)
 			return true;
 	}
 	return false;
@@ -1048,6 +1059,33 @@ static void check_step(const struct before *b, const struct trapframe *f)
 	    (f->eflags & FL_TF))
 		finding("%s at 0x%x was emulated with EFLAGS.TF set and the guest resumes at the "
 			"next instruction without its single-step #DB", b->in.mnem, b->tf.eip);
+}
+
+/* The CPU's privilege rule: at CPL 1-3 (guest CPL 2 or 3: its kernel's
+ * ring 1 is its CPL 0) an instruction that needs CPL 0 raises #GP and has
+ * no effect; it never completes. */
+static bool cpl0_only(enum insn_kind k)
+{
+	switch (k) {
+	case INSN_HLT: case INSN_LGDT: case INSN_LIDT: case INSN_LLDT: case INSN_LTR:
+	case INSN_MOV_TO_CR: case INSN_MOV_FROM_CR: case INSN_MOV_TO_DR: case INSN_MOV_FROM_DR:
+	case INSN_CLTS: case INSN_LMSW: case INSN_INVLPG: case INSN_WBINVD: case INSN_INVD:
+	case INSN_RDMSR: case INSN_WRMSR: case INSN_SYSEXIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void check_privilege(const struct before *b, const struct trapframe *f)
+{
+	unsigned cpl = b->tf.cs & 3;
+
+	if (cpl < 2 || !b->decoded || b->tf.vector != T_GP || !cpl0_only(b->in.kind))
+		return;
+	if (f->eip == b->tf.eip + b->in.len && (f->cs & 0xFFFF) == (b->tf.cs & 0xFFFF))
+		finding("%s at 0x%x was emulated for guest CPL %u: it needs CPL 0 (#GP)",
+			b->in.mnem, b->tf.eip, cpl);
 }
 
 static void snapshot(struct before *b, const struct trapframe *f)
@@ -1096,6 +1134,7 @@ static bool one_trap(struct trapframe *f)
 	say("  resumes at %x:%x eflags 0x%x", f->cs, f->eip, f->eflags);
 	check_eip(&b, f);
 	check_step(&b, f);
+	check_privilege(&b, f);
 	/* the real tables change only in emulated LGDT, LLDT and LTR (and the
 	 * hiding of user code segments, which keeps them valid) */
 	if (hw.ldtr == LDTR_RESET || (b.decoded && (b.in.kind == INSN_LGDT ||
