@@ -380,23 +380,13 @@ unsigned devices_irq_ack(void)
 	return vpic_ack(&dev.pic);
 }
 
-/* Does the virtual PIC pass IRQ irq (its IMR bit, and the cascade's)? */
-static bool pic_passes(unsigned irq)
-{
-	const struct vpic_chip *m = &dev.pic.chip[PIC_MASTER], *s = &dev.pic.chip[PIC_SLAVE];
-
-	if (irq < 8)
-		return !(m->imr & (1u << irq));
-	return !(m->imr & (1u << PIC_CASCADE_IRQ)) && !(s->imr & (1u << (irq - 8)));
-}
-
 /* The virtual PIT pulses IRQ 0 (vpic_pulse_irq): an input the guest made
  * level-triggered (ICW1 LTIM) sees the line fall before anyone asks, so no
  * request stays (the real PIT's square wave would hold it; found by
  * fuzz_trap: a guest that set LTIM and halted slept forever). */
 static bool pit_can_request(void)
 {
-	return pic_passes(PIT_IRQ) && !dev.pic.chip[PIC_MASTER].level_triggered &&
+	return vpic_can_request(&dev.pic, PIT_IRQ) && !dev.pic.chip[PIC_MASTER].level_triggered &&
 	       vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ;
 }
 
@@ -410,7 +400,7 @@ bool devices_can_interrupt(void)
 		return true;    /* the APICs route the devices: assume they may */
 	if (pit_can_request())
 		return true;
-	return pic_passes(dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);
+	return vpic_can_request(&dev.pic, dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);
 }
 
 const char *devices_masked_reason(void)
