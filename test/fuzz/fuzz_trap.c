@@ -121,6 +121,7 @@
 static uint8_t arena[ARENA_FRAMES][PAGE] __attribute__((aligned(PAGE)));
 static uint32_t p2m[RAM_FRAMES];
 static bool ram_dirty[RAM_FRAMES];      /* written since the last reset */
+static bool paging_set[RAM_FRAMES];     /* the guest's paging structures (vtlb) */
 
 struct mon_options mon_opts;
 struct guest_mem guest_mem;
@@ -371,6 +372,21 @@ int gpa_to_hpa(gpa_t g, hpa_t *out)
 	return 0;
 }
 
+/* Under vtlb a write to the guest's page tables (its own, or the
+ * monitor's on its behalf: an exception frame pushed onto a stack that
+ * overlaps them) leaves the shadow stale until the guest flushes, as a TLB
+ * would be; changes to A and D alone do not count. */
+static void note_table_write(uint32_t g, const uint8_t *buf, uint32_t n, const uint8_t *old)
+{
+	if (!hw.vtlb || !paging_set[g / PAGE])
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t keep = ((g + i) & 3) == 0 ? (uint8_t)~(PTE_A | PTE_D) : 0xFF;
+		if ((buf[i] ^ old[i]) & keep)
+			hw.vtlb_stale = true;
+	}
+}
+
 static int gpa_copy(uint32_t g, uint8_t *buf, uint32_t n, bool to_guest)
 {
 	while (n > 0) {
@@ -381,6 +397,7 @@ static int gpa_copy(uint32_t g, uint8_t *buf, uint32_t n, bool to_guest)
 		chunk = chunk < n ? chunk : n;
 		if (to_guest) {
 			ram_dirty[g / PAGE] = true;
+			note_table_write(g, buf, chunk, host_va(h.v));
 			memcpy(host_va(h.v), buf, chunk);
 		}
 		else
@@ -656,11 +673,14 @@ static int mmu_store(uint32_t va, uint32_t val, unsigned cpl, uint32_t *err)
 	*err |= PFE_P;
 	if (!(pde & pte & PTE_W) || (user && !(pde & pte & PTE_U)))
 		return -1;
-	uint8_t *b = host_va((pte & PTE_ADDR) | (va & 0xFFC));
+	uint32_t off = va & (PAGE - 1), n = off > PAGE - 4 ? PAGE - off : 4;
+	uint8_t *b = host_va((pte & PTE_ADDR) | off);
 	for (uint32_t g = 0; g < RAM_FRAMES; g++)
-		if (p2m[g] * PAGE == (pte & PTE_ADDR))
+		if (p2m[g] * PAGE == (pte & PTE_ADDR)) {
 			ram_dirty[g] = true;
-	memcpy(b, &val, 4);
+			note_table_write(g * PAGE + off, (const uint8_t *)&val, n, b);
+		}
+	memcpy(b, &val, n);
 	return 0;
 }
 
@@ -715,8 +735,12 @@ static void check_shadow(const struct vcpu *v)
 				continue;
 			bool w = pde & pte & PTE_W, u = pde & pte & PTE_U;
 			struct gwalk_res r;
-			if (!guest_xlate(v, va, &r))
-				finding("shadow maps 0x%x (0x%x), which the guest's tables do not", va, pte);
+			if (!guest_xlate(v, va, &r)) {
+				uint32_t gpte = 0;
+				phys_read(0, (gpde & PTE_ADDR) + j * 4, &gpte);
+				finding("shadow maps 0x%x (0x%x), which the guest's tables do not "
+					"(cr3 0x%x pde 0x%x pte 0x%x)", va, pte, v->cr3, gpde, gpte);
+			}
 			if (r.gpa / PAGE >= RAM_FRAMES || gpa_is_mmio(r.gpa))
 				finding("shadow maps 0x%x to guest-physical 0x%x, not RAM", va, r.gpa);
 			if ((pte & PTE_ADDR) != p2m[r.gpa / PAGE] * PAGE)
@@ -809,6 +833,7 @@ static void machine_reset(struct reader *r)
 	if (hw.vtlb)
 		shadow_new_cr3(&vcpu0);         /* vtlb_init keeps big[]: flush it */
 	memset(&hw, 0, sizeof hw);
+	memset(paging_set, 0, sizeof paging_set);
 	hw.ldtr = LDTR_RESET;           /* as the CPU comes out of reset */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
 		hw.pool_free[hw.nfree++] = i;
@@ -993,10 +1018,7 @@ static bool next_trap(struct reader *r, struct trapframe *f)
 	default: {      /* OP_STORE */
 		uint32_t va = take(r, 4), val = take(r, 4), err;
 		if (mmu_store(va, val, cpl, &err) == 0) {
-			struct gwalk_res g;
-			v->tf = *f;
-			if (guest_xlate(v, va, &g) && is_paging_frame(v, g.gpa / PAGE))
-				hw.vtlb_stale = true;
+			say("store 0x%x -> 0x%x (through the shadow)", val, va);
 			return false;
 		}
 		hw.cr2 = va;
@@ -1017,6 +1039,8 @@ struct before {
 	uint32_t stack[2];
 	struct vdtr idtr;
 	uint32_t sysenter_eip;
+	uint32_t gates[256];    /* the guest IDT's gate offsets before the trap */
+	uint32_t ngates;
 };
 
 static bool gate_target(const struct vdtr *idtr, uint32_t eip)
@@ -1045,7 +1069,10 @@ static void check_eip(const struct before *b, const struct trapframe *f)
 	if (b->decoded && ((b->in.kind == INSN_SYSENTER && to == b->sysenter_eip) ||
 			   (b->in.kind == INSN_SYSEXIT && to == b->tf.edx)))
 		return;
-	if (gate_target(&b->idtr, to) || gate_target(&vcpu0.idtr, to))
+	for (uint32_t i = 0; i < b->ngates; i++)
+		if (b->gates[i] == to)
+			return;
+	if (gate_target(&vcpu0.idtr, to))
 		return;
 	finding("EIP moved 0x%x -> 0x%x (vector %u), not where the dispatcher moves it",
 		from, to, b->tf.vector);
@@ -1092,6 +1119,20 @@ static void check_privilege(const struct before *b, const struct trapframe *f)
 			b->in.mnem, b->tf.eip, cpl);
 }
 
+static void paging_frames(const struct vcpu *v)
+{
+	static uint32_t pd[1024];
+
+	memset(paging_set, 0, sizeof paging_set);
+	if (!hw.vtlb || !(v->cr0 & CR0_PG) || gpa_read(gpa(v->cr3 & PTE_ADDR), pd, sizeof pd) < 0)
+		return;
+	paging_set[(v->cr3 / PAGE) % RAM_FRAMES] = true;
+	for (uint32_t i = 0; i < 1024; i++)
+		if ((pd[i] & PTE_P) && !((pd[i] & PTE_PS) && (v->cr4 & CR4_PSE)) &&
+		    pd[i] / PAGE < RAM_FRAMES)
+			paging_set[pd[i] / PAGE] = true;
+}
+
 static void snapshot(struct before *b, const struct trapframe *f)
 {
 	uint8_t code[INSN_MAX_LEN];
@@ -1107,6 +1148,15 @@ static void snapshot(struct before *b, const struct trapframe *f)
 		     decode_buf(code, sizeof code, &b->in) == DECODE_OK;
 	if (!lin_read(v, segment_base(v, (uint16_t)f->ss) + f->esp, b->stack, sizeof b->stack))
 		b->stack[0] = b->stack[1] = 0xFFFFFFFFu;
+	/* the gates as they are now: the trap may overwrite the IDT or the
+	 * tables that map it (a frame pushed onto a stack overlapping them) */
+	b->ngates = 0;
+	for (uint32_t vec = 0; vec < 256 && vec * 8 + 7 <= v->idtr.limit; vec++) {
+		struct segdesc g;
+		if (lin_read(v, v->idtr.base + vec * 8, &g, sizeof g))
+			b->gates[b->ngates++] = gate_offset(g);
+	}
+	paging_frames(v);
 }
 
 /* Runs one trap; false if the guest's run ended (guest_die, its exit). */
@@ -1117,7 +1167,8 @@ static bool one_trap(struct trapframe *f)
 
 	snapshot(&b, f);
 	hw.io = hw.idles = 0;
-	say("trap %u err 0x%x at %x:%x (%s)", f->vector, f->err, f->cs, f->eip, hw.doing);
+	say("trap %u err 0x%x at %x:%x cr2 0x%x (%s)", f->vector, f->err, f->cs, f->eip, hw.cr2,
+	    hw.doing);
 	n_traps++;
 	end_armed = true;
 	if ((ended = setjmp(end_jmp)) != 0) {
