@@ -1086,6 +1086,10 @@ static void check_step(const struct before *b, const struct trapframe *f)
 		return;
 	if (b->in.kind == INSN_MOV_TO_SREG || b->in.kind == INSN_POP_SREG)
 		return;
+	/* INT n, INT3, INTO trap only when they deliver (which clears TF); a
+	 * #GP at an INTO with OF clear is not one the CPU raises */
+	if (b->in.kind == INSN_INT || b->in.kind == INSN_INT3 || b->in.kind == INSN_INTO)
+		return;
 	if (f->eip == b->tf.eip + b->in.len && (f->cs & 0xFFFF) == (b->tf.cs & 0xFFFF) &&
 	    (f->eflags & FL_TF))
 		finding("%s at 0x%x was emulated with EFLAGS.TF set and the guest resumes at the "
