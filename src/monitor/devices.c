@@ -194,6 +194,20 @@ static void attach_disks(void)
 	}
 }
 
+/* When the virtual PIT's OUT0 rises next or the local APIC's timer
+ * expires, in host clock ticks (rounded up). */
+static void note_next_edge(void)
+{
+	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
+	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
+
+	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
+	if (ns != VLAPIC_NO_TIMER) {
+		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
+		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
+	}
+}
+
 void devices_init(void)
 {
 	vio_init(&dev.bus);
@@ -214,21 +228,9 @@ void devices_init(void)
 	attach_disks();
 	attach_apics();
 	dev.pit_synced = host_pit_now();
-	dev.next_edge = UINT64_MAX;
-}
-
-/* When the virtual PIT's OUT0 rises next or the local APIC's timer
- * expires, in host clock ticks (rounded up). */
-static void note_next_edge(void)
-{
-	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
-	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
-
-	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
-	if (ns != VLAPIC_NO_TIMER) {
-		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
-		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
-	}
+	note_next_edge();       /* the PIT runs as the BIOS left it (found by fuzz_trap: with
+				   UINT64_MAX here, a guest that never reprogrammed the PIT got
+				   no timer IRQ, and its HLT slept forever) */
 }
 
 /* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one

@@ -75,6 +75,7 @@
 #include "shadow_mmu/shadow.h"
 #include "shadow_mmu/gwalk.h"
 #include "monitor/devices.h"
+#include "monitor/hostdisk.h"
 #include "monitor/hosthw.h"
 #include "monitor/layout.h"
 #include "monitor/memory.h"
@@ -150,10 +151,12 @@ static struct hw {
 	uint32_t ldt_limit;             /* the real LDTR's limit when LDTR_MON */
 	unsigned io, idles;             /* this trap */
 	bool key;                       /* COM1 has a byte for the guest */
+	bool tick;                      /* a host timer IRQ since host_tick_seen */
 	bool pool_live[POOL_FRAMES];
 	uint32_t pool_free[POOL_FRAMES];
 	unsigned nfree;
-	uint32_t mmio_base, mmio_size;
+	uint32_t mmio_base[GPA_MMIO_MAX], mmio_size[GPA_MMIO_MAX];
+	unsigned nmmio;
 	uint32_t mmio_regs[16];
 	bool vtlb, vtlb_stale;
 	uint32_t flushes;
@@ -233,10 +236,46 @@ void lldt(uint16_t sel)
 
 /* ---- hardware: the host's PIT, PIC, COM1 (hosthw.c) ---------------------- */
 
+#define DISK_SECTORS    64u             /* the fake host disk: 32 KB */
+
+static uint8_t disk[DISK_SECTORS][512];
+
 void host_hw_init(void) {}
+
+bool host_tick_seen(void)
+{
+	bool seen = hw.tick;
+	hw.tick = false;
+	return seen;
+}
+
+bool hostdisk_open(unsigned unit, uint32_t *nsectors, const char **why)
+{
+	(void)unit; (void)why;
+	*nsectors = DISK_SECTORS;
+	return true;
+}
+
+bool hostdisk_read(unsigned unit, uint32_t lba, uint8_t *buf)
+{
+	(void)unit;
+	if (lba >= DISK_SECTORS)
+		finding("hostdisk_read of sector %u, beyond the %u the disk has", lba, DISK_SECTORS);
+	memcpy(buf, disk[lba], 512);
+	return true;
+}
+
+bool hostdisk_write(unsigned unit, uint32_t lba, const uint8_t *buf)
+{
+	(void)unit;
+	if (lba >= DISK_SECTORS)
+		finding("hostdisk_write of sector %u, beyond the %u the disk has", lba, DISK_SECTORS);
+	memcpy(disk[lba], buf, 512);
+	return true;
+}
 bool host_nmi_watchdog_init(void) { return true; }
 uint64_t host_pit_now(void) { return hw.pit; }
-void host_irq(unsigned n) { (void)n; hw.pit += IDLE_TICKS; }
+void host_irq(unsigned n) { (void)n; hw.pit += IDLE_TICKS; hw.tick = true; }
 void host_guest_cr_sync(const struct vcpu *v) { (void)v; }
 void host_com1_putc(uint8_t c) { (void)c; }
 
@@ -414,14 +453,19 @@ int gpa_read(gpa_t g, void *dst, uint32_t n) { return gpa_copy(g.v, dst, n, fals
 
 int gpa_mmio_add(uint32_t base, uint32_t size)
 {
-	hw.mmio_base = base;
-	hw.mmio_size = size;
+	if (hw.nmmio >= GPA_MMIO_MAX)
+		return -1;
+	hw.mmio_base[hw.nmmio] = base;
+	hw.mmio_size[hw.nmmio++] = size;
 	return 0;
 }
 
 bool gpa_is_mmio(uint32_t g)
 {
-	return g - hw.mmio_base < hw.mmio_size;
+	for (unsigned i = 0; i < hw.nmmio; i++)
+		if (g - hw.mmio_base[i] < hw.mmio_size[i])
+			return true;
+	return false;
 }
 
 /* A device with 16 dword registers at MMIO_GPA. */
@@ -824,7 +868,10 @@ static void build_template(void)
 	put32(G_PT + 256 * 4, MMIO_GPA | PTE_P | PTE_W);       /* the device page */
 }
 
-enum { CFG_VTLB = 1, CFG_SOFT_IF = 2, CFG_RAW = 0x20, CFG_USER = 0x40, CFG_LDT = 0x80 };
+/* The input's first byte: bit 0 shadow=vtlb, 1 iflag=soft, 2-3 shadow_cache
+ * (1-4), 4 an IDE disk, 5 left in the boot state, 6 user mode, 7 an LDT. */
+enum { CFG_VTLB = 1, CFG_SOFT_IF = 2, CFG_DISK = 0x10, CFG_RAW = 0x20, CFG_USER = 0x40,
+       CFG_LDT = 0x80 };
 
 static void machine_reset(struct reader *r)
 {
@@ -834,6 +881,7 @@ static void machine_reset(struct reader *r)
 		shadow_new_cr3(&vcpu0);         /* vtlb_init keeps big[]: flush it */
 	memset(&hw, 0, sizeof hw);
 	memset(paging_set, 0, sizeof paging_set);
+	memset(disk, 0, sizeof disk);
 	hw.ldtr = LDTR_RESET;           /* as the CPU comes out of reset */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
 		hw.pool_free[hw.nfree++] = i;
@@ -848,7 +896,8 @@ static void machine_reset(struct reader *r)
 	guest_mem = (struct guest_mem){ RAM_FRAMES, p2m };
 	mon_opts = (struct mon_options){ .mem_mb = RAM_MB, .ring = 1,
 		.shadow = (cfg & CFG_VTLB) ? SHADOW_VTLB : SHADOW_CACHED,
-		.shadow_cache = 1 + ((cfg >> 2) & 7), .trace = TRACE_IO,
+		.shadow_cache = 1 + ((cfg >> 2) & 3), .trace = TRACE_IO,
+		.disk = { (cfg & CFG_DISK) ? DISK_HD0 : DISK_NONE, DISK_NONE },
 		.iflag = (cfg & CFG_SOFT_IF) ? IFLAG_SOFT : IFLAG_REAL,
 		.ifwatch_s = IFWATCH_DEFAULT_S };
 	hw.vtlb = cfg & CFG_VTLB;
