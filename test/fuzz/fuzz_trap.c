@@ -1185,6 +1185,22 @@ static void paging_frames(const struct vcpu *v)
 			paging_set[pd[i] / PAGE] = true;
 }
 
+/* The decoder's fetch from bytes already read (a 16-bit code segment
+ * decodes differently: the decoder is told, as the monitor's is). */
+struct code_buf {
+	const uint8_t *bytes;
+	uint32_t lin, n;        /* n bytes from linear lin */
+};
+
+static int buf_fetch(void *ctx, uint32_t addr, uint8_t *byte)
+{
+	const struct code_buf *cb = ctx;
+	if (addr - cb->lin >= cb->n)
+		return 1;
+	*byte = cb->bytes[addr - cb->lin];
+	return 0;
+}
+
 static void snapshot(struct before *b, const struct trapframe *f)
 {
 	uint8_t code[INSN_MAX_LEN];
@@ -1195,8 +1211,15 @@ static void snapshot(struct before *b, const struct trapframe *f)
 	b->stepping = (f->eflags & FL_TF) && !v->shadow_step;
 	b->sysenter_eip = v->sysenter_eip;
 	uint32_t lin = segment_base(v, (uint16_t)f->cs) + f->eip;
-	b->decoded = lin_read(v, lin, code, sizeof code) &&
-		     decode_buf(code, sizeof code, &b->in) == DECODE_OK;
+	struct segdesc cs;
+	uint32_t first = PAGE - (lin & (PAGE - 1));
+	struct code_buf cb = { code, lin, first < INSN_MAX_LEN ? first : INSN_MAX_LEN };
+	struct decode_ops ops = { buf_fetch, &cb,
+				  guest_segment(v, (uint16_t)f->cs, &cs) == 0 && !DESC_DB(cs) };
+	if (cb.n < INSN_MAX_LEN && lin_read(v, lin + cb.n, code + cb.n, INSN_MAX_LEN - cb.n))
+		cb.n = INSN_MAX_LEN;    /* the next page too, if mapped */
+	b->decoded = lin_read(v, lin, code, cb.n < INSN_MAX_LEN ? cb.n : INSN_MAX_LEN) &&
+		     decode_insn(&ops, lin, &b->in) == DECODE_OK;
 	if (!lin_read(v, segment_base(v, (uint16_t)f->ss) + f->esp, b->stack, sizeof b->stack))
 		b->stack[0] = b->stack[1] = 0xFFFFFFFFu;
 	/* the gates as they are now: the trap may overwrite the IDT or the
