@@ -551,12 +551,17 @@ static bool is_paging_frame(const struct vcpu *v, uint32_t gfn)
 static void place_code(const struct vcpu *v, const uint8_t *code, uint32_t n)
 {
 	uint32_t lin = segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip;
-	for (uint32_t i = 0; i < n; i++) {
+	while (n > 0) {         /* one translation a page */
 		struct gwalk_res r;
-		if (!guest_xlate(v, lin + i, &r) || r.gpa / PAGE >= RAM_FRAMES ||
+		uint32_t chunk = PAGE - (lin & (PAGE - 1));
+		chunk = chunk < n ? chunk : n;
+		if (!guest_xlate(v, lin, &r) || r.gpa / PAGE >= RAM_FRAMES ||
 		    is_paging_frame(v, r.gpa / PAGE))
 			return;
-		gpa_write(gpa(r.gpa), code + i, 1);
+		gpa_write(gpa(r.gpa), code, chunk);
+		lin += chunk;
+		code += chunk;
+		n -= chunk;
 	}
 }
 
@@ -754,8 +759,34 @@ static void check_tables(void)
 			"CPU reads descriptors from unvalidated guest memory");
 }
 
+/* The guest's own view of page j under directory entry gpde (as gwalk()
+ * gives it for a supervisor read, A/D left alone): false if its tables do
+ * not map it.  gpt: the page table's 1024 entries, read once per PDE. */
+static bool guest_view(const struct vcpu *v, uint32_t va, uint32_t gpde, const uint32_t *gpt,
+		       bool gpt_ok, struct gwalk_res *r)
+{
+	if (!(v->cr0 & CR0_PG)) {
+		*r = (struct gwalk_res){ .gpa = va, .w = true, .u = true };
+		return true;
+	}
+	if (!(gpde & PTE_P))
+		return false;
+	if ((gpde & PTE_PS) && (v->cr4 & CR4_PSE)) {
+		*r = (struct gwalk_res){ .gpa = (gpde & PDE_BIGADDR) | (va & ~PDE_BIGADDR),
+					 .w = gpde & PTE_W, .u = gpde & PTE_U };
+		return true;
+	}
+	uint32_t gpte = gpt[(va >> 12) & 0x3FF];
+	if (!gpt_ok || !(gpte & PTE_P))
+		return false;
+	*r = (struct gwalk_res){ .gpa = (gpte & PTE_ADDR) | (va & (PAGE - 1)),
+				 .w = gpde & gpte & PTE_W, .u = gpde & gpte & PTE_U };
+	return true;
+}
+
 static void check_shadow(const struct vcpu *v)
 {
+	static uint32_t gpt[1024];
 	uint32_t *spd = host_va(shadow_root());
 	bool wp = (v->cr0 & CR0_WP) != 0, paging = (v->cr0 & CR0_PG) != 0;
 	bool cached = !hw.vtlb;
@@ -772,6 +803,7 @@ static void check_shadow(const struct vcpu *v)
 		if (paging)
 			phys_read(0, (v->cr3 & PTE_ADDR) + i * 4, &gpde);
 		bool derived = paging && (gpde & PTE_P) && !((gpde & PTE_PS) && (v->cr4 & CR4_PSE));
+		bool gpt_ok = derived && gpa_read(gpa(gpde & PTE_ADDR), gpt, sizeof gpt) == 0;
 		uint32_t *spt = host_va(pde & PTE_ADDR);
 		for (uint32_t j = 0; j < 1024; j++) {
 			uint32_t pte = spt[j], va = i << 22 | j << 12;
@@ -779,12 +811,10 @@ static void check_shadow(const struct vcpu *v)
 				continue;
 			bool w = pde & pte & PTE_W, u = pde & pte & PTE_U;
 			struct gwalk_res r;
-			if (!guest_xlate(v, va, &r)) {
-				uint32_t gpte = 0;
-				phys_read(0, (gpde & PTE_ADDR) + j * 4, &gpte);
+			if (!guest_view(v, va, gpde, gpt, gpt_ok, &r))
 				finding("shadow maps 0x%x (0x%x), which the guest's tables do not "
-					"(cr3 0x%x pde 0x%x pte 0x%x)", va, pte, v->cr3, gpde, gpte);
-			}
+					"(cr3 0x%x pde 0x%x pte 0x%x)", va, pte, v->cr3, gpde,
+					gpt_ok ? gpt[j] : 0);
 			if (r.gpa / PAGE >= RAM_FRAMES || gpa_is_mmio(r.gpa))
 				finding("shadow maps 0x%x to guest-physical 0x%x, not RAM", va, r.gpa);
 			if ((pte & PTE_ADDR) != p2m[r.gpa / PAGE] * PAGE)
@@ -1224,12 +1254,13 @@ static void snapshot(struct before *b, const struct trapframe *f)
 		b->stack[0] = b->stack[1] = 0xFFFFFFFFu;
 	/* the gates as they are now: the trap may overwrite the IDT or the
 	 * tables that map it (a frame pushed onto a stack overlapping them) */
+	static struct segdesc idt[256];
+	uint32_t n = v->idtr.limit / 8 + 1 < 256 ? v->idtr.limit / 8 + 1 : 256;
+	bool all = lin_read(v, v->idtr.base, idt, n * 8);      /* one walk a page */
 	b->ngates = 0;
-	for (uint32_t vec = 0; vec < 256 && vec * 8 + 7 <= v->idtr.limit; vec++) {
-		struct segdesc g;
-		if (lin_read(v, v->idtr.base + vec * 8, &g, sizeof g))
-			b->gates[b->ngates++] = gate_offset(g);
-	}
+	for (uint32_t vec = 0; vec < n; vec++)
+		if (all || lin_read(v, v->idtr.base + vec * 8, &idt[vec], 8))
+			b->gates[b->ngates++] = gate_offset(idt[vec]);
 	paging_frames(v);
 }
 
