@@ -402,18 +402,22 @@ bool devices_can_interrupt(void)
 		return true;    /* the APICs route the devices: assume they may */
 	if (pit_can_request())
 		return true;
-	return vpic_can_request(&dev.pic, dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);
+	/* the UART's line is driven only while MCR OUT2 is set (vuart.h; found
+	 * by fuzz_trap: a guest with OUT2 clear halted forever) */
+	return vpic_can_request(&dev.pic, dev.uart.irq) && (dev.uart.ier & UART_IER_MASK) &&
+	       (dev.uart.mcr & UART_MCR_OUT2);
 }
 
 const char *devices_masked_reason(void)
 {
-	static char why[96];
+	static char why[128];
 
 	fmt_snprintf(why, sizeof why, "PIC masks 0x%x/0x%x%s, PIT %s, UART interrupts %s",
 		     dev.pic.chip[PIC_MASTER].imr, dev.pic.chip[PIC_SLAVE].imr,
 		     dev.pic.chip[PIC_MASTER].level_triggered ? " level-triggered" : "",
 		     vpit_ticks_to_irq(&dev.pit) == PIT_NO_IRQ ? "stopped" : "running",
-		     (dev.uart.ier & UART_IER_MASK) ? "enabled" : "off");
+		     !(dev.uart.ier & UART_IER_MASK) ? "off" :
+		     (dev.uart.mcr & UART_MCR_OUT2) ? "enabled" : "enabled but OUT2 clear");
 	return why;
 }
 

@@ -281,7 +281,8 @@ void host_com1_putc(uint8_t c) { (void)c; }
 
 void host_idle(void)
 {
-	hw.pit += IDLE_TICKS;
+	hw.pit += IDLE_TICKS;   /* a host timer IRQ ends the wait */
+	hw.tick = true;
 	if (++hw.idles == HALT_KEY_AFTER)
 		hw.key = true;  /* someone types: a UART-only guest wakes */
 	if (hw.idles > HALT_IDLES_MAX)
