@@ -28,9 +28,8 @@ FUZZ_ARGS    := -max_len=1024 -timeout=10 -rss_limit_mb=1024
 
 FUZZ_EMUL_SRC := src/trap/emul.c src/trap/memop.c src/trap/decode.c src/trap/decode_table.c \
                  src/trap/desc.c src/monitor/vcpu.c
-FUZZ_TRAP_SRC := src/trap/trap.c src/trap/emul.c src/trap/memop.c src/trap/mmio.c \
-                 src/trap/reflect.c src/trap/vdesc.c src/trap/desc.c src/trap/decode.c \
-                 src/trap/decode_table.c $(wildcard src/shadow_mmu/*.c) \
+FUZZ_TRAP_SRC := $(filter-out src/trap/switcher.c,$(wildcard src/trap/*.c)) \
+                 $(wildcard src/shadow_mmu/*.c) \
                  $(wildcard src/virtdev/*.c) src/monitor/devices.c src/monitor/run.c \
                  src/monitor/stats.c src/monitor/vcpu.c src/lib/fmt.c
 FUZZ_MON_OBJ  = $(patsubst src/%.c,$(FZ)/obj/%.o,$(1))

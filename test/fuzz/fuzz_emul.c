@@ -283,6 +283,9 @@ int stack_sel_valid(const struct vcpu *v, uint16_t sel)
 }
 
 void vcpu_set_vif(struct vcpu *v, bool on) { v->vif = on; }
+void vidt_lidt(struct vcpu *v) { (void)v; fk.effects++; }
+uint32_t stack_mask(const struct vcpu *v, uint16_t ss) { (void)v; (void)ss; return 0xFFFFFFFFu; }
+int stack_sel_check(const struct vcpu *v, uint16_t sel) { return stack_sel_valid(v, sel) ? 0 : T_GP; }
 
 static uint64_t fake_tsc;
 uint64_t rdtsc(void) { return fake_tsc += 1000; }

@@ -139,6 +139,16 @@ struct segdesc *const sw_ldt = ldt_pages;
 struct switcher_data *const sw_data = &data_page;
 struct switcher_priv *const sw_priv = &priv_page;
 struct trapframe *const sw_frame = &frame_page;
+static struct switcher_fast fast_page;
+struct switcher_fast *const sw_fast = &fast_page;
+
+/* The real IDT's direct gates (vidt.c) and the real TSS's ring-1 stack. */
+static struct {
+	bool direct[256];
+	struct segdesc gate[256];
+	uint16_t ss1;
+	uint32_t esp1;
+} real;
 
 /* ---- what the fakes record --------------------------------------------- */
 
@@ -156,6 +166,7 @@ static struct hw {
 	uint32_t pool_free[POOL_FRAMES];
 	unsigned nfree;
 	uint32_t mmio_base[GPA_MMIO_MAX], mmio_size[GPA_MMIO_MAX];
+	void *mmio_image[GPA_MMIO_MAX];
 	unsigned nmmio;
 	uint32_t mmio_regs[16];
 	bool vtlb, vtlb_stale;
@@ -200,6 +211,7 @@ uint32_t rcr2(void) { return hw.cr2; }
 uint32_t rdr6(void) { return hw.dr6; }
 void ldr6(uint32_t v) { hw.dr6 = v; }
 uint64_t rdtsc(void) { return hw.tsc += 1000; }
+uint64_t host_tsc_to_pit(uint64_t tsc) { return tsc / 1000; }
 uint32_t rcr0(void) { return CR0_PE | CR0_PG | CR0_WP; }
 uint32_t rcr4(void) { return 0; }
 void lcr0(uint32_t v) { (void)v; }
@@ -356,6 +368,46 @@ void switcher_espfix(bool sixteen_bit_stack, uint32_t guest_esp)
 						   SEG_T_W | SEG_T_ACCESSED, 0, true, true);
 }
 
+/* A direct gate may only be a DPL-3 32-bit trap gate for vector 0x30 or
+ * above, to an RPL-1 selector (what it reaches is checked where the CPU
+ * uses it: the descriptor may change later). */
+void switcher_set_gate(unsigned n, const struct segdesc *g)
+{
+	if (n >= 256)
+		finding("switcher_set_gate(%u)", n);
+	real.direct[n] = g != NULL;
+	if (!g)
+		return;
+	if (n < 0x30 || DESC_S(*g) || DESC_TYPE(*g) != SYS_T_TRAP32 || DESC_DPL(*g) != 3 ||
+	    !DESC_P(*g) || SEL_RPL(gate_selector(*g)) != 1)
+		finding("direct gate %u (0x%08x %08x) is not a DPL-3 trap gate to ring 1", n, g->hi,
+			g->lo);
+	real.gate[n] = *g;
+}
+
+void switcher_set_ring1_stack(uint16_t ss, uint32_t esp)
+{
+	real.ss1 = ss;
+	real.esp1 = esp;
+}
+
+/* The MOV CR3 fast path's hints (switcher.c keeps them in sw_data): the
+ * stub may load any hinted root, so each must stay a live shadow page
+ * directory until forgotten (checked after every trap). */
+void shadow_hint_cr3(uint32_t key, uint32_t root)
+{
+	unsigned slot = (key >> 12) % SW_CR3_HINTS;
+	sw_data->cr3[slot].key = key;
+	sw_data->cr3[slot].root = root;
+}
+
+void shadow_forget_cr3(uint32_t key)
+{
+	unsigned slot = (key >> 12) % SW_CR3_HINTS;
+	if (sw_data->cr3[slot].key == key)
+		sw_data->cr3[slot].key = sw_data->cr3[slot].root = 0;
+}
+
 void switcher_run(void) { finding("switcher_run called"); }
 int switcher_in_exit_path(uint32_t eip) { (void)eip; return 1; }
 
@@ -452,13 +504,22 @@ static int gpa_copy(uint32_t g, uint8_t *buf, uint32_t n, bool to_guest)
 int gpa_write(gpa_t g, const void *src, uint32_t n) { return gpa_copy(g.v, (uint8_t *)src, n, true); }
 int gpa_read(gpa_t g, void *dst, uint32_t n) { return gpa_copy(g.v, dst, n, false); }
 
-int gpa_mmio_add(uint32_t base, uint32_t size)
+int gpa_mmio_add(uint32_t base, uint32_t size, void *image)
 {
 	if (hw.nmmio >= GPA_MMIO_MAX)
 		return -1;
 	hw.mmio_base[hw.nmmio] = base;
+	hw.mmio_image[hw.nmmio] = image;
 	hw.mmio_size[hw.nmmio++] = size;
 	return 0;
+}
+
+void *gpa_mmio_image(uint32_t g)
+{
+	for (unsigned i = 0; i < hw.nmmio; i++)
+		if (g - hw.mmio_base[i] < hw.mmio_size[i])
+			return hw.mmio_image[i];
+	return NULL;
 }
 
 bool gpa_is_mmio(uint32_t g)
@@ -530,6 +591,29 @@ static bool lin_read(const struct vcpu *v, uint32_t lin, void *buf, uint32_t n)
 	return true;
 }
 
+/* Reads linear memory as the CPU fetches it: through the shadow's entry if
+ * it has one (under vtlb it may lag the guest's tables, as a TLB does, and
+ * the CPU, and so the monitor's decoder, use it), else the guest's tables. */
+static bool cpu_lin_read(const struct vcpu *v, uint32_t lin, void *buf, uint32_t n)
+{
+	uint8_t *b = buf;
+	while (n > 0) {
+		uint32_t chunk = PAGE - (lin & (PAGE - 1)), *spd = host_va(shadow_root());
+		uint32_t pde = spd[lin >> 22], pte = 0;
+		chunk = chunk < n ? chunk : n;
+		if ((pde & PTE_P) && (lin >> 22) != SWITCHER_PDX)
+			pte = ((uint32_t *)host_va(pde & PTE_ADDR))[(lin >> 12) & 0x3FF];
+		if (pte & PTE_P)
+			memcpy(b, (uint8_t *)host_va(pte & PTE_ADDR) + (lin & (PAGE - 1)), chunk);
+		else if (!lin_read(v, lin, b, chunk))
+			return false;
+		lin += chunk;
+		b += chunk;
+		n -= chunk;
+	}
+	return true;
+}
+
 /* Is guest frame gfn one of the guest's paging structures now? */
 static bool is_paging_frame(const struct vcpu *v, uint32_t gfn)
 {
@@ -592,8 +676,30 @@ static int real_desc(uint16_t sel, struct segdesc *d)
 	return 0;
 }
 
+/* The linear address of the access byte of sel's real descriptor: the CPU
+ * writes the accessed bit there when it loads a descriptor without it, and
+ * the switcher's tables are read-only to the guest: #PF (vdesc.c sets it). */
+static uint32_t access_byte(uint16_t sel)
+{
+	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : SW_GDT_OFF;
+	return SW_VA(table) + SEL_INDEX(sel) * 8 + 5;
+}
+
+static bool accessed(struct segdesc d) { return (DESC_TYPE(d) & SEG_T_ACCESSED) != 0; }
+
 static bool is_code(struct segdesc d) { return DESC_S(d) && (DESC_TYPE(d) & SEG_T_CODE); }
 static bool conforming(struct segdesc d) { return is_code(d) && (DESC_TYPE(d) & SEG_T_C); }
+
+/* The CPU's write of the accessed bit: nothing if it is set, else the
+ * #PF of a supervisor write to the read-only switcher page. */
+static int set_accessed(uint16_t sel, struct segdesc d, struct cpu_fault *f)
+{
+	if (accessed(d))
+		return 0;
+	*f = (struct cpu_fault){ T_PF, PFE_P | PFE_W };
+	hw.cr2 = access_byte(sel);
+	return -1;
+}
 
 /* MOV to DS/ES/FS/GS at cpl: 0, or the fault. */
 static int load_data_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
@@ -614,7 +720,7 @@ static int load_data_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
 		f->vector = T_NP;
 		return -1;
 	}
-	return 0;
+	return set_accessed(sel, d, f);
 }
 
 static int load_stack_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
@@ -631,7 +737,7 @@ static int load_stack_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
 		f->vector = T_SS;
 		return -1;
 	}
-	return 0;
+	return set_accessed(sel, d, f);
 }
 
 /* The exit path: POP GS/FS/ES/DS in ring 0, then IRET to the frame. */
@@ -657,6 +763,9 @@ static void exit_path(struct trapframe *tf)
 		finding("exit path: IRET to CS 0x%x (DPL %u) faults", sel, DESC_DPL(cs));
 	if (!DESC_P(cs))
 		finding("exit path: IRET to CS 0x%x, not present", sel);
+	if (!accessed(cs))
+		finding("exit path: CS 0x%x without its accessed bit: the CPU's write of it "
+			"faults on the read-only switcher page", sel);
 	unsigned cpl = SEL_RPL(sel);
 	if (load_stack_seg((uint16_t)tf->ss, cpl, &f) < 0)
 		finding("exit path: IRET with SS 0x%x for ring %u faults", tf->ss & 0xFFFF, cpl);
@@ -699,6 +808,8 @@ static int far_jump(struct trapframe *tf, uint16_t sel, uint32_t off, struct cpu
 		f->vector = T_NP;
 		return -1;
 	}
+	if (set_accessed(sel, d, f) < 0)
+		return -1;
 	tf->cs = (sel & ~3u) | cpl;
 	tf->eip = off;
 	return 0;
@@ -792,6 +903,12 @@ static void check_shadow(const struct vcpu *v)
 	bool wp = (v->cr0 & CR0_WP) != 0, paging = (v->cr0 & CR0_PG) != 0;
 	bool cached = !hw.vtlb;
 
+	for (unsigned k = 0; k < SW_CR3_HINTS; k++) {
+		uint32_t root = sw_data->cr3[k].root, f = root / PAGE - HPA_BASE / PAGE - 1;
+		if (sw_data->cr3[k].key && (root % PAGE || f >= POOL_FRAMES || !hw.pool_live[f]))
+			finding("MOV CR3 hint %u: guest CR3 0x%x -> root 0x%x, not a live shadow "
+				"directory", k, sw_data->cr3[k].key, root);
+	}
 	if (hw.vtlb && hw.vtlb_stale)
 		return;         /* the guest changed its tables natively: a TLB may be stale */
 	for (uint32_t i = 0; i < 1024; i++) {
@@ -816,8 +933,12 @@ static void check_shadow(const struct vcpu *v)
 				finding("shadow maps 0x%x (0x%x), which the guest's tables do not "
 					"(cr3 0x%x pde 0x%x pte 0x%x)", va, pte, v->cr3, gpde,
 					gpt_ok ? gpt[j] : 0);
+			void *image = gpa_is_mmio(r.gpa) ? gpa_mmio_image(r.gpa) : NULL;
+			if (image && !w && (pte & PTE_ADDR) == host_pa(image))
+				continue;       /* a device's read image, read-only (memory.h) */
 			if (r.gpa / PAGE >= RAM_FRAMES || gpa_is_mmio(r.gpa))
-				finding("shadow maps 0x%x to guest-physical 0x%x, not RAM", va, r.gpa);
+				finding("shadow maps 0x%x to guest-physical 0x%x, not RAM (pte 0x%x)", va,
+					r.gpa, pte);
 			if ((pte & PTE_ADDR) != p2m[r.gpa / PAGE] * PAGE)
 				finding("shadow maps 0x%x to host 0x%x, the p2m says 0x%x", va,
 					pte & PTE_ADDR, p2m[r.gpa / PAGE] * PAGE);
@@ -913,6 +1034,9 @@ static void machine_reset(struct reader *r)
 	memset(&hw, 0, sizeof hw);
 	memset(paging_set, 0, sizeof paging_set);
 	memset(disk, 0, sizeof disk);
+	memset(&real, 0, sizeof real);
+	memset(&fast_page, 0, sizeof fast_page);
+	memset(&data_page, 0, sizeof data_page);
 	hw.ldtr = LDTR_RESET;           /* as the CPU comes out of reset */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
 		hw.pool_free[hw.nfree++] = i;
@@ -935,7 +1059,7 @@ static void machine_reset(struct reader *r)
 	cr4_guest_mask = CR4_DE | CR4_PSE | CR4_PGE | CR4_TSD | CR4_PCE | CR4_OSFXSR |
 			 CR4_OSXMMEXCPT;
 	devices_init();
-	devices_attach_mmio(MMIO_GPA, PAGE, &fake_mmio_ops, 0, "fuzz-dev");
+	devices_attach_mmio(MMIO_GPA, PAGE, &fake_mmio_ops, 0, "fuzz-dev", NULL);
 
 	build_template();
 	/* patches to guest-physical memory: count, then (gpa24, len8, bytes) */
@@ -993,13 +1117,70 @@ static void machine_reset(struct reader *r)
 /* One step of the guest: what it does natively, then the trap it takes. */
 enum op_kind {
 	OP_RAW, OP_GP_CODE, OP_PF_CODE, OP_REGS, OP_SREG, OP_FARJMP, OP_INT, OP_IRQ,
-	OP_NMI, OP_DB, OP_STORE, OP_COUNT
+	OP_NMI, OP_DB, OP_STORE, OP_FAST, OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
 	"exception", "#GP at code", "#PF at code", "registers", "segment load", "far jmp",
-	"INT n", "host IRQ", "NMI", "#DB", "store",
+	"INT n", "host IRQ", "NMI", "#DB", "store", "fast-path state",
 };
+
+/* INT n through a direct gate of the real IDT (vidt.c), as the CPU does it
+ * without the monitor: the gate's DPL against CPL, its code segment (which
+ * must be the guest's ring 1, never the monitor's ring 0), the ring-1 stack
+ * from the real TSS for a call from user mode, five (or three) words pushed
+ * through the shadow.  0, or the fault the CPU raises (it goes to the
+ * monitor: those gates are its own). */
+static int direct_gate(struct trapframe *tf, unsigned n, struct cpu_fault *f)
+{
+	struct segdesc g = real.gate[n], cs, ss;
+	unsigned cpl = tf->cs & 3;
+	uint16_t sel = gate_selector(g);
+	uint32_t words[5], nw = 0, ssel = tf->ss, esp = tf->esp, err;
+
+	*f = (struct cpu_fault){ T_GP, n * 8 + ERR_IDT };
+	if (DESC_DPL(g) < cpl)
+		return -1;
+	if (real_desc(sel, &cs) < 0 || !is_code(cs) || conforming(cs) || !DESC_P(cs))
+		finding("direct gate %u leads to selector 0x%x, not a present ring-1 code segment",
+			n, sel);
+	if (DESC_DPL(cs) != 1)
+		finding("direct gate %u leads to a DPL-%u code segment (selector 0x%x)", n,
+			DESC_DPL(cs), sel);
+	if (set_accessed(sel, cs, f) < 0)
+		return -1;
+	if (cpl > 1) {          /* to the ring-1 stack of the real TSS */
+		if (real_desc(real.ss1, &ss) < 0 || SEL_RPL(real.ss1) != 1 || DESC_DPL(ss) != 1 ||
+		    is_code(ss) || !DESC_S(ss) || !(DESC_TYPE(ss) & SEG_T_W) || !DESC_P(ss))
+			finding("direct gate %u from ring %u: the real TSS's SS1 0x%x is not a ring-1 "
+				"stack", n, cpl, real.ss1);
+		if (set_accessed(real.ss1, ss, f) < 0)
+			return -1;
+		words[nw++] = tf->ss;
+		words[nw++] = tf->esp;
+		ssel = real.ss1;
+		esp = real.esp1;
+	}
+	words[nw++] = tf->eflags;
+	words[nw++] = tf->cs;
+	words[nw++] = tf->eip + 2;
+	uint32_t base = segment_base(&vcpu0, (uint16_t)ssel);
+	for (uint32_t i = 0; i < nw; i++) {
+		esp -= 4;
+		if (mmu_store(base + esp, words[i], 1, &err) < 0) {
+			*f = (struct cpu_fault){ T_PF, err };
+			hw.cr2 = base + esp;
+			return -1;
+		}
+	}
+	tf->ss = ssel;
+	tf->esp = esp;
+	tf->cs = (sel & ~3u) | 1;
+	tf->eip = gate_offset(g);
+	tf->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);
+	say("INT 0x%x delivered by the CPU through a direct gate to %x:%x", n, tf->cs, tf->eip);
+	return 0;
+}
 
 /* Reads one op; fills the trap frame *f to hand to guest_trap, or returns
  * false if the op raised nothing (the guest goes on). */
@@ -1080,9 +1261,25 @@ static bool next_trap(struct reader *r, struct trapframe *f)
 		code[1] = (uint8_t)n;
 		v->tf = *f;
 		place_code(v, code, 2);
-		f->vector = T_GP;               /* every real gate is DPL 0 */
+		if (real.direct[n] && direct_gate(f, n, &cf) == 0)
+			return false;           /* the CPU delivered it, no trap */
+		if (real.direct[n]) {
+			f->vector = cf.vector;
+			f->err = cf.err;
+			return true;
+		}
+		f->vector = T_GP;               /* the monitor's gates are DPL 0 */
 		f->err = n * 8 + ERR_IDT;
 		return true;
+	case OP_FAST: { /* the guest kernel writes its vCPU page's fast-path state */
+		uint32_t cr3 = sw_fast->cr3;    /* a new one there is a MOV CR3 of its
+						   own, not modelled: kept */
+		for (uint8_t *p = (uint8_t *)sw_fast; p < (uint8_t *)(sw_fast + 1) && r->n; p++)
+			if (take(r, 1) & 1)
+				*p = (uint8_t)take(r, 1);
+		sw_fast->cr3 = cr3;
+		return false;
+	}
 	case OP_IRQ:
 		hw.pit += take(r, 2) * 16u;
 		f->vector = HOST_IRQ_BASE + take(r, 1) % 16;
@@ -1153,8 +1350,9 @@ static void check_eip(const struct before *b, const struct trapframe *f)
 			return;
 	if (gate_target(&vcpu0.idtr, to))
 		return;
-	finding("EIP moved 0x%x -> 0x%x (vector %u), not where the dispatcher moves it",
-		from, to, b->tf.vector);
+	finding("EIP moved 0x%x -> 0x%x (vector %u; the instruction there: %s, %u bytes), not "
+		"where the dispatcher moves it", from, to, b->tf.vector,
+		b->decoded ? b->in.mnem : "undecodable", b->decoded ? b->in.len : 0);
 }
 
 /* The CPU's single step: an instruction that completed with TF set is
@@ -1247,10 +1445,19 @@ static void snapshot(struct before *b, const struct trapframe *f)
 	struct code_buf cb = { code, lin, first < INSN_MAX_LEN ? first : INSN_MAX_LEN };
 	struct decode_ops ops = { buf_fetch, &cb,
 				  guest_segment(v, (uint16_t)f->cs, &cs) == 0 && !DESC_DB(cs) };
-	if (cb.n < INSN_MAX_LEN && lin_read(v, lin + cb.n, code + cb.n, INSN_MAX_LEN - cb.n))
+	if (cb.n < INSN_MAX_LEN && cpu_lin_read(v, lin + cb.n, code + cb.n, INSN_MAX_LEN - cb.n))
 		cb.n = INSN_MAX_LEN;    /* the next page too, if mapped */
-	b->decoded = lin_read(v, lin, code, cb.n < INSN_MAX_LEN ? cb.n : INSN_MAX_LEN) &&
-		     decode_insn(&ops, lin, &b->in) == DECODE_OK;
+	bool fetched = cpu_lin_read(v, lin, code, cb.n);
+	enum decode_result dr = fetched ? decode_insn(&ops, lin, &b->in) : DECODE_FETCH_FAULT;
+	b->decoded = dr == DECODE_OK;
+	if (!b->decoded)
+	{
+		uint32_t pde = 0, pte = 0;
+		phys_read(0, (v->cr3 & PTE_ADDR) + (lin >> 22) * 4, &pde);
+		phys_read(0, (pde & PTE_ADDR) + ((lin >> 12) & 0x3FF) * 4, &pte);
+		say("  (the harness cannot decode at 0x%x: %s %d; guest pde 0x%x pte 0x%x)", lin,
+		    fetched ? "decode" : "fetch", dr, pde, pte);
+	}
 	if (!lin_read(v, segment_base(v, (uint16_t)f->ss) + f->esp, b->stack, sizeof b->stack))
 		b->stack[0] = b->stack[1] = 0xFFFFFFFFu;
 	/* the gates as they are now: the trap may overwrite the IDT or the
