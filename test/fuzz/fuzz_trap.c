@@ -72,6 +72,7 @@
 #include "trap/emul.h"
 #include "trap/reflect.h"
 #include "trap/switcher.h"
+#include "trap/vidt.h"
 #include "shadow_mmu/shadow.h"
 #include "shadow_mmu/gwalk.h"
 #include "monitor/devices.h"
@@ -997,7 +998,7 @@ static void build_template(void)
 	for (unsigned v = 0; v < 256; v++) {
 		unsigned dpl = v == 0x80 ? 3 : v == 0x81 ? 2 : 0;
 		put_desc(G_IDT + v * 8, gate_make(G_HANDLERS + v * 16, 0x08,
-						   v < 32 ? SYS_T_TRAP32 : SYS_T_INT32, dpl));
+						   v < 32 || dpl ? SYS_T_TRAP32 : SYS_T_INT32, dpl));
 		uint8_t iret = 0xCF;
 		gpa_write(gpa(G_HANDLERS + v * 16), &iret, 1);
 	}
@@ -1085,6 +1086,7 @@ static void machine_reset(struct reader *r)
 	v->dr[6] = DR6_FIXED1;
 	v->dr[7] = DR7_FIXED1;
 	vdesc_reset(v);
+	vidt_reset(v);
 	emul_msr_reset(v);
 	shadow_init(host_pa(arena[0]) | PTE_P | PTE_W);
 	sw_priv->guest_cr3 = shadow_root();
@@ -1092,6 +1094,7 @@ static void machine_reset(struct reader *r)
 		return;
 	vdesc_lgdt(v, G_GDT, G_GDT_N * 8 - 1);
 	v->idtr = (struct vdtr){ G_IDT, 256 * 8 - 1 };
+	vidt_lidt(v);
 	vdesc_ltr(v, 0x28);
 	if (cfg & CFG_LDT)
 		vdesc_lldt(v, 0x30);
@@ -1112,6 +1115,10 @@ static void machine_reset(struct reader *r)
 		v->tf.esp = G_USTACK;
 	}
 	vdesc_user_mode((v->tf.cs & 3) == 3);
+	/* what the exit path of the traps that set this up would have left for
+	 * the switcher's fast path (trap.c, fast_leave) */
+	sw_fast->cr3 = v->cr3;
+	sw_fast->vif = v->vif;
 }
 
 /* One step of the guest: what it does natively, then the trap it takes. */

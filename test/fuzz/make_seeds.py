@@ -94,7 +94,7 @@ EMUL_SEEDS = {
 
 CFG_VTLB, CFG_RAW, CFG_USER, CFG_LDT = 0x01, 0x20, 0x40, 0x80
 (OP_RAW, OP_GP_CODE, OP_PF_CODE, OP_REGS, OP_SREG, OP_FARJMP, OP_INT, OP_IRQ,
- OP_NMI, OP_DB, OP_STORE) = range(11)
+ OP_NMI, OP_DB, OP_STORE, OP_FAST) = range(12)
 REG_ORDER = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
 G_GDT, G_KSTACK = 0x1000, 0x9F000
 
@@ -201,6 +201,10 @@ TRAP_SEEDS = {
                                                          0x42)],
                                   ops=[gp(0x0F, 0x01, 0x15, 0, 0x10, 0, 0), gp(0xCF)]),
     "int-80-user": trap_seed(CFG_USER, ops=[int_n(0x80), gp(0xCF)]),
+    "int-80-direct-gate": trap_seed(CFG_USER, ops=[int_n(0x80), gp(0xCF), int_n(0x80), gp(0xCF),
+                                                   int_n(0x80)]),
+    "fast-path-state": trap_seed(0, ops=[struct.pack("<B", OP_FAST) + b"\x01\x08" * 8 +
+                                         b"\x01\x00" * 8, gp(0xFA), gp(0xFB)]),
     "int-30-user-dpl0": trap_seed(CFG_USER, ops=[int_n(0x30)]),
     "mov-cr3": trap_seed(0, ops=[regs(eax=0x4000), gp(0x0F, 0x22, 0xD8)]),
     "mov-cr0-wp-off": trap_seed(0, ops=[regs(eax=0x80000011), gp(0x0F, 0x22, 0xC0),
