@@ -1346,9 +1346,9 @@ static void check_eip(const struct before *b, const struct trapframe *f)
 
 	if (to == from || (b->decoded && to == from + b->in.len))
 		return;
-	if (b->decoded && ((b->in.kind == INSN_IRET || b->in.kind == INSN_RET_FAR) &&
-			   to == b->stack[0]))
-		return;
+	if (b->decoded && (b->in.kind == INSN_IRET || b->in.kind == INSN_RET_FAR) &&
+	    (to == b->stack[0] || (b->in.opsize == 2 && to == (b->stack[0] & 0xFFFF))))
+		return;         /* o16: a 16-bit IP */
 	if (b->decoded && ((b->in.kind == INSN_SYSENTER && to == b->sysenter_eip) ||
 			   (b->in.kind == INSN_SYSEXIT && to == b->tf.edx)))
 		return;
@@ -1465,7 +1465,10 @@ static void snapshot(struct before *b, const struct trapframe *f)
 		say("  (the harness cannot decode at 0x%x: %s %d; guest pde 0x%x pte 0x%x)", lin,
 		    fetched ? "decode" : "fetch", dr, pde, pte);
 	}
-	if (!lin_read(v, segment_base(v, (uint16_t)f->ss) + f->esp, b->stack, sizeof b->stack))
+	struct segdesc ssd;     /* a 16-bit stack segment uses SP alone */
+	uint32_t sp = guest_segment(v, (uint16_t)f->ss, &ssd) == 0 && !DESC_DB(ssd) ?
+		      f->esp & 0xFFFF : f->esp;
+	if (!lin_read(v, segment_base(v, (uint16_t)f->ss) + sp, b->stack, sizeof b->stack))
 		b->stack[0] = b->stack[1] = 0xFFFFFFFFu;
 	/* the gates as they are now: the trap may overwrite the IDT or the
 	 * tables that map it (a frame pushed onto a stack overlapping them) */
