@@ -741,14 +741,17 @@ static int load_stack_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
 	return set_accessed(sel, d, f);
 }
 
-/* The exit path: POP GS/FS/ES/DS in ring 0, then IRET to the frame. */
-static void exit_path(struct trapframe *tf)
+/* The exit path: POP ES/DS in ring 0 (FS and GS are never reloaded: they
+ * keep what the guest had, fs and gs), then IRET to the frame. */
+static void exit_path(struct trapframe *tf, uint32_t fs, uint32_t gs)
 {
 	struct cpu_fault f;
-	uint32_t *segs[] = { &tf->gs, &tf->fs, &tf->es, &tf->ds };
+	uint32_t *segs[] = { &tf->es, &tf->ds, &tf->fs, &tf->gs };
 	struct segdesc cs;
 
-	for (unsigned i = 0; i < 4; i++)
+	tf->fs = fs;
+	tf->gs = gs;
+	for (unsigned i = 0; i < 2; i++)
 		if (load_data_seg((uint16_t)*segs[i], 0, &f) < 0)
 			finding("exit path: loading selector 0x%x in ring 0 faults (vector %u): the "
 				"monitor resumes a frame the CPU cannot load", *segs[i] & 0xFFFF,
@@ -1075,7 +1078,7 @@ static void machine_reset(struct reader *r)
 	/* boot as run_guest() does, then (unless raw) as the guest's kernel
 	 * would set itself up: LGDT, LIDT, LTR, LLDT, CR3, CR0.PG */
 	struct vcpu *v = &vcpu0;
-	vdesc_user_mode(true);
+	vdesc_set_mode(true, true);
 	memset(v, 0, sizeof *v);
 	v->tf.eip = G_KCODE;
 	v->tf.cs = 0x09;
@@ -1114,7 +1117,7 @@ static void machine_reset(struct reader *r)
 		v->tf.eip = G_UCODE;
 		v->tf.esp = G_USTACK;
 	}
-	vdesc_user_mode((v->tf.cs & 3) == 3);
+	vdesc_set_mode((v->tf.cs & 3) == 3, true);
 	/* what the exit path of the traps that set this up would have left for
 	 * the switcher's fast path (trap.c, fast_leave) */
 	sw_fast->cr3 = v->cr3;
@@ -1519,7 +1522,7 @@ static bool one_trap(struct trapframe *f)
 				     b.in.kind == INSN_LLDT || b.in.kind == INSN_LTR)))
 		check_tables();
 	check_shadow(&vcpu0);
-	exit_path(f);
+	exit_path(f, b.tf.fs, b.tf.gs);
 	return true;
 }
 
