@@ -758,7 +758,13 @@ static void exit_path(struct trapframe *tf, uint32_t fs, uint32_t gs)
 				f.vector);
 	uint16_t sel = (uint16_t)tf->cs;
 	if (real_desc(sel, &cs) < 0 || !is_code(cs) || (SEL_INDEX(sel) == 0 && !(sel & SEL_TI)))
-		finding("exit path: IRET to CS 0x%x, not a code segment in the real tables", sel);
+	{
+		struct segdesc copy = { 0, 0 };
+		guest_segment(&vcpu0, sel, &copy);
+		finding("exit path: IRET to CS 0x%x, not a code segment in the real tables (real "
+			"0x%08x %08x, the monitor's copy 0x%08x %08x)", sel, cs.hi, cs.lo, copy.hi,
+			copy.lo);
+	}
 	if (SEL_RPL(sel) == 0)
 		finding("exit path: IRET to CS 0x%x with RPL 0: the guest would run in ring 0", sel);
 	if (DESC_DPL(cs) == 0)
