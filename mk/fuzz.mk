@@ -31,6 +31,7 @@ FUZZ_EMUL_SRC := src/trap/emul.c src/trap/memop.c src/trap/decode.c src/trap/dec
 FUZZ_TRAP_SRC := $(filter-out src/trap/switcher.c,$(wildcard src/trap/*.c)) \
                  $(wildcard src/shadow_mmu/*.c) \
                  $(wildcard src/virtdev/*.c) src/monitor/devices.c src/monitor/run.c \
+                 src/monitor/debugreg.c \
                  src/monitor/stats.c src/monitor/vcpu.c src/lib/fmt.c
 FUZZ_MON_OBJ  = $(patsubst src/%.c,$(FZ)/obj/%.o,$(1))
 

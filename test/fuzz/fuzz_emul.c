@@ -51,6 +51,7 @@
 #include "trap/reflect.h"
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
+#include "monitor/debugreg.h"
 #include "monitor/hosthw.h"
 #include "monitor/run.h"
 #include "monitor/x86.h"
@@ -284,6 +285,7 @@ int stack_sel_valid(const struct vcpu *v, uint16_t sel)
 
 void vcpu_set_vif(struct vcpu *v, bool on) { v->vif = on; }
 void vidt_lidt(struct vcpu *v) { (void)v; fk.effects++; }
+void dr_guest_load(const uint32_t dr[8]) { (void)dr; fk.effects++; }
 uint32_t stack_mask(const struct vcpu *v, uint16_t ss) { (void)v; (void)ss; return 0xFFFFFFFFu; }
 int stack_sel_check(const struct vcpu *v, uint16_t sel) { return stack_sel_valid(v, sel) ? 0 : T_GP; }
 
