@@ -6,7 +6,11 @@
 #                   exit table when the guest ends
 #   make run-native boot minios alone on the bare virtual machine
 #                   (GUEST=xv6: the same for xv6, mk/xv6.mk; default minios)
-#   make test       host unit tests + QEMU and Bochs integration tests
+#   make test       every test under pytest on both cores (mk/test.mk): the
+#                   cmocka host unit tests, the QEMU and Bochs integration
+#                   tests; ends "N passed, N failed", JUnit XML in
+#                   build/test-results.xml (PYTEST_ARGS="-k NAME -x" selects)
+#   make check-quick  the same without the Bochs cases: the fast loop
 #   make bench      microbenchmarks under QEMU -icount: native, shadow=vtlb,
 #                   shadow=cached, ratios, shadow counters (MONARGS= adds options)
 #   make iso        GRUB rescue ISO (build/minios.iso) for Bochs / real BIOS;
@@ -194,6 +198,7 @@ $(B)/unit/decode_cases.h: test/unit/gen_decode_cases.py | $(DEPS)
 	$(PYTHON) $< -o $@
 $(B)/unit/test_decode: $(B)/unit/decode_cases.h
 $(B)/unit/test_gwalk: test/unit/gwalk_ref.h
+$(B)/unit/test_watch: src/trap/watch.c src/trap/watch.h
 
 # emul.c and memop.c need the monitor's other modules: test_emul.c fakes them.
 $(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/memop.c $(PURE_C) | $(DEPS)
@@ -217,9 +222,6 @@ $(B)/unit/test_debugreg: test/unit/test_debugreg.c src/monitor/debugreg.c | $(DE
 		src/monitor/debugreg.c -lcmocka
 
 unit: $(UNIT_TESTS)
-
-test: $(MB).elf $(MON).elf $(UNIT_TESTS)
-	$(PYTHON) test/run_tests.py
 
 clean:
 	rm -rf $(B)

@@ -7,6 +7,9 @@
 #                                  prompt, end after the last one, the guest's
 #                                  transcript on stdout (CMDS=";": boot only)
 #   ... XV6_KEEP_DISK=PATH         keep the disk copy the run wrote at PATH
+#   make test-usertests            usertests natively, under shadow=cached and
+#                                  under shadow=vtlb: same transcript, the
+#                                  wall times side by side (about 10 minutes)
 #
 # The source is the tarball in ../shared/xv6 (an unmodified git archive of
 # mit-pdos/xv6-public); it is unpacked under build/xv6 and built there with
@@ -28,8 +31,8 @@ XV6_CFLAGS  := -fno-pic -static -fno-builtin -fno-strict-aliasing -O2 -Wall -MD 
                -Wno-error=array-bounds -Wno-error=infinite-recursion
 XV6_QEMU    := $(subst -m 128,-m 512,$(QEMU)) -smp 1 -monitor none -serial stdio
 XV6_DRIVE   := -drive file={disk},index=1,media=disk,format=raw
-XV6_MONARGS ?= mem=256 disk1=hd1
-XV6_MONLOG  := $(B)/xv6-monitor.log
+XV6_MONARGS ?= mem=256 disk1=hd1 ifwatch=30
+XV6_MONLOG  ?= $(B)/xv6-monitor.log
 CMDS        ?=
 XV6_KEEP_DISK ?=
 
@@ -37,7 +40,7 @@ XV6_TIMEOUT = $(if $(CMDS),--timeout $(TIMEOUT),$(if $(filter command line envir
 XV6_CONSOLE = $(PYTHON) scripts/console.py --disk $(XB)/fs.img $(XV6_TIMEOUT) \
               $(if $(CMDS),--cmds '$(CMDS)') $(if $(XV6_KEEP_DISK),--keep-disk $(XV6_KEEP_DISK))
 
-.PHONY: xv6 run-xv6 run-native-xv6
+.PHONY: xv6 run-xv6 run-native-xv6 test-usertests
 
 xv6: $(XB)/kernel $(XB)/fs.img
 
@@ -63,9 +66,18 @@ run-native-xv6: xv6
 
 # The monitor boots xv6 as its guest module; the host disk copy is the
 # monitor's IDE disk 1, which backs the guest's disk 1 (disk1=hd1); the
-# monitor's log goes to $(XV6_MONLOG) and is shown after the run.
+# monitor's log goes to $(XV6_MONLOG) and is shown after the run.  A
+# scripted run ends by typing Ctrl-] (0x1d), which the monitor takes as
+# "end the run" and answers with the exit table; interactively, type it.
 run-xv6: xv6 $(MON).elf
 	@rm -f $(XV6_MONLOG)
-	@$(XV6_CONSOLE) --log $(XV6_MONLOG) -- $(XV6_QEMU) $(XV6_DRIVE) \
+	@$(XV6_CONSOLE) --log $(XV6_MONLOG) --end-byte 0x1d -- $(XV6_QEMU) $(XV6_DRIVE) \
 	  -debugcon file:$(XV6_MONLOG) -kernel $(MON).elf -initrd $(XB)/kernel \
 	  -append "$(XV6_MONARGS) $(MONARGS)"
+
+# usertests takes minutes under the monitor, so it is not in make test: its
+# pytest module is marked slow, and this target runs it (-m slow overrides a
+# "not slow" default).  The times and exit tables end up in
+# $(B)/xv6-usertests.txt as well.
+test-usertests: xv6 $(MON).elf
+	$(PYTHON) -m pytest -m long -v test/integration/test_xv6_usertests.py

@@ -27,14 +27,22 @@ guest wrote), otherwise the copy is deleted at the end.  QEMU's stderr goes
 to stderr after the run, never into the transcript; --log FILE (e.g. the
 monitor's -debugcon file) is printed to stderr after the run too.
 
+Ending: after the last prompt (or a panic or the timeout) the script ends
+QEMU with SIGTERM.  With --end-byte B it first types the byte B and gives
+QEMU a moment to exit by itself: the monitor takes Ctrl-] (0x1d) on its
+console as "end the run and print the exit table" (docs/xv6.md), which a
+guest that never exits (xv6) cannot do otherwise.
+
 Exit status: 0 when every command's prompt came back; 1 panic; 2 timeout;
 3 QEMU ended early; 4 bad usage.
 
     console.py [--cmds CMDS] [--timeout S] [--disk IMG] [--keep-disk PATH]
-               [--log FILE] [--prompt P] [--panic P] [--settle S] -- QEMU ARGS...
+               [--log FILE] [--prompt P] [--panic P] [--settle S] [--end-byte B]
+               -- QEMU ARGS...
 """
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -45,16 +53,19 @@ import time
 EXIT_OK, EXIT_PANIC, EXIT_TIMEOUT, EXIT_EARLY, EXIT_USAGE = 0, 1, 2, 3, 4
 KILL_GRACE = 5.0        # seconds QEMU gets to exit on SIGTERM before SIGKILL
 PANIC_TAIL = 0.5        # seconds to collect the rest of a panic line
+POLL_SECONDS = 0.005    # pexpect's sleep between two reads of QEMU's output
+READ_CHUNK = 65536      # bytes pexpect takes from its queue at once
 
 
 class ConsoleRun:
     """What a scripted run produced."""
 
-    def __init__(self, status, reason, transcript, seconds):
+    def __init__(self, status, reason, transcript, seconds, cpu_seconds=None):
         self.status = status            # EXIT_*
         self.reason = reason            # one line
         self.transcript = transcript    # bytes the guest printed
-        self.seconds = seconds
+        self.seconds = seconds          # wall time, start to end
+        self.cpu_seconds = cpu_seconds  # QEMU's user + system CPU time
 
     @property
     def ok(self):
@@ -103,7 +114,7 @@ class Transcript:
 class Session:
     """One scripted QEMU run, its stdio on pipes."""
 
-    def __init__(self, argv, prompt, panic, settle, deadline, out, stderr_path):
+    def __init__(self, argv, prompt, panic, settle, deadline, out, stderr_path, end_byte=None):
         import pexpect     # Debian's python3-pexpect; only scripted runs need it
         from pexpect.popen_spawn import PopenSpawn
         self.pexpect = pexpect
@@ -111,6 +122,7 @@ class Session:
         self.panic = panic.encode()
         self.settle = settle
         self.deadline = deadline
+        self.end_byte = end_byte
         self.log = Transcript(out)
         # Pipes, not a pseudo-terminal: QEMU would switch a terminal's output
         # processing on (newline -> CR LF), and the transcript must be the
@@ -118,8 +130,13 @@ class Session:
         wrapper = ["/bin/sh", "-c", 'exec "$@" 2>>"$CONSOLE_STDERR"', "sh"]
         env = dict(os.environ, CONSOLE_STDERR=stderr_path)
         self.child = PopenSpawn(wrapper + argv, env=env, encoding=None, timeout=None,
+                                maxread=READ_CHUNK,
                                 preexec_fn=os.setsid)      # its own group: see stop()
         self.child.logfile_read = self.log
+        # pexpect polls its reader thread's queue, sleeping this long between
+        # polls (0.1 ms by default: a core's third, taken from QEMU, while a
+        # long command runs); 5 ms is still far below the prompt's settle
+        self.child.delayafterread = POLL_SECONDS
 
     def left(self):
         return max(0.0, self.deadline - time.monotonic())
@@ -167,8 +184,15 @@ class Session:
         self.child.send(cmd.encode() + b"\n")
 
     def stop(self):
-        """Ends QEMU (and anything it started) with SIGTERM, then SIGKILL."""
+        """Ends QEMU (and anything it started): the end byte, if any, and a
+        moment to exit by itself; then SIGTERM, then SIGKILL."""
         proc = self.child.proc
+        if self.end_byte is not None and proc.poll() is None:
+            try:
+                self.child.send(bytes([self.end_byte]))
+                proc.wait(timeout=KILL_GRACE)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         if proc.poll() is None:
             self.signal_group(signal.SIGTERM)
             try:
@@ -194,11 +218,13 @@ class Session:
 
 
 def run_scripted(argv, cmds, timeout=120, prompt="$ ", panic="panic:", settle=0.25,
-                 out=None, stderr_path=os.devnull):
+                 out=None, stderr_path=os.devnull, end_byte=None):
     """Boots argv, types each of cmds (a list) at the prompt; see the module
-    docstring.  out (a binary stream or None) gets the transcript live."""
+    docstring.  out (a binary stream or None) gets the transcript live;
+    end_byte (an int or None) is typed to end the run (Session.stop)."""
     start = time.monotonic()
-    s = Session(argv, prompt, panic, settle, start + timeout, out, stderr_path)
+    cpu_before = children_cpu()
+    s = Session(argv, prompt, panic, settle, start + timeout, out, stderr_path, end_byte)
     status, reason = EXIT_OK, None
     steps = ["the first prompt"] + ["'%s'" % c for c in cmds]
     try:
@@ -214,9 +240,19 @@ def run_scripted(argv, cmds, timeout=120, prompt="$ ", panic="panic:", settle=0.
     finally:
         s.stop()
     elapsed = time.monotonic() - start
+    cpu = children_cpu() - cpu_before
     if status == EXIT_OK:
-        reason = "%d command(s) done in %.1f s" % (len(cmds), elapsed)
-    return ConsoleRun(status, reason, bytes(s.log.data), elapsed)
+        reason = "%d command(s) done in %.1f s (QEMU's CPU time %.1f s)" % (
+            len(cmds), elapsed, cpu)
+    return ConsoleRun(status, reason, bytes(s.log.data), elapsed, cpu)
+
+
+def children_cpu():
+    """User + system seconds of this process's reaped children: QEMU's, once
+    stop() has waited for it.  On a machine shared with other work this
+    says more about the guest's cost than the wall time does."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def run_interactive(argv, timeout):
@@ -265,6 +301,9 @@ def parse_args(argv):
     ap.add_argument("--panic", default="panic:", help='panic marker (default "panic:")')
     ap.add_argument("--settle", type=float, default=0.25,
                     help="quiet seconds after a prompt before it counts (default 0.25)")
+    ap.add_argument("--end-byte", type=lambda x: int(x, 0), default=None,
+                    help="byte to type to end the run before QEMU is signalled "
+                         "(0x1d: Ctrl-], the monitor's end-of-run key)")
     ap.add_argument("qemu", nargs=argparse.REMAINDER, help="-- then the QEMU command")
     a = ap.parse_args(argv)
     if a.qemu and a.qemu[0] == "--":
@@ -287,7 +326,7 @@ def main(argv):
             status = run_interactive(qemu, a.timeout)
         else:
             r = run_scripted(qemu, split_cmds(a.cmds), a.timeout or 120, a.prompt, a.panic,
-                             a.settle, sys.stdout.buffer, err_path)
+                             a.settle, sys.stdout.buffer, err_path, a.end_byte)
             print_file(err_path, "QEMU stderr")
             print_file(a.log, a.log)
             print("\nconsole: %s" % r.reason, file=sys.stderr)

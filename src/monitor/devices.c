@@ -14,7 +14,9 @@
  * Serial: bytes the guest transmits go to the host's COM1 at once; bytes
  * arriving at the host's COM1 are fed to the virtual UART's receiver,
  * polled after each host timer tick (every millisecond) rather than after
- * every trap.
+ * every trap.  One byte is the monitor's, never the guest's: Ctrl-]
+ * (CONSOLE_ESCAPE, as telnet's escape) ends the run with the exit table,
+ * the way to end a guest that never exits by itself (xv6).
  *
  * Disk: the IDE model's drives are backed by the host's own IDE disks
  * through the monitor's driver (hostdisk.c), as the disk0=/disk1= options
@@ -38,6 +40,8 @@
 #include "memory.h"
 #include "lib/fmt.h"
 #include "fault/fault.h"
+
+#define CONSOLE_ESCAPE 0x1Du            /* Ctrl-] */
 
 static struct {
 	struct vio_bus bus;
@@ -271,6 +275,24 @@ static void update_irq_lines(void)
 		lapic_image_volatile();
 }
 
+/* Only the UART and the IDE disk drive a line from their own state, which
+ * a guest access to their ports can change (a read of the UART's IIR or
+ * RBR, of the disk's status, clears a request); every other port's device
+ * moves its line itself (the PIC's mask, the PIT through advance_time). */
+static bool port_moves_lines(uint16_t port)
+{
+	return (uint16_t)(port - dev.uart.base) < UART_NPORTS ||
+	       (uint16_t)(port - IDE_PRIMARY_BASE) < IDE_NPORTS || port == IDE_PRIMARY_CTRL;
+}
+
+static void after_port_access(uint16_t port)
+{
+	if (port_moves_lines(port))
+		update_irq_lines();
+	else if (lapic_moved())
+		lapic_image_volatile();
+}
+
 void devices_sync(struct vcpu *v)
 {
 	uint64_t now = host_pit_now();
@@ -281,8 +303,11 @@ void devices_sync(struct vcpu *v)
 	if (!host_tick_seen())
 		return;
 	watch_vif(v, now);
-	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c))   /* at most a FIFO */
+	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
+		if (c == CONSOLE_ESCAPE)
+			run_stop_from_console();
 		vuart_receive(&dev.uart, c);
+	}
 	update_irq_lines();
 }
 
@@ -304,7 +329,7 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 	uint32_t val = vio_read(&dev.bus, port, size);
 	if (fault_armed)
 		val = fault_port_read(port, size, val);
-	update_irq_lines();
+	after_port_access(port);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io in  port 0x%x size %u -> 0x%x (%s)", port, size, val, port_name(port));
 	return val;
@@ -321,7 +346,7 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 	vio_write(&dev.bus, port, size, value);
 	if (is_pit_port(port))
 		note_next_edge();       /* a new count or mode */
-	update_irq_lines();
+	after_port_access(port);
 	if (vdebugexit_requested(&dev.dbg, &code))
 		run_end(code);
 }

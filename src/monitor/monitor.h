@@ -21,6 +21,7 @@
 #define MON_EXIT_GUEST_DIED 0x73    /* the monitor ended a misbehaving guest */
 #define MON_EXIT_PANIC      0x74    /* monitor bug */
 #define MON_EXIT_HANG       0x75    /* watchdog=: no guest exit in time */
+#define MON_EXIT_CONSOLE    0x76    /* the host's console ended the run (Ctrl-]) */
 
 #define PORT_E9_LOG     0xE9        /* QEMU -debugcon, Bochs port_e9_hack */
 #define PORT_DEBUG_EXIT 0xF4

@@ -22,7 +22,8 @@
  *                  IOPL for user code with interrupts on is then not seen);
  *                  trap: always (exact, a trap per return)
  *   ifwatch=N      seconds of virtual time a guest may run with interrupts
- *                  disabled before it is ended (iflag=real), 1..3600
+ *                  disabled before it is ended (either iflag=; with real
+ *                  the NMI watchdog is what gets the monitor in), 1..3600
  *                  (default 5)
  *   disk0=HD, disk1=HD  what backs the guest's IDE primary master (disk0)
  *                  and slave (disk1): hd0 or hd1, the monitor's own IDE disk
@@ -69,7 +70,7 @@ struct mon_options {
 	unsigned trace;         /* TRACE_* bits */
 	int stats;
 	enum iflag_kind iflag;
-	unsigned ifwatch_s;     /* iflag=real: the watchdog's bound */
+	unsigned ifwatch_s;     /* seconds with IF clear before the guest ends */
 	bool userret_trap;      /* userret=trap */
 	enum disk_backing disk[GUEST_DISKS];    /* disk0=, disk1= */
 	struct fault_spec fault;        /* target FT_NONE: no fault */

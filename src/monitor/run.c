@@ -7,11 +7,12 @@
  * block, virtual IF clear.  From then on the monitor only runs when the
  * guest traps (src/trap/trap.c).
  *
- * A run ends in one of three ways, each with one line on the monitor's log
+ * A run ends in one of four ways, each with one line on the monitor's log
  * and the exit table: the guest writes the debug-exit port (run_end: its
  * code becomes the run's), the monitor ends a guest that did something it
- * cannot allow or support (guest_die: MON_EXIT_GUEST_DIED), or the monitor
- * finds a bug in itself (mon_panic).
+ * cannot allow or support (guest_die: MON_EXIT_GUEST_DIED), the user ends
+ * it from the host's console (run_stop_from_console: MON_EXIT_CONSOLE), or
+ * the monitor finds a bug in itself (mon_panic).
  */
 #include "run.h"
 #include "devices.h"
@@ -87,9 +88,19 @@ void vcpu_halt(struct vcpu *v)
 	}
 }
 
+/* On every host tick (devices_sync) and every watchdog NMI: a guest whose
+ * virtual IF has been clear for ifwatch= seconds of virtual time is ended,
+ * whichever iflag= (a hung guest is reported, not left spinning); one that
+ * has kept it clear for a second with an IRQ waiting is warned about once. */
 void watch_vif(struct vcpu *v, uint64_t now)
 {
-	if (v->vif || v->warned_if || now - v->vif_clear_since < IF_CLEAR_WARN_TICKS)
+	if (v->vif)
+		return;
+	if (now - v->vif_clear_since >= (uint64_t)mon_opts.ifwatch_s * HOST_PIT_HZ)
+		guest_die("interrupts disabled for over %u s of virtual time at eip 0x%x: the guest "
+			  "spins with IF clear (ifwatch=%u)", mon_opts.ifwatch_s, v->tf.eip,
+			  mon_opts.ifwatch_s);
+	if (v->warned_if || now - v->vif_clear_since < IF_CLEAR_WARN_TICKS)
 		return;
 	if (devices_irq_pending() < 0)
 		return;
@@ -101,18 +112,10 @@ void watch_vif(struct vcpu *v, uint64_t now)
 
 /* iflag=real: the real IF is the virtual one, so a guest spinning with
  * interrupts disabled shuts out the real PIT; the NMI watchdog
- * (host_nmi_watchdog_init) still gets here every HOST_NMI_MS, and ends a
- * guest whose IF has been clear for ifwatch= seconds of virtual time. */
+ * (host_nmi_watchdog_init) still gets here every HOST_NMI_MS. */
 void watchdog_nmi(struct vcpu *v)
 {
-	uint64_t now = host_pit_now();
-
-	watch_vif(v, now);
-	if (v->vif || now - v->vif_clear_since < (uint64_t)mon_opts.ifwatch_s * HOST_PIT_HZ)
-		return;
-	guest_die("interrupts disabled for over %u s of virtual time at eip 0x%x: the guest "
-		  "spins with IF clear (ifwatch=%u)", mon_opts.ifwatch_s, v->tf.eip,
-		  mon_opts.ifwatch_s);
+	watch_vif(v, host_pit_now());
 }
 
 void run_end(uint32_t code)
@@ -120,6 +123,16 @@ void run_end(uint32_t code)
 	mon_log("guest exited with code %u (0x%x)", code, code);
 	stats_print(&vcpu0);
 	mon_exit(code);
+}
+
+/* A guest that never exits by itself (xv6) is ended from the host's
+ * console: the run stops where the guest is, with the exit table, and
+ * with an exit code that no guest gives. */
+void run_stop_from_console(void)
+{
+	mon_log("run ended from the console (Ctrl-])");
+	stats_print(&vcpu0);
+	mon_exit(MON_EXIT_CONSOLE);
 }
 
 void guest_die(const char *fmt, ...)

@@ -7,17 +7,30 @@
  */
 #include "vcpu.h"
 
+#include <stddef.h>
+
+#define TF_OFF(r) ((uint8_t)offsetof(struct trapframe, r))
+
+/* Where register n lives in the frame: a table, not a switch, since the
+ * decoder names a register on every emulated memory operand. */
+static const uint8_t gpr_off[GPR_COUNT] = {
+	TF_OFF(eax), TF_OFF(ecx), TF_OFF(edx), TF_OFF(ebx),
+	TF_OFF(esp), TF_OFF(ebp), TF_OFF(esi), TF_OFF(edi),
+};
+
 uint32_t *vcpu_gpr(struct vcpu *v, unsigned n)
 {
-	uint32_t *regs[GPR_COUNT] = {
-		&v->tf.eax, &v->tf.ecx, &v->tf.edx, &v->tf.ebx,
-		&v->tf.esp, &v->tf.ebp, &v->tf.esi, &v->tf.edi,
-	};
-	return regs[n & 7];
+	return (uint32_t *)((uint8_t *)&v->tf + gpr_off[n & 7]);
 }
 
 void vcpu_gprs(struct vcpu *v, uint32_t regs[GPR_COUNT])
 {
-	for (unsigned i = 0; i < GPR_COUNT; i++)
-		regs[i] = *vcpu_gpr(v, i);
+	regs[0] = v->tf.eax;
+	regs[1] = v->tf.ecx;
+	regs[2] = v->tf.edx;
+	regs[3] = v->tf.ebx;
+	regs[4] = v->tf.esp;
+	regs[5] = v->tf.ebp;
+	regs[6] = v->tf.esi;
+	regs[7] = v->tf.edi;
 }

@@ -630,22 +630,30 @@ static enum emul_result pop_values(struct vcpu *v, uint32_t *w, unsigned n, unsi
 
 /* The far return common to IRET and RETF: cs from the stack may have RPL 0
  * (the guest believes it is in ring 0), which ring 1 cannot return to.
- * Compress it and return as the CPU would from ring 0.  size: 4, or 2 for
- * the o16 forms (a 16-bit EIP, and SP:SS for an outer return). */
+ * Compress it and return as the CPU would from ring 0: every #GP check of
+ * the code segment first, then #NP if it is only absent; for an outer
+ * return the same for the stack segment, with #SS.  size: 4, or 2 for the
+ * o16 forms (a 16-bit EIP, and SP:SS for an outer return). */
 static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, uint32_t used,
 				   uint32_t extra, unsigned size)
 {
 	uint16_t sel = sel_compress(cs);
 	uint32_t outer[2];
+	int fault = code_sel_check(v, sel);
 
-	if (!code_sel_valid(v, sel) || SEL_RPL(sel) < (v->tf.cs & 3))
+	if (fault == T_GP || SEL_RPL(sel) < (v->tf.cs & 3))
 		return emul_fault(v, T_GP, cs & ~3u);
+	if (fault)
+		return emul_fault(v, (unsigned)fault, cs & ~3u);
 	if (SEL_RPL(sel) != (v->tf.cs & 3)) {       /* to ring 3: pop ESP, SS */
 		enum emul_result r = pop_values(v, outer, 2, size, used + extra);
 		if (r != EMUL_NEXT)
 			return r;
-		if (!stack_sel_valid(v, (uint16_t)outer[1]) || SEL_RPL(outer[1]) != SEL_RPL(sel))
+		fault = stack_sel_check(v, (uint16_t)outer[1]);
+		if (fault == T_GP || SEL_RPL(outer[1]) != SEL_RPL(sel))
 			return emul_fault(v, T_GP, outer[1] & ~3u);
+		if (fault)
+			return emul_fault(v, (unsigned)fault, outer[1] & ~3u);
 		v->tf.esp = size == 4 ? outer[0] + extra
 				      : (v->tf.esp & 0xFFFF0000u) | ((outer[0] + extra) & 0xFFFF);
 		v->tf.ss = outer[1];

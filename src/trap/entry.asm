@@ -62,11 +62,20 @@
 %endmacro
 
 ; Pops a data segment register, or loads null if the selector no longer
-; names a readable segment (VERR at CPL 0).
+; names a readable segment (VERR at CPL 0) or one that is present: VERR
+; does not look at P, and the monitor marks present guest descriptors not
+; present (vdesc.c: user code while the guest kernel runs, in ring=3 the
+; kernel's segments while user code runs); a GS still holding one, reloaded
+; here after an NMI, was a #NP in ring 0, a panic.
+LAR_P       equ 0x8000          ; P in LAR's access rights
 %macro SAFE_POP 1
 	pop eax
 	verr ax
-	jz %%ok
+	jnz %%null
+	lar ecx, eax
+	test ecx, LAR_P
+	jnz %%ok
+%%null:
 	xor eax, eax
 %%ok:
 	mov %1, ax
@@ -315,12 +324,17 @@ sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
 	mov ss, ax
 	sub esp, edi
 .segments:
+	; GS, FS: not reloaded, as on the exit path: nothing in the monitor
+	; touches them, so they still hold what was pushed, with the guest's
+	; hidden descriptors.  Reloading them could fault: VERR does not
+	; check presence, and a guest user code segment loaded in FS is not
+	; present in the real GDT while the guest kernel runs (a monitor
+	; panic on the watchdog NMI, found by the differential tester).
+	add esp, 8
 	; An NMI can arrive at a stub's first instruction, with the guest's
 	; data selectors still loaded and perhaps stale (the guest may have
 	; changed its GDT since it loaded them); such a selector cannot be
 	; reloaded, so it comes back null (guest_trap then counts it dropped).
-	SAFE_POP gs
-	SAFE_POP fs
 	SAFE_POP es
 	SAFE_POP ds
 	popad

@@ -77,6 +77,9 @@ extern uint32_t vdesc_generation;
  * this check; the exit path must not fault on a stale selector.) */
 int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl);
 int code_sel_valid(const struct vcpu *v, uint16_t sel);
+/* What a far return to sel (at CPL = its RPL) raises: 0, T_GP or T_NP (a
+ * code segment that is right in every way but not present). */
+int code_sel_check(const struct vcpu *v, uint16_t sel);
 int stack_sel_valid(const struct vcpu *v, uint16_t sel);
 /* What loading sel into SS (at CPL = its RPL) raises: 0, T_GP or T_SS
  * (a stack segment that is right in every way but not present). */

@@ -40,6 +40,7 @@
 #include "monitor/x86.h"
 #include "monitor/monitor.h"
 #include "monitor/memory.h"
+#include "lib/mem.h"
 #include "fault/fault.h"
 
 struct vcpu vcpu0;
@@ -120,7 +121,14 @@ static const struct insn *cached_decode(struct fetch_ctx *c, uint32_t addr, bool
 
 	if (!decoded[slot].valid || decoded[slot].addr != addr || decoded[slot].code16 != code16)
 		return 0;
-	for (unsigned i = 0; i < decoded[slot].in.len; i++)
+	unsigned len = decoded[slot].in.len, off = addr & (MON_PGSIZE - 1);
+	if (off + len <= MON_PGSIZE) {  /* one page: compare in place */
+		if (fetch_byte(c, addr, &b))
+			return 0;
+		return memcmp(c->page + off, decoded[slot].in.bytes, len) == 0 ? &decoded[slot].in
+									       : 0;
+	}
+	for (unsigned i = 0; i < len; i++)
 		if (fetch_byte(c, addr + i, &b) || b != decoded[slot].in.bytes[i])
 			return 0;
 	return &decoded[slot].in;
@@ -293,13 +301,19 @@ static void general_protection(struct vcpu *v)
  * user code loading one gets the #GP(selector) of a DPL below CPL (for
  * IRET and RETF the CPU checks RPL < CPL, also #GP(selector), first).
  * Any other #NP is the guest's. */
+static bool user_loads_kernel_seg(const struct vcpu *v)
+{
+	return !(v->tf.err & (ERR_EXT | ERR_IDT)) &&
+	       vdesc_hidden_kernel((uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT)));
+}
+
 static void segment_not_present(struct vcpu *v)
 {
 	uint16_t sel = (uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT));
 	struct insn buf;
 	const struct insn *in;
 
-	if (!(v->tf.err & (ERR_EXT | ERR_IDT)) && vdesc_hidden_kernel(sel)) {
+	if (user_loads_kernel_seg(v)) {
 		reflect(v, T_GP, EV_FAULT, sel);
 		trace_action("user load of a kernel segment: #GP reflected");
 		return;
@@ -317,6 +331,24 @@ static void segment_not_present(struct vcpu *v)
 	}
 	reflect(v, T_GP, EV_FAULT, sel);
 	trace_action("kernel jump to user code: #GP reflected");
+}
+
+/* ---- #SS: ring=3 user code loading a hidden kernel stack segment ---- */
+
+/* MOV SS, POP SS or LSS of a kernel segment by user code whose RPL is 3
+ * passes the CPU's checks against the real descriptor (DPL 3) and finds
+ * it not present: for SS that is #SS(selector), where the guest's CPU
+ * gives #GP(selector) for a DPL below CPL (attack=split-selectors).  Any
+ * other #SS is the guest's. */
+static void stack_fault(struct vcpu *v)
+{
+	if (user_loads_kernel_seg(v)) {
+		reflect(v, T_GP, EV_FAULT, v->tf.err);
+		trace_action("user load of a kernel stack segment: #GP reflected");
+		return;
+	}
+	reflect(v, T_SS, EV_FAULT, v->tf.err);
+	trace_action("exception reflected");
 }
 
 /* ---- #PF: hidden, a write to a protected page table, or the guest's ---- */
@@ -512,6 +544,7 @@ static void dispatch(struct vcpu *v)
 	case T_PF: page_fault(v); return;
 	case T_GP: general_protection(v); return;
 	case T_NP: segment_not_present(v); return;
+	case T_SS: stack_fault(v); return;
 	case T_TS: task_segment_fault(v); return;
 	case T_DB: debug_trap(v); return;
 	case T_NMI:
@@ -547,25 +580,30 @@ static void deliver_interrupt(struct vcpu *v, bool pending)
 
 /* The exit path reloads every segment register and IRETs: make sure
  * nothing in the frame can fault there or lift the guest's privilege.
- * The selectors last found good are remembered with vdesc_generation: the
- * same selectors over the same descriptors need no second look. */
-static struct {
+ * The selectors last found good are remembered with vdesc_generation, one
+ * set for the guest's kernel and one for its user code (a system call goes
+ * back and forth between the two): the same selectors over the same
+ * descriptors need no second look. */
+static struct selector_set {
 	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
 	uint32_t generation;
 	bool valid;
-} checked;
+} checked[2];
+
+static struct selector_set *checked_set(const struct vcpu *v)
+{
+	return &checked[(v->tf.cs & 3) == 3];
+}
 
 static bool selectors_checked(const struct vcpu *v)
 {
-	const uint32_t now[6] = { v->tf.cs & 0xFFFF, v->tf.ss & 0xFFFF, v->tf.ds & 0xFFFF,
-				  v->tf.es & 0xFFFF, v->tf.fs & 0xFFFF, v->tf.gs & 0xFFFF };
+	const struct selector_set *c = checked_set(v);
 
-	if (!checked.valid || checked.generation != vdesc_generation)
+	if (!c->valid || c->generation != vdesc_generation)
 		return false;
-	for (unsigned i = 0; i < 6; i++)
-		if (now[i] != checked.sel[i])
-			return false;
-	return true;
+	return c->sel[0] == (v->tf.cs & 0xFFFF) && c->sel[1] == (v->tf.ss & 0xFFFF) &&
+	       c->sel[2] == (v->tf.ds & 0xFFFF) && c->sel[3] == (v->tf.es & 0xFFFF) &&
+	       c->sel[4] == (v->tf.fs & 0xFFFF) && c->sel[5] == (v->tf.gs & 0xFFFF);
 }
 
 /* ring=3: the guest kernel, at real CPL 3, can load a DPL-3 stack segment
@@ -599,12 +637,13 @@ static void check_selectors(struct vcpu *v)
 	}
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
-	checked.sel[0] = v->tf.cs & 0xFFFF;
-	checked.sel[1] = v->tf.ss & 0xFFFF;
+	struct selector_set *c = checked_set(v);
+	c->sel[0] = v->tf.cs & 0xFFFF;
+	c->sel[1] = v->tf.ss & 0xFFFF;
 	for (unsigned i = 0; i < 4; i++)
-		checked.sel[2 + i] = *segs[i];
-	checked.generation = vdesc_generation;
-	checked.valid = true;
+		c->sel[2 + i] = *segs[i];
+	c->generation = vdesc_generation;
+	c->valid = true;
 }
 
 static void sanitize(struct vcpu *v)
@@ -658,9 +697,16 @@ void guest_frame_to_cpu(struct trapframe *f)
 /* The guest enters user mode (user) or its kernel: the shadow view
  * follows, and CR0.AM (hosthw.c).  Entering user mode, an FS or GS still holding a kernel segment
  * is nulled, as the CPU's IRET to an outer ring does (the exit path never
- * reloads them, and for the CPU the real descriptor is DPL 3). */
+ * reloads them, and for the CPU the real descriptor is DPL 3).  The test
+ * is on the registers the CPU holds: sanitize() may already have nulled
+ * the frame's copy (a kernel selector does not load at CPL 3), and the
+ * exit path would leave the real one loaded: user code read FS 0x10 and
+ * GS 0x10 (attack=split-iret), and an NMI in the monitor found GS naming
+ * a descriptor now marked not present. */
 static void enter_view(struct vcpu *v, bool user)
 {
+	uint16_t fs, gs;
+
 	if (user == v->user_view)
 		return;
 	v->user_view = user;
@@ -669,11 +715,13 @@ static void enter_view(struct vcpu *v, bool user)
 		host_guest_cr_sync(v);  /* alignment checks: user code's only */
 	if (!user)
 		return;
-	if (!data_sel_loadable(v, (uint16_t)v->tf.fs, 3)) {
+	__asm__ volatile("mov %%fs, %0" : "=r"(fs));
+	__asm__ volatile("mov %%gs, %0" : "=r"(gs));
+	if (!data_sel_loadable(v, fs, 3)) {
 		v->tf.fs = 0;
 		__asm__ volatile("mov %w0, %%fs" : : "r"(0));
 	}
-	if (!data_sel_loadable(v, (uint16_t)v->tf.gs, 3)) {
+	if (!data_sel_loadable(v, gs, 3)) {
 		v->tf.gs = 0;
 		__asm__ volatile("mov %w0, %%gs" : : "r"(0));
 	}

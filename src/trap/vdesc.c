@@ -533,16 +533,19 @@ int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl)
 	return DESC_DPL(d) >= eff;
 }
 
-int code_sel_valid(const struct vcpu *v, uint16_t sel)
+int code_sel_check(const struct vcpu *v, uint16_t sel)
 {
 	struct segdesc d;
-	if (guest_segment(v, sel, &d) < 0 || !DESC_S(d) || !DESC_P(d))
-		return 0;
-	if (!(DESC_TYPE(d) & SEG_T_CODE))
-		return 0;
-	if (DESC_TYPE(d) & SEG_T_C)
-		return DESC_DPL(d) <= SEL_RPL(sel);
-	return DESC_DPL(d) == SEL_RPL(sel);
+	if (guest_segment(v, sel, &d) < 0 || !DESC_S(d) || !(DESC_TYPE(d) & SEG_T_CODE))
+		return T_GP;
+	if ((DESC_TYPE(d) & SEG_T_C) ? DESC_DPL(d) > SEL_RPL(sel) : DESC_DPL(d) != SEL_RPL(sel))
+		return T_GP;
+	return DESC_P(d) ? 0 : T_NP;
+}
+
+int code_sel_valid(const struct vcpu *v, uint16_t sel)
+{
+	return code_sel_check(v, sel) == 0;
 }
 
 int stack_sel_check(const struct vcpu *v, uint16_t sel)

@@ -59,6 +59,7 @@ static struct {
 	bool usable;            /* both watches whole, SS0 valid */
 	uint32_t generation;    /* vdesc_generation the candidates were checked at */
 	bool dirty;             /* recheck before the next resume */
+	bool stack_dirty;       /* only the guest's SS0:ESP0 changed */
 } d;
 
 /* The monitor's own gate for vector n (what switcher.c built). */
@@ -144,7 +145,7 @@ static void idt_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 static void tss_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 {
 	(void)ctx, (void)off, (void)n;
-	d.dirty = true;         /* a new kernel stack: SS1:ESP1 follow it */
+	d.stack_dirty = true;   /* a new kernel stack: SS1:ESP1 follow it */
 	(void)v;
 }
 
@@ -173,9 +174,18 @@ void vidt_sync(struct vcpu *v)
 		d.dirty = true;
 	}
 	bool ok = allowed(v);
+	if (d.stack_dirty && !d.dirty && ok && d.usable) {
+		/* a context switch wrote the kernel stack, nothing else: the
+		 * gates stand if the new stack does (every switch does this) */
+		d.stack_dirty = false;
+		if (load_stack(v))
+			return;
+		d.dirty = true;
+	}
 	if (!d.dirty && ok == d.usable)
 		return;
 	d.dirty = false;
+	d.stack_dirty = false;
 	d.usable = ok && load_stack(v);
 	for (unsigned n = DIRECT_FIRST; n < 256; n++) {
 		if (!d.usable || !d.candidate[n]) {

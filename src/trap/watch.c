@@ -16,7 +16,10 @@
  * that takes WATCH_RELEASE_AFTER writes beside the range and none in it is
  * let go (counted in the exit table): the owner's lost() is told, and from
  * then on the range is copied again only when the guest reloads it (LGDT,
- * LLDT, LIDT, LTR).
+ * LLDT, LIDT, LTR).  A reload of the same range on that frame does not
+ * watch it again: xv6 reloads TR at every context switch, and each new
+ * watch would cost WATCH_RELEASE_AFTER trapped writes to its lock counter
+ * before it was let go again (half the traps of its command set).
  *
  * Bounded: at most WATCH_MAX ranges of WATCH_PAGES pages each.
  */
@@ -35,6 +38,7 @@ static void enroll(struct watch *w)
 {
 	if (w->registered)
 		return;
+	w->busy_gfn = WATCH_NO_FRAME;
 	if (nwatches == WATCH_MAX)
 		return;         /* a monitor bug: every owner has one static watch */
 	watches[nwatches++] = w;
@@ -68,6 +72,8 @@ void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
 	struct gva_fault f;
 
 	enroll(w);
+	if (base != w->base || len != w->len || !len)
+		w->busy_gfn = WATCH_NO_FRAME;   /* another range: a fresh start */
 	for (uint32_t k = 0; k < w->npages; k++)
 		page_unwatch(v, w, k);
 	if (pages > WATCH_PAGES)
@@ -77,7 +83,8 @@ void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
 	w->npages = pages;
 	for (uint32_t k = 0; k < pages; k++) {
 		uint32_t va = first + k * MON_PGSIZE, g;
-		bool mapped = gva_translate(v, va, 0, &g, &f) == GVA_OK;
+		bool mapped = gva_translate(v, va, 0, &g, &f) == GVA_OK &&
+			      g >> MON_PGSHIFT != w->busy_gfn;
 		w->page[k] = (struct watch_page){ va, mapped ? g >> MON_PGSHIFT : WATCH_NO_FRAME, 0 };
 		if (mapped)
 			shadow_watch(v, g >> MON_PGSHIFT, true);
@@ -99,6 +106,7 @@ static void page_wrote(struct vcpu *v, struct watch *w, uint32_t k, uint32_t va,
 
 	if (va + n <= lo || va >= hi) {         /* beside the range */
 		if (++w->page[k].misses >= WATCH_RELEASE_AFTER) {
+			w->busy_gfn = w->page[k].gfn;
 			page_unwatch(v, w, k);
 			v->stats.desc_pages_released++;
 			if (w->lost)

@@ -37,6 +37,7 @@ struct watch {
 	uint32_t base, len;     /* guest-virtual; len 0: nothing watched */
 	struct watch_page page[WATCH_PAGES];
 	uint32_t npages;
+	uint32_t busy_gfn;      /* a frame let go for writes beside the range */
 	bool registered;
 };
 

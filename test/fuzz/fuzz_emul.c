@@ -288,6 +288,7 @@ void vidt_lidt(struct vcpu *v) { (void)v; fk.effects++; }
 void dr_guest_load(const uint32_t dr[8]) { (void)dr; fk.effects++; }
 uint32_t stack_mask(const struct vcpu *v, uint16_t ss) { (void)v; (void)ss; return 0xFFFFFFFFu; }
 int stack_sel_check(const struct vcpu *v, uint16_t sel) { return stack_sel_valid(v, sel) ? 0 : T_GP; }
+int code_sel_check(const struct vcpu *v, uint16_t sel) { return code_sel_valid(v, sel) ? 0 : T_GP; }
 
 static uint64_t fake_tsc;
 uint64_t rdtsc(void) { return fake_tsc += 1000; }

@@ -2,6 +2,7 @@
 """bochs.py - boot a minios ISO under Bochs, headless, and return COM1's output.
 
     run_bochs(iso_path, timeout_s, workdir) -> (serial_text, ended_cleanly, elapsed_s)
+    e9_log(workdir) -> the monitor's log (port 0xE9) of that run
 
     python3 test/integration/bochs.py ISO [--timeout S] [--workdir DIR] [--ips N]
         prints the serial transcript; exits 0 if the guest shut Bochs down,
@@ -122,6 +123,18 @@ def run_bochs(iso_path, timeout_s, workdir, ips=DEFAULT_IPS):
     meaning the guest shut Bochs down through port 0x8900."""
     serial, how, elapsed = _run(iso_path, timeout_s, workdir, ips)
     return serial, how == "shutdown", elapsed
+
+
+E9_MARK = "monitor:"
+
+
+def e9_log(workdir):
+    """The monitor's log from a run in workdir: port_e9_hack writes port
+    0xE9 to Bochs's stdout (bochs.out), between Bochs's own lines; each
+    "monitor:" line from its mark on."""
+    out = _read(os.path.join(os.path.abspath(workdir), "bochs.out"))
+    return "\n".join(l[l.index(E9_MARK):].rstrip("\r") for l in out.splitlines()
+                     if E9_MARK in l)
 
 
 def main():

@@ -9,7 +9,7 @@ Bochs (marker "bochs") all sections go in one boot, restarted the same way.
 
     /usr/bin/python3 -m pytest test/integration/test_conform.py -m "not bochs"
 
-needs build/conform.elf and build/monitor.elf (make conform all).
+builds build/conform.elf and build/monitor.elf first (make conform all).
 """
 import os
 
@@ -18,15 +18,16 @@ import pytest
 import conform_expected
 import conformrun
 from conformrun import SECTIONS, Transcript, compare, failures, run_until_done
-from guestrun import run_qemu
+from guestrun import run_qemu, make
 
 SHADOWS = ["cached", "vtlb"]
 MIN_LINES = 400          # the guest prints 520-odd lines natively
 
 
 def need(path):
+    make("conform", "all")      # one make at a time across pytest-xdist workers
     if not os.path.isfile(path):
-        pytest.fail("%s is missing: run 'make conform all' first" % path)
+        pytest.fail("%s is missing after 'make conform all'" % path)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,8 @@ import tempfile
 
 import pytest
 
+from guestrun import make   # one make at a time across pytest-xdist workers
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "test", "fuzz")
 BUILD = os.path.join(ROOT, "build", "fuzz")
@@ -31,9 +33,7 @@ SEED = 12345
 
 @pytest.fixture(scope="module", autouse=True)
 def built():
-    r = subprocess.run(["make", "-s", "fuzz-build"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=600)
-    assert r.returncode == 0, "make fuzz-build failed:\n" + r.stdout[-2000:] + r.stderr[-2000:]
+    make("fuzz-build")
 
 
 def run(harness, args, timeout):

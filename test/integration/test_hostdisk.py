@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from guestrun import QEMU_BASE, MONITOR_QEMU
+from guestrun import QEMU_BASE, MONITOR_QEMU, make
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -31,8 +31,7 @@ BAD_OPTION = 0x71
 
 @pytest.fixture(scope="module", autouse=True)
 def built():
-    subprocess.run(["make", "-s", "idetest", "build/monitor.elf"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    make("idetest", "build/monitor.elf")    # one make at a time across pytest-xdist workers
 
 
 def pattern_image(path):

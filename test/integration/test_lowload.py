@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from guestrun import run_monitor
+from guestrun import run_monitor, make
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MONITOR = os.path.join(ROOT, "build", "monitor.elf")
@@ -31,6 +31,11 @@ CHECKS = [
     "lowload: memory map entries with RAM at 0: 1",
     "lowload: the memory size is given: yes",
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    make("lowload", "build/monitor.elf")    # one make at a time across xdist workers
 
 
 @pytest.mark.parametrize("strategy", ["cached", "vtlb"])

@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from guestrun import make
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGIN = os.path.join(ROOT, "build", "tools", "trapprof.so")
 SCRIPT = os.path.join(ROOT, "tools", "profile", "profile.py")
@@ -34,7 +36,7 @@ def load_profile_module():
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    subprocess.run(["make", "-s", "all", "build/tools/trapprof.so"], cwd=ROOT, check=True)
+    make("all", "build/tools/trapprof.so")     # one make at a time across xdist workers
     out = []
     for i in range(2):
         save = str(tmp_path_factory.mktemp("profile%d" % i))
@@ -116,7 +118,7 @@ def test_counts_agree_with_the_guests_rdtsc(window):
 
 
 def test_bad_plugin_argument_is_refused_in_one_line(tmp_path):
-    subprocess.run(["make", "-s", "build/tools/trapprof.so"], cwd=ROOT, check=True)
+    make("build/tools/trapprof.so")     # one make at a time across xdist workers
     p = subprocess.run(["qemu-system-i386", "-display", "none", "-monitor", "none",
                         "-plugin", PLUGIN + ",frob=1", "-kernel",
                         os.path.join(ROOT, "build", "monitor.elf")],

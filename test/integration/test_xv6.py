@@ -159,6 +159,18 @@ def test_console_reports_early_end():
     assert r.status == console.EXIT_EARLY
 
 
+def test_console_ends_with_the_end_byte():
+    """--end-byte: after the last prompt the byte is typed and the guest
+    gets to exit by itself (the monitor's Ctrl-]), before any signal."""
+    r = console.run_scripted(fake_guest(
+        'printf "$ "; read l; printf "ok\\n$ "; '
+        'printf "got %s" "$(head -c 1 | od -An -tx1 | tr -d " ")"; exit 0'),
+        ["ls"], timeout=20, end_byte=0x1d)
+    assert r.ok, r.reason
+    assert r.transcript.endswith(b"ok\n$ got 1d"), r.transcript
+    assert r.seconds < console.KILL_GRACE
+
+
 def test_console_ignores_dollar_inside_output():
     r = console.run_scripted(fake_guest(
         'printf "$ "; read l; printf "costs $ 5"; sleep 0.6; printf " only\\n$ "; sleep 10'),

@@ -9,13 +9,14 @@ transcript of the fixed command set must equal the native one (in
 xv6run.canonical form: stressfs's output is timing-dependent even
 natively), under both shadow strategies and with xv6's kernel in ring 1
 and in ring 3, and the file xv6 writes must
-reach the host's disk image.  usertests is in test_xv6_usertests (slow).
+reach the host's disk image.  usertests is in test_xv6_usertests.py (slow).
 """
 import os
 import sys
 
 import pytest
 
+import guestrun
 import xv6run
 from xv6run import FIXED_CMDS
 
@@ -24,17 +25,15 @@ import xv6fs    # noqa: E402
 
 STRATEGIES = ["cached", "vtlb"]
 
+# Minutes of guest time on a loaded 2-core machine: marked slow so that the
+# harness starts these first (test/conftest.py, run_order).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", autouse=True)
 def xv6_built():
     xv6run.build()
-    subprocess_make_monitor()
-
-
-def subprocess_make_monitor():
-    import subprocess
-    subprocess.run(["make", "-s", "all"], cwd=xv6run.ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    xv6run.make_monitor()
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +56,6 @@ def test_fixed_commands_same_as_native(native_fixed, shadow, ring, tmp_path):
         "--- monitor log:\n%s" % (shadow, ring, out.decode("utf-8", "replace")[-1500:],
            native_fixed.decode("utf-8", "replace")[-1500:], err[-1500:]))
     assert xv6fs.Xv6Fs(disk).read_file("/d/greeting") == b"hello from xv6\n"
+    # the run ended with Ctrl-]: the monitor's line, then its exit table
+    assert "monitor: run ended from the console (Ctrl-])\nmonitor: exits by vector:" in err
+    assert "guest ended" not in err and "monitor: panic" not in err

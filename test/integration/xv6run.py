@@ -17,6 +17,9 @@ bytes in sorted order (same bytes, any order) and leaves the rest alone.
 """
 import os
 import subprocess
+import tempfile
+
+import guestrun
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -29,7 +32,11 @@ TIMING_DEPENDENT = (b"stressfs",)   # commands whose output lines may interleave
 
 
 def build():
-    subprocess.run(["make", "-s", "xv6"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    guestrun.make("xv6")    # one make at a time across pytest-xdist workers
+
+
+def make_monitor():
+    guestrun.make("all")    # one make at a time across pytest-xdist workers
 
 
 def run(target, cmds, timeout=120, keep_disk=None, extra=()):
@@ -38,8 +45,12 @@ def run(target, cmds, timeout=120, keep_disk=None, extra=()):
     argv = ["make", "-s", target, "GUEST=xv6", "CMDS=" + cmds, "TIMEOUT=%d" % timeout]
     if keep_disk:
         argv.append("XV6_KEEP_DISK=" + keep_disk)
-    p = subprocess.run(argv + list(extra), cwd=ROOT, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout + 60)
+    with tempfile.TemporaryDirectory(prefix="xv6run-") as tmp:
+        # the monitor's log of this run alone, whatever else runs at the time
+        argv.append("XV6_MONLOG=" + os.path.join(tmp, "monitor.log"))
+        p = subprocess.run(argv + list(extra), cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                           timeout=timeout + 60)
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 

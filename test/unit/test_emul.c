@@ -89,6 +89,8 @@
 #define UDATA   0x23u
 #define KCODE0  0x08u   /* the selectors as the guest writes them (RPL 0) */
 #define KDATA0  0x10u
+#define UCODE_NP 0x2Bu  /* ring-3 code and data, right in every way but P */
+#define UDATA_NP 0x33u
 
 #define START_EIP   0x1000u
 #define START_ESP   0x8000u
@@ -383,12 +385,20 @@ uint16_t sreg_value(const struct vcpu *v, unsigned s)
 }
 
 /* The fake GDT: entry 1 ring-1 code, 2 ring-1 data, 3 ring-3 code, 4
- * ring-3 data (the guest's DPL-0 descriptors compressed to DPL 1). */
+ * ring-3 data (the guest's DPL-0 descriptors compressed to DPL 1); 5 and
+ * 6 ring-3 code and data that are not present. */
 int code_sel_valid(const struct vcpu *v, uint16_t sel)
 {
 	(void)v;
 	return (SEL_INDEX(sel) == 1 && SEL_RPL(sel) == 1) ||
 	       (SEL_INDEX(sel) == 3 && SEL_RPL(sel) == 3);
+}
+
+int code_sel_check(const struct vcpu *v, uint16_t sel)
+{
+	if (code_sel_valid(v, sel))
+		return 0;
+	return sel == UCODE_NP ? T_NP : T_GP;
 }
 
 int stack_sel_valid(const struct vcpu *v, uint16_t sel)
@@ -400,7 +410,9 @@ int stack_sel_valid(const struct vcpu *v, uint16_t sel)
 
 int stack_sel_check(const struct vcpu *v, uint16_t sel)
 {
-	return stack_sel_valid(v, sel) ? 0 : T_GP;
+	if (stack_sel_valid(v, sel))
+		return 0;
+	return sel == UDATA_NP ? T_SS : T_GP;
 }
 
 /* vcpu_gpr/vcpu_gprs are the real ones (src/monitor/vcpu.c); this one
@@ -1735,6 +1747,32 @@ static void test_iret_to_ring3_bad_ss_gp(void **state)
 	assert_int_equal(vc.tf.cs, KCODE);
 	assert_int_equal(vc.tf.ss, KDATA);
 	assert_int_equal(vc.tf.esp, START_ESP);
+}
+
+/* A return to a code or stack segment that is only absent: #NP or #SS
+ * with its selector (not #GP), after the checks that give #GP: an absent
+ * code segment of the wrong RPL is #GP, and the SS checks come after CS's
+ * (attack=split-switch-fault: the guest kernel fixes the descriptor and
+ * returns to its IRET). */
+static void test_iret_absent_segments(void **state)
+{
+	static const uint8_t iret[] = { 0xCF };
+	const uint32_t to_absent_cs[] = { 0x08048000, UCODE_NP, FL_RESERVED1, 0xBFFF0000, UDATA_NP };
+	const uint32_t to_absent_ss[] = { 0x08048000, UCODE, FL_RESERVED1, 0xBFFF0000, UDATA_NP };
+	const uint32_t absent_bad_rpl[] = { 0x08048000, UCODE_NP & ~3u, FL_RESERVED1 };
+	(void)state;
+	stack_frame(to_absent_cs, 5);
+	assert_int_equal(RUN(iret, INSN_IRET), EMUL_FAULTED);
+	assert_injected(T_NP, UCODE_NP & ~3u);
+	assert_int_equal(vc.tf.cs, KCODE);
+	stack_frame(to_absent_ss, 5);
+	assert_int_equal(RUN(iret, INSN_IRET), EMUL_FAULTED);
+	assert_injected(T_SS, UDATA_NP & ~3u);
+	assert_int_equal(vc.tf.ss, KDATA);
+	assert_int_equal(vc.tf.esp, START_ESP);
+	stack_frame(absent_bad_rpl, 3);
+	assert_int_equal(RUN(iret, INSN_IRET), EMUL_FAULTED);
+	assert_injected(T_GP, UCODE_NP & ~3u);
 }
 
 static void test_iret_stack_fault(void **state)
@@ -3698,6 +3736,7 @@ int main(void)
 		T(test_iret_bad_cs_gp),
 		T(test_iret_to_ring3_bad_ss_gp),
 		T(test_iret_stack_fault),
+		T(test_iret_absent_segments),
 		T(test_iret_16bit),
 		T(test_iret_nested_task_ends_guest),
 		T(test_iret_to_vm86_ends_guest),

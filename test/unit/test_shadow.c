@@ -44,6 +44,17 @@
  *               in between keep it; the active directory is kept;
  *               shadow_release()
  *   bad input   tables or frames outside guest RAM, the switcher's slot
+ *   views       ring=3: the guest kernel and its user code both at real
+ *               CPL 3, so every simulated access is a user one and the
+ *               view (shadow_set_view) says whose it is: the kernel view
+ *               maps guest-supervisor and user pages user-accessible, the
+ *               user view never maps a supervisor page (the guest's #PF,
+ *               U=1); each view keeps its entries across switches (cached:
+ *               a directory per (CR3, view); vtlb: two TLBs, both flushed
+ *               by a CR3 write); a page-table write or INVLPG drops what
+ *               derives from it in both; CR0.WP = 0 gives the kernel view
+ *               a writable entry, never the user view; only kernel-view
+ *               roots become MOV CR3 hints
  *
  * Between tests: both init functions start a fresh shadow but neither frees
  * the previous one (the monitor calls shadow_init once), so each test also
@@ -316,7 +327,7 @@ static bool vtlb_up;            /* the last shadow_init() chose vtlb */
  * does not reset cache[].used: the first directory starts with the last
  * run's LRU stamp, harmless once a mode change has dropped it (the cache
  * tests set CR0.WP, which does). */
-static void machine_reset(enum shadow_kind kind, unsigned cache_n)
+static void machine_reset_ring(enum shadow_kind kind, unsigned cache_n, unsigned ring)
 {
 	if (vtlb_up)
 		shadow_new_cr3(&vc);
@@ -325,11 +336,16 @@ static void machine_reset(enum shadow_kind kind, unsigned cache_n)
 	memset(arena[0], 0, PAGE);
 	*(uint32_t *)arena[0] = HPA_BASE | PG_P;         /* the switcher's GDT page, RO */
 	mon_opts = (struct mon_options){ .mem_mb = RAM_MB, .shadow = kind,
-					 .shadow_cache = cache_n, .trace = 0 };
+					 .shadow_cache = cache_n, .trace = 0, .ring = ring };
 	memset(&vc, 0, sizeof vc);
 	vc.cr0 = CR0_PE;
 	shadow_init(SWITCHER_PDE);
 	vtlb_up = kind == SHADOW_VTLB;
+}
+
+static void machine_reset(enum shadow_kind kind, unsigned cache_n)
+{
+	machine_reset_ring(kind, cache_n, 1);
 }
 
 /* The guest turns paging on in minios's order (boot.asm): CR4, CR3, then
@@ -1199,6 +1215,261 @@ static void test_release(void **state)
 	assert_int_equal(runs(V_PT_LO, true, false, PT_LO), 1);
 }
 
+/* ---- 6. ring=3: the kernel and the user view ----------------------------- */
+
+#define V_K         V_DATA(8)           /* a guest-supervisor data page */
+#define V_RO        V_DATA(9)           /* a read-only user page */
+#define UREAD       (PG_P | PG_U | PG_A | PG_D)
+
+/* boot_space's two address spaces under ring=3, with a supervisor page and
+ * a read-only user page in slot 4; the kernel view first, as at boot. */
+static void boot_views(enum shadow_kind kind)
+{
+	machine_reset_ring(kind, 0, 3);
+	ram_clear();
+	build_space(PD_A);
+	build_space(PD_B);
+	map(PT_LO, V_K, DATA(8) | KDATA);
+	map(PT_LO, V_RO, DATA(9) | UREAD);
+	memset(hint_key, 0, sizeof hint_key);
+	memset(hint_root, 0, sizeof hint_root);
+	paging_on(PD_A, CR0_WP, 0);
+	assert_int_equal(shadow_cur_view, SHADOW_KERNEL);
+}
+
+static void view(enum shadow_view w)
+{
+	shadow_set_view(&vc, w);
+	assert_int_equal(shadow_cur_view, w);
+}
+
+/* The real CPU runs both at CPL 3: every access is a user one. */
+static unsigned runs3(uint32_t va, bool write, uint32_t g)
+{
+	return runs(va, write, true, g);
+}
+
+/* The guest's #PF error code for an access the current view refuses. */
+static uint32_t refused3(uint32_t va, bool write)
+{
+	return ends(va, write, true, SHADOW_GUEST_FAULT).guest_err;
+}
+
+static void views_kernel_maps_all(enum shadow_kind kind)
+{
+	boot_views(kind);
+	assert_int_equal(runs3(V_K, false, DATA(8)), 1);
+	assert_int_equal(runs3(V_K, true, DATA(8)), 0);          /* dirty: filled writable */
+	assert_int_equal(spte_of(V_K) & (PG_P | PG_W | PG_U), PG_P | PG_W | PG_U);
+	assert_int_equal(runs3(V_DATA(0), true, DATA(0)), 1);
+	assert_true(spte_of(V_DATA(0)) & PG_U);
+	assert_int_equal(runs3(V_PT_LO, false, PT_LO), 1);      /* a kernel-only table page */
+	/* the kernel's own faults are the kernel's: no U in the error code */
+	assert_int_equal(refused3(V_NEW, false), 0);
+	assert_int_equal(refused3(V_RO, true), PFE_P | PFE_W);
+	assert_int_equal(vc.stats.view_switches, 0);
+}
+
+static void test_views_kernel_maps_all_vtlb(void **state)
+{
+	(void)state;
+	views_kernel_maps_all(SHADOW_VTLB);
+}
+
+static void test_views_kernel_maps_all_cached(void **state)
+{
+	(void)state;
+	views_kernel_maps_all(SHADOW_CACHED);
+}
+
+static void views_user_hides_kernel(enum shadow_kind kind)
+{
+	boot_views(kind);
+	assert_int_equal(runs3(V_K, true, DATA(8)), 1);          /* the kernel view has it */
+	uint32_t kroot = shadow_root();
+	view(SHADOW_USER);
+	assert_true(shadow_root() != kroot);
+	assert_int_equal(refused3(V_K, false), PFE_P | PFE_U);
+	assert_int_equal(refused3(V_K, true), PFE_P | PFE_W | PFE_U);
+	assert_int_equal(spte_of(V_K) & PG_P, 0);
+	assert_int_equal(refused3(V_PT_LO, false), PFE_P | PFE_U);
+	assert_int_equal(refused3(V_NEW, false), PFE_U);
+	assert_int_equal(runs3(V_DATA(0), true, DATA(0)), 1);
+	assert_int_equal(spte_of(V_DATA(0)) & (PG_P | PG_W | PG_U), PG_P | PG_W | PG_U);
+	assert_int_equal(runs3(V_RO, false, DATA(9)), 1);
+	assert_int_equal(refused3(V_RO, true), PFE_P | PFE_W | PFE_U);
+	assert_int_equal(vc.stats.view_switches, 1);
+}
+
+static void test_views_user_hides_kernel_vtlb(void **state)
+{
+	(void)state;
+	views_user_hides_kernel(SHADOW_VTLB);
+}
+
+static void test_views_user_hides_kernel_cached(void **state)
+{
+	(void)state;
+	views_user_hides_kernel(SHADOW_CACHED);
+}
+
+/* Each view keeps its entries while the other runs; a CR3 write drops
+ * both views' under vtlb and keeps both (per address space) under cached. */
+static void views_switch_keeps_entries(enum shadow_kind kind)
+{
+	boot_views(kind);
+	assert_int_equal(runs3(V_K, false, DATA(8)), 1);
+	assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 1);
+	uint32_t kroot = shadow_root();
+	view(SHADOW_USER);
+	uint32_t uroot = shadow_root();
+	assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 1);
+	assert_int_equal(runs3(V_DATA(1), false, DATA(1)), 1);
+	for (unsigned round = 0; round < 2; round++) {
+		view(SHADOW_KERNEL);
+		assert_int_equal(shadow_root(), kroot);
+		assert_int_equal(runs3(V_K, false, DATA(8)), 0);
+		assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 0);
+		view(SHADOW_USER);
+		assert_int_equal(shadow_root(), uroot);
+		assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 0);
+		assert_int_equal(runs3(V_DATA(1), false, DATA(1)), 0);
+		assert_int_equal(spte_of(V_K) & PG_P, 0);
+	}
+	view(SHADOW_KERNEL);                    /* only the kernel writes CR3 */
+	set_cr3(PD_B);
+	assert_int_equal(runs3(V_K, false, DATA(8)), 1);         /* PD_B's own */
+	view(SHADOW_USER);
+	if (kind == SHADOW_CACHED)              /* vtlb: one directory per view */
+		assert_true(shadow_root() != uroot);
+	assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 1);
+	view(SHADOW_KERNEL);
+	set_cr3(PD_A);
+	unsigned again = kind == SHADOW_VTLB;   /* vtlb: flushed; cached: kept */
+	assert_int_equal(runs3(V_K, false, DATA(8)), again);
+	view(SHADOW_USER);
+	assert_int_equal(runs3(V_DATA(1), false, DATA(1)), again);
+	assert_int_equal(refused3(V_K, false), PFE_P | PFE_U);
+	assert_int_equal(vc.stats.view_switches, 9);
+}
+
+static void test_views_switch_keeps_entries_vtlb(void **state)
+{
+	(void)state;
+	views_switch_keeps_entries(SHADOW_VTLB);
+}
+
+static void test_views_switch_keeps_entries_cached(void **state)
+{
+	(void)state;
+	views_switch_keeps_entries(SHADOW_CACHED);
+	assert_int_equal(vc.stats.cache_misses, 4);             /* (A, B) x (kernel, user) */
+}
+
+/* A user page the kernel takes away (U/S cleared) and one it remaps: the
+ * entries derived from them go in both views, by the write itself under
+ * cached, by the guest's INVLPG under vtlb. */
+static void views_drop_both(enum shadow_kind kind)
+{
+	boot_views(kind);
+	for (unsigned k = 0; k < 2; k++) {
+		view(k ? SHADOW_USER : SHADOW_KERNEL);
+		assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 1);
+		assert_int_equal(runs3(V_DATA(1), false, DATA(1)), 1);
+	}
+	view(SHADOW_KERNEL);
+	if (kind == SHADOW_CACHED) {
+		guest_store32(V_PTE(V_DATA(0)), DATA(0) | KDATA);
+		guest_store32(V_PTE(V_DATA(1)), DATA(7) | UDATA);
+	} else {
+		map(PT_LO, V_DATA(0), DATA(0) | KDATA);
+		map(PT_LO, V_DATA(1), DATA(7) | UDATA);
+		shadow_invlpg(&vc, V_DATA(0));
+		shadow_invlpg(&vc, V_DATA(1));
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		view(k ? SHADOW_USER : SHADOW_KERNEL);
+		assert_int_equal(spte_of(V_DATA(0)) & PG_P, 0);
+		assert_int_equal(spte_of(V_DATA(1)) & PG_P, 0);
+	}
+	assert_int_equal(refused3(V_DATA(0), false), PFE_P | PFE_U);
+	assert_int_equal(runs3(V_DATA(1), false, DATA(7)), 1);
+	view(SHADOW_KERNEL);
+	assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 1);
+	assert_int_equal(runs3(V_DATA(1), false, DATA(7)), 1);
+}
+
+static void test_views_drop_both_vtlb(void **state)
+{
+	(void)state;
+	views_drop_both(SHADOW_VTLB);
+}
+
+static void test_views_drop_both_cached(void **state)
+{
+	(void)state;
+	views_drop_both(SHADOW_CACHED);
+}
+
+/* CR0.WP = 0: the guest kernel may write a read-only user page; the
+ * kernel view's entry becomes writable (and stays user-accessible, as all
+ * of that view), and the user view still refuses a user write. */
+static void views_wp0(enum shadow_kind kind)
+{
+	boot_views(kind);
+	vc.cr0 &= ~CR0_WP;
+	shadow_mode_changed(&vc);
+	view(SHADOW_USER);
+	assert_int_equal(runs3(V_RO, false, DATA(9)), 1);
+	view(SHADOW_KERNEL);
+	assert_int_equal(runs3(V_RO, true, DATA(9)), 1);
+	assert_int_equal(spte_of(V_RO) & (PG_P | PG_W | PG_U), PG_P | PG_W | PG_U);
+	view(SHADOW_USER);
+	assert_int_equal(refused3(V_RO, true), PFE_P | PFE_W | PFE_U);
+	assert_int_equal(spte_of(V_RO) & PG_W, 0);
+	assert_int_equal(runs3(V_RO, false, DATA(9)), 0);
+	assert_int_equal(refused3(V_K, true), PFE_P | PFE_W | PFE_U);
+}
+
+static void test_views_wp0_vtlb(void **state)
+{
+	(void)state;
+	views_wp0(SHADOW_VTLB);
+}
+
+static void test_views_wp0_cached(void **state)
+{
+	(void)state;
+	views_wp0(SHADOW_CACHED);
+}
+
+/* The switcher's MOV CR3 fast path loads hinted roots into the real CR3
+ * while the guest kernel runs: a user-view root there would give the
+ * kernel the wrong view, so only kernel-view roots are hinted. */
+static void test_views_hints_kernel_roots(void **state)
+{
+	(void)state;
+	uint32_t kroot[2], uroot[2];
+	const uint32_t pd[2] = { PD_A, PD_B };
+
+	boot_views(SHADOW_CACHED);
+	for (unsigned i = 0; i < 2; i++) {
+		view(SHADOW_KERNEL);
+		set_cr3(pd[i]);
+		kroot[i] = shadow_root();
+		view(SHADOW_USER);
+		uroot[i] = shadow_root();
+		assert_int_equal(runs3(V_DATA(0), false, DATA(0)), 1);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned slot = (pd[i] >> 12) % 64;
+		assert_int_equal(hint_key[slot], pd[i]);
+		assert_int_equal(hint_root[slot], kroot[i]);
+	}
+	for (unsigned s = 0; s < 64; s++)
+		assert_true(hint_root[s] != uroot[0] && hint_root[s] != uroot[1]);
+}
+
 /* ---- watched frames (descriptor tables) --------------------------------- */
 
 static unsigned watcher_calls;
@@ -1347,6 +1618,17 @@ int main(void)
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_bad_input_vtlb),
 		cmocka_unit_test(test_bad_input_cached),
+		cmocka_unit_test(test_views_kernel_maps_all_vtlb),
+		cmocka_unit_test(test_views_kernel_maps_all_cached),
+		cmocka_unit_test(test_views_user_hides_kernel_vtlb),
+		cmocka_unit_test(test_views_user_hides_kernel_cached),
+		cmocka_unit_test(test_views_switch_keeps_entries_vtlb),
+		cmocka_unit_test(test_views_switch_keeps_entries_cached),
+		cmocka_unit_test(test_views_drop_both_vtlb),
+		cmocka_unit_test(test_views_drop_both_cached),
+		cmocka_unit_test(test_views_wp0_vtlb),
+		cmocka_unit_test(test_views_wp0_cached),
+		cmocka_unit_test(test_views_hints_kernel_roots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,7 +219,7 @@ static const struct attack attacks_base[] = {
 };
 
 static const struct attack *const themes[] = {
-	attacks_base, attacks_desc, attacks_cpu, attacks_mem, attacks_time,
+	attacks_base, attacks_desc, attacks_cpu, attacks_mem, attacks_time, attacks_split,
 };
 
 static const struct attack *find_attack(const char *name)

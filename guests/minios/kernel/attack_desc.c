@@ -125,10 +125,14 @@ static void do_int_spare0(u32 unused)
 	__asm__ volatile("int %0" : : "i"(VEC_SPARE0) : "memory");
 }
 
+/* FS first: an interrupt between the two would push an LDT selector that
+ * its handler's POP FS can no longer load once the LDT is gone (#GP in
+ * the kernel; under the monitor, whose LLDT traps, an interrupt due is
+ * delivered right there: ldt-limits failed now and then). */
 static void clear_ldt(void)
 {
-	lldt(0);
 	load_fs(SEL_KDATA);
+	lldt(0);
 }
 
 /* ---- gates in every table ---- */

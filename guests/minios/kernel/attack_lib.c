@@ -34,6 +34,7 @@
 volatile struct catch_rec caught;
 struct rep_stop rep_stop;
 struct segdesc agdt[NAGDT];
+int (*attack_hook)(struct trapframe *tf);
 static volatile u32 catch_armed;
 static u32 catch_if;
 static u8 xstack[XSTACK_SIZE] __attribute__((aligned(16)));
@@ -61,6 +62,8 @@ static void rep_stop_tick(struct trapframe *tf)
 
 static int attack_trap(struct trapframe *tf)
 {
+	if (attack_hook && attack_hook(tf))
+		return 1;
 	if (tf->trapno == T_IRQ0 + IRQ_TIMER)
 		rep_stop_tick(tf);
 	if (!catch_armed || !catchable(tf->trapno))

@@ -171,7 +171,12 @@ struct attack {
 	const char *name;
 	void (*run)(void);
 };
-extern const struct attack attacks_desc[], attacks_cpu[], attacks_mem[], attacks_time[];
+extern const struct attack attacks_desc[], attacks_cpu[], attacks_mem[], attacks_time[],
+	attacks_split[];
+
+/* An attack's own trap rule, seen before the catcher's: returns 1 if it
+ * dealt with the trap (the frame resumes as it left it), else 0. */
+extern int (*attack_hook)(struct trapframe *tf);
 
 void attack_setup(void);
 u64 tsc_per_tick(void);         /* TSC cycles per timer period (IF on) */

@@ -1,6 +1,6 @@
 /*
  * attack_time.c - keeping the monitor busy: long string I/O, a HLT nothing
- * can wake, an interrupt flood.
+ * can wake, a loop with interrupts off, an interrupt flood.
  *
  * Mechanism: the monitor runs only when the guest traps, and the real
  * timer is how it takes control back from a guest that never does.  But
@@ -28,6 +28,13 @@
  *   hlt-masked      IMRs 0xFF, IF set, HLT.  Hardware: sleeps forever (no
  *                   NMI comes).  Monitor: ends the guest with a reason that
  *                   names the masked sources, promptly.
+ *   cli-spin        CLI; JMP . in the kernel's own code: after the CLI
+ *                   nothing traps again.  Hardware: hangs forever, only an
+ *                   NMI gets in.  Monitor (iflag=real, the default): the
+ *                   real IF is the guest's, so the real PIT is shut out
+ *                   too; the NMI watchdog brings the monitor back every
+ *                   10 ms and ends the guest once its IF has been clear
+ *                   for ifwatch= seconds (default 5), naming the JMP.
  *   irq-flood       the PIT at its fastest rate (divisor 2) with IRQ 0
  *                   unmasked; the handler counts and masks IRQ 0 once it
  *                   has run FLOOD_MAX times or 2 s have passed.  Hardware:
@@ -130,6 +137,22 @@ static void atk_hlt_masked(void)
 	kprintf("attack: woke from HLT with every IRQ masked\n");
 }
 
+/* CLI, then a jump to itself, forever; cli_spin_loop is the JMP's address. */
+void cli_spin_forever(void) __attribute__((noreturn));
+extern const char cli_spin_loop[];
+__asm__(".text\n"
+	".globl cli_spin_forever\n"
+	"cli_spin_forever:\n"
+	"\tcli\n"
+	"cli_spin_loop:\n"
+	"\tjmp cli_spin_loop\n");
+
+static void atk_cli_spin(void)
+{
+	kprintf("attack: CLI; JMP . with the JMP at 0x%x\n", (u32)cli_spin_loop);
+	cli_spin_forever();
+}
+
 /* ---- the flood ---- */
 
 static struct {
@@ -178,6 +201,7 @@ const struct attack attacks_time[] = {
 	{ "rep-insb", atk_rep_insb },
 	{ "rep-outsb-stop", atk_rep_outsb_stop },
 	{ "hlt-masked", atk_hlt_masked },
+	{ "cli-spin", atk_cli_spin },
 	{ "irq-flood", atk_irq_flood },
 	{ 0, 0 },
 };
