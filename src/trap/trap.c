@@ -616,10 +616,12 @@ static bool ring3_alias(const struct vcpu *v)
 	return mon_opts.ring == 3 && (v->tf.ss & 3) == 3;
 }
 
-static void check_selectors(struct vcpu *v)
+/* CS and SS must load in the exit path, or the guest ends; a data
+ * selector that would not load is nulled, as the CPU's IRET to an outer
+ * ring nulls one the new CPL may not use.  Pure checks of the copies. */
+static void validate_selectors(struct vcpu *v, uint32_t *const segs[4])
 {
 	unsigned cpl = v->tf.cs & 3;
-	uint32_t *segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
 
 	if (cpl == 0 || !code_sel_valid(v, (uint16_t)v->tf.cs))
 		guest_die("would resume with CS 0x%x, not a valid guest code selector",
@@ -633,10 +635,25 @@ static void check_selectors(struct vcpu *v)
 			*segs[i] = 0;
 			v->stats.seg_dropped++;
 		}
-		vdesc_preaccess(v, (uint16_t)*segs[i]);
 	}
+}
+
+/* Setting an accessed bit writes the guest's table, whose watch copies
+ * that entry again from the guest's memory (vdesc.c): what it holds there
+ * may no longer be what was checked (a descriptor the guest's memory and
+ * the copy disagree on).  So the checks run again over the descriptors the
+ * exit path will really load; the second pass sets no bit (every entry
+ * the first touched is accessed now, or not a code or data segment). */
+static void check_selectors(struct vcpu *v)
+{
+	uint32_t *const segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
+
+	validate_selectors(v, segs);
+	for (unsigned i = 0; i < 4; i++)
+		vdesc_preaccess(v, (uint16_t)*segs[i]);
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
+	validate_selectors(v, segs);
 	struct selector_set *c = checked_set(v);
 	c->sel[0] = v->tf.cs & 0xFFFF;
 	c->sel[1] = v->tf.ss & 0xFFFF;

@@ -446,6 +446,10 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 
 /* ---- the accessed bit ---- */
 
+/* Byte 5 of a descriptor: P (bit 7) and S (bit 4) both set for a present
+ * code or data segment. */
+#define DESC_BYTE5_S_P  0x90u
+
 /* Which table, and which entry, the real-table address la is in. */
 static struct vtable *table_at(uint32_t la, uint32_t *i)
 {
@@ -472,15 +476,25 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la)
 	struct segdesc d = t->copy[i];
 	if (!DESC_S(d) || !DESC_P(d) || (DESC_TYPE(d) & SEG_T_ACCESSED))
 		return false;
-	/* the CPU sets it in the guest's own table: byte 5, bit 0 */
+	/* The CPU sets it in the guest's own table: byte 5, bit 0, of the
+	 * descriptor it loaded, which is a present code or data one there too
+	 * (a null or system descriptor never gets the bit). */
 	uint32_t addr = t->base + i * 8 + 5;
-	if (gva_read(v, addr, &access, 1, 0, &f) == GVA_OK) {
+	if (gva_read(v, addr, &access, 1, 0, &f) == GVA_OK &&
+	    (access & DESC_BYTE5_S_P) == DESC_BYTE5_S_P) {
 		access |= SEG_T_ACCESSED;
 		gva_write(v, addr, &access, 1, 0, &f);
 	}
-	t->copy[i].hi |= SEG_T_ACCESSED << 8;
-	t->real[i] = real_of(t->copy[i]);
-	vdesc_generation++;
+	/* That write went through the table's watch (watch.c), which copied
+	 * the entry again from the guest's memory: if it is no longer d, the
+	 * copy now is the guest's own descriptor, validated, and takes no bit
+	 * from here.  Only the copy the CPU loaded gets it. */
+	struct segdesc now = t->copy[i];
+	if (i < t->entries && now.lo == d.lo && now.hi == d.hi) {
+		t->copy[i].hi |= SEG_T_ACCESSED << 8;
+		t->real[i] = real_of(t->copy[i]);
+		vdesc_generation++;
+	}
 	v->stats.desc_accessed++;
 	return true;
 }

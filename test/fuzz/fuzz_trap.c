@@ -633,8 +633,11 @@ static bool is_paging_frame(const struct vcpu *v, uint32_t gfn)
 
 /* Writes code bytes where the guest's EIP is, as if they had been there;
  * not into a paging structure (that would change the guest's tables
- * behind the shadow's back, which no guest can do). */
-static void place_code(const struct vcpu *v, const uint8_t *code, uint32_t n)
+ * behind the shadow's back, which no guest can do).  Into a frame the
+ * monitor watches (a descriptor table, the IDT, the TSS: watch.c) they go
+ * as a guest store there does: trapped, and the monitor told of it
+ * (shadow_guest_wrote), never behind the copies' back. */
+static void place_code(struct vcpu *v, const uint8_t *code, uint32_t n)
 {
 	uint32_t lin = segment_base(v, (uint16_t)v->tf.cs) + v->tf.eip;
 	while (n > 0) {         /* one translation a page */
@@ -645,6 +648,8 @@ static void place_code(const struct vcpu *v, const uint8_t *code, uint32_t n)
 		    is_paging_frame(v, r.gpa / PAGE))
 			return;
 		gpa_write(gpa(r.gpa), code, chunk);
+		if (shadow_watched(r.gpa / PAGE))
+			shadow_guest_wrote(v, r.gpa, chunk);
 		lin += chunk;
 		code += chunk;
 		n -= chunk;
