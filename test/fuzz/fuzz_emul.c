@@ -374,7 +374,8 @@ struct before {
 	struct trapframe tf;
 	bool vif;
 	unsigned iopl, cpl;
-	uint32_t w[3];          /* the words at SS:ESP (IRET/RETF targets) */
+	uint32_t w[3];          /* the dwords at SS:ESP (IRET/RETF targets; the
+				   o16 forms pop a 16-bit IP: w[0]'s low half) */
 	uint32_t sysenter_eip;
 };
 
@@ -397,7 +398,8 @@ static void check_emulate(const struct insn *in, enum emul_result r, const struc
 					      ? T_OF : (in->imm & 0xFF)) ||
 			   (in->kind == INSN_HLT && to == b->tf.eip + in->len) ||
 			   ((in->kind == INSN_INS || in->kind == INSN_OUTS) && to == b->tf.eip) ||
-			   ((in->kind == INSN_IRET || in->kind == INSN_RET_FAR) && to == b->w[0]) ||
+			   ((in->kind == INSN_IRET || in->kind == INSN_RET_FAR) &&
+			    to == (in->opsize == 2 ? b->w[0] & 0xFFFF : b->w[0])) ||
 			   (in->kind == INSN_SYSENTER && to == b->sysenter_eip) ||
 			   (in->kind == INSN_SYSEXIT && to == b->tf.edx));
 		if (!ok)
