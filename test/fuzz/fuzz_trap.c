@@ -631,6 +631,27 @@ static bool is_paging_frame(const struct vcpu *v, uint32_t gfn)
 	return false;
 }
 
+/* The run ended while the simulated guest ran (a store of its the monitor
+ * was told of, as in place_code): the input ends there. */
+static bool ended_between_traps;
+
+/* Tells the monitor of a guest store into a watched frame, as its
+ * emulation of the trapped store would; that may end the guest (a
+ * descriptor it refuses), as inside guest_trap. */
+static void tell_monitor_of_store(struct vcpu *v, uint32_t g, uint32_t n)
+{
+	end_armed = true;
+	if (setjmp(end_jmp)) {
+		end_armed = false;
+		ended_between_traps = true;
+		n_died++;
+		say("  the run ended at a store into a watched frame");
+		return;
+	}
+	shadow_guest_wrote(v, g, n);
+	end_armed = false;
+}
+
 /* Writes code bytes where the guest's EIP is, as if they had been there;
  * not into a paging structure (that would change the guest's tables
  * behind the shadow's back, which no guest can do).  Into a frame the
@@ -649,7 +670,9 @@ static void place_code(struct vcpu *v, const uint8_t *code, uint32_t n)
 			return;
 		gpa_write(gpa(r.gpa), code, chunk);
 		if (shadow_watched(r.gpa / PAGE))
-			shadow_guest_wrote(v, r.gpa, chunk);
+			tell_monitor_of_store(v, r.gpa, chunk);
+		if (ended_between_traps)
+			return;
 		lin += chunk;
 		code += chunk;
 		n -= chunk;
@@ -1560,11 +1583,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	machine_reset(&r);
 	end_armed = false;
+	ended_between_traps = false;
 	f = vcpu0.tf;
 	for (unsigned t = 0; t < MAX_TRAPS && r.n; t++) {
-		if (!next_trap(&r, &f))
-			continue;
-		if (!one_trap(&f))
+		bool trap = next_trap(&r, &f);
+		if (ended_between_traps)
+			break;
+		if (trap && !one_trap(&f))
 			break;
 	}
 	hw.doing = "end of input";
