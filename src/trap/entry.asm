@@ -106,8 +106,8 @@ sw_code_start:
 
 ; The fast path (DESIGN.md section 3): a #GP raised by CLI or STI in the
 ; guest kernel changes only the virtual IF, so it is done here, in the
-; guest's address space, with nothing saved but EAX (and EDX for RDTSC):
-; about 25 instructions instead of a world switch.  It applies when the
+; guest's address space, with nothing saved but EAX: about 25
+; instructions instead of a world switch.  It applies when the
 ; frame is the kernel's flat code segment and 32-bit stack (sw_fast->kcs,
 ; kss: the stub's IRET must not return to a 16-bit stack), no TF or vm86,
 ; error code 0, and the byte at EIP is FA or FB.  CLI also needs the user
@@ -133,41 +133,38 @@ sw_fast_gp:
 	mov eax, [ss:esp + 8]                           ; eip
 	cmp byte [ss:eax], 0xFA
 	je .cli
-	cmp byte [ss:eax], 0x0F
-	je .mov_cr3
 	cmp byte [ss:eax], 0xFB
-	jne .slow_eax
+	jne .not_sti
 	cmp byte [ss:SW_FAST_PENDING], 0                ; sti: nothing due?
 	jne .slow_eax
+.sti_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_STI]
 	cmp byte [ss:SW_FAST_VIF], 0
 	jne .next                                       ; already on: no shadow
 	mov byte [ss:SW_FAST_VIF], 1
 	inc eax
 	mov [ss:SW_FAST_SHADOW_EIP], eax                ; interrupts after the next one
-	mov byte [ss:SW_FAST_SHADOW_SET], 1
 	or dword [ss:esp + 16], FL_IF
-	jmp .next
+	inc dword [ss:esp + 8]                          ; the epilogue, inline: STI
+	pop eax                                         ; is half of every pair
+	add esp, 4
+	iret
 .cli:
 	cmp byte [ss:SW_FAST_USER_HIDDEN], 0
 	je .slow_eax
+.cli_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_CLI]
-	cmp byte [ss:SW_FAST_VIF], 0
-	je .next                                        ; already off
-	mov byte [ss:SW_FAST_VIF], 0
-	mov eax, [ss:SW_FAST_IF_KEEP]
-	and [ss:esp + 16], eax
-	push edx
-	rdtsc                                           ; when IF went off (watchdog)
-	mov [ss:SW_FAST_CLEAR_TSC_LO], eax
-	mov [ss:SW_FAST_CLEAR_TSC_HI], edx
-	mov byte [ss:SW_FAST_CLEAR_SET], 1
-	pop edx
+	mov byte [ss:SW_FAST_VIF], 0                    ; off, whether or not it was:
+	mov eax, [ss:SW_FAST_IF_KEEP]                   ; fast_enter sees the change
+	and [ss:esp + 16], eax                          ; and dates it
 .next:
 	inc dword [ss:esp + 8]                          ; both are one byte long
 	pop eax
 	add esp, 4                                      ; the error code
 	iret
+.not_sti:
+	cmp byte [ss:eax], 0x0F
+	je .mov_cr3
 .slow_eax:
 	pop eax
 .slow:
@@ -226,6 +223,7 @@ sw_fast_gp:
 	cmp eax, [ss:SW_DATA_CR3_HINTS + edx * 8]
 	pop eax
 	jne .slow_edx                                   ; no shadow: C builds one
+.mov_cr3_fast:                                          ; (a label for make profile)
 	mov [ss:SW_FAST_CR3], eax
 	mov eax, [ss:SW_DATA_CR3_HINTS + edx * 8 + 4]
 	mov cr3, eax

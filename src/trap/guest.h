@@ -62,12 +62,17 @@ bool vdesc_user_visible(void);
 bool vdesc_flat(uint16_t sel, bool code);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
-/* ring=3: is sel a segment of the guest's kernel hidden from user mode now? */
-bool vdesc_hidden_kernel(uint16_t sel);
+/* ring=3, user mode: does the guest's CPU refuse sel to user code for its
+ * DPL (below 3, not conforming code)?  It checks the DPL before P, so such
+ * a load faults with #GP(sel) whether the real table hides the descriptor
+ * (a kernel segment) or the guest's is not present itself. */
+bool vdesc_user_refused(uint16_t sel);
 /* ring=3: a selector of the guest's kernel as the CPU holds it (RPL 3)
  * with the RPL the monitor works with (its copy's DPL: 1 for the guest's
- * ring 0, as in ring=1); any other selector unchanged. */
-uint32_t vdesc_monitor_rpl(uint16_t sel);
+ * ring 0, as in ring=1); conforming code runs at its caller's privilege,
+ * cpl (the CPU keeps RPL 3 there as anywhere in ring 3); any other
+ * selector unchanged. */
+uint32_t vdesc_monitor_rpl(uint16_t sel, unsigned cpl);
 
 /* Changes whenever a copied descriptor does: what was checked against the
  * copies stays checked while it is unchanged (trap.c's sanitize). */

@@ -53,11 +53,9 @@ struct switcher_fast {
 	uint8_t vif;            /* the virtual IF */
 	uint8_t pending;        /* a virtual interrupt is due: STI takes the C path */
 	uint8_t user_hidden;    /* user code segments hidden: CLI may be fast */
-	uint8_t shadow_set;     /* STI opened an interrupt shadow at shadow_eip */
-	uint32_t shadow_eip;
-	uint32_t clear_tsc_lo, clear_tsc_hi;    /* RDTSC when CLI cleared vif */
-	uint8_t clear_set;      /* ...recorded */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint32_t shadow_eip;    /* not 0: STI opened an interrupt shadow that
+				   covers the instruction here */
 	uint32_t cr3;           /* the guest's CR3 as the stub last loaded it */
 	uint32_t cli, sti, mov_cr3;     /* counts, for the exit table */
 };

@@ -300,11 +300,13 @@ static void general_protection(struct vcpu *v)
  * ring=3 it keeps the kernel's segments not present while user code runs:
  * user code loading one gets the #GP(selector) of a DPL below CPL (for
  * IRET and RETF the CPU checks RPL < CPL, also #GP(selector), first).
- * Any other #NP is the guest's. */
+ * So does user code loading a DPL-0 segment the guest itself marks not
+ * present: the CPU checks the DPL before P, and only the real DPL 3 lets
+ * it get as far as P.  Any other #NP is the guest's. */
 static bool user_loads_kernel_seg(const struct vcpu *v)
 {
 	return !(v->tf.err & (ERR_EXT | ERR_IDT)) &&
-	       vdesc_hidden_kernel((uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT)));
+	       vdesc_user_refused((uint16_t)(v->tf.err & ~(ERR_EXT | ERR_IDT)));
 }
 
 static void segment_not_present(struct vcpu *v)
@@ -693,13 +695,15 @@ static bool user_return_must_trap(const struct vcpu *v)
 /* The CPU holds the guest kernel's CS and SS with RPL 3 (every real
  * descriptor is DPL 3 there, vdesc.c); the monitor works with the RPL of
  * the guest's ring as compressed, 1 for its kernel, exactly as in ring=1,
- * so that every check and emulation is the same in both.  At entry: */
+ * so that every check and emulation is the same in both.  In conforming
+ * code the CPL is the caller's: SS's RPL, since the CPU loads SS only with
+ * RPL = DPL = CPL (a far JMP to conforming code keeps both).  At entry: */
 static void from_real_rpl(struct vcpu *v)
 {
 	if (mon_opts.ring != 3 || v->user_view)
 		return;
-	v->tf.cs = vdesc_monitor_rpl((uint16_t)v->tf.cs);
-	v->tf.ss = vdesc_monitor_rpl((uint16_t)v->tf.ss);
+	v->tf.ss = vdesc_monitor_rpl((uint16_t)v->tf.ss, 3);
+	v->tf.cs = vdesc_monitor_rpl((uint16_t)v->tf.cs, v->tf.ss & 3);
 }
 
 /* ...and at exit, into the frame the CPU will IRET with. */
@@ -771,16 +775,16 @@ static void fast_enter(struct vcpu *v)
 	struct switcher_fast *f = sw_fast;
 	bool vif = f->vif != 0;
 
+	/* A CLI in the stub: IF went off at most one host tick (iflag=soft)
+	 * or one watchdog period (iflag=real) before this trap, since either
+	 * brings the guest here; ifwatch= counts seconds. */
 	if (v->vif && !vif)
-		v->vif_clear_since = f->clear_set ? host_tsc_to_pit((uint64_t)f->clear_tsc_hi << 32 |
-								   f->clear_tsc_lo)
-						  : host_pit_now();
+		v->vif_clear_since = host_pit_now();
 	v->vif = vif;
-	f->clear_set = 0;
-	if (f->shadow_set) {
+	if (f->shadow_eip) {
 		v->shadow_active = true;
 		v->shadow_eip = f->shadow_eip;
-		f->shadow_set = 0;
+		f->shadow_eip = 0;
 	}
 	v->stats.fast_cli += f->cli;
 	v->stats.fast_sti += f->sti;

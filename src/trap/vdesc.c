@@ -103,12 +103,23 @@ static bool is_user_code(struct segdesc d)
 	return DESC_S(d) && DESC_P(d) && (DESC_TYPE(d) & SEG_T_CODE) && DESC_DPL(d) == 3;
 }
 
-/* A segment of the guest's kernel that its user code may not load: the
- * CPU refuses a DPL below CPL, except for conforming code. */
+static bool is_conforming(struct segdesc d)
+{
+	return DESC_S(d) && (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C);
+}
+
+/* A segment its user code may not load: the CPU refuses a DPL below CPL,
+ * except for conforming code, and checks the DPL before P. */
+static bool is_kernel_dpl(struct segdesc d)
+{
+	return DESC_S(d) && DESC_DPL(d) < 3 && !is_conforming(d);
+}
+
+/* ...and present: one of the guest's kernel segments, which ring=3 hides
+ * from its user code. */
 static bool is_kernel_seg(struct segdesc d)
 {
-	return DESC_S(d) && DESC_P(d) && DESC_DPL(d) < 3 &&
-	       (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) != (SEG_T_CODE | SEG_T_C);
+	return is_kernel_dpl(d) && DESC_P(d);
 }
 
 static bool is_moded(struct segdesc d)
@@ -222,18 +233,21 @@ bool vdesc_hidden_user_cs(uint16_t sel)
 	return !user_cs_present && guest_segment(0, sel, &d) == 0 && is_user_code(d);
 }
 
-bool vdesc_hidden_kernel(uint16_t sel)
+bool vdesc_user_refused(uint16_t sel)
 {
 	struct segdesc d;
-	return !kernel_present && guest_segment(0, sel, &d) == 0 && is_kernel_seg(d);
+	return !kernel_present && guest_segment(0, sel, &d) == 0 && is_kernel_dpl(d);
 }
 
-uint32_t vdesc_monitor_rpl(uint16_t sel)
+uint32_t vdesc_monitor_rpl(uint16_t sel, unsigned cpl)
 {
 	struct segdesc d;
 
-	if (guest_segment(0, sel, &d) < 0 || !DESC_S(d) || DESC_DPL(d) == 3 ||
-	    (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C))
+	if (guest_segment(0, sel, &d) < 0 || !DESC_S(d))
+		return sel;
+	if (is_conforming(d))
+		return (sel & ~3u) | cpl;
+	if (DESC_DPL(d) == 3)
 		return sel;
 	return (sel & ~3u) | DESC_DPL(d);
 }

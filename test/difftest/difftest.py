@@ -17,6 +17,11 @@ sequence, so one monitor bug hides nothing after it.
     difftest.py --seed 1 --count 20000 --progress      # a long run
     difftest.py --seed 1 --only 1234                     # one sequence, both states
     difftest.py --witnesses                              # do the known bugs still show?
+    difftest.py --seed 5 --count 1500 --ring 3           # the guest kernel in real ring 3
+
+With --ring 3 (or --monargs ring=3) the monitor runs the guest kernel in
+real ring 3 and the sequences also leave out expected.py's RING3_HOLES
+and RING3_KNOWN_BUGS.
 
 Exit status: 0 when no sequence mismatched (known bugs are left out of the
 random sequences, holes too), 1 otherwise, 2 on a broken setup.
@@ -89,14 +94,23 @@ class BootResult:
         return "stopped, exit code %s%s" % (self.run.exit_code, (": " + tail[0]) if tail else "")
 
 
-def boot(target, batch, count, start=0, full=False, show=None):
+def monitor_args(target, ring):
+    words = ["shadow=" + target] + MONARGS
+    if ring != 1 and not any(w.startswith("ring=") for w in MONARGS):
+        words.append("ring=%d" % ring)
+    return " ".join(words)
+
+
+def boot(target, batch, count, start=0, full=False, show=None, ring=1):
+    """One boot of a batch, natively or under the monitor with the guest
+    kernel in real ring `ring`."""
     timeout = BOOT_TIMEOUT + PER_SEQ_TIMEOUT * count
     args = guest_args(start, full, show)
     if target == NATIVE:
         run = run_qemu(GUEST, append=args, timeout=timeout, modules=[batch])
     else:
         run = run_monitor(MONITOR, GUEST, args + "," + batch,
-                          append=" ".join(["shadow=" + target] + MONARGS), timeout=timeout)
+                          append=monitor_args(target, ring), timeout=timeout)
     return BootResult(run, target)
 
 
@@ -114,12 +128,12 @@ class BatchRun:
     """A batch on one target, to its end: index -> (hash, vector), and the
     sequences it stopped in, index -> reason."""
 
-    def __init__(self, target, batch, first, count):
+    def __init__(self, target, batch, first, count, ring=1):
         self.target, self.results, self.stops, self.boots = target, {}, {}, 0
         self.context = {}           # index -> the first sequence its boot ran
         start = 0
         while start < count:
-            b = boot(target, batch, count - start, start)
+            b = boot(target, batch, count - start, start, ring=ring)
             self.boots += 1
             if b.layout is not None and b.layout != expected_layout():
                 raise SetupError("the guest's layout (%s) is not gen.py's (%s)"
@@ -140,8 +154,8 @@ class BatchRun:
 
 # ---- one sequence in full ----
 
-def full_state(target, batch, count=1, show=None):
-    b = boot(target, batch, count, full=show is None, show=show)
+def full_state(target, batch, count=1, show=None, ring=1):
+    b = boot(target, batch, count, full=show is None, show=show, ring=ring)
     fields = {}
     for l in b.lines:
         m = FIELD.match(l)
@@ -161,21 +175,21 @@ def show_sequence(seq, batch):
     return "\n".join(out)
 
 
-def detail(seq, target, tmp, seed=None, context=None):
+def detail(seq, target, tmp, seed=None, context=None, ring=1):
     """The sequence, and the fields that differ between native and target:
     run alone, or if alone it agrees, after the sequences from context on
     (those its boot ran before it: what it found may depend on them)."""
     batch = os.path.join(tmp, "one-%d.bin" % seq.index)
     gen.write_witnesses([seq], batch)
     nat, nat_stop = full_state(NATIVE, batch)
-    mon, mon_stop = full_state(target, batch)
+    mon, mon_stop = full_state(target, batch, ring=ring)
     out = [show_sequence(seq, batch)]
     if not compare_fields(nat, mon) and context is not None and context < seq.index:
         n = seq.index - context + 1
         path = os.path.join(tmp, "ctx-%d.bin" % seq.index)
-        gen.write_batch(seed, context, n, path)
+        gen.write_batch(seed, context, n, path, kernel_ring=ring)
         nat, nat_stop = full_state(NATIVE, path, n, show=n - 1)
-        mon, mon_stop = full_state(target, path, n, show=n - 1)
+        mon, mon_stop = full_state(target, path, n, show=n - 1, ring=ring)
         out.append("  (alone it agrees: the states below are after sequences %d-%d ran "
                    "before it in one boot)" % (context, seq.index - 1))
     if nat_stop:
@@ -237,19 +251,20 @@ class Totals:
         self.tags = {}
 
 
-def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp):
+def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp, ring=1):
     totals = Totals(targets)
     t0 = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for at in range(first, first + count, batch_size):
             n = min(batch_size, first + count - at)
             path = os.path.join(tmp, "batch-%d.bin" % at)
-            seqs = gen.write_batch(seed, at, n, path)
+            seqs = gen.write_batch(seed, at, n, path, kernel_ring=ring)
             for s in seqs:
                 totals.rings[s.ring] += 1
                 for tag in s.tags:
                     totals.tags[tag] = totals.tags.get(tag, 0) + 1
-            futures = {t: pool.submit(BatchRun, t, path, at, n) for t in [NATIVE] + targets}
+            futures = {t: pool.submit(BatchRun, t, path, at, n, ring)
+                       for t in [NATIVE] + targets}
             runs = {t: f.result() for t, f in futures.items()}
             native = runs[NATIVE]
             totals.native_stops.update(native.stops)
@@ -273,20 +288,30 @@ VECTOR_NAMES = {0: "#DE", 1: "#DB", 3: "#BP", 4: "#OF", 5: "#BR", 6: "#UD", 7: "
                 17: "#AC", gen.V_SEQ_END: "end"}
 
 
-def report(totals, seed, first, count, targets, tmp, detail_limit):
-    print("difftest: seed %d, sequences %d-%d (ring 0: %d, ring 3: %d)" % (
-        seed, first, first + count - 1, totals.rings[0], totals.rings[3]))
+def list_line(entries):
+    return ", ".join("%s (ring %s)" % (n, "/".join(map(str, sorted(e.rings))))
+                     for n, e in entries)
+
+
+def report(totals, seed, first, count, targets, tmp, detail_limit, ring=1):
+    print("difftest: seed %d, sequences %d-%d (ring 0: %d, ring 3: %d), the monitor's guest "
+          "kernel in ring %d" % (seed, first, first + count - 1, totals.rings[0],
+                                 totals.rings[3], ring))
     ends = sorted(totals.vectors.items(), key=lambda kv: -kv[1])
     print("difftest: native ends: " + ", ".join("%s %d" % (
         VECTOR_NAMES.get(int(v, 16), "int 0x" + v), n) for v, n in ends))
     for i, why in sorted(totals.native_stops.items()):
         print("difftest: NATIVE run stopped in sequence %d (a generator or guest bug): %s"
               % (i, why))
-    print("difftest: left out as holes (expected.py HOLES): " + ", ".join(
-        "%s (ring %s)" % (n, "/".join(map(str, sorted(e.rings)))) for n, e in expected.HOLES.items()))
-    print("difftest: left out as known bugs (expected.py KNOWN_BUGS): " + ", ".join(
-        "%s (ring %s)" % (n, "/".join(map(str, sorted(e.rings))))
-        for n, e in expected.KNOWN_BUGS.items()))
+    print("difftest: left out as holes (expected.py HOLES): " + list_line(expected.HOLES.items()))
+    if ring == 3:
+        print("difftest: and as ring=3 holes (expected.py RING3_HOLES): " +
+              list_line(expected.RING3_HOLES.items()))
+    print("difftest: left out as known bugs (expected.py KNOWN_BUGS): " +
+          list_line(expected.KNOWN_BUGS.items()))
+    if ring == 3 and expected.RING3_KNOWN_BUGS:
+        print("difftest: and as ring=3 known bugs (expected.py RING3_KNOWN_BUGS): " +
+              list_line(expected.RING3_KNOWN_BUGS.items()))
     for t in targets:
         mine = [m for m in totals.mismatches if m.target == t]
         print("difftest: %s: %d sequences ran, %d mismatched (%d died or hung)" % (
@@ -294,7 +319,8 @@ def report(totals, seed, first, count, targets, tmp, detail_limit):
     for k, m in enumerate(totals.mismatches):
         print("difftest: MISMATCH " + str(m))
         if k < detail_limit:
-            text, _ = detail(gen.sequence(seed, m.index), m.target, tmp, seed, m.context)
+            text, _ = detail(gen.sequence(seed, m.index, kernel_ring=ring), m.target, tmp,
+                             seed, m.context, ring)
             print(text)
     total = len(totals.mismatches) + len(totals.native_stops)
     print("difftest: %d sequences, %d mismatches" % (count, len(totals.mismatches)))
@@ -303,19 +329,20 @@ def report(totals, seed, first, count, targets, tmp, detail_limit):
 
 # ---- known bugs: do their witnesses still differ? ----
 
-def witnesses():
-    """name -> [Entry, ring, lines]: the fixed sequences of KNOWN_BUGS."""
+def witnesses(ring=1):
+    """name -> [Entry, ring, lines]: the fixed sequences of the known bugs
+    for the guest kernel in real ring `ring`."""
     out = {}
-    for k, (name, entry) in enumerate(sorted(expected.KNOWN_BUGS.items())):
+    for k, (name, entry) in enumerate(sorted(expected.lists(ring)[1], key=lambda e: e[0])):
         ring, lines = entry.witness
         out[name] = (entry, gen.witness(k, ring, lines))
     return out
 
 
-def full_states(target, batch, count):
+def full_states(target, batch, count, ring=1):
     """index -> {field: value} for every sequence of a batch, in full mode
     (one boot), and why the boot stopped early (or None)."""
-    b = boot(target, batch, count, full=True)
+    b = boot(target, batch, count, full=True, ring=ring)
     states, cur = {}, None
     for l in b.lines:
         m = SEQ_HEADER.match(l)
@@ -328,11 +355,11 @@ def full_states(target, batch, count):
     return states, (None if b.done else b.stop_reason())
 
 
-def run_witnesses(targets, tmp):
+def run_witnesses(targets, tmp, ring=1):
     """name -> {target: differs?} for every known bug's witness, all in one
     boot per target (a witness the monitor dies in differs, and takes the
     ones after it along: those are run again alone)."""
-    ws = witnesses()
+    ws = witnesses(ring)
     seqs = [seq for _, seq in ws.values()]
     path = os.path.join(tmp, "witnesses.bin")
     gen.write_witnesses(seqs, path)
@@ -341,14 +368,14 @@ def run_witnesses(targets, tmp):
         raise SetupError("the witnesses do not all run natively: %s" % stop)
     found = {name: {} for name in ws}
     for t in targets:
-        mon, _ = full_states(t, path, len(seqs))
+        mon, _ = full_states(t, path, len(seqs), ring)
         for name, (entry, seq) in ws.items():
             if t not in entry.shadows:
                 continue
             if seq.index not in mon:
                 one = os.path.join(tmp, "witness-%d.bin" % seq.index)
                 gen.write_witnesses([seq], one)
-                alone, stop = full_state(t, one)
+                alone, stop = full_state(t, one, ring=ring)
                 found[name][t] = bool(stop) or bool(compare_fields(native[seq.index], alone))
             else:
                 found[name][t] = bool(compare_fields(native[seq.index], mon[seq.index]))
@@ -372,13 +399,20 @@ def main():
     ap.add_argument("--details", type=int, default=DETAIL_LIMIT,
                     help="mismatches shown in full (default %d)" % DETAIL_LIMIT)
     ap.add_argument("--monargs", default="",
-                    help="more monitor options for every run under the monitor (e.g. ring=3); "
-                    "the holes and known bugs are ring 1's")
+                    help="more monitor options for every run under the monitor (ring=3 is "
+                    "--ring 3)")
+    ap.add_argument("--ring", type=int, choices=(1, 3),
+                    help="the ring the monitor runs the guest kernel in (default: ring=N of "
+                    "--monargs, else 1); 3 leaves out RING3_HOLES too")
     ap.add_argument("--witnesses", action="store_true",
                     help="run the known bugs' witnesses: does each still differ?")
     args = ap.parse_args()
     targets = [t for t in args.shadow.split(",") if t]
     MONARGS.extend(args.monargs.split())
+    named = [int(w[5:]) for w in MONARGS if re.match(r"^ring=[13]$", w)]
+    if args.ring is not None and named and named[-1] != args.ring:
+        ap.error("--ring %d and --monargs ring=%d disagree" % (args.ring, named[-1]))
+    ring = args.ring or (named[-1] if named else 1)
     for t in targets:
         if t not in SHADOWS:
             ap.error("unknown strategy %r (known: %s)" % (t, ", ".join(SHADOWS)))
@@ -389,19 +423,21 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if args.witnesses:
-                for name, by in run_witnesses(targets, tmp).items():
+                for name, by in run_witnesses(targets, tmp, ring).items():
                     print("difftest: known bug %s: %s" % (name, ", ".join(
                         "%s %s" % (t, "still differs" if d else "FIXED (remove it)")
                         for t, d in by.items())))
                 return 0
             if args.only is not None:
                 for t in targets:
-                    text, diffs = detail(gen.sequence(args.seed, args.only), t, tmp)
+                    text, diffs = detail(gen.sequence(args.seed, args.only, kernel_ring=ring),
+                                         t, tmp, ring=ring)
                     print(text)
                 return 0
             totals = run_batches(args.seed, args.first, args.count, targets, args.batch,
-                                 args.jobs, args.progress, tmp)
-            bad = report(totals, args.seed, args.first, args.count, targets, tmp, args.details)
+                                 args.jobs, args.progress, tmp, ring)
+            bad = report(totals, args.seed, args.first, args.count, targets, tmp, args.details,
+                         ring)
         except (SetupError, gen.AssembleError) as e:
             print("difftest: %s" % e)
             return 2

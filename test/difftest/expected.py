@@ -16,6 +16,11 @@ RULES: what the generator does not do by construction (no tag can turn it
 on), because the architecture leaves the result open or because the
 monitor ends a guest that does it, by design.
 
+RING3_HOLES, RING3_KNOWN_BUGS: the same for the guest kernel in real
+ring 3 (the monitor's ring=3, docs/ring-compression.md), on top of the
+lists above (which hold in both rings): what ring 3 cannot hide beyond
+what ring 1 cannot.  lists(kernel_ring) gives the entries that apply.
+
 KNOWN_BUGS: divergences of the monitor that a sequence found and nobody
 has fixed yet.  Each is a tag (left out of random sequences in its rings,
 so that random runs show only new divergences), one line on what is
@@ -155,9 +160,45 @@ KNOWN_BUGS = {
     "unpriv.rdpmc": Entry({0}, "RDPMC at the guest's CPL 0 raises #GP (not emulated: "
                           "'monitor: not emulated: rdpmc'); the CPU (qemu32, no counters) "
                           "raises #UD", witness=(0, ["xor ecx, ecx", "rdpmc"])),
-    "cr4.flip.vme": Entry({0}, "MOV to CR4 with VME raises #GP (not in cr4_guest_mask) "
-                          "though CPUID.1:EDX advertises VME",
-                          witness=(0, ["mov eax, cr4", "or eax, 1", "mov cr4, eax"])),
-    "cr4.flip.pvi": Entry({0}, "MOV to CR4 with PVI raises #GP though CPUID.1:EDX advertises "
-                          "VME", witness=(0, ["mov eax, cr4", "or eax, 2", "mov cr4, eax"])),
 }
+
+
+# ---- ring=3: the guest kernel in real ring 3 ----
+
+_RING3 = ("ring=3: every real descriptor is DPL 3 and the guest kernel runs at CPL 3, so the "
+          "CPU's privilege checks cannot tell the guest kernel from its user code: ")
+_R3_LOAD = (_RING3 + "a segment load the guest's CPU refuses at CPL 0 (#GP(selector)) loads "
+            "without a fault (nothing traps, nothing to emulate)")
+_R3_CHECK = (_RING3 + "%s is not privileged and does not fault; it succeeds on the real DPL-3 "
+             "descriptor where the guest's CPU, at CPL 3, refuses a DPL below CPL (ZF=0)")
+
+RING3_HOLES = {
+    "seg.data.kdata_rpl3": Entry({0}, "DS/ES/FS/GS with RPL 3 on the kernel's DPL-0 data "
+                                 "segment, RPL > DPL: " + _R3_LOAD),
+    "seg.ss.udata": Entry({0}, "SS with the user (DPL-3) stack segment, DPL != CPL: " + _R3_LOAD +
+                          "; the monitor resumes the kernel with it (trap.c, ring3_alias)"),
+    "seg.ss.udata_a0": Entry({0}, "SS with a DPL-3 stack segment, DPL != CPL: " + _R3_LOAD),
+    "seg.ss.kdata_rpl3": Entry({0}, "SS with RPL 3 on the kernel's stack segment, RPL != CPL: " +
+                               _R3_LOAD),
+}
+# the DPL-0 descriptors of the guest's GDT (difftest.h); conforming code
+# passes these checks at any CPL, TSS and LDT descriptors are null in the
+# real GDT (ring 1's HOLES)
+for _op in ("lar", "lsl", "verr", "verw"):
+    for _sel in ("kcode", "kdata", "kdata_a0", "np", "xo"):
+        RING3_HOLES["seg.check.%s.%s" % (_op, _sel)] = Entry(
+            {3}, _R3_CHECK % _op.upper() + (" (LAR shows the real access rights: DPL 3, and "
+                                            "P clear while user code runs)" if _op == "lar"
+                                            else ""))
+
+RING3_KNOWN_BUGS = {}
+
+
+def lists(kernel_ring=1):
+    """(holes, known_bugs) for the guest kernel in real ring kernel_ring:
+    lists of (tag, Entry); a tag may appear twice, for disjoint rings."""
+    holes, bugs = list(HOLES.items()), list(KNOWN_BUGS.items())
+    if kernel_ring == 3:
+        holes += list(RING3_HOLES.items())
+        bugs += list(RING3_KNOWN_BUGS.items())
+    return holes, bugs

@@ -34,6 +34,7 @@ or known monitor bugs, per ring, and names the reason for each.
     gen.py --seed 1 --first 0 --count 1000 -o batch.bin
     gen.py --seed 1 --show 123          # one sequence's assembly and state
     gen.py --list                        # the templates and their weights
+    gen.py --seed 1 --show 123 --ring 3  # as difftest.py --ring 3 makes it
 """
 import argparse
 import os
@@ -1236,10 +1237,12 @@ def t_pde(ctx):
 # Sequences and batches
 # ===================================================================
 
-def excluded_tags(ring, extra_allowed=()):
-    """Tags not generated in this ring: expected.py's holes and known bugs."""
+def excluded_tags(ring, extra_allowed=(), kernel_ring=1):
+    """Tags not generated in this ring: expected.py's holes and known bugs
+    (with the guest kernel in real ring kernel_ring under the monitor)."""
     out = set()
-    for name, entry in list(expected.HOLES.items()) + list(expected.KNOWN_BUGS.items()):
+    holes, bugs = expected.lists(kernel_ring)
+    for name, entry in holes + bugs:
         if ring in entry.rings and name not in extra_allowed:
             out.add(name)
     return out
@@ -1264,12 +1267,13 @@ def initial_state(ctx, seq):
     ctx.cr4 = seq.cr4_set
 
 
-def sequence(seed, index, allow=()):
-    """Sequence index of seed: the same on every call."""
+def sequence(seed, index, allow=(), kernel_ring=1):
+    """Sequence index of seed: the same on every call (for the monitor's
+    kernel_ring: its lists exclude more in ring=3)."""
     rng = random.Random("%d/%d" % (seed, index))
     ring = 0 if rng.random() < 0.6 else 3
     seq = Sequence(index, ring)
-    ctx = Ctx(rng, seq, excluded_tags(ring, allow))
+    ctx = Ctx(rng, seq, excluded_tags(ring, allow, kernel_ring))
     initial_state(ctx, seq)
     pool = [t for t in TEMPLATES if ring in t.rings and ctx.allowed(t.name)]
     weights = [t.weight_in(ring) for t in pool]
@@ -1356,8 +1360,8 @@ def code_bytes(batch_path):
     return out
 
 
-def write_batch(seed, first, count, path, allow=()):
-    seqs = [sequence(seed, first + i, allow) for i in range(count)]
+def write_batch(seed, first, count, path, allow=(), kernel_ring=1):
+    seqs = [sequence(seed, first + i, allow, kernel_ring) for i in range(count)]
     assemble(batch_asm(seqs, seed, first), path)
     return seqs
 
@@ -1390,13 +1394,16 @@ def main():
     ap.add_argument("--show", type=int, metavar="INDEX",
                     help="print sequence INDEX (assembly, tags, initial state, bytes)")
     ap.add_argument("--list", action="store_true", help="list the templates")
+    ap.add_argument("--ring", type=int, choices=(1, 3), default=1,
+                    help="the monitor's ring for the guest kernel, whose lists (expected.py) "
+                    "the sequences leave out (default 1)")
     args = ap.parse_args()
     if args.list:
         for t in TEMPLATES:
             print("%-12s weight %4.1f rings %s" % (t.name, t.weight, ",".join(map(str, t.rings))))
         return 0
     if args.show is not None:
-        seq = sequence(args.seed, args.show)
+        seq = sequence(args.seed, args.show, kernel_ring=args.ring)
         print(seq.describe())
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "one.bin")
@@ -1405,7 +1412,7 @@ def main():
         return 0
     if not args.output:
         ap.error("-o FILE is needed to write a batch")
-    write_batch(args.seed, args.first, args.count, args.output)
+    write_batch(args.seed, args.first, args.count, args.output, kernel_ring=args.ring)
     return 0
 
 

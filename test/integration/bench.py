@@ -15,7 +15,10 @@ work).  Below the table, each column's shadow counters for the whole run
 (from the monitor's exit table) say where the difference comes from (in
 ring 3, the kernel/user view switches), and the wall-clock seconds each
 run took, measured side by side in this one invocation (QEMU's own speed:
-not a guest number).
+not a guest number).  Last, a whole minios `tests` run (without -icount,
+as a user runs it) natively and under each monitor column, one after the
+other in this invocation: its wall-clock seconds side by side, what a
+user feels of the monitor's overhead on a real workload.
 """
 import argparse
 import os
@@ -57,6 +60,30 @@ def run_monitor_column(monitor, kernel, timeout, monargs):
     return bench_results(run.lines()), [l.replace("monitor: ", "", 1).strip() for l in counters]
 
 
+def tests_wall(kernel, monitor, wanted, monargs, timeout):
+    """Wall-clock seconds of one whole `tests` run natively and under each
+    wanted monitor column, or exits if a run fails."""
+    wall = {}
+    t0 = time.monotonic()
+    run = run_qemu(kernel, "tests", timeout=timeout)
+    wall["native"] = time.monotonic() - t0
+    runs = [("native", run)]
+    for name, opts in MONITOR_COLUMNS:
+        if name not in wanted or not monitor:
+            continue
+        print("bench: minios tests under %s ..." % name, file=sys.stderr, flush=True)
+        t0 = time.monotonic()
+        run = run_monitor(monitor, kernel, "tests", ("%s %s" % (opts, monargs)).strip(),
+                          timeout=timeout)
+        wall[name] = time.monotonic() - t0
+        runs.append((name, run))
+    for name, run in runs:
+        if run.timed_out or run.exit_code != 0:
+            sys.exit("bench: minios tests (%s) failed (exit %s, timed out %s):\n%s"
+                     % (name, run.exit_code, run.timed_out, run.text[-2000:]))
+    return wall
+
+
 def ratio(native, other):
     if native is None or other is None:
         return "-"
@@ -84,6 +111,8 @@ def main():
     ap.add_argument("--monargs", default="",
                     help="further monitor options for both columns (e.g. shadow_cache=8)")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--no-tests-run", action="store_true",
+                    help="leave out the wall-clock comparison of a whole minios tests run")
     ap.add_argument("--columns", default=",".join(c for c, _ in MONITOR_COLUMNS),
                     help="the monitor columns to run (default all: %(default)s)")
     args = ap.parse_args()
@@ -116,6 +145,11 @@ def main():
           ", ".join("%s %.1f" % (n, t) for n, t in wall.items()))
     if missing:
         sys.exit("bench: missing results for: " + " ".join(missing))
+    if not args.no_tests_run:
+        tw = tests_wall(args.kernel, args.monitor, wanted, args.monargs, args.timeout)
+        print("a whole minios `tests` run (no -icount), wall clock side by side (s): " +
+              ", ".join("%s %.1f (%.1fx)" % (n, t, t / max(tw["native"], 0.01))
+                        for n, t in tw.items()))
 
 
 if __name__ == "__main__":

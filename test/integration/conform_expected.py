@@ -88,11 +88,6 @@ _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio
 
 KNOWN_BUGS = {
     # seg
-    "run.seg.ss_forms": Bug("MOV SS of a data descriptor whose accessed bit is clear (Bochs): "
-                            "the guest ends with 'would resume with SS 0xffe8, not a valid "
-                            "stack selector for ring 1' at the first form; likely the CPU "
-                            "setting the accessed bit in the read-only real GDT while the exit "
-                            "path loads SS", only={"bochs", "ring1"}),
     # far
     "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
                              "refuses call gates) instead of being emulated"),

@@ -3,7 +3,9 @@ test/difftest) on a fixed small batch: random ring-0 and ring-3 sequences
 natively and under the monitor with both shadow strategies, the same
 observations apart from the named holes, masks and rules of
 test/difftest/expected.py; every known bug still shows (docs/conformance.md,
-"The differential tester").
+"The differential tester").  A smaller batch runs with the guest kernel in
+real ring 3 (the monitor's ring=3), apart from expected.py's ring-3 lists
+too.
 
     /usr/bin/python3 -m pytest test/integration/test_difftest.py
 
@@ -32,6 +34,8 @@ COUNT = 1500
 SHADOWS = ["cached", "vtlb"]
 DETAILS = 3             # mismatches shown in full when the test fails
 TAG_SAMPLE = 4000       # sequences generated to find every listed tag
+RING3_COUNT = 1500      # the ring=3 batch: sequences 0..RING3_COUNT-1 of SEED
+RING3_SHADOWS = ["cached", "vtlb"]
 
 
 def need(path):
@@ -98,34 +102,111 @@ def test_monitor_agrees_with_native(native, batch, tmp, shadow):
         len(mismatches), COUNT, "\n".join(shown))
 
 
-def test_known_bugs_still_differ(tmp):
-    """Each KNOWN_BUGS witness still differs under each strategy it names;
-    once the monitor is fixed this fails until the entry (and the
-    generator's exclusion of it) is removed, so the list only shrinks."""
+@pytest.mark.parametrize("kernel_ring", [1, 3])
+def test_known_bugs_still_differ(tmp, kernel_ring):
+    """Each KNOWN_BUGS witness (and in ring=3 each RING3_KNOWN_BUGS one)
+    still differs under each strategy it names; once the monitor is fixed
+    this fails until the entry (and the generator's exclusion of it) is
+    removed, so the list only shrinks."""
     need(difftest.MONITOR)
-    found = difftest.run_witnesses(SHADOWS, tmp)
+    found = difftest.run_witnesses(SHADOWS, tmp, kernel_ring)
     fixed = ["%s under %s" % (n, t) for n, by in found.items() for t, d in by.items() if not d]
-    assert not fixed, "fixed: remove from expected.py KNOWN_BUGS: %s" % fixed
-    print("known bugs (expected.py KNOWN_BUGS), each still differing: " +
-          "; ".join("%s: %s" % (n, expected.KNOWN_BUGS[n].why) for n in sorted(found)))
+    assert not fixed, "fixed in ring=%d: remove from expected.py: %s" % (kernel_ring, fixed)
+    why = dict(expected.lists(kernel_ring)[1])
+    print("known bugs, each still differing: " +
+          "; ".join("%s: %s" % (n, why[n].why) for n in sorted(found)))
 
 
-def test_expected_names_are_generated_tags():
-    """Every HOLES and KNOWN_BUGS name is a tag the generator makes when
-    allowed to (so a renamed template cannot leave a stale entry that
-    excludes nothing), none is in both lists, and with the defaults no
-    excluded tag is generated in its rings."""
-    named = set(expected.HOLES) | set(expected.KNOWN_BUGS)
-    assert not set(expected.HOLES) & set(expected.KNOWN_BUGS)
+@pytest.mark.parametrize("kernel_ring", [1, 3])
+def test_expected_names_are_generated_tags(kernel_ring):
+    """Every HOLES and KNOWN_BUGS name (and in ring=3 every RING3_HOLES and
+    RING3_KNOWN_BUGS name) is a tag the generator makes when allowed to (so
+    a renamed template cannot leave a stale entry that excludes nothing),
+    none is both a hole and a bug, a name in both rings' lists names
+    disjoint rings, and with the defaults no excluded tag is generated in
+    its rings."""
+    holes, bugs = expected.lists(kernel_ring)
+    assert not {n for n, _ in holes} & {n for n, _ in bugs}
+    rings = {}
+    for n, e in holes + bugs:
+        assert not rings.get(n, set()) & e.rings, "%s twice for ring %s" % (n, e.rings)
+        rings.setdefault(n, set()).update(e.rings)
+    named = set(rings)
     seen, leaked = set(), []
     for i in range(TAG_SAMPLE):
-        seen.update(gen.sequence(SEED, i, allow=named).tags)
-        seq = gen.sequence(SEED, i)
-        excluded = gen.excluded_tags(seq.ring)
+        seen.update(gen.sequence(SEED, i, allow=named, kernel_ring=kernel_ring).tags)
+        seq = gen.sequence(SEED, i, kernel_ring=kernel_ring)
+        excluded = gen.excluded_tags(seq.ring, kernel_ring=kernel_ring)
         leaked += [(i, t) for t in seq.tags if gen.names_tag(excluded, t)]
     missing = [n for n in named if not any(gen.names_tag([n], t) for t in seen)]
     assert not missing, "never generated: %s" % missing
     assert not leaked, leaked[:10]
+
+
+# ---- the guest kernel in real ring 3 (ring=3, docs/ring-compression.md) ----
+
+@pytest.fixture(scope="module")
+def ring3_batch(tmp):
+    need(difftest.GUEST)
+    path = os.path.join(tmp, "batch3.bin")
+    seqs = gen.write_batch(SEED, 0, RING3_COUNT, path, kernel_ring=3)
+    return path, seqs
+
+
+@pytest.fixture(scope="module")
+def ring3_native(ring3_batch):
+    return difftest.BatchRun(difftest.NATIVE, ring3_batch[0], 0, RING3_COUNT)
+
+
+@pytest.mark.parametrize("shadow", RING3_SHADOWS)
+def test_monitor_agrees_with_native_in_ring3(ring3_native, ring3_batch, tmp, shadow):
+    """With the guest kernel in real ring 3, every sequence leaves the
+    native observations, apart from ring 1's lists and ring 3's own
+    (expected.py RING3_HOLES: what the CPU's checks at CPL 3 cannot tell
+    from user mode); the batch still runs the forms ring 3 handles by
+    trapping (far JMP to conforming code, user loads of not-present kernel
+    segments, SS and DS loads of user segments from user mode)."""
+    need(difftest.MONITOR)
+    path, seqs = ring3_batch
+    assert {s.ring for s in seqs} == {0, 3}
+    tags = {t for s in seqs for t in s.tags}
+    assert {"far.jmp.conf", "seg.data.np", "seg.check.lar.udata"} <= tags, tags
+    assert not ring3_native.stops, ring3_native.stops
+    run = difftest.BatchRun(shadow, path, 0, RING3_COUNT, ring=3)
+    mismatches = difftest.compare(ring3_native, run)
+    shown = []
+    for m in mismatches[:DETAILS]:
+        text, _ = difftest.detail(gen.sequence(SEED, m.index, kernel_ring=3), shadow, tmp, SEED,
+                                  m.context, ring=3)
+        shown.append(str(m) + "\n" + text)
+    assert not mismatches, "%d of %d sequences differ under ring=3:\n%s" % (
+        len(mismatches), RING3_COUNT, "\n".join(shown))
+
+
+def test_ring3_holes_still_differ(tmp):
+    """A sequence made of each kind of RING3_HOLES entry still differs under
+    ring=3 (and agrees under ring=1): the list names real holes, and
+    shrinks if the monitor ever hides one."""
+    need(difftest.MONITOR)
+    seqs = [gen.witness(k, ring, lines) for k, (ring, lines) in enumerate(RING3_HOLE_SAMPLES)]
+    path = os.path.join(tmp, "ring3-holes.bin")
+    gen.write_witnesses(seqs, path)
+    native, stop = difftest.full_states(difftest.NATIVE, path, len(seqs))
+    assert not stop and len(native) == len(seqs), stop
+    for ring, want in ((3, True), (1, False)):
+        mon, stop = difftest.full_states("cached", path, len(seqs), ring)
+        assert not stop, stop
+        got = [bool(difftest.compare_fields(native[s.index], mon[s.index])) for s in seqs]
+        assert got == [want] * len(seqs), (ring, list(zip(RING3_HOLE_SAMPLES, got)))
+
+
+# one sequence per kind of RING3_HOLES entry: (ring, lines)
+RING3_HOLE_SAMPLES = [
+    (0, ["mov ax, 0x13", "mov ds, ax"]),                # seg.data.kdata_rpl3
+    (0, ["mov ax, 0x6b", "mov ss, ax"]),                # seg.ss.udata_a0
+    (3, ["mov ax, 0x10", "lar ebx, eax"]),              # seg.check.lar.kdata
+    (3, ["mov ax, 0x40", "verr ax"]),                   # seg.check.verr.np
+]
 
 
 def test_generator_is_reproducible():
