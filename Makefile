@@ -221,6 +221,12 @@ $(B)/unit/test_debugreg: test/unit/test_debugreg.c src/monitor/debugreg.c | $(DE
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -DMON_HOST_TEST -Isrc -I$(M) -o $@ $< \
 		src/monitor/debugreg.c -lcmocka
 
+# vdesc.c with fakes for guest memory and the watch (MON_HOST_TEST: no lldt).
+$(B)/unit/test_vdesc: test/unit/test_vdesc.c src/trap/vdesc.c $(PURE_C) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -DMON_HOST_TEST -Isrc -I$(M) -o $@ $< \
+		$(PURE_C) -lcmocka
+
 unit: $(UNIT_TESTS)
 
 clean:

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS="gcc-multilib nasm make qemu-system-x86 grub-pc-bin grub-common xorriso mtools
-      bochs bochsbios vgabios bochs-term libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout python3-pexpect
+      bochs bochsbios vgabios bochs-term libcmocka-dev clang libclang-rt-14-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout python3-pexpect
       python3-dask python3-distributed python3-matplotlib python3-tqdm sqlite3 binutils gdb coreutils"
 
 missing=""

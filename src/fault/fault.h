@@ -46,6 +46,17 @@ static inline bool fault_drop_invlpg(struct vcpu *v, uint32_t va)
 { (void)v; (void)va; return false; }
 static inline bool fault_drop_shadow_update(struct vcpu *v, uint32_t g)
 { (void)v; (void)g; return false; }
+/* ...and so does the trap path's, for the fuzzers (test/fuzz/). */
+static inline void fault_trap(struct vcpu *v) { (void)v; }
+static inline bool fault_debug_trap(struct vcpu *v, uint32_t *dr6)
+{ (void)v; (void)dr6; return false; }
+static inline bool fault_host_debug(struct trapframe *f) { (void)f; return false; }
+static inline void fault_emulated(struct vcpu *v, const struct insn *in) { (void)v; (void)in; }
+static inline uint32_t fault_port_read(uint16_t port, unsigned size, uint32_t val)
+{ (void)port; (void)size; return val; }
+static inline bool fault_timer_edge(struct vpic *pic) { (void)pic; return false; }
+static inline void fault_idle(struct vcpu *v) { (void)v; }
+static inline void fault_report(const struct vcpu *v) { (void)v; }
 #else
 extern bool fault_armed;
 

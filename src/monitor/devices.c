@@ -198,6 +198,20 @@ static void attach_disks(void)
 	}
 }
 
+/* When the virtual PIT's OUT0 rises next or the local APIC's timer
+ * expires, in host clock ticks (rounded up). */
+static void note_next_edge(void)
+{
+	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
+	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
+
+	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
+	if (ns != VLAPIC_NO_TIMER) {
+		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
+		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
+	}
+}
+
 void devices_init(void)
 {
 	vio_init(&dev.bus);
@@ -218,21 +232,9 @@ void devices_init(void)
 	attach_disks();
 	attach_apics();
 	dev.pit_synced = host_pit_now();
-	dev.next_edge = UINT64_MAX;
-}
-
-/* When the virtual PIT's OUT0 rises next or the local APIC's timer
- * expires, in host clock ticks (rounded up). */
-static void note_next_edge(void)
-{
-	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
-	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
-
-	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
-	if (ns != VLAPIC_NO_TIMER) {
-		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
-		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
-	}
+	note_next_edge();       /* the PIT runs as the BIOS left it (found by fuzz_trap: with
+				   UINT64_MAX here, a guest that never reprogrammed the PIT got
+				   no timer IRQ, and its HLT slept forever) */
 }
 
 /* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one
@@ -405,14 +407,14 @@ unsigned devices_irq_ack(void)
 	return vpic_ack(&dev.pic);
 }
 
-/* Does the virtual PIC pass IRQ irq (its IMR bit, and the cascade's)? */
-static bool pic_passes(unsigned irq)
+/* The virtual PIT pulses IRQ 0 (vpic_pulse_irq): an input the guest made
+ * level-triggered (ICW1 LTIM) sees the line fall before anyone asks, so no
+ * request stays (the real PIT's square wave would hold it; found by
+ * fuzz_trap: a guest that set LTIM and halted slept forever). */
+static bool pit_can_request(void)
 {
-	const struct vpic_chip *m = &dev.pic.chip[PIC_MASTER], *s = &dev.pic.chip[PIC_SLAVE];
-
-	if (irq < 8)
-		return !(m->imr & (1u << irq));
-	return !(m->imr & (1u << PIC_CASCADE_IRQ)) && !(s->imr & (1u << (irq - 8)));
+	return vpic_can_request(&dev.pic, PIT_IRQ) && !dev.pic.chip[PIC_MASTER].level_triggered &&
+	       vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ;
 }
 
 bool devices_can_interrupt(void)
@@ -423,19 +425,24 @@ bool devices_can_interrupt(void)
 		return true;
 	if (!vlapic_accepts_pic(&dev.lapic))
 		return true;    /* the APICs route the devices: assume they may */
-	if (pic_passes(PIT_IRQ) && vpit_ticks_to_irq(&dev.pit) != PIT_NO_IRQ)
+	if (pit_can_request())
 		return true;
-	return pic_passes(dev.uart.irq) && (dev.uart.ier & UART_IER_MASK);
+	/* the UART's line is driven only while MCR OUT2 is set (vuart.h; found
+	 * by fuzz_trap: a guest with OUT2 clear halted forever) */
+	return vpic_can_request(&dev.pic, dev.uart.irq) && (dev.uart.ier & UART_IER_MASK) &&
+	       (dev.uart.mcr & UART_MCR_OUT2);
 }
 
 const char *devices_masked_reason(void)
 {
-	static char why[96];
+	static char why[128];
 
-	fmt_snprintf(why, sizeof why, "PIC masks 0x%x/0x%x, PIT %s, UART interrupts %s",
+	fmt_snprintf(why, sizeof why, "PIC masks 0x%x/0x%x%s, PIT %s, UART interrupts %s",
 		     dev.pic.chip[PIC_MASTER].imr, dev.pic.chip[PIC_SLAVE].imr,
+		     dev.pic.chip[PIC_MASTER].level_triggered ? " level-triggered" : "",
 		     vpit_ticks_to_irq(&dev.pit) == PIT_NO_IRQ ? "stopped" : "running",
-		     (dev.uart.ier & UART_IER_MASK) ? "enabled" : "off");
+		     !(dev.uart.ier & UART_IER_MASK) ? "off" :
+		     (dev.uart.mcr & UART_MCR_OUT2) ? "enabled" : "enabled but OUT2 clear");
 	return why;
 }
 

@@ -20,6 +20,7 @@
 #include "monitor.h"
 #include "stats.h"
 #include "loader.h"
+#include "memory.h"
 #include "x86.h"
 #include "trap/guest.h"
 #include "trap/emul.h"
@@ -57,7 +58,7 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	vidt_reset(v);
 	emul_msr_reset(v);
 	host_guest_cr_sync(v);
-	shadow_init((uint32_t)sw_pt_guest | PTE_P | PTE_W);
+	shadow_init(host_pa(sw_pt_guest) | PTE_P | PTE_W);
 	dr_guest_load(v->dr);
 	*sw_frame = v->tf;
 	guest_frame_to_cpu(sw_frame);

@@ -108,6 +108,24 @@
 #define ERR_EXT 0x1u
 #define ERR_IDT 0x2u
 
+/*
+ * The privileged instructions, one function each.  Under MON_HOST_TEST
+ * (the host fuzzers, test/fuzz/) they are plain declarations the test
+ * implements over a fake machine: the monitor's code that uses them is
+ * built unchanged for a 64-bit host process.
+ */
+#ifdef MON_HOST_TEST
+uint8_t inb(uint16_t port);
+void outb(uint16_t port, uint8_t v);
+void outl(uint16_t port, uint32_t v);
+uint32_t rcr0(void);
+uint32_t rcr2(void);
+uint32_t rcr4(void);
+void lcr0(uint32_t v);
+void lcr3(uint32_t v);
+void lcr4(uint32_t v);
+void lldt(uint16_t sel);
+#else
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -132,6 +150,11 @@ static inline void lcr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v
 static inline void lcr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void lcr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 
+/* Loads the LDT register: sel names an LDT descriptor in the GDT, or is
+ * null (no LDT: every TI=1 selector faults). */
+static inline void lldt(uint16_t sel) { __asm__ volatile("lldt %w0" : : "r"(sel)); }
+#endif
+
 /* debug status: B0-B3 (breakpoints), BD, BS (single step), BT */
 #define DR6_B_MASK  0x0000000Fu
 #define DR6_BD      0x00002000u
@@ -141,6 +164,12 @@ static inline void lcr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v
 #define DR6_FIXED1  0xFFFF0FF0u     /* bits that always read 1 */
 #define DR7_FIXED1  0x00000400u     /* bit 10 always reads 1 */
 
+#ifdef MON_HOST_TEST
+uint32_t rdr6(void);
+void ldr6(uint32_t v);
+uint64_t rdtsc(void);
+void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
+#else
 static inline uint32_t rdr6(void) { uint32_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
 static inline void ldr6(uint32_t v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
 
@@ -155,5 +184,6 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, u
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
+#endif
 
 #endif

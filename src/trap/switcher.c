@@ -32,6 +32,7 @@
  */
 #include "switcher.h"
 #include "monitor/monitor.h"
+#include "monitor/x86.h"
 #include "lib/mem.h"
 #include "shadow_mmu/shadow.h"
 
@@ -117,7 +118,7 @@ static void load_tables(void)
 		: : "r"(SEL_MON_DS), "i"(SEL_MON_CS) : "memory");
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	__asm__ volatile("ltr %w0" : : "r"(SEL_MON_TSS));
-	__asm__ volatile("lldt %w0" : : "r"(0));
+	lldt(0);
 }
 
 /* Call with paging on, the monitor's page directory mapping sw_pt_mon. */

@@ -291,8 +291,10 @@ static void general_protection(struct vcpu *v)
 
 /* ---- #NP: the kernel's return to a user code segment we hide ---- */
 
-/* vdesc.c keeps guest user code segments not present while the guest
- * kernel runs: its IRET or far RET to user mode lands here and is
+/* vdesc.c keeps guest user code segments out of reach while the guest
+ * kernel runs: a readable one as a data segment (the kernel's IRET or far
+ * RET to it raises #GP(selector) and is emulated in general_protection),
+ * an execute-only one not present: its IRET or far RET lands here and is
  * emulated like a #GP'd one.  A far JMP or CALL from the kernel to user
  * code gets the #GP(selector) the CPU gives for a DPL-3 target.  In
  * ring=3 it keeps the kernel's segments not present while user code runs:
@@ -397,6 +399,7 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 {
 	struct insn buf;
+	bool stepping = (v->tf.eflags & FL_TF) && !v->shadow_step;
 	const struct insn *in = decode_at_eip(v, &buf);
 
 	if (!in)
@@ -407,6 +410,8 @@ static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 		v->tf.eflags &= ~FL_RF;
 		stats_emulated(v, in);
 		trace_pf(va, "MMIO access emulated");
+		if (stepping)   /* the CPU's #DB after the access (found by fuzz_trap) */
+			single_step_trap(v);
 		return;
 	case EMUL_FAULTED:
 	case EMUL_JUMPED:
@@ -613,10 +618,12 @@ static bool ring3_alias(const struct vcpu *v)
 	return mon_opts.ring == 3 && (v->tf.ss & 3) == 3;
 }
 
-static void check_selectors(struct vcpu *v)
+/* CS and SS must load in the exit path, or the guest ends; a data
+ * selector that would not load is nulled, as the CPU's IRET to an outer
+ * ring nulls one the new CPL may not use.  Pure checks of the copies. */
+static void validate_selectors(struct vcpu *v, uint32_t *const segs[4])
 {
 	unsigned cpl = v->tf.cs & 3;
-	uint32_t *segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
 
 	if (cpl == 0 || !code_sel_valid(v, (uint16_t)v->tf.cs))
 		guest_die("would resume with CS 0x%x, not a valid guest code selector",
@@ -630,10 +637,25 @@ static void check_selectors(struct vcpu *v)
 			*segs[i] = 0;
 			v->stats.seg_dropped++;
 		}
-		vdesc_preaccess(v, (uint16_t)*segs[i]);
 	}
+}
+
+/* Setting an accessed bit writes the guest's table, whose watch copies
+ * that entry again from the guest's memory (vdesc.c): what it holds there
+ * may no longer be what was checked (a descriptor the guest's memory and
+ * the copy disagree on).  So the checks run again over the descriptors the
+ * exit path will really load; the second pass sets no bit (every entry
+ * the first touched is accessed now, or not a code or data segment). */
+static void check_selectors(struct vcpu *v)
+{
+	uint32_t *const segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
+
+	validate_selectors(v, segs);
+	for (unsigned i = 0; i < 4; i++)
+		vdesc_preaccess(v, (uint16_t)*segs[i]);
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
+	validate_selectors(v, segs);
 	struct selector_set *c = checked_set(v);
 	c->sel[0] = v->tf.cs & 0xFFFF;
 	c->sel[1] = v->tf.ss & 0xFFFF;

@@ -31,11 +31,17 @@
  * table let go by watch.c's heuristic is copied again only at the next
  * LGDT or LLDT.
  *
- * Guest user code segments (DPL 3 code) are present in the real tables only
- * while the guest runs at CPL 3 (vdesc_set_mode).  While its kernel runs,
- * they are marked not present, so that the kernel's IRET or far RET to
- * user mode raises #NP: the monitor then emulates the return and so sees
- * every change of privilege, the virtual IF and IOPL it pops included.
+ * Guest user code segments (DPL 3 code) are code segments in the real
+ * tables only while the guest runs at CPL 3 (vdesc_set_mode).  While its
+ * kernel runs, a readable one becomes a read-only data segment of the same
+ * base and limit (the kernel's IRET or far RET to it raises #GP(selector),
+ * a data segment not being code; a data segment register that holds it,
+ * as user code may leave DS, still loads on the way back into the kernel,
+ * and reads the same bytes), an execute-only one is marked not present
+ * (#NP(selector); no data segment register can hold it).  The monitor then
+ * emulates the return and so sees every change of privilege, the virtual
+ * IF and IOPL it pops included.  (Under ring=3 both kinds are marked not
+ * present.)
  *
  * ring=3 (docs/ring-compression.md): the copy is compressed exactly as in
  * ring 1 (the guest's DPL 0 reads 1 there, and the monitor's checks are
@@ -121,10 +127,16 @@ static bool is_moded(struct segdesc d)
 	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_seg(d));
 }
 
+#define DESC_HI_TYPE    (0xFu << 8)
+
 static struct segdesc real_of(struct segdesc d)
 {
-	if (is_user_code(d) && !user_cs_present)
-		d.hi &= ~DESC_HI_P;
+	if (is_user_code(d) && !user_cs_present) {
+		if (mon_opts.ring != 3 && (DESC_TYPE(d) & SEG_T_R))    /* read-only data */
+			d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);
+		else
+			d.hi &= ~DESC_HI_P;
+	}
 	if (mon_opts.ring == 3 && DESC_S(d)) {
 		if (is_kernel_seg(d) && !kernel_present)
 			d.hi &= ~DESC_HI_P;
@@ -246,12 +258,12 @@ uint32_t vdesc_monitor_rpl(uint16_t sel, unsigned cpl)
 static void load_real_ldt(void)
 {
 	if (vldt.entries == 0) {
-		__asm__ volatile("lldt %w0" : : "r"(0));
+		lldt(0);
 		return;
 	}
 	sw_gdt[GDT_MON_LDT] = desc_make(SW_VA(SW_LDT_OFF), vldt.entries * 8 - 1, SYS_T_LDT, 0,
 					false, false);
-	__asm__ volatile("lldt %w0" : : "r"(SEL_MON_LDT));
+	lldt(SEL_MON_LDT);
 }
 
 void vdesc_reset(struct vcpu *v)
@@ -448,6 +460,10 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 
 /* ---- the accessed bit ---- */
 
+/* Byte 5 of a descriptor: P (bit 7) and S (bit 4) both set for a present
+ * code or data segment. */
+#define DESC_BYTE5_S_P  0x90u
+
 /* Which table, and which entry, the real-table address la is in. */
 static struct vtable *table_at(uint32_t la, uint32_t *i)
 {
@@ -474,15 +490,25 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la)
 	struct segdesc d = t->copy[i];
 	if (!DESC_S(d) || !DESC_P(d) || (DESC_TYPE(d) & SEG_T_ACCESSED))
 		return false;
-	/* the CPU sets it in the guest's own table: byte 5, bit 0 */
+	/* The CPU sets it in the guest's own table: byte 5, bit 0, of the
+	 * descriptor it loaded, which is a present code or data one there too
+	 * (a null or system descriptor never gets the bit). */
 	uint32_t addr = t->base + i * 8 + 5;
-	if (gva_read(v, addr, &access, 1, 0, &f) == GVA_OK) {
+	if (gva_read(v, addr, &access, 1, 0, &f) == GVA_OK &&
+	    (access & DESC_BYTE5_S_P) == DESC_BYTE5_S_P) {
 		access |= SEG_T_ACCESSED;
 		gva_write(v, addr, &access, 1, 0, &f);
 	}
-	t->copy[i].hi |= SEG_T_ACCESSED << 8;
-	t->real[i] = real_of(t->copy[i]);
-	vdesc_generation++;
+	/* That write went through the table's watch (watch.c), which copied
+	 * the entry again from the guest's memory: if it is no longer d, the
+	 * copy now is the guest's own descriptor, validated, and takes no bit
+	 * from here.  Only the copy the CPU loaded gets it. */
+	struct segdesc now = t->copy[i];
+	if (i < t->entries && now.lo == d.lo && now.hi == d.hi) {
+		t->copy[i].hi |= SEG_T_ACCESSED << 8;
+		t->real[i] = real_of(t->copy[i]);
+		vdesc_generation++;
+	}
 	v->stats.desc_accessed++;
 	return true;
 }

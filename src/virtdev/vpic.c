@@ -367,6 +367,18 @@ int vpic_pending_vector(const struct vpic *pic)
 	return s->vector_base + (sirq < 0 ? PIC_SPURIOUS_IRQ : sirq);
 }
 
+bool vpic_can_request(const struct vpic *pic, unsigned irq)
+{
+	struct vpic t = *pic;   /* the model itself answers, on a copy */
+	const struct vpic_chip *c = &t.chip[irq >= PIC_CHIP_IRQS ? PIC_SLAVE : PIC_MASTER];
+
+	if (irq >= PIC_NIRQ)
+		return false;
+	vpic_set_irq(&t, irq, false);
+	vpic_set_irq(&t, irq, true);
+	return vpic_pending_vector(&t) == (int)(c->vector_base + irq % PIC_CHIP_IRQS);
+}
+
 /* The slave's half of a cascaded INTA: it supplies the vector. */
 static uint8_t ack_slave(struct vpic *pic)
 {

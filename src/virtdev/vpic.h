@@ -176,6 +176,12 @@ void vpic_pulse_irq(struct vpic *pic, unsigned irq);
  * Changes nothing. */
 int vpic_pending_vector(const struct vpic *pic);
 
+/* Could input irq interrupt the CPU if it rose now?  Not when its IMR bit
+ * (or, for a slave input, the cascade's) masks it, nor while a request of
+ * the same or higher priority is in service and waits for its EOI: the
+ * question HLT asks (devices_can_interrupt).  Changes nothing. */
+bool vpic_can_request(const struct vpic *pic, unsigned irq);
+
 /* The CPU's INTA: moves the winning request from IRR to ISR (on both chips
  * for a slave input, unless auto-EOI) and returns its vector.  With nothing
  * pending it returns the master's spurious vector (base + 7) and sets no

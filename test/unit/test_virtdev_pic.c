@@ -70,6 +70,32 @@ static void eoi(struct vpic *pic, uint16_t cmd)
 	vpic_write(pic, cmd, PIC_OCW2_EOI);
 }
 
+/* ---- could an input interrupt (HLT's question) --------------------------- */
+
+/* Found by fuzz_trap: a guest halted inside its IRQ 0 handler before the
+ * EOI, the timer being its only source, and the monitor idled forever
+ * because only the IMR was asked. */
+static void test_can_request_follows_imr_and_isr(void **state)
+{
+	struct vpic pic;
+	(void)state;
+	setup(&pic);
+	assert_true(vpic_can_request(&pic, 0));
+	vpic_pulse_irq(&pic, 0);
+	assert_int_equal(vpic_ack(&pic), MASTER_BASE + 0);     /* IRQ 0 in service */
+	assert_false(vpic_can_request(&pic, 0));                /* blocked until EOI */
+	assert_false(vpic_can_request(&pic, 3));                /* lower priority too */
+	eoi(&pic, PIC_MASTER_CMD);
+	assert_true(vpic_can_request(&pic, 0));
+	vpic_write(&pic, PIC_MASTER_DATA, 0x01);                /* masked */
+	assert_false(vpic_can_request(&pic, 0));
+	vpic_write(&pic, PIC_MASTER_DATA, 0x04);                /* cascade masked */
+	assert_false(vpic_can_request(&pic, 12));
+	assert_true(vpic_can_request(&pic, 0));
+	assert_int_equal(vpic_pending_vector(&pic), -1);        /* it changed nothing */
+	assert_false(vpic_can_request(&pic, 16));
+}
+
 /* ---- initialization ---------------------------------------------------- */
 
 static void test_bios_state(void **state)
@@ -566,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_single_mode),
 		cmocka_unit_test(test_no_icw4),
 		cmocka_unit_test(test_bad_inputs_ignored),
+		cmocka_unit_test(test_can_request_follows_imr_and_isr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,255 @@
+/*
+ * test_vdesc.c - host unit tests for the accessed bit in src/trap/vdesc.c.
+ *
+ * Mechanism: when the CPU loads a segment register from a descriptor whose
+ * accessed bit (type bit 0) is clear, it writes the bit into the table.
+ * The real GDT and LDT are read-only to the guest's rings, so that write is
+ * a #PF the monitor answers with vdesc_accessed(): the bit goes into the
+ * guest's own descriptor (the CPU would have written the guest's table) and
+ * into the monitor's copy and real table.  A null or system descriptor
+ * never gets it, and the guest's table is watched (watch.c): the write into
+ * it makes the monitor copy that entry again from the guest's memory.
+ * What is checked here, found by fuzz_trap (test/fuzz/regressions/trap/
+ * cs-null-descriptor-accessed-bit): the bit lands in a present code or data
+ * descriptor; a null or system one, in the copy or in the guest's memory,
+ * never gets it; when the guest's memory and the copy disagree, the entry
+ * the watch copied again is the guest's own, not the old one with the bit.
+ *
+ * vdesc.c is compiled into this test (MON_HOST_TEST: lldt is declared, not
+ * executed) with fakes for guest memory (linear = physical, 64 KB), the
+ * watch (a write inside the watched range is handed to the owner, as
+ * shadow.c and watch.c do) and the rest of the monitor it calls.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "trap/vdesc.c"
+
+#define GUEST_MEM   0x10000u
+#define G_GDT       0x1000u             /* the guest's GDT: 4 entries */
+#define G_GDT_N     4u
+#define SEL_KCODE   0x08u               /* entry 1: ring-0 code */
+#define SEL_KDATA   0x10u               /* entry 2: ring-0 data */
+#define SEL_TSS     0x18u               /* entry 3: an available 32-bit TSS */
+#define BYTE5       5u                  /* access byte: P, DPL, S, type */
+#define CODE_TYPE   (SEG_T_CODE | SEG_T_R)
+#define DATA_TYPE   SEG_T_W
+#define TSS_AVAIL32 0x9u
+
+static uint8_t mem[GUEST_MEM];
+static struct segdesc real_gdt[GDT_ENTRIES], real_ldt[LDT_ENTRIES];
+struct segdesc *const sw_gdt = real_gdt;
+struct segdesc *const sw_ldt = real_ldt;
+struct mon_options mon_opts = { .ring = 1 };
+static struct vcpu vc;
+static struct watch *watches[2];
+static unsigned guest_writes;
+
+/* ---- fakes of the rest of the monitor ---- */
+
+enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n, unsigned acc,
+			 struct gva_fault *f)
+{
+	(void)v, (void)acc;
+	*f = (struct gva_fault){ 0 };
+	assert_true(va + n <= GUEST_MEM);
+	memcpy(buf, mem + va, n);
+	return GVA_OK;
+}
+
+/* A guest write inside a watched range is told to its owner, as shadow.c
+ * and watch.c do for a write the monitor makes for the guest. */
+enum gva_result gva_write(struct vcpu *v, uint32_t va, const void *buf, uint32_t n,
+			  unsigned acc, struct gva_fault *f)
+{
+	(void)acc;
+	if (f)
+		*f = (struct gva_fault){ 0 };
+	assert_true(va + n <= GUEST_MEM);
+	memcpy(mem + va, buf, n);
+	guest_writes++;
+	for (unsigned i = 0; i < 2; i++) {
+		struct watch *w = watches[i];
+		if (w && w->len && va >= w->base && va + n <= w->base + w->len)
+			w->wrote(v, w->ctx, va - w->base, n);
+	}
+	return GVA_OK;
+}
+
+void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
+{
+	(void)v;
+	w->base = base;
+	w->len = len;
+	watches[w == &vgdt.watch ? 0 : 1] = w;
+}
+
+void guest_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fail_msg("guest_die");
+	abort();
+}
+
+void lldt(uint16_t sel) { (void)sel; }
+void reflect(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err)
+{ (void)v, (void)vector, (void)kind, (void)err; fail_msg("reflect"); }
+void reflect_pf(struct vcpu *v, uint32_t va, uint32_t err)
+{ (void)v, (void)va, (void)err; fail_msg("reflect_pf"); }
+void vidt_ltr(struct vcpu *v) { (void)v; }
+
+/* ---- helpers ---- */
+
+static void put_guest(unsigned index, struct segdesc d)
+{
+	memcpy(mem + G_GDT + index * 8, &d, sizeof d);
+}
+
+static struct segdesc guest_desc(unsigned index)
+{
+	struct segdesc d;
+	memcpy(&d, mem + G_GDT + index * 8, sizeof d);
+	return d;
+}
+
+/* The real-table address of byte 5 of sel's entry: where the CPU's write
+ * of the accessed bit faults. */
+static uint32_t real_byte5(uint16_t sel)
+{
+	return SW_VA(SW_GDT_OFF) + SEL_INDEX(sel) * 8 + BYTE5;
+}
+
+/* A guest GDT: null, ring-0 code and data (accessed bits clear), a TSS. */
+static int setup(void **state)
+{
+	(void)state;
+	memset(mem, 0, sizeof mem);
+	memset(&vc, 0, sizeof vc);
+	vdesc_reset(&vc);
+	put_guest(1, desc_make(0, 0xFFFFFFFF, CODE_TYPE, 0, true, true));
+	put_guest(2, desc_make(0, 0xFFFFFFFF, DATA_TYPE, 0, true, true));
+	put_guest(3, desc_make(0x3000, 0x67, TSS_AVAIL32, 0, false, false));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, G_GDT_N * 8 - 1), 0);
+	guest_writes = 0;
+	return 0;
+}
+
+static bool accessed(struct segdesc d)
+{
+	return DESC_TYPE(d) & SEG_T_ACCESSED;
+}
+
+/* ---- tests ---- */
+
+static void code_descriptor_gets_the_bit_everywhere(void **state)
+{
+	(void)state;
+	assert_false(accessed(vgdt_copy[1]));
+	assert_true(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+	assert_true(accessed(guest_desc(1)));
+	assert_true(accessed(vgdt_copy[1]));
+	assert_true(accessed(real_gdt[1]));
+	assert_true(DESC_S(vgdt_copy[1]) && (DESC_TYPE(vgdt_copy[1]) & SEG_T_CODE));
+	assert_int_equal(vc.stats.desc_accessed, 1);
+	/* set now: a second fault there is not the accessed bit's */
+	assert_false(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+}
+
+static void preaccess_sets_the_data_segments_bit(void **state)
+{
+	(void)state;
+	vdesc_preaccess(&vc, SEL_KDATA);
+	assert_true(accessed(guest_desc(2)));
+	assert_true(accessed(vgdt_copy[2]));
+	assert_false(accessed(vgdt_copy[1]));
+}
+
+static void null_and_system_descriptors_never_get_it(void **state)
+{
+	(void)state;
+	struct segdesc tss = guest_desc(3);
+
+	assert_false(vdesc_accessed(&vc, real_byte5(0)));
+	assert_false(vdesc_accessed(&vc, real_byte5(SEL_TSS)));
+	vdesc_preaccess(&vc, 0);
+	vdesc_preaccess(&vc, SEL_TSS);
+	assert_int_equal(guest_writes, 0);
+	assert_memory_equal(&tss, mem + G_GDT + 3 * 8, sizeof tss);
+	assert_int_equal(vgdt_copy[0].hi, 0);
+	assert_false(DESC_S(vgdt_copy[3]));
+	/* beyond the guest's entries: not its table */
+	assert_false(vdesc_accessed(&vc, real_byte5((uint16_t)(G_GDT_N * 8))));
+}
+
+/* The guest's memory holds a null entry where the copy holds the code
+ * descriptor the CPU loaded (memory and copy disagree, as when the table's
+ * page was let go by watch.c): the guest's null entry is left alone, and
+ * the loaded descriptor in the copy gets the bit (the CPU wrote the real
+ * table's). */
+static void guest_null_entry_left_alone(void **state)
+{
+	(void)state;
+	put_guest(1, (struct segdesc){ 0, 0 });
+	assert_true(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+	assert_int_equal(guest_writes, 0);
+	assert_int_equal(guest_desc(1).hi, 0);
+	assert_true(DESC_S(vgdt_copy[1]) && accessed(vgdt_copy[1]));
+}
+
+/* The guest's memory holds another present code or data descriptor: the
+ * bit goes into it, the watch copies that entry again, and the copy is
+ * the guest's own descriptor, validated, with its bit (not the old one
+ * with a bit ORed in). */
+static void entry_copied_again_is_the_guests(void **state)
+{
+	(void)state;
+	put_guest(1, desc_make(0x400000, 0xFFFFF, DATA_TYPE, 0, true, true));
+	assert_true(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+	assert_int_equal(guest_writes, 1);
+	assert_true(accessed(guest_desc(1)));
+	assert_false(DESC_TYPE(vgdt_copy[1]) & SEG_T_CODE);
+	assert_int_equal(desc_base(vgdt_copy[1]), 0x400000);
+	assert_true(accessed(vgdt_copy[1]));
+	assert_memory_equal(&real_gdt[1], &vgdt_copy[1], sizeof real_gdt[1]);
+}
+
+/* The finding: the guest's entry is a not-present system descriptor (type
+ * 1) while the copy holds code; nothing turns it into a "null entry with
+ * the accessed bit", in the guest's memory or in the copy. */
+static void no_accessed_bit_in_a_null_copy(void **state)
+{
+	(void)state;
+	put_guest(1, (struct segdesc){ 0, 0x00000100 });
+	assert_true(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+	assert_int_equal(guest_desc(1).hi, 0x00000100);
+	assert_true(DESC_S(vgdt_copy[1]) || vgdt_copy[1].hi == 0);
+	/* and a write the guest makes there is seen: the copy follows */
+	uint8_t b = 0;
+	gva_write(&vc, G_GDT + 8 + BYTE5, &b, 1, 0, NULL);
+	assert_int_equal(vgdt_copy[1].hi, 0);
+	assert_int_equal(vgdt_copy[1].lo, 0);
+	assert_false(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+	assert_int_equal(vgdt_copy[1].hi, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(code_descriptor_gets_the_bit_everywhere, setup),
+		cmocka_unit_test_setup(preaccess_sets_the_data_segments_bit, setup),
+		cmocka_unit_test_setup(null_and_system_descriptors_never_get_it, setup),
+		cmocka_unit_test_setup(guest_null_entry_left_alone, setup),
+		cmocka_unit_test_setup(entry_copied_again_is_the_guests, setup),
+		cmocka_unit_test_setup(no_accessed_bit_in_a_null_copy, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
