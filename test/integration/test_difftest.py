@@ -25,7 +25,7 @@ import expected  # noqa: E402
 import gen  # noqa: E402
 from guestrun import run_qemu  # noqa: E402
 try:
-    from guestrun import make       # the pytest harness (issue 10) builds what a test needs
+    from guestrun import make       # the pytest harness builds what a test needs
 except ImportError:
     make = None
 
