@@ -200,11 +200,12 @@ $(B)/unit/test_decode: $(B)/unit/decode_cases.h
 $(B)/unit/test_gwalk: test/unit/gwalk_ref.h
 $(B)/unit/test_watch: src/trap/watch.c src/trap/watch.h
 
-# emul.c and memop.c need the monitor's other modules: test_emul.c fakes them.
-$(B)/unit/test_emul: test/unit/test_emul.c src/trap/emul.c src/trap/memop.c $(PURE_C) | $(DEPS)
+# emul.c, callgate.c and memop.c need the monitor's other modules: test_emul.c fakes them.
+EMUL_C := src/trap/emul.c src/trap/callgate.c src/trap/memop.c
+$(B)/unit/test_emul: test/unit/test_emul.c $(EMUL_C) $(PURE_C) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< src/trap/emul.c \
-		src/trap/memop.c $(PURE_C) -lcmocka
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Isrc -I$(M) -o $@ $< $(EMUL_C) \
+		$(PURE_C) -lcmocka
 
 # The shadow MMU over a fake machine: test_shadow.c supplies memory.h's
 # MON_HOST_TEST seam (host frames, p2m, guest RAM) and the log.

@@ -46,13 +46,21 @@ struct segdesc gate_make(uint32_t offset, uint16_t sel, unsigned type, unsigned 
 	return g;
 }
 
+/* A call gate, present or not (a far CALL through an absent one is
+ * #NP(gate), which the emulation must know to give): the guest's, with
+ * DPL 0 read as 1 like every descriptor of the copy. */
+static enum desc_verdict call_gate(struct segdesc g, struct segdesc *out)
+{
+	*out = g;
+	if (DESC_DPL(g) == 0)
+		out->hi |= 1u << 13;
+	return DESC_GATE;
+}
+
+/* Any other system descriptor (call gates are taken first). */
 static enum desc_verdict system_desc(struct segdesc g, const char **why)
 {
 	switch (DESC_TYPE(g)) {
-	case SYS_T_CALL16:
-	case SYS_T_CALL32:
-		*why = "a call gate (it would let code change privilege behind the monitor)";
-		return DESC_REFUSE;
 	case SYS_T_TASK:
 		*why = "a task gate (a hardware task switch would load CR3 and rings)";
 		return DESC_REFUSE;
@@ -72,6 +80,8 @@ enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out, const cha
 {
 	*why = "";
 	*out = (struct segdesc){ 0, 0 };
+	if (desc_is_call_gate(g))
+		return call_gate(g, out);
 	if (!DESC_P(g)) {
 		/* absent: loading it must still raise #NP, so keep it (cleared
 		 * of any DPL 0, in case the guest marks it present later it is

@@ -15,10 +15,18 @@
  *   TSS, LDT                -> a null descriptor in the real table: the
  *                              monitor emulates LTR/LLDT from the guest's
  *                              own table
- *   any system descriptor   -> a null descriptor if not present
- *   call gate, task gate    -> refused (the monitor ends the guest): a task
- *                              switch or a call gate would hand the guest
- *                              the CPU's privilege behind the monitor
+ *   any system descriptor   -> a null descriptor if not present, but
+ *   call gate (16, 32-bit)  -> DESC_GATE: kept (DPL 0 becomes 1, present
+ *                              or not) in the copy the monitor consults,
+ *                              and a null descriptor in the real table
+ *                              (vdesc.c): a far CALL or JMP through it
+ *                              raises #GP(selector) and callgate.c does
+ *                              what the CPU would; a gate the CPU honoured
+ *                              would move code between rings behind the
+ *                              monitor (docs/security.md)
+ *   task gate               -> refused (the monitor ends the guest): a
+ *                              hardware task switch would load CR3 and
+ *                              rings behind the monitor
  *   interrupt/trap gates, reserved system types -> refused: no GDT holds them
  *
  * The accessed bit is copied as the guest has it: when the CPU loads a
@@ -84,9 +92,25 @@ uint32_t gate_offset(struct segdesc g);
 uint16_t gate_selector(struct segdesc g);
 struct segdesc gate_make(uint32_t offset, uint16_t sel, unsigned type, unsigned dpl);
 
-enum desc_verdict { DESC_COPY, DESC_NULL, DESC_REFUSE };
+enum desc_verdict {
+	DESC_COPY,      /* *out is the copy and the real descriptor */
+	DESC_NULL,      /* both null (TSS, LDT, absent system descriptors) */
+	DESC_GATE,      /* *out is the copy (a call gate); the real one is null */
+	DESC_REFUSE,
+};
 
-/* The real descriptor for guest descriptor g, or a refusal with a reason. */
+/* Is d a call gate (16- or 32-bit, present or not)? */
+static inline bool desc_is_call_gate(struct segdesc d)
+{
+	return !DESC_S(d) && (DESC_TYPE(d) == SYS_T_CALL16 || DESC_TYPE(d) == SYS_T_CALL32);
+}
+
+/* A call gate's parameter count: dwords (words for a 16-bit gate) copied
+ * to the inner stack by a CALL that changes privilege. */
+#define GATE_PARAMS(g)  ((g).hi & 0x1Fu)
+
+/* The copy of guest descriptor g the monitor keeps (the real table holds
+ * it too, unless DESC_GATE), or a refusal with a reason. */
 enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out,
 				const char **why);
 

@@ -5,11 +5,12 @@
  * Mechanism: in ring 1 with IOPL 0, the CPU refuses (with #GP) CLI, STI,
  * HLT, IN/OUT/INS/OUTS, the loads of GDTR/IDTR/LDTR/TR, MOV to and from
  * control and debug registers, CLTS, LMSW, INVLPG, WBINVD/INVD, RDMSR/
- * WRMSR, and loads of SS or CS with a ring-0 selector (MOV SS, IRET and
- * far RET to RPL 0).  The dispatcher decodes the instruction and calls the
- * handler for its kind; the handler does to struct vcpu (and the devices,
- * the shadow MMU, the switcher's tables) what the instruction would have
- * done to the real CPU, and returns:
+ * WRMSR, loads of SS or CS with a ring-0 selector (MOV SS, IRET and far
+ * RET to RPL 0), and far CALL or JMP through one of the guest's call gates
+ * (null in the real tables; callgate.c).  The dispatcher decodes the
+ * instruction and calls the handler for its kind; the handler does to
+ * struct vcpu (and the devices, the shadow MMU, the switcher's tables)
+ * what the instruction would have done to the real CPU, and returns:
  *
  *   EMUL_NEXT     done; the dispatcher advances EIP (the one place it is)
  *   EMUL_JUMPED   done; the handler set EIP itself (INT n, IRET, RETF)
@@ -800,6 +801,7 @@ static const struct emul_entry emul_table[INSN_KIND_COUNT] = {
 	[INSN_INT] = { emul_soft_int, PRIV_SELF },      [INSN_INT3] = { emul_soft_int, PRIV_SELF },
 	[INSN_INTO] = { emul_soft_int, PRIV_SELF },
 	[INSN_IRET] = { emul_iret, PRIV_SELF },         [INSN_RET_FAR] = { emul_retf, PRIV_SELF },
+	[INSN_CALL_FAR] = { emul_call_far, PRIV_SELF }, [INSN_JMP_FAR] = { emul_jmp_far, PRIV_SELF },
 	[INSN_MOV_TO_SREG] = { emul_mov_to_sreg, PRIV_SELF },
 	[INSN_LSS] = { emul_lss, PRIV_SELF },
 	[INSN_RDTSC] = { emul_rdtsc, PRIV_SELF },

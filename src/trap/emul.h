@@ -21,6 +21,12 @@ enum emul_result {
  * for the guest's CPL. */
 enum emul_result emulate(struct vcpu *v, const struct insn *in);
 
+/* Far CALL and far JMP that raised #GP (callgate.c): through one of the
+ * guest's call gates, which the real tables hold as null descriptors,
+ * emulated; any other is the CPU's own #GP, injected as it came. */
+enum emul_result emul_call_far(struct vcpu *v, const struct insn *in);
+enum emul_result emul_jmp_far(struct vcpu *v, const struct insn *in);
+
 /* INT n / INT3 / INTO from either guest ring (the real gates are DPL 0). */
 enum emul_result emul_soft_int(struct vcpu *v, const struct insn *in);
 

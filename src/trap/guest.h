@@ -15,8 +15,10 @@
 #include "desc.h"
 #include "monitor/vcpu.h"
 
-/* The real descriptor for selector sel; -1 for a null selector or one
- * beyond the table. */
+/* The descriptor for selector sel as the monitor keeps it (the copy:
+ * ring-compressed, and a call gate as the guest wrote it, where the real
+ * table holds a null descriptor); -1 for a null selector or one beyond
+ * the table. */
 int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d);
 uint32_t segment_base(const struct vcpu *v, uint16_t sel);
 /* The part of ESP a stack segment uses: 0xFFFF for a 16-bit one (B = 0:

@@ -36,14 +36,8 @@
 
 #define EFLAGS_CLEARED_BY_GATE (FL_TF | FL_NT | FL_RF | FL_VM)
 
-/* Where delivery failed, and with what the CPU would raise instead. */
-struct nested {
-	unsigned vector;
-	uint32_t err;
-	uint32_t cr2;
-};
-
-static int fail(struct nested *n, unsigned vector, uint32_t err)
+/* Delivery failed: what the CPU would raise instead (reflect.h). */
+static int fail(struct guest_fault *n, unsigned vector, uint32_t err)
 {
 	n->vector = vector;
 	n->err = err;
@@ -51,7 +45,7 @@ static int fail(struct nested *n, unsigned vector, uint32_t err)
 }
 
 static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
-		     struct segdesc *g, struct nested *n)
+		     struct segdesc *g, struct guest_fault *n)
 {
 	uint32_t ext = kind == EV_SOFT ? 0 : ERR_EXT;
 	uint32_t gerr = vector * 8 + ERR_IDT + ext;
@@ -84,8 +78,8 @@ static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 /* The guest's stack for (real) ring `ring` from its TSS, for a gate taken
  * from an outer ring: ss0:esp0 for its kernel (real ring 1), ss2:esp2 for
  * ring 2.  TSS32: esp0 at +4, ss0 at +8, then 8 bytes per ring. */
-static int inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
-		       struct nested *n)
+int tss_inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
+		    struct guest_fault *n)
 {
 	uint32_t pair[2], off = 4 + 8 * (ring == 1 ? 0 : ring);
 	struct gva_fault f;
@@ -112,7 +106,7 @@ static uint32_t guest_eflags(const struct vcpu *v, enum event_kind kind)
 }
 
 static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err,
-		   struct nested *n)
+		   struct guest_fault *n)
 {
 	struct segdesc g, cs;
 	uint32_t frame[6], nwords = 0, ss = v->tf.ss, esp = v->tf.esp;
@@ -130,7 +124,7 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	if (dpl > cpl)
 		return fail(n, T_GP, sel_err);
 	if (dpl < cpl) {
-		if (inner_stack(v, dpl, &ss, &esp, n) < 0)
+		if (tss_inner_stack(v, dpl, &ss, &esp, n) < 0)
 			return -1;
 		frame[nwords++] = v->tf.ss;     /* pushed first: highest address */
 		frame[nwords++] = v->tf.esp;
@@ -190,7 +184,7 @@ static bool double_fault(unsigned first, enum event_kind kind, unsigned second)
 static void deliver_or_nest(struct vcpu *v, unsigned vector, enum event_kind kind,
 			    uint32_t err, uint32_t fault_eip)
 {
-	struct nested n = { 0, 0, 0 };
+	struct guest_fault n = { 0, 0, 0 };
 
 	for (int depth = 0; deliver(v, vector, kind, err, &n) < 0; depth++) {
 		if (vector == T_DF || depth >= 2)

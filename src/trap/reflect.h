@@ -40,4 +40,19 @@ void reflect_soft(struct vcpu *v, unsigned vector, uint32_t len);
 /* Inject a #PF for a guest-virtual access that faulted. */
 void reflect_pf(struct vcpu *v, uint32_t va, uint32_t err);
 
+/* A fault the CPU raises on its way somewhere: vector, error code, and
+ * for #PF the address (CR2). */
+struct guest_fault {
+	unsigned vector;
+	uint32_t err;
+	uint32_t cr2;
+};
+
+/* The SS:ESP for (real, ring-compressed) ring `ring` in the guest's TSS,
+ * SS ring-compressed (ss0:esp0 for ring 1, its kernel's): what the CPU
+ * switches to for a gate into a more privileged ring.  0, or -1 and the
+ * fault reading it raises in *f: #TS(TR) if the TSS is too short, #PF. */
+int tss_inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
+		    struct guest_fault *f);
+
 #endif

@@ -15,10 +15,14 @@
  * ss0:esp0 and I/O bitmap, and its descriptor is marked busy in the
  * guest's GDT, as the CPU would.
  *
+ * Call gates: the copy keeps the guest's (ring-compressed), the real
+ * table a null descriptor at its index (real_of), so a far CALL or JMP
+ * through one raises #GP(selector) and is emulated (callgate.c).
+ *
  * Isolation invariant (docs/security.md): whenever the guest runs, the
  * real GDTR, LDTR and their limits reach only descriptors this file
  * validated, null ones, or the monitor's own (DPL 0, unusable from rings
- * 1-3).  The real LDTR is null unless the guest's LLDT named a table with
+ * 1-3); never a gate.  The real LDTR is null unless the guest's LLDT named a table with
  * at least one entry, and then its limit is exactly that table's
  * (at most LDT_ENTRIES).  Limit arithmetic is done in 64 bits: a guest limit
  * of 0xFFFFFFFF must not wrap to zero entries, nor a limit below 7 to a
@@ -129,8 +133,16 @@ static bool is_moded(struct segdesc d)
 
 #define DESC_HI_TYPE    (0xFu << 8)
 
+/* The real form of copied descriptor d.  A system descriptor is never
+ * the guest's in the real tables: the copy holds only call gates (TSS and
+ * LDT descriptors are copied null, task gates refused), and a call gate
+ * there would let guest code change rings without the monitor, so it is a
+ * null descriptor whose far CALL or JMP raises #GP(selector) and is
+ * emulated from the copy (callgate.c). */
 static struct segdesc real_of(struct segdesc d)
 {
+	if (!DESC_S(d))
+		return (struct segdesc){ 0, 0 };
 	if (is_user_code(d) && !user_cs_present) {
 		if (mon_opts.ring != 3 && (DESC_TYPE(d) & SEG_T_R))    /* read-only data */
 			d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);

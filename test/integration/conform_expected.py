@@ -89,8 +89,6 @@ _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio
 KNOWN_BUGS = {
     # seg
     # far
-    "run.far.call_gate": Bug("a call gate in the GDT ends the guest at LGDT (desc_compress "
-                             "refuses call gates) instead of being emulated"),
     # exc
     # cr
     # pg
