@@ -28,6 +28,9 @@
  *   segment_base            a small table by selector index (0 by default)
  *   code/stack_sel_valid    a fixed GDT: 0x08 ring-1 code, 0x10 ring-1 data,
  *                           0x18 ring-3 code, 0x20 ring-3 data
+ *   guest_segment           the same GDT as descriptors (fake_gdt), with
+ *                           room for the call gates a test installs
+ *   tss_inner_stack         the TSS's ss0:esp0 a test sets, or its fault
  *
  * run() checks what holds for every handler: EMUL_NEXT, EMUL_FAULTED and
  * EMUL_REFUSED leave EIP alone (the dispatcher or the fault moves it), and
@@ -40,7 +43,11 @@
  * with REP, DF, 16-bit addressing and a fault midway, LGDT/LIDT/LLDT/LTR,
  * MOV to and from CR0/2/3/4 and DR0-7, CLTS, LMSW, INVLPG, WBINVD/INVD,
  * RDMSR/WRMSR, INT n/INT3/INTO, IRET and RETF (same ring and to ring 3),
- * MOV SS and POP SS, LOCK, and instructions emulate() does not know.
+ * MOV SS and POP SS, far CALL and JMP through call gates (callgate.c:
+ * every check of the gate, its target and the inner stack, with the fault
+ * and error code the CPU gives; the frames of 32- and 16-bit gates with
+ * parameters; nothing changed by a fault), LOCK, and instructions
+ * emulate() does not know.
  *
  * Page-table writes (test_pt_*): MOV 88/89 C6/C7 A2/A3 (ModRM, SIB,
  * moffs, segment override, 16-bit addressing), XCHG 86/87, CMPXCHG 0F
@@ -91,6 +98,10 @@
 #define KDATA0  0x10u
 #define UCODE_NP 0x2Bu  /* ring-3 code and data, right in every way but P */
 #define UDATA_NP 0x33u
+#define KDATA_NP 0x39u  /* ring-1 data, right in every way but P */
+#define KCODE_SMALL 0x41u /* ring-1 code, limit 0xFFF */
+#define GATE_FIRST 9u   /* fake_gdt[9..15]: call gates a test installs */
+#define FAKE_GDT_ENTRIES 16u
 
 #define START_EIP   0x1000u
 #define START_ESP   0x8000u
@@ -150,7 +161,13 @@ static struct fake {
 	uint32_t dr7_loaded;                    /* ... and the DR7 of the last */
 
 	uint32_t seg_base[8];                   /* by selector index */
+
+	uint32_t tss_ss, tss_esp;               /* what tss_inner_stack gives */
+	unsigned tss_fault;                     /* ...or this vector (T_TS, T_PF) */
+	unsigned tss_ring;                      /* the ring it was asked for */
 } fk;
+
+static struct segdesc fake_gdt[FAKE_GDT_ENTRIES];
 
 static jmp_buf die_jmp;
 static bool die_armed;
@@ -412,7 +429,51 @@ int stack_sel_check(const struct vcpu *v, uint16_t sel)
 {
 	if (stack_sel_valid(v, sel))
 		return 0;
-	return sel == UDATA_NP ? T_SS : T_GP;
+	return sel == UDATA_NP || sel == KDATA_NP ? T_SS : T_GP;
+}
+
+/* The fake GDT as descriptors, for callgate.c (the copy's view: DPL 0
+ * already compressed to 1); fake_gdt_reset() fills it. */
+int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d)
+{
+	(void)v;
+	if ((sel & SEL_TI) || SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= FAKE_GDT_ENTRIES)
+		return -1;
+	*d = fake_gdt[SEL_INDEX(sel)];
+	return 0;
+}
+
+static void fake_gdt_reset(void)
+{
+	const unsigned code = SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, data = SEG_T_W | SEG_T_ACCESSED;
+
+	memset(fake_gdt, 0, sizeof fake_gdt);
+	fake_gdt[1] = desc_make(0, 0xFFFFFFFFu, code, 1, true, true);
+	fake_gdt[2] = desc_make(0, 0xFFFFFFFFu, data, 1, true, true);
+	fake_gdt[3] = desc_make(0, 0xFFFFFFFFu, code, 3, true, true);
+	fake_gdt[4] = desc_make(0, 0xFFFFFFFFu, data, 3, true, true);
+	fake_gdt[5] = desc_make(0, 0xFFFFFFFFu, code, 3, true, true);
+	fake_gdt[6] = desc_make(0, 0xFFFFFFFFu, data, 3, true, true);
+	fake_gdt[7] = desc_make(0, 0xFFFFFFFFu, data, 1, true, true);
+	fake_gdt[8] = desc_make(0, 0xFFF, code, 1, true, true);
+	fake_gdt[5].hi &= ~DESC_HI_P;
+	fake_gdt[6].hi &= ~DESC_HI_P;
+	fake_gdt[7].hi &= ~DESC_HI_P;
+}
+
+int tss_inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
+		    struct guest_fault *f)
+{
+	fk.tss_ring = ring;
+	if (fk.tss_fault) {
+		f->vector = fk.tss_fault;
+		f->err = fk.tss_fault == T_PF ? PFE_P : v->tr & ~3u;
+		f->cr2 = 0x7000;
+		return -1;
+	}
+	*ss = sel_compress((uint16_t)fk.tss_ss);
+	*esp = fk.tss_esp;
+	return 0;
 }
 
 /* vcpu_gpr/vcpu_gprs are the real ones (src/monitor/vcpu.c); this one
@@ -443,6 +504,7 @@ static int setup(void **state)
 	vc.vif = true;
 	vc.cr0 = CR0_PE | CR0_ET | CR0_PG;
 	cr4_guest_mask = CR4_DE | CR4_PSE | CR4_PGE | CR4_PAE | CR4_TSD;
+	fake_gdt_reset();
 	return 0;
 }
 
@@ -1930,6 +1992,295 @@ static void test_pop_ss(void **state)
 	assert_int_equal(vc.tf.esp, START_ESP + 4);
 	assert_true(vc.shadow_active);
 	assert_int_equal(vc.shadow_eip, START_EIP + 1);
+}
+
+/* ---- far CALL and JMP through call gates (callgate.c) ------------------- */
+
+#define TSS_SEL     0x28u
+#define INNER_ESP   0xC000u     /* the guest TSS's esp0 */
+#define USER_ESP    0x9000u
+#define GATE_OFF    0x00126000u
+#define GATE_SEL(i) (((GATE_FIRST + (i)) << 3))
+
+/* Installs call gate i (selector GATE_SEL(i)) as the copy holds it: the
+ * guest's DPL 0 already read as 1. */
+static uint16_t put_gate(unsigned i, unsigned type, uint16_t target, unsigned dpl,
+			 unsigned params)
+{
+	struct segdesc g = gate_make(GATE_OFF, target, type, dpl == 0 ? 1 : dpl);
+	g.hi |= params;
+	fake_gdt[GATE_FIRST + i] = g;
+	return (uint16_t)GATE_SEL(i);
+}
+
+/* lcall $sel, $0 (9A: ptr16:32) and ljmp $sel, $0 (EA) */
+static void far_ptr_insn(uint8_t *code, uint8_t opcode, uint16_t sel)
+{
+	const uint8_t bytes[] = { opcode, 0, 0, 0, 0, (uint8_t)sel, (uint8_t)(sel >> 8) };
+	memcpy(code, bytes, sizeof bytes);
+}
+
+#define FAR_LEN 7u
+
+static enum emul_result far_call(uint16_t sel)
+{
+	uint8_t code[FAR_LEN];
+	far_ptr_insn(code, 0x9A, sel);
+	return run(code, FAR_LEN, INSN_CALL_FAR);
+}
+
+static enum emul_result far_jmp(uint16_t sel)
+{
+	uint8_t code[FAR_LEN];
+	far_ptr_insn(code, 0xEA, sel);
+	return run(code, FAR_LEN, INSN_JMP_FAR);
+}
+
+/* Guest user code at CPL 3 on its own stack; the TSS names the kernel's. */
+static void in_user_mode(void)
+{
+	vc.tf.cs = UCODE;
+	vc.tf.ss = vc.tf.ds = vc.tf.es = UDATA;
+	vc.tf.esp = USER_ESP;
+	vc.tr = TSS_SEL;
+	fk.tss_ss = KDATA0;
+	fk.tss_esp = INNER_ESP;
+}
+
+/* A fault: the guest's registers and memory as they were. */
+static void assert_gate_faulted(const struct trapframe *before, unsigned writes)
+{
+	assert_memory_equal(&vc.tf, before, sizeof vc.tf);
+	assert_int_equal(fk.writes, writes);
+}
+
+/* From ring 3 through a DPL-3 32-bit gate with 2 parameters to the kernel:
+ * the inner stack from the TSS gets SS, ESP, the parameters as they lay on
+ * the user stack, CS and the EIP after the CALL. */
+static void test_callgate_user_to_kernel_with_params(void **state)
+{
+	(void)state;
+	in_user_mode();
+	uint16_t g = put_gate(0, SYS_T_CALL32, KCODE0, 3, 2);
+	put32(USER_ESP, 0x11111111);
+	put32(USER_ESP + 4, 0x22222222);
+	assert_int_equal(far_call(g | 3), EMUL_JUMPED);
+	assert_int_equal(fk.tss_ring, 1);
+	assert_int_equal(vc.tf.cs, KCODE);
+	assert_int_equal(vc.tf.eip, GATE_OFF);
+	assert_int_equal(vc.tf.ss, KDATA);
+	assert_int_equal(vc.tf.esp, INNER_ESP - 24);
+	const uint32_t want[] = { START_EIP + FAR_LEN, UCODE, 0x11111111, 0x22222222, USER_ESP,
+				  UDATA };
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(get32(INNER_ESP - 24 + 4 * i), want[i]);
+	assert_int_equal(fk.writes, 1);
+	assert_false(fk.gva_acc_or & GVA_USER);         /* the kernel's stack */
+	assert_int_equal(fk.injected, 0);
+}
+
+/* The kernel calls its own gate: no stack switch, the parameters are not
+ * copied, and the CS pushed is the one it expects (RPL 0). */
+static void test_callgate_kernel_same_ring(void **state)
+{
+	(void)state;
+	uint16_t g = put_gate(0, SYS_T_CALL32, KCODE0, 0, 3);
+	assert_int_equal(far_call(g), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, KCODE);
+	assert_int_equal(vc.tf.eip, GATE_OFF);
+	assert_int_equal(vc.tf.ss, KDATA);
+	assert_int_equal(vc.tf.esp, START_ESP - 8);
+	assert_int_equal(get32(START_ESP - 8), START_EIP + FAR_LEN);
+	assert_int_equal(get32(START_ESP - 4), KCODE0);
+}
+
+/* A 16-bit gate: word pushes (IP, CS, parameters, SP, SS) and a 16-bit
+ * offset. */
+static void test_callgate_16bit(void **state)
+{
+	(void)state;
+	in_user_mode();
+	uint16_t g = put_gate(0, SYS_T_CALL16, KCODE0, 3, 1);
+	put32(USER_ESP, 0xAAAA5555);
+	assert_int_equal(far_call(g | 3), EMUL_JUMPED);
+	assert_int_equal(vc.tf.eip, GATE_OFF & 0xFFFF);
+	assert_int_equal(vc.tf.esp, INNER_ESP - 10);
+	const uint16_t want[] = { START_EIP + FAR_LEN, UCODE, 0x5555, USER_ESP & 0xFFFF, UDATA };
+	for (unsigned i = 0; i < 5; i++) {
+		uint16_t w;
+		memcpy(&w, mem + INNER_ESP - 10 + 2 * i, 2);
+		assert_int_equal(w, want[i]);
+	}
+}
+
+/* The pointer in memory (FF /3, m16:32): only its selector matters. */
+static void test_callgate_memory_operand(void **state)
+{
+	static const uint8_t lcall_m_ebx[] = { 0xFF, 0x1B };
+	static const uint8_t ljmp_m_ebx[] = { 0xFF, 0x2B };
+	(void)state;
+	uint16_t g = put_gate(0, SYS_T_CALL32, KCODE0, 0, 0);
+	vc.tf.ebx = 0x2000;
+	put32(0x2000, 0xDEADBEEF);
+	put32(0x2004, g);
+	assert_int_equal(RUN(lcall_m_ebx, INSN_CALL_FAR), EMUL_JUMPED);
+	assert_int_equal(vc.tf.eip, GATE_OFF);
+	assert_int_equal(get32(vc.tf.esp), START_EIP + 2);
+	vc.tf.eip = START_EIP;
+	assert_int_equal(RUN(ljmp_m_ebx, INSN_JMP_FAR), EMUL_JUMPED);
+	assert_int_equal(vc.tf.eip, GATE_OFF);
+}
+
+/* The gate's own checks: DPL below CPL or below RPL is #GP(gate), an
+ * absent gate (checked after the DPL) #NP(gate); nothing changes. */
+static void test_callgate_gate_checks(void **state)
+{
+	(void)state;
+	uint16_t kgate = put_gate(0, SYS_T_CALL32, KCODE0, 0, 0);
+	uint16_t absent = put_gate(1, SYS_T_CALL32, KCODE0, 3, 0);
+	uint16_t absent0 = put_gate(2, SYS_T_CALL32, KCODE0, 0, 0);
+	fake_gdt[GATE_FIRST + 1].hi &= ~DESC_HI_P;
+	fake_gdt[GATE_FIRST + 2].hi &= ~DESC_HI_P;
+	struct trapframe before = vc.tf;
+
+	assert_int_equal(far_call(kgate | 3), EMUL_FAULTED);   /* RPL 3 > DPL 0 */
+	assert_injected(T_GP, kgate);
+	assert_int_equal(far_call(absent), EMUL_FAULTED);
+	assert_injected(T_NP, absent);
+	assert_int_equal(far_jmp(absent | 2), EMUL_FAULTED);
+	assert_injected(T_NP, absent);
+	assert_gate_faulted(&before, 0);
+
+	in_user_mode();
+	before = vc.tf;
+	assert_int_equal(far_call(kgate | 3), EMUL_FAULTED);   /* DPL 0 < CPL 3 */
+	assert_injected(T_GP, kgate);
+	assert_int_equal(far_jmp(kgate), EMUL_FAULTED);
+	assert_injected(T_GP, kgate);
+	assert_int_equal(far_call(absent0 | 3), EMUL_FAULTED); /* DPL before P */
+	assert_injected(T_GP, absent0);
+	assert_gate_faulted(&before, 0);
+}
+
+/* The target's checks: null #GP(0); not code, beyond the tables, or of a
+ * DPL above CPL #GP(target); absent #NP(target).  The target's RPL does
+ * not matter, and its error code has it cleared. */
+static void test_callgate_target_checks(void **state)
+{
+	(void)state;
+	const struct { uint16_t target; unsigned vector; uint32_t err; } cases[] = {
+		{ 0, T_GP, 0 }, { 3, T_GP, 0 },
+		{ KDATA0, T_GP, KDATA0 },
+		{ 0x7FF8, T_GP, 0x7FF8 },               /* beyond the guest's GDT */
+		{ 0xFFE0, T_GP, 0xFFE0 },               /* a monitor selector */
+		{ GATE_SEL(1), T_GP, GATE_SEL(1) },     /* another gate */
+		{ UCODE & ~3u, T_GP, UCODE & ~3u },     /* DPL 3 > CPL 1 */
+		{ 0x28, T_NP, 0x28 },                   /* absent code, DPL 3... */
+	};
+	struct trapframe before = vc.tf;
+
+	put_gate(1, SYS_T_CALL32, KCODE0, 3, 0);
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint16_t g = put_gate(0, SYS_T_CALL32, cases[i].target, 3, 0);
+		if (cases[i].vector == T_NP)
+			in_user_mode();         /* ...which ring 3 may call */
+		before = vc.tf;
+		assert_int_equal(far_call(g), EMUL_FAULTED);
+		assert_injected(cases[i].vector, cases[i].err);
+		assert_gate_faulted(&before, 0);
+	}
+}
+
+/* JMP through a gate never changes privilege: from ring 3 to the kernel's
+ * code is #GP(target); in the same ring it lands, pushing nothing. */
+static void test_jmp_callgate(void **state)
+{
+	(void)state;
+	uint16_t g = put_gate(0, SYS_T_CALL32, KCODE0, 3, 4);
+	assert_int_equal(far_jmp(g), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, KCODE);
+	assert_int_equal(vc.tf.eip, GATE_OFF);
+	assert_int_equal(vc.tf.esp, START_ESP);
+	assert_int_equal(fk.writes, 0);
+
+	in_user_mode();
+	vc.tf.eip = START_EIP;
+	struct trapframe before = vc.tf;
+	assert_int_equal(far_jmp(g | 3), EMUL_FAULTED);
+	assert_injected(T_GP, KCODE0);
+	assert_gate_faulted(&before, 0);
+	uint16_t ug = put_gate(1, SYS_T_CALL32, UCODE, 3, 0);
+	assert_int_equal(far_jmp(ug | 3), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, UCODE);
+	assert_int_equal(vc.tf.ss, UDATA);
+}
+
+/* The inner stack as the CPU checks it: a TSS too short #TS(TR); SS of the
+ * wrong RPL or not a writable data segment #TS(SS); an absent one
+ * #SS(SS); a #PF reading the TSS or writing the frame is the guest's
+ * #PF.  Nothing changes. */
+static void test_callgate_inner_stack_faults(void **state)
+{
+	(void)state;
+	in_user_mode();
+	uint16_t g = put_gate(0, SYS_T_CALL32, KCODE0, 3, 0);
+	struct trapframe before = vc.tf;
+	const struct { uint32_t ss; unsigned vector; uint32_t err; } cases[] = {
+		{ UDATA, T_TS, UDATA & ~3u },
+		{ KCODE0, T_TS, KCODE0 },
+		{ 0, T_TS, 0 },
+		{ KDATA_NP & ~3u, T_SS, KDATA_NP & ~3u },
+	};
+
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fk.tss_ss = cases[i].ss;
+		assert_int_equal(far_call(g | 3), EMUL_FAULTED);
+		assert_injected(cases[i].vector, cases[i].err);
+	}
+	fk.tss_ss = KDATA0;
+	fk.tss_fault = T_TS;
+	assert_int_equal(far_call(g | 3), EMUL_FAULTED);
+	assert_injected(T_TS, TSS_SEL);
+	fk.tss_fault = T_PF;
+	assert_int_equal(far_call(g | 3), EMUL_FAULTED);
+	assert_injected(T_PF, PFE_P);
+	assert_int_equal(fk.pf_va, 0x7000);
+	fk.tss_fault = 0;
+	fk.fault_page[(INNER_ESP - 4) / PAGE] = true;
+	assert_int_equal(far_call(g | 3), EMUL_FAULTED);
+	assert_int_equal(fk.vector, T_PF);
+	assert_int_equal(fk.pf_va, INNER_ESP - 16);   /* four dwords: no parameters */
+	before.eip = vc.tf.eip;
+	assert_gate_faulted(&before, 0);
+}
+
+/* The gate's offset beyond its code segment's limit: #GP(0). */
+static void test_callgate_offset_beyond_limit(void **state)
+{
+	(void)state;
+	uint16_t g = put_gate(0, SYS_T_CALL32, KCODE_SMALL, 0, 0);
+	assert_int_equal(far_call(g), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(far_jmp(g), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(vc.tf.esp, START_ESP);
+}
+
+/* A far CALL or JMP that is not through a gate faulted on the CPU for a
+ * reason of its own: the guest gets that #GP as it came. */
+static void test_far_call_not_a_gate(void **state)
+{
+	(void)state;
+	in_user_mode();
+	vc.tf.err = KCODE0;
+	struct trapframe before = vc.tf;
+	assert_int_equal(far_call(KCODE0), EMUL_FAULTED);
+	assert_injected(T_GP, KCODE0);
+	vc.tf.err = 0x7FF8;
+	assert_int_equal(far_jmp(0x7FFB), EMUL_FAULTED);
+	assert_injected(T_GP, 0x7FF8);
+	before.err = vc.tf.err;
+	assert_gate_faulted(&before, 0);
 }
 
 /* ---- the dispatcher ----------------------------------------------------- */
@@ -3743,6 +4094,16 @@ int main(void)
 		T(test_retf_same_ring),
 		T(test_retf_imm16),
 		T(test_retf_imm16_to_ring3),
+		T(test_callgate_user_to_kernel_with_params),
+		T(test_callgate_kernel_same_ring),
+		T(test_callgate_16bit),
+		T(test_callgate_memory_operand),
+		T(test_callgate_gate_checks),
+		T(test_callgate_target_checks),
+		T(test_jmp_callgate),
+		T(test_callgate_inner_stack_faults),
+		T(test_callgate_offset_beyond_limit),
+		T(test_far_call_not_a_gate),
 		T(test_mov_ss_rpl0),
 		T(test_mov_ss_from_memory),
 		T(test_mov_ss_code_selector_gp),
