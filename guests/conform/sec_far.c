@@ -275,6 +275,95 @@ static void check_call_gate(void)
 	report("far.callgate.frame.ss", "0x%04x", gate_frame[4] & 0xFFFF);
 }
 
+/* ---- more call gates: same ring, JMP, and the gate's own checks ---- */
+
+#define SEL_GATE_K   (SEL_SPARE + 8)    /* DPL 0, to far_callee */
+#define SEL_GATE_NP  (SEL_SPARE + 16)   /* DPL 3, not present */
+#define SEL_GATE_J   (SEL_SPARE + 24)   /* DPL 3, to gate_jmp_target */
+
+static struct segdesc call_gate(void (*fn)(void), unsigned dpl, bool present)
+{
+	struct segdesc g = gate_desc(fn, SEL_KCODE, SYS_CALL32, dpl);
+	if (!present)
+		g.hi &= ~DESC_P;
+	return g;
+}
+
+/* Where JMP through SEL_GATE_J lands: records CS, jumps back. */
+__asm__(".pushsection .text\n"
+	"gate_jmp_target:\n\t"
+	"mov %cs, %eax\n\tmovl %eax, far_cs\n\t"
+	"jmp gate_jmp_back\n"
+	".popsection");
+extern void gate_jmp_target(void);
+
+static void install_gates(void)
+{
+	gdt[SEL_GATE_K / 8] = call_gate(far_callee, 0, true);
+	gdt[SEL_GATE_NP / 8] = call_gate(far_callee, 3, false);
+	gdt[SEL_GATE_J / 8] = call_gate(gate_jmp_target, 3, true);
+	reload_gdt(gdt, GDT_ENTRIES);
+}
+
+/* Ring 0 through a gate to ring 0: no stack switch, the CS pushed is the
+ * caller's as it is (RPL 0); JMP through a gate lands on the gate's
+ * offset, whatever the instruction's. */
+static __attribute__((noinline)) void check_gate_same_ring(void)
+{
+	install_gates();
+	far_cs = far_pushed_cs = 0xDEAD;
+	exc_clear();
+	__asm__ volatile(TRY_BEGIN AT "lcall %0, $0x1234" TRY_END : : "i"(SEL_GATE_K)
+			 : "eax", "memory");
+	exc_disarm();
+	report_cs("far.callgate.ring0");
+	report("far.callgate.ring0.pushed", "0x%04x", far_pushed_cs & 0xFFFF);
+
+	far_cs = 0xDEAD;
+	exc_clear();
+	__asm__ volatile(TRY_BEGIN AT "ljmp %0, $0x1234\n"
+			 "gate_jmp_back:" TRY_END : : "i"(SEL_GATE_J) : "eax", "memory");
+	exc_disarm();
+	report_cs("far.callgate.jmp");
+}
+
+static void user_call_gate_k(void)
+{
+	__asm__ volatile("lcall %0, $0" : : "i"(SEL_GATE_K | 3) : "memory");
+}
+
+static void user_call_gate_np(void)
+{
+	__asm__ volatile("lcall %0, $0" : : "i"(SEL_GATE_NP | 3) : "memory");
+}
+
+static void user_jmp_gate(void)
+{
+	__asm__ volatile("ljmp %0, $0" : : "i"(SEL_GATE_J | 3) : "memory");
+}
+
+/* From ring 3: a DPL-0 gate is #GP(gate), an absent one #NP(gate), and a
+ * JMP through a gate to ring-0 code #GP(target): JMP never changes
+ * privilege.  LSL and VERR refuse a gate (ZF clear). */
+static void check_gate_refused(void)
+{
+	u32 lim = 0;
+	u8 ok;
+
+	install_gates();
+	int r = run_user(user_call_gate_k, 0);
+	report("far.callgate.dpl0_from_ring3", "%s", r ? exc_str() : "ok");
+	r = run_user(user_call_gate_np, 0);
+	report("far.callgate.np", "%s", r ? exc_str() : "ok");
+	r = run_user(user_jmp_gate, 0);
+	report("far.callgate.jmp_from_ring3", "%s", r ? exc_str() : "ok");
+	__asm__ volatile("lsl %2, %0\n\tsetz %1" : "+r"(lim), "=q"(ok) : "r"((u32)SEL_GATE_J)
+			 : "cc");
+	report("far.callgate.lsl", "%u", ok);
+	__asm__ volatile("verr %w1\n\tsetz %0" : "=q"(ok) : "r"((u32)SEL_GATE_J) : "cc");
+	report("far.callgate.verr", "%u", ok);
+}
+
 /* From ring 3: a conforming segment runs at CPL 3; a DPL-0 one refuses. */
 static volatile u32 conf_cs __attribute__((used));
 
@@ -309,6 +398,8 @@ static const struct check checks[] = {
 	{ "far.ret_outer", check_ret_outer },
 	{ "far.ring3_targets", check_ring3_targets },
 	{ "far.call_gate", check_call_gate },
+	{ "far.call_gate_same_ring", check_gate_same_ring },
+	{ "far.call_gate_refused", check_gate_refused },
 };
 
 SECTION(sec_far, "far", "far JMP, CALL, RET: CS loads, call gates, rings", checks);

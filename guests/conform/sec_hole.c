@@ -61,6 +61,10 @@ static void check_lar(void)
 	report("hole.verw.kdata.rpl1", "%u", ok);
 	__asm__ volatile("verw %w1\n\tsetz %0" : "=q"(ok) : "r"((u32)SEL_DPL1) : "cc");
 	report("hole.verw.dpl1", "%u", ok);
+	gdt[SEL_SPARE / 8] = gate_desc(0, SEL_KCODE, SYS_CALL32, 3);   /* never called */
+	reload_gdt(gdt, GDT_ENTRIES);
+	__asm__ volatile("lar %2, %0\n\tsetz %1" : "+r"(ar), "=q"(ok) : "r"((u32)SEL_SPARE) : "cc");
+	report("hole.lar.callgate", "%u/0x%08x", ok, ar);
 }
 
 /* Ring compression aliases DPL 0 and DPL 1: a selector with RPL 1 (or a

@@ -57,6 +57,10 @@ HOLES = {
     "hole.lar.kcode": "LAR is not privileged and reads the compressed copy (DPL 1)",
     "hole.lar.tss": "LAR reads the real GDT, where the guest's TSS descriptor is null (LTR is "
                     "emulated from the guest's own table)",
+    "hole.lar.callgate": "LAR reads the real GDT, where the guest's call gate is null (a far "
+                         "CALL or JMP through it is emulated from the monitor's copy, "
+                         "src/trap/callgate.c): ZF clear where the CPU gives the gate's "
+                         "access rights",
     "hole.verw.kdata.rpl1": "VERW with RPL 1 on a DPL-0 descriptor: " + _COMPRESS,
     "hole.ds.rpl1_dpl0": "MOV DS with RPL 1 on a DPL-0 descriptor: " + _COMPRESS,
     "hole.ss.dpl1_rpl1": "MOV SS with RPL 1 of a DPL-1 descriptor at guest CPL 0 runs at CPL 1 "
