@@ -2,10 +2,10 @@
  * reflect.c - exceptions and interrupts delivered through the guest's IDT.
  *
  * Mechanism (what the CPU does for vector n in protected mode): read gate n
- * from the IDT (beyond the limit: #GP(n*8+2)); for INT n, the gate's DPL
- * must be >= CPL (else #GP(n*8+2)); the gate must be present (else
- * #NP(n*8+2)); its selector must name a present code segment whose DPL is
- * <= CPL.  If that DPL is lower than CPL, switch stacks to the SS:ESP for
+ * from the IDT (beyond the limit, or not an interrupt, trap or task gate:
+ * #GP(n*8+2)); for INT n, the gate's DPL must be >= CPL (else
+ * #GP(n*8+2)); the gate must be present (else #NP(n*8+2)); its selector
+ * must name a present code segment whose DPL is <= CPL.  If that DPL is lower than CPL, switch stacks to the SS:ESP for
  * that ring in the current TSS and push the old SS and ESP; then push
  * EFLAGS, CS, EIP and, for some exceptions, the error code; clear TF, NT,
  * RF, VM, and IF too for an interrupt gate; jump to the gate's offset.
@@ -44,6 +44,19 @@ static int fail(struct guest_fault *n, unsigned vector, uint32_t err)
 	return -1;
 }
 
+/* The descriptors an IDT may hold: interrupt, trap (16- and 32-bit) and
+ * task gates.  The CPU checks this first: anything else in the IDT (a call
+ * gate among them) is #GP(vector*8+2), before the DPL and P checks. */
+static bool idt_gate_type(struct segdesc g)
+{
+	switch (DESC_S(g) ? 0 : DESC_TYPE(g)) {
+	case SYS_T_INT16: case SYS_T_TRAP16: case SYS_T_INT32: case SYS_T_TRAP32: case SYS_T_TASK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 		     struct segdesc *g, struct guest_fault *n)
 {
@@ -62,6 +75,8 @@ static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 		return fail(n, T_PF, f.err);
 	}
 	unsigned type = DESC_TYPE(*g);
+	if (!idt_gate_type(*g))         /* a call gate, a TSS, a segment... */
+		return fail(n, T_GP, gerr);
 	if (kind == EV_SOFT && DESC_DPL(*g) < vcpu_cpl(v))
 		return fail(n, T_GP, gerr);
 	if (!DESC_P(*g))

@@ -24,7 +24,9 @@
  *                 not-present entry made present), use a benign one, then
  *                 one naming guest-physical 1 GB (the write-protected page
  *                 table must still be seen: the shadow may not map it)
- *   call-gate     LGDT a table holding a call gate (a way to ring 0)
+ *   call-gate     LGDT a table holding call gates (a way to ring 0): one to
+ *                 minios's code (lands, emulated by the monitor), two to
+ *                 the monitor's ring-0 code selectors (#GP(selector))
  *   rdpmc         an instruction the monitor does not emulate
  *   wrmsr         WRMSR to an MSR no CPU defines
  *   cli-hlt       CLI; HLT: on hardware, a hang forever
@@ -131,20 +133,45 @@ static void atk_pt_alias(void)
 	invlpg(alias);
 }
 
-static struct segdesc gategdt[NSEGS];
+/* minios's GDT, then two gates aimed at the monitor's code selectors */
+#define GATE_MON_OLD  NSEGS
+#define GATE_MON_TOP  (NSEGS + 1)
+static struct segdesc gategdt[NSEGS + 2];
 
+static void gategdt_load(struct segdesc *table, u32 n)
+{
+	int s = intr_save();
+	gdt_load(table, n);
+	intr_restore(s);
+}
+
+/* A DPL-3 call gate to minios's own kernel code, used from the kernel:
+ * the call lands and returns (hardware and monitor alike, the monitor
+ * emulating it).  Gates naming the monitor's ring-0 code selectors at the
+ * switcher's code: selectors beyond the guest's GDT, #GP(selector) on
+ * hardware, and the monitor looks targets up in the guest's tables only,
+ * so the same. */
 static void atk_call_gate(void)
 {
-	u32 target = (u32)&atk_call_gate;
+	char what[96];
+
 	for (int i = 0; i < NSEGS; i++)
 		gategdt[i] = gdt[i];
-	gategdt[SEG_TEST].lo = (target & 0xFFFF) | ((u32)SEL(SEG_KCODE, 0) << 16);
-	gategdt[SEG_TEST].hi = (target & 0xFFFF0000) | 0x8000 | (DPL_USER << 13) | (STS_CG32 << 8);
-	int s = intr_save();
-	gdt_load(gategdt, NSEGS);
-	gdt_load(gdt, NSEGS);
-	intr_restore(s);
-	kprintf("attack: a GDT with a call gate was loaded\n");
+	gategdt[SEG_TEST] = gate_desc((u32)far_ret_target, SEL_KCODE, STS_CG32, DPL_USER);
+	gategdt[GATE_MON_OLD] = gate_desc(SW_CODE, MON_SEL_OLD, STS_CG32, DPL_USER);
+	gategdt[GATE_MON_TOP] = gate_desc(SW_CODE, MON_SEL_TOP, STS_CG32, DPL_USER);
+	gategdt_load(gategdt, NSEGS + 2);
+	kprintf("attack: a GDT with call gates was loaded\n");
+	fmt_snprintf(what, sizeof what, "far call through the DPL-3 call gate 0x%x to minios's code",
+		     SEL(SEG_TEST, 3));
+	try_report(what, far_call, SEL(SEG_TEST, 3));
+	fmt_snprintf(what, sizeof what, "far call through the call gate 0x%x to 0x%x:0x%x",
+		     SEL(GATE_MON_OLD, 3), MON_SEL_OLD, SW_CODE);
+	try_report(what, far_call, SEL(GATE_MON_OLD, 3));
+	fmt_snprintf(what, sizeof what, "far call through the call gate 0x%x to 0x%x:0x%x",
+		     SEL(GATE_MON_TOP, 3), MON_SEL_TOP, SW_CODE);
+	try_report(what, far_call, SEL(GATE_MON_TOP, 3));
+	gategdt_load(gdt, NSEGS);
 }
 
 /* Runs one instruction under the probe catcher; returns the vector it

@@ -16,15 +16,15 @@
  *   gdt-task-gate    LGDT a table holding a task gate.  Hardware: loads.
  *                    Monitor: ends the guest ("a task gate").
  *   ldt-call-gate    LLDT a table holding a call gate, call through it.
- *                    Hardware: the call lands.  Monitor: ends the guest.
+ *                    Hardware: the call lands.  Monitor: the same (the
+ *                    gate is null in the real LDT; the call is emulated).
  *   ldt-task-gate    LLDT a table holding a task gate.  Hardware: loads.
  *                    Monitor: ends the guest.
  *   idt-task-gate    INT through a task gate in the IDT.  Hardware: a task
  *                    switch to minios's busy TSS: #GP(0x28).  Monitor: ends
  *                    the guest ("task gate").
  *   idt-call-gate    INT through a call gate in the IDT.  Hardware: not a
- *                    valid IDT gate: #GP(vector*8+2).  Monitor: ends the
- *                    guest (a call gate cannot be honoured).
+ *                    valid IDT gate: #GP(vector*8+2).  Monitor: the same.
  *   reset-ldtr       never LLDT; write an LDT at linear 0 (a data segment,
  *                    call gates to the monitor's code selectors) and use
  *                    it.  Hardware: the reset LDTR (base 0, limit 0xFFFF)
