@@ -26,8 +26,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=gnu11 -g -O2 -Wall -Wextra -Werror -DMON_HOST_TEST -Isrc
 FUZZ_ARGS    := -max_len=1024 -timeout=10 -rss_limit_mb=1024
 
-FUZZ_EMUL_SRC := src/trap/emul.c src/trap/memop.c src/trap/decode.c src/trap/decode_table.c \
-                 src/trap/desc.c src/monitor/vcpu.c
+FUZZ_EMUL_SRC := src/trap/emul.c src/trap/callgate.c src/trap/memop.c src/trap/decode.c \
+                 src/trap/decode_table.c src/trap/desc.c src/monitor/vcpu.c
 FUZZ_TRAP_SRC := $(filter-out src/trap/switcher.c,$(wildcard src/trap/*.c)) \
                  $(wildcard src/shadow_mmu/*.c) \
                  $(wildcard src/virtdev/*.c) src/monitor/devices.c src/monitor/run.c \

@@ -5,7 +5,7 @@
  * The job: a guest chooses every register, flag and byte an emulated
  * instruction sees; whatever it chooses, emulate(), emul_pt_write() and
  * emul_memop() must keep the monitor's rules.  Like test/unit/test_emul.c,
- * this file fakes every monitor function emul.c and memop.c call (guest
+ * this file fakes every monitor function emul.c, callgate.c and memop.c call (guest
  * memory through gva_*, reflect, vdesc_*, devices_*, the shadow MMU's
  * notices, segment lookups), records what they were asked, and checks the
  * invariants after every input:
@@ -13,7 +13,12 @@
  *   EIP   EMUL_NEXT, EMUL_FAULTED and EMUL_REFUSED leave it (the dispatcher
  *         or the fault moves it); EMUL_JUMPED only for the kinds that jump
  *         (INT n, IRET, RETF, HLT, SYSENTER, SYSEXIT, a REP INS/OUTS with
- *         elements left), to where that instruction goes
+ *         elements left, a far CALL or JMP through a call gate), to where
+ *         that instruction goes
+ *   gates  a far CALL or JMP through a call gate lands on a code segment
+ *         of the fake GDT with RPL = its DPL, never more privileged than
+ *         the caller unless a CALL switched to that ring's stack (an SS of
+ *         the same RPL)
  *   faults  exactly one injected iff EMUL_FAULTED; EMUL_REFUSED changes
  *         nothing at all
  *   privilege  an instruction that needs CPL 0 has no effect at CPL 1-3
@@ -66,7 +71,11 @@
 #define MMIO_REGS       64u             /* fake device: 64 dword registers */
 
 /* The fake GDT (index: what it is): 1 ring-1 code, 2 ring-1 data, 3 ring-3
- * code, 4 ring-3 data, 5 ring-2 code, 6 ring-2 data. */
+ * code, 4 ring-3 data, 5 ring-2 code, 6 ring-2 data; 7 whatever the 8
+ * bytes at GATE_DESC_AT in guest memory make through desc_compress() (the
+ * input's call gate, or anything else). */
+#define GATE_DESC_AT    0x100u
+#define GATE_INDEX      7u
 static const uint16_t cs_choice[4] = { 0x09, 0x2A, 0x1B, 0x09 };
 static const uint16_t ds_choice[8] = { 0x11, 0x23, 0x32, 0x00, 0x11, 0x10, 0x20, 0x33 };
 
@@ -290,6 +299,53 @@ uint32_t stack_mask(const struct vcpu *v, uint16_t ss) { (void)v; (void)ss; retu
 int stack_sel_check(const struct vcpu *v, uint16_t sel) { return stack_sel_valid(v, sel) ? 0 : T_GP; }
 int code_sel_check(const struct vcpu *v, uint16_t sel) { return code_sel_valid(v, sel) ? 0 : T_GP; }
 
+/* The fake GDT as descriptors (the copy's view, for callgate.c). */
+int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d)
+{
+	const unsigned code = SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, data = SEG_T_W | SEG_T_ACCESSED;
+	unsigned i = SEL_INDEX(sel);
+	const char *why;
+
+	(void)v;
+	if ((sel & SEL_TI) || i == 0 || i > GATE_INDEX)
+		return -1;
+	if (i < GATE_INDEX) {
+		*d = desc_make(0, 0xFFFFFFFFu, (i & 1) ? code : data, (unsigned)dpl_of(i), true, true);
+		return 0;
+	}
+	struct segdesc g;
+	memcpy(&g, mem + GATE_DESC_AT, sizeof g);
+	if (desc_compress(g, d, &why) == DESC_REFUSE)
+		*d = (struct segdesc){ 0, 0 };
+	return 0;
+}
+
+/* The guest TSS's SS:ESP for a ring, as reflect.c reads it. */
+int tss_inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
+		    struct guest_fault *f)
+{
+	uint32_t pair[2], off = 4 + 8 * (ring == 1 ? 0 : ring);
+	struct gva_fault gf;
+
+	if (v->tr == 0 || v->tr_limit < off + 7) {
+		f->vector = T_TS;
+		f->err = v->tr & ~3u;
+		return -1;
+	}
+	enum gva_result r = gva_read(v, v->tr_base + off, pair, sizeof pair, 0, &gf);
+	if (r == GVA_BAD_GPA)
+		guest_die("TSS not in RAM");
+	if (r == GVA_PF) {
+		f->vector = T_PF;
+		f->err = gf.err;
+		f->cr2 = gf.va;
+		return -1;
+	}
+	*esp = pair[0];
+	*ss = sel_compress((uint16_t)pair[1]);
+	return 0;
+}
+
 static uint64_t fake_tsc;
 uint64_t rdtsc(void) { return fake_tsc += 1000; }
 
@@ -364,6 +420,7 @@ static bool may_jump(enum insn_kind k)
 	switch (k) {
 	case INSN_INT: case INSN_INT3: case INSN_INTO: case INSN_IRET: case INSN_RET_FAR:
 	case INSN_HLT: case INSN_SYSENTER: case INSN_SYSEXIT: case INSN_INS: case INSN_OUTS:
+	case INSN_CALL_FAR: case INSN_JMP_FAR:
 		return true;
 	default:
 		return false;
@@ -377,7 +434,42 @@ struct before {
 	uint32_t w[3];          /* the dwords at SS:ESP (IRET/RETF targets; the
 				   o16 forms pop a 16-bit IP: w[0]'s low half) */
 	uint32_t sysenter_eip;
+	uint32_t gate_eip;      /* a far CALL/JMP: its call gate's offset, or ~0 */
 };
+
+/* Through a call gate: onto a code segment of the guest's table at its
+ * DPL; more privileged than before only by a CALL, on that ring's stack. */
+static void check_gate_landing(const struct insn *in, const struct before *b)
+{
+	const struct trapframe *tf = &vc.tf;
+	unsigned from = b->tf.cs & 3, to = tf->cs & 3;
+
+	if (!code_sel_valid(&vc, (uint16_t)tf->cs))
+		finding("%s: through a gate to CS 0x%x, not a code segment at its DPL", in->mnem,
+			tf->cs);
+	if (to > from || (to < from && in->kind != INSN_CALL_FAR))
+		finding("%s: through a gate from ring %u to ring %u", in->mnem, from, to);
+	if (to < from && (!stack_sel_valid(&vc, (uint16_t)tf->ss) || (tf->ss & 3) != to))
+		finding("%s: to ring %u with SS 0x%x", in->mnem, to, tf->ss);
+	if (to == from && (tf->ss & 0xFFFF) != (b->tf.ss & 0xFFFF))
+		finding("%s: SS changed in the same ring", in->mnem);
+}
+
+/* Where a far CALL or JMP through a call gate goes (the fake GDT's entry
+ * its selector names), or ~0. */
+static uint32_t gate_eip(const struct insn *in)
+{
+	uint16_t sel = (uint16_t)in->imm2;
+	struct segdesc g;
+
+	if (in->kind != INSN_CALL_FAR && in->kind != INSN_JMP_FAR)
+		return ~0u;
+	if (in->has_mem)
+		mem_copy(emul_operand_addr(&vc, in) + in->opsize, &sel, 2, false);
+	if (guest_segment(&vc, sel, &g) < 0 || !desc_is_call_gate(g))
+		return ~0u;
+	return DESC_TYPE(g) == SYS_T_CALL32 ? gate_offset(g) : gate_offset(g) & 0xFFFFu;
+}
 
 static void check_emulate(const struct insn *in, enum emul_result r, const struct before *b,
 			  unsigned injected)
@@ -401,6 +493,8 @@ static void check_emulate(const struct insn *in, enum emul_result r, const struc
 			   ((in->kind == INSN_IRET || in->kind == INSN_RET_FAR) &&
 			    to == (in->opsize == 2 ? b->w[0] & 0xFFFF : b->w[0])) ||
 			   (in->kind == INSN_SYSENTER && to == b->sysenter_eip) ||
+			   ((in->kind == INSN_CALL_FAR || in->kind == INSN_JMP_FAR) &&
+			    to == b->gate_eip) ||
 			   (in->kind == INSN_SYSEXIT && to == b->tf.edx));
 		if (!ok)
 			finding("%s: jumped to 0x%x, not where it goes", in->mnem, to);
@@ -427,6 +521,8 @@ static void check_emulate(const struct insn *in, enum emul_result r, const struc
 		finding("%s: EFLAGS 0x%x (VM or IOPL set)", in->mnem, tf->eflags);
 	if ((in->kind == INSN_INS || in->kind == INSN_OUTS) && fk.io > STRING_IO_BOUND)
 		finding("%s: %u port accesses", in->mnem, fk.io);
+	if (r == EMUL_JUMPED && (in->kind == INSN_CALL_FAR || in->kind == INSN_JMP_FAR))
+		check_gate_landing(in, b);
 }
 
 static void check_memop(const struct insn *in, enum emul_result r, const struct before *b,
@@ -519,6 +615,7 @@ static void run_one(struct reader *r)
 	b.iopl = vc.iopl;
 	b.cpl = vcpu_cpl(&vc);
 	b.sysenter_eip = vc.sysenter_eip;
+	b.gate_eip = gate_eip(&in);
 	mem_copy(fk.seg_base[SEL_INDEX(vc.tf.ss) & 7] + vc.tf.esp, b.w, sizeof b.w, false);
 	unsigned injected = fk.injected, writes = fk.writes;
 	if (setjmp(die_jmp))

@@ -33,7 +33,9 @@
  *   EIP       moves only to the instruction's end (emulated), stays
  *             (retried or resumed), or goes to a gate offset of the guest
  *             IDT (reflected), an IRET/RETF target from the guest's stack,
- *             SYSENTER_EIP or EDX (SYSEXIT)
+ *             the offset of the call gate a far CALL/JMP names in the
+ *             guest's tables (emulated: call gates are null in the real
+ *             ones), SYSENTER_EIP or EDX (SYSEXIT)
  *   CPL       an instruction that needs CPL 0 never completes for guest
  *             code in ring 2 or 3 (its #GP is reflected)
  *   TF        an instruction that completed with the guest's EFLAGS.TF set
@@ -1359,6 +1361,7 @@ struct before {
 	struct insn in;
 	uint32_t stack[2];
 	uint32_t sysenter_eip;
+	uint32_t callgate_eip;  /* a far CALL/JMP: its call gate's offset, or ~0 */
 	uint32_t gates[256];    /* the guest IDT's gate offsets before the trap */
 	uint32_t ngates;
 };
@@ -1388,6 +1391,9 @@ static void check_eip(const struct before *b, const struct trapframe *f)
 		return;         /* o16: a 16-bit IP */
 	if (b->decoded && ((b->in.kind == INSN_SYSENTER && to == b->sysenter_eip) ||
 			   (b->in.kind == INSN_SYSEXIT && to == b->tf.edx)))
+		return;
+	if (b->decoded && (b->in.kind == INSN_CALL_FAR || b->in.kind == INSN_JMP_FAR) &&
+	    to == b->callgate_eip)
 		return;
 	for (uint32_t i = 0; i < b->ngates; i++)
 		if (b->gates[i] == to)
@@ -1474,6 +1480,21 @@ static int buf_fetch(void *ctx, uint32_t addr, uint8_t *byte)
 	return 0;
 }
 
+/* Where a far CALL or JMP through a call gate goes: the offset of the
+ * gate its selector names in the guest's tables (the monitor's copy), or
+ * ~0 if it names none. */
+static uint32_t callgate_eip(struct vcpu *v, const struct insn *in)
+{
+	uint16_t sel = (uint16_t)in->imm2;
+	struct segdesc g;
+
+	if (in->has_mem && !lin_read(v, emul_operand_addr(v, in) + in->opsize, &sel, 2))
+		return ~0u;
+	if (guest_segment(v, sel, &g) < 0 || !desc_is_call_gate(g))
+		return ~0u;
+	return DESC_TYPE(g) == SYS_T_CALL32 ? gate_offset(g) : gate_offset(g) & 0xFFFFu;
+}
+
 static void snapshot(struct before *b, const struct trapframe *f)
 {
 	uint8_t code[INSN_MAX_LEN];
@@ -1502,6 +1523,8 @@ static void snapshot(struct before *b, const struct trapframe *f)
 		say("  (the harness cannot decode at 0x%x: %s %d; guest pde 0x%x pte 0x%x)", lin,
 		    fetched ? "decode" : "fetch", dr, pde, pte);
 	}
+	b->callgate_eip = b->decoded && (b->in.kind == INSN_CALL_FAR ||
+					 b->in.kind == INSN_JMP_FAR) ? callgate_eip(v, &b->in) : ~0u;
 	struct segdesc ssd;     /* a 16-bit stack segment uses SP alone */
 	uint32_t sp = guest_segment(v, (uint16_t)f->ss, &ssd) == 0 && !DESC_DB(ssd) ?
 		      f->esp & 0xFFFF : f->esp;

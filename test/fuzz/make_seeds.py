@@ -47,6 +47,19 @@ def stack_words(addr, *words):
     return (addr, struct.pack("<%dI" % len(words), *words))
 
 
+def call_gate(off, sel, dpl=3, params=0, bits=32):
+    """A call gate's 8 bytes: offset, selector, parameter count, P DPL type."""
+    access = 0x80 | dpl << 5 | (0xC if bits == 32 else 0x4)
+    return struct.pack("<HHBBH", off & 0xFFFF, sel, params, access, off >> 16)
+
+
+# fuzz_emul.c: the fake GDT's entry 7 is read from guest memory at 0x100;
+# a TSS at 0x6000 whose ss0:esp0 is 0x10:0xA000
+EMUL_GATE_AT, EMUL_GATE_SEL = 0x100, 0x3B
+EMUL_TSS = dict(tr=0x28, tr_base=0x6000, tr_limit=0x67)
+EMUL_TSS_STACK = (0x6004, struct.pack("<II", 0xA000, 0x10))
+
+
 EMUL_SEEDS = {
     "cli": emul_seed([0xFA]),
     "sti": emul_seed([0xFB], vif=0),
@@ -88,6 +101,17 @@ EMUL_SEEDS = {
     "mmio-mov-load": emul_seed([0x8B, 0x00], target=MMIO, regs={"eax": 0x100000}),
     "mmio-or-store": emul_seed([0x83, 0x08, 0x01], target=MMIO, regs={"eax": 0x100004}),
     "mmio-cmpxchg": emul_seed([0x0F, 0xB1, 0x18], target=MMIO, regs={"eax": 0x100008}),
+    "lcall-gate-ring3": emul_seed([0x9A, 0, 0, 0, 0, EMUL_GATE_SEL, 0], ring=RING3,
+                                  patches=[(EMUL_GATE_AT, call_gate(0x3000, 0x08, params=2)),
+                                           EMUL_TSS_STACK, stack_words(0x8000, 1, 2)],
+                                  **EMUL_TSS),
+    "lcall-gate16-mem": emul_seed([0xFF, 0x1B], ring=RING3, regs={"ebx": 0x2000},
+                                  patches=[(EMUL_GATE_AT, call_gate(0x3000, 0x08, params=1,
+                                                                    bits=16)),
+                                           (0x2000, struct.pack("<IH", 0, EMUL_GATE_SEL)),
+                                           EMUL_TSS_STACK], **EMUL_TSS),
+    "ljmp-gate": emul_seed([0xEA, 0, 0, 0, 0, EMUL_GATE_SEL & ~3, 0],
+                           patches=[(EMUL_GATE_AT, call_gate(0x3000, 0x08))]),
 }
 
 # ---- fuzz_trap: a booted guest and a sequence of traps --------------------
@@ -234,6 +258,13 @@ TRAP_SEEDS = {
     "db-step": trap_seed(0, ops=[regs(eflags=0x100), struct.pack("<BH", OP_DB, 0x4000)]),
     "far-jmp-kernel": trap_seed(0, ops=[farjmp(0x08, 0x10000), farjmp(0x09, 0x10000)]),
     "sysenter": trap_seed(CFG_USER, ops=[gp(0x0F, 0x34)]),
+    # GDT entry 7 a DPL-3 call gate to the kernel's code: a far CALL from
+    # user code (emulated, to the kernel's stack), its far RET back; a JMP
+    "call-gate-user": trap_seed(CFG_USER, patches=[(G_GDT + 7 * 8, call_gate(0x30000, 0x08,
+                                                                             params=1))],
+                                ops=[gp(0x9A, 0, 0, 0, 0, 0x3B, 0), gp(0xCA, 4, 0)]),
+    "jmp-gate-kernel": trap_seed(0, patches=[(G_GDT + 7 * 8, call_gate(0x30000, 0x08))],
+                                 ops=[gp(0xEA, 0, 0, 0, 0, 0x38, 0), gp(0xFA)]),
 }
 
 
