@@ -51,7 +51,8 @@
 #include "reflect.h"
 #include "monitor/x86.h"
 
-#define GATE_FRAME_MAX  (2u + 0x1Fu + 2u)   /* SS, ESP, 31 parameters, CS, EIP */
+#define GATE_PARAMS_MAX 0x1Fu              /* a 5-bit count */
+#define GATE_FRAME_MAX  (2u + GATE_PARAMS_MAX + 2u)     /* SS, ESP, parameters, CS, EIP */
 
 /* What a CALL or JMP through gate g goes to: the code segment, its
  * selector as the gate names it, the CPL it runs at, the offset. */
@@ -103,7 +104,7 @@ static enum emul_result check_gate(struct vcpu *v, uint16_t sel, struct segdesc 
 		return emul_fault(v, T_GP, err);
 	if (!DESC_P(*cs))
 		return emul_fault(v, T_NP, err);
-	t->cpl = call && !conforming ? dpl : cpl;   /* JMP: dpl == cpl */
+	t->cpl = call && !conforming ? dpl : cpl;   /* conforming, or a JMP: CPL stays */
 	t->size = DESC_TYPE(g) == SYS_T_CALL32 ? 4 : 2;
 	t->eip = t->size == 4 ? gate_offset(g) : gate_offset(g) & 0xFFFFu;
 	return EMUL_NEXT;
@@ -166,7 +167,7 @@ static enum emul_result push_frame(struct vcpu *v, uint32_t ss, uint32_t *esp, u
 static enum emul_result read_params(struct vcpu *v, unsigned count, unsigned size,
 				    uint32_t *vals)
 {
-	uint8_t bytes[0x1F * 4];
+	uint8_t bytes[GATE_PARAMS_MAX * 4];
 	struct gva_fault f;
 	uint32_t mask = stack_mask(v, (uint16_t)v->tf.ss);
 
