@@ -27,6 +27,15 @@
  * only counted (reported at the end).
  *
  * Exit: the first write to the debug-exit port ends the run with its value.
+ *
+ * Interrupts: whether one is due (devices_irq_pending) is asked after
+ * every trap, and the answer changes only when a device model's interrupt
+ * state does, which happens only through this file: time advancing, an
+ * IRQ line moving, a port or MMIO access, an INTA (and the fault
+ * injector's timer edges, while it is armed).  Each of those marks the
+ * remembered answer stale (irq_changed); the usual trap (a CLI, an IN
+ * from the PIC's mask register, a page-table write) asks a question
+ * already answered.
  */
 #include "devices.h"
 #include "hostdisk.h"
@@ -61,7 +70,16 @@ static struct {
 	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
 	uint64_t next_edge;     /* ...and when the PIT's OUT0 next rises or the
 				   local APIC's timer next expires (or never) */
+	int irq_vector;         /* devices_irq_pending()'s last answer... */
+	bool irq_stale;         /* ...unless a model's interrupt state moved since */
 } dev;
+
+/* The PIC, the local APIC or the I/O APIC may have changed what they
+ * would give the CPU. */
+static void irq_changed(void)
+{
+	dev.irq_stale = true;
+}
 
 /* ---- the two APICs: memory-mapped, wired as the MP table says ---- */
 
@@ -235,6 +253,7 @@ void devices_init(void)
 	note_next_edge();       /* the PIT runs as the BIOS left it (found by fuzz_trap: with
 				   UINT64_MAX here, a guest that never reprogrammed the PIT got
 				   no timer IRQ, and its HLT slept forever) */
+	irq_changed();
 }
 
 /* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one
@@ -246,6 +265,7 @@ static void advance_time(struct vcpu *v)
 	uint64_t now = host_pit_now();
 	uint64_t dt = now - dev.pit_synced;
 
+	irq_changed();
 	vlapic_advance(&dev.lapic, vlapic_pit_to_ns(now) - vlapic_pit_to_ns(dev.pit_synced));
 	dev.pit_synced = now;
 	while (dt > 0) {
@@ -266,6 +286,7 @@ static void advance_time(struct vcpu *v)
 /* The device-driven IRQ lines into the virtual PIC. */
 static void update_irq_lines(void)
 {
+	irq_changed();
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 	vpic_set_irq(&dev.pic, IDE_PRIMARY_IRQ, vide_irq(&dev.ide));
 	/* the I/O APIC sees the UART's line ungated by OUT2, as QEMU wires it */
@@ -283,6 +304,14 @@ static bool port_moves_lines(uint16_t port)
 {
 	return (uint16_t)(port - dev.uart.base) < UART_NPORTS ||
 	       (uint16_t)(port - IDE_PRIMARY_BASE) < IDE_NPORTS || port == IDE_PRIMARY_CTRL;
+}
+
+/* A one-byte read of a PIC's mask register changes nothing (a poll, which
+ * acknowledges, is a read of the command port); any other access may
+ * change some model's interrupt state. */
+static bool quiet_read(uint16_t port, unsigned size)
+{
+	return size == 1 && (port == PIC_MASTER_DATA || port == PIC_SLAVE_DATA);
 }
 
 static void after_port_access(uint16_t port)
@@ -326,6 +355,8 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 {
 	if (is_pit_port(port))
 		advance_time(v);
+	if (!quiet_read(port, size))
+		irq_changed();
 	uint32_t val = vio_read(&dev.bus, port, size);
 	if (fault_armed)
 		val = fault_port_read(port, size, val);
@@ -341,6 +372,7 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 
 	if (is_pit_port(port))
 		advance_time(v);
+	irq_changed();
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io out port 0x%x size %u <- 0x%x (%s)", port, size, value, port_name(port));
 	vio_write(&dev.bus, port, size, value);
@@ -368,6 +400,7 @@ uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size)
 {
 	if (gpa - LAPIC_BASE < LAPIC_SIZE)
 		advance_time(v);        /* the timer's current count */
+	irq_changed();
 	uint32_t val = vmmio_read(&dev.mmio, gpa, size);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("mmio read  0x%x size %u -> 0x%x (%s)", gpa, size, val, mmio_name(gpa));
@@ -380,6 +413,7 @@ void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t va
 		advance_time(v);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("mmio write 0x%x size %u <- 0x%x (%s)", gpa, size, value, mmio_name(gpa));
+	irq_changed();
 	vmmio_write(&dev.mmio, gpa, size, value);
 	note_next_edge();               /* a new APIC timer count or mode */
 	update_irq_lines();             /* an I/O APIC pin may be unmasked now */
@@ -389,7 +423,7 @@ void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t va
 
 /* The local APIC first; the 8259s reach the CPU through its LINT0 while
  * that is unmasked (as after the BIOS; xv6 masks it and uses the APICs). */
-int devices_irq_pending(void)
+static int irq_pending_now(void)
 {
 	int vector = vlapic_pending_vector(&dev.lapic);
 	if (vector >= 0)
@@ -397,8 +431,20 @@ int devices_irq_pending(void)
 	return vlapic_accepts_pic(&dev.lapic) ? vpic_pending_vector(&dev.pic) : -1;
 }
 
+/* The fault injector pulses the PIC itself (a delayed or spurious timer
+ * edge): while it is armed, no answer is kept. */
+int devices_irq_pending(void)
+{
+	if (dev.irq_stale || fault_armed) {
+		dev.irq_vector = irq_pending_now();
+		dev.irq_stale = false;
+	}
+	return dev.irq_vector;
+}
+
 unsigned devices_irq_ack(void)
 {
+	irq_changed();
 	if (vlapic_pending_vector(&dev.lapic) >= 0) {
 		unsigned vector = vlapic_ack(&dev.lapic);
 		lapic_image_volatile();
