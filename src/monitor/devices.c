@@ -8,8 +8,11 @@
  * before any guest access to the PIT's ports, so that two latched reads in
  * a row see the count go down, and from devices_sync() after a trap, but
  * only once the PIT's next edge is due (next_edge): a trap that comes
- * before then has nothing to catch up, and pays one clock read.  So the
- * guest's timer runs at the host clock's rate, whatever rate it programs.
+ * before then has nothing to catch up, and pays one TSC read and a
+ * compare (edge_tsc: the deadline converted back to the TSC, rounded
+ * early, so the exact conversion runs only in the last moments before
+ * it).  So the guest's timer runs at the host clock's rate, whatever rate
+ * it programs.
  *
  * Serial: bytes the guest transmits go to the host's COM1 at once; bytes
  * arriving at the host's COM1 are fed to the virtual UART's receiver,
@@ -47,6 +50,7 @@
 #include "virtdev/vlapic.h"
 #include "virtdev/vioapic.h"
 #include "memory.h"
+#include "x86.h"
 #include "lib/fmt.h"
 #include "fault/fault.h"
 
@@ -70,6 +74,7 @@ static struct {
 	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
 	uint64_t next_edge;     /* ...and when the PIT's OUT0 next rises or the
 				   local APIC's timer next expires (or never) */
+	uint64_t edge_tsc;      /* the TSC before which next_edge is not due */
 	int irq_vector;         /* devices_irq_pending()'s last answer... */
 	bool irq_stale;         /* ...unless a model's interrupt state moved since */
 } dev;
@@ -216,18 +221,27 @@ static void attach_disks(void)
 	}
 }
 
+/* The deadline in host clock ticks, and the TSC before which it cannot be
+ * due: devices_sync() converts the TSC to ticks only after that. */
+static void set_next_edge(uint64_t t)
+{
+	dev.next_edge = t;
+	dev.edge_tsc = host_pit_to_tsc_floor(t);
+}
+
 /* When the virtual PIT's OUT0 rises next or the local APIC's timer
  * expires, in host clock ticks (rounded up). */
 static void note_next_edge(void)
 {
 	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
 	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
+	uint64_t edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
 
-	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
 	if (ns != VLAPIC_NO_TIMER) {
 		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
-		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
+		edge = t < edge ? t : edge;
 	}
+	set_next_edge(edge);
 }
 
 void devices_init(void)
@@ -322,16 +336,19 @@ static void after_port_access(uint16_t port)
 		lapic_image_volatile();
 }
 
+/* After a trap: time catches up if the next edge is due (most traps come
+ * before it, and pay a TSC read and a compare), and after a host tick the
+ * UART's input is polled. */
 void devices_sync(struct vcpu *v)
 {
-	uint64_t now = host_pit_now();
+	uint64_t tsc = rdtsc();
 	uint8_t c;
 
-	if (now >= dev.next_edge)
+	if (tsc >= dev.edge_tsc && host_tsc_to_pit(tsc) >= dev.next_edge)
 		advance_time(v);
 	if (!host_tick_seen())
 		return;
-	watch_vif(v, now);
+	watch_vif(v, host_tsc_to_pit(tsc));
 	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
 		if (c == CONSOLE_ESCAPE)
 			run_stop_from_console();
