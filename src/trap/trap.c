@@ -585,11 +585,13 @@ static void deliver_interrupt(struct vcpu *v, bool pending)
  * The selectors last found good are remembered with vdesc_generation, one
  * set for the guest's kernel and one for its user code (a system call goes
  * back and forth between the two): the same selectors over the same
- * descriptors need no second look. */
+ * descriptors need no second look.  With them goes what the exit path
+ * needs to know of SS: whether it is a 16-bit stack (espfix). */
 static struct selector_set {
 	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
 	uint32_t generation;
 	bool valid;
+	bool small_ss;          /* SS's descriptor has B = 0 */
 } checked[2];
 
 static struct selector_set *checked_set(const struct vcpu *v)
@@ -661,11 +663,13 @@ static void check_selectors(struct vcpu *v)
 	c->sel[1] = v->tf.ss & 0xFFFF;
 	for (unsigned i = 0; i < 4; i++)
 		c->sel[2 + i] = *segs[i];
+	c->small_ss = stack_mask(v, (uint16_t)v->tf.ss) == 0xFFFFu;
 	c->generation = vdesc_generation;
 	c->valid = true;
 }
 
-static void sanitize(struct vcpu *v)
+/* Returns whether the frame's SS is a 16-bit stack segment. */
+static bool sanitize(struct vcpu *v)
 {
 	if (!selectors_checked(v))
 		check_selectors(v);
@@ -674,6 +678,7 @@ static void sanitize(struct vcpu *v)
 	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1;
 	if (v->vif || mon_opts.iflag == IFLAG_SOFT)
 		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */
+	return checked_set(v)->small_ss;
 }
 
 /* Must the guest kernel's return to user mode trap?  Only if it would
@@ -752,10 +757,8 @@ static void enter_view(struct vcpu *v, bool user)
  * the frame about to be resumed: user code segments present in user mode,
  * and in kernel mode unless its return to user must trap (vdesc.c), and
  * espfix for a 16-bit stack segment (switcher.c). */
-static void prepare_resume(struct vcpu *v)
+static void prepare_resume(struct vcpu *v, bool small)
 {
-	struct segdesc ss;
-	bool small = guest_segment(v, (uint16_t)v->tf.ss, &ss) == 0 && !DESC_DB(ss);
 	bool user = vcpu_cpl(v) == 3;
 
 	vdesc_set_mode(user || !user_return_must_trap(v), !(user && mon_opts.ring == 3));
@@ -867,8 +870,7 @@ void guest_trap(struct trapframe *f)
 	deliver_interrupt(v, pending);
 	if (fault_armed)
 		fault_trap(v);
-	sanitize(v);
-	prepare_resume(v);
+	prepare_resume(v, sanitize(v));
 	fast_leave(v, pending && !v->vif);      /* delivered now, or still due */
 	*f = v->tf;
 	guest_frame_to_cpu(f);
