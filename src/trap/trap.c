@@ -59,10 +59,11 @@ struct fetch_ctx {
 	const uint8_t *page;    /* the host frame behind page_va */
 };
 
+static int walk_page(struct fetch_ctx *c, uint32_t addr);
+
 static int fetch_page(struct fetch_ctx *c, uint32_t addr)
 {
-	uint32_t va = addr & ~(MON_PGSIZE - 1), g, shadow_hpa;
-	hpa_t h;
+	uint32_t va = addr & ~(MON_PGSIZE - 1), shadow_hpa;
 
 	if (va < SWITCHER_BASE && shadow_lookup(va, &shadow_hpa)) {
 		c->have_page = true;    /* the CPU's own translation: no walk */
@@ -70,6 +71,16 @@ static int fetch_page(struct fetch_ctx *c, uint32_t addr)
 		c->page = host_va(shadow_hpa);
 		return 0;
 	}
+	return walk_page(c, addr);
+}
+
+/* The shadow does not map it (yet): the guest's tables do, or the fetch
+ * faults.  Out of line: the CPU just ran from the page, so it is rare. */
+static __attribute__((noinline)) int walk_page(struct fetch_ctx *c, uint32_t addr)
+{
+	uint32_t va = addr & ~(MON_PGSIZE - 1), g;
+	hpa_t h;
+
 	c->r = gva_translate(c->v, va, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &g, &c->f);
 	if (c->r != GVA_OK) {
 		c->f.va = addr;
@@ -98,50 +109,95 @@ static int fetch_byte(void *ctx, uint32_t addr, uint8_t *byte)
 
 /* Decoded instructions by linear address: a trap site is decoded once and
  * then only its bytes are compared (fetched as above), so an instruction
- * the guest rewrote is decoded again.  Direct-mapped. */
+ * the guest rewrote is decoded again.  Direct-mapped.  An entry keeps its
+ * first four bytes as a word and a mask (fewer for a shorter
+ * instruction): most trap sites are one to three bytes long, one compare. */
 #define DECODE_CACHE 64u
 
-static struct {
+static struct decoded {
 	uint32_t addr;
 	bool code16, valid;
+	uint32_t head, head_mask;       /* bytes 0-3 (little-endian), and which count */
 	struct insn in;
 } decoded[DECODE_CACHE];
+
+typedef uint32_t __attribute__((aligned(1), may_alias)) unaligned_u32;
 
 static unsigned decode_slot(uint32_t addr)
 {
 	return (addr ^ (addr >> 6)) % DECODE_CACHE;
 }
 
+/* Does the instruction at p (with 3 readable bytes past its end) still
+ * hold e's bytes? */
+static bool same_insn(const struct decoded *e, const uint8_t *p)
+{
+	if ((*(const unaligned_u32 *)p ^ e->head) & e->head_mask)
+		return false;
+	for (unsigned i = 4; i < e->in.len; i++)
+		if (p[i] != e->in.bytes[i])
+			return false;
+	return true;
+}
+
 /* The cached decoding of the instruction at addr, if its bytes are still
  * the ones decoded (read through c); else NULL. */
 static const struct insn *cached_decode(struct fetch_ctx *c, uint32_t addr, bool code16)
 {
-	unsigned slot = decode_slot(addr);
+	const struct decoded *e = &decoded[decode_slot(addr)];
+	unsigned len = e->in.len, off = addr & (MON_PGSIZE - 1);
 	uint8_t b;
 
-	if (!decoded[slot].valid || decoded[slot].addr != addr || decoded[slot].code16 != code16)
+	if (!e->valid || e->addr != addr || e->code16 != code16)
 		return 0;
-	unsigned len = decoded[slot].in.len, off = addr & (MON_PGSIZE - 1);
-	if (off + len <= MON_PGSIZE) {  /* one page: compare in place */
-		if (fetch_byte(c, addr, &b))
+	if (off + len + 3 <= MON_PGSIZE) {      /* one page: compare in place */
+		if (fetch_page(c, addr))
 			return 0;
-		return memcmp(c->page + off, decoded[slot].in.bytes, len) == 0 ? &decoded[slot].in
-									       : 0;
+		return same_insn(e, c->page + off) ? &e->in : 0;
 	}
 	for (unsigned i = 0; i < len; i++)
-		if (fetch_byte(c, addr + i, &b) || b != decoded[slot].in.bytes[i])
+		if (fetch_byte(c, addr + i, &b) || b != e->in.bytes[i])
 			return 0;
-	return &decoded[slot].in;
+	return &e->in;
 }
 
 static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 {
-	unsigned slot = decode_slot(addr);
+	struct decoded *e = &decoded[decode_slot(addr)];
+	unsigned n = in->len < 4 ? in->len : 4;
 
-	decoded[slot].addr = addr;
-	decoded[slot].code16 = code16;
-	decoded[slot].in = *in;
-	decoded[slot].valid = true;
+	e->addr = addr;
+	e->code16 = code16;
+	e->in = *in;
+	e->head = 0;
+	for (unsigned i = 0; i < n; i++)
+		e->head |= (uint32_t)in->bytes[i] << (8 * i);
+	e->head_mask = n == 4 ? 0xFFFFFFFFu : (1u << (8 * n)) - 1;
+	e->valid = true;
+}
+
+/* The code segment's base and default size, looked up once per selector
+ * and vdesc_generation (a trap comes from the same CS almost always). */
+static struct {
+	uint32_t sel, generation, base;
+	bool code16, valid;
+} code_seg;
+
+static void code_segment(const struct vcpu *v, uint32_t *base, bool *code16)
+{
+	uint32_t sel = v->tf.cs & 0xFFFF;
+
+	if (!code_seg.valid || code_seg.sel != sel || code_seg.generation != vdesc_generation) {
+		struct segdesc cs;
+		bool have_cs = guest_segment(v, (uint16_t)sel, &cs) == 0;
+		code_seg.code16 = have_cs && !DESC_DB(cs);
+		code_seg.base = have_cs ? desc_base(cs) : 0;
+		code_seg.sel = sel;
+		code_seg.generation = vdesc_generation;
+		code_seg.valid = true;
+	}
+	*base = code_seg.base;
+	*code16 = code_seg.code16;
 }
 
 /* Decodes the instruction at the guest's CS:EIP into *buf, or finds it in
@@ -149,11 +205,12 @@ static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 static enum decode_result decode_guest(struct vcpu *v, struct insn *buf, const struct insn **in,
 				       struct fetch_ctx *c)
 {
-	struct segdesc cs;
-	bool have_cs = guest_segment(v, (uint16_t)v->tf.cs, &cs) == 0;
-	bool code16 = have_cs && !DESC_DB(cs);
+	uint32_t base;
+	bool code16;
+
+	code_segment(v, &base, &code16);
 	struct decode_ops ops = { fetch_byte, c, code16 };
-	uint32_t addr = (have_cs ? desc_base(cs) : 0) + v->tf.eip;
+	uint32_t addr = base + v->tf.eip;
 
 	c->v = v;
 	c->r = GVA_OK;
