@@ -494,7 +494,8 @@ static void page_fault(struct vcpu *v)
 		trace_pf(va, "shadow filled (hidden fault)");
 		return;
 	case SHADOW_PT_WRITE:
-		page_table_write(v, va);
+		page_table_write(v, va);        /* through the walk just made */
+		gva_forget();
 		return;
 	case SHADOW_MMIO:
 		mmio_access(v, va, bad);
