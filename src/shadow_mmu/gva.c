@@ -17,16 +17,38 @@
 #include "monitor/memory.h"
 #include "monitor/x86.h"
 
+/* A guest page-table entry, in place: an aligned word of guest RAM (every
+ * entry gwalk() reads or sets A/D in), or NULL for anything else, which
+ * goes the general way (gpa_read/gpa_write: a byte copy). */
+static uint32_t *entry_at(uint32_t g)
+{
+	hpa_t h;
+
+	if ((g & 3) || gpa_to_hpa(gpa(g), &h) < 0)
+		return 0;
+	return host_va(h.v);
+}
+
 static int word_read(void *ctx, uint32_t g, uint32_t *val)
 {
+	uint32_t *e = entry_at(g);
+
 	(void)ctx;
-	return gpa_read(gpa(g), val, 4);
+	if (!e)
+		return gpa_read(gpa(g), val, 4);
+	*val = *e;
+	return 0;
 }
 
 static int word_write(void *ctx, uint32_t g, uint32_t val)
 {
+	uint32_t *e = entry_at(g);
+
 	(void)ctx;
-	return gpa_write(gpa(g), &val, 4);
+	if (!e)
+		return gpa_write(gpa(g), &val, 4);
+	*e = val;
+	return 0;
 }
 
 const struct gwalk_mem guest_phys_words = { word_read, word_write, 0 };
