@@ -640,32 +640,47 @@ static void deliver_interrupt(struct vcpu *v, bool pending)
 
 /* The exit path reloads every segment register and IRETs: make sure
  * nothing in the frame can fault there or lift the guest's privilege.
- * The selectors last found good are remembered with vdesc_generation, one
- * set for the guest's kernel and one for its user code (a system call goes
- * back and forth between the two): the same selectors over the same
- * descriptors need no second look.  With them goes what the exit path
- * needs to know of SS: whether it is a 16-bit stack (espfix). */
+ * The selectors last found good are remembered with vdesc_generation, two
+ * sets for the guest's kernel and two for its user code: a system call
+ * goes back and forth between the two modes, and a kernel entered from
+ * user mode first runs with the user's data selectors, then loads its own
+ * (a page fault handler reading CR2: two kernel sets in turn).  The same
+ * selectors over the same descriptors need no second look.  With them goes
+ * what the exit path needs to know of SS: whether it is a 16-bit stack
+ * (espfix). */
+#define CHECKED_WAYS 2u
+
 static struct selector_set {
 	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
 	uint32_t generation;
 	bool valid;
 	bool small_ss;          /* SS's descriptor has B = 0 */
-} checked[2];
+} checked[2][CHECKED_WAYS];
+static unsigned checked_next[2];        /* the way the next new set replaces */
 
-static struct selector_set *checked_set(const struct vcpu *v)
+static unsigned checked_mode(const struct vcpu *v)
 {
-	return &checked[(v->tf.cs & 3) == 3];
+	return (v->tf.cs & 3) == 3;
 }
 
-static bool selectors_checked(const struct vcpu *v)
+static bool set_matches(const struct selector_set *c, const struct vcpu *v)
 {
-	const struct selector_set *c = checked_set(v);
-
 	if (!c->valid || c->generation != vdesc_generation)
 		return false;
 	return c->sel[0] == (v->tf.cs & 0xFFFF) && c->sel[1] == (v->tf.ss & 0xFFFF) &&
 	       c->sel[2] == (v->tf.ds & 0xFFFF) && c->sel[3] == (v->tf.es & 0xFFFF) &&
 	       c->sel[4] == (v->tf.fs & 0xFFFF) && c->sel[5] == (v->tf.gs & 0xFFFF);
+}
+
+/* The set the frame's selectors were found good in, or NULL. */
+static const struct selector_set *selectors_checked(const struct vcpu *v)
+{
+	struct selector_set *ways = checked[checked_mode(v)];
+
+	for (unsigned w = 0; w < CHECKED_WAYS; w++)
+		if (set_matches(&ways[w], v))
+			return &ways[w];
+	return 0;
 }
 
 /* ring=3: the guest kernel, at real CPL 3, can load a DPL-3 stack segment
@@ -706,7 +721,7 @@ static void validate_selectors(struct vcpu *v, uint32_t *const segs[4])
  * the copy disagree on).  So the checks run again over the descriptors the
  * exit path will really load; the second pass sets no bit (every entry
  * the first touched is accessed now, or not a code or data segment). */
-static void check_selectors(struct vcpu *v)
+static const struct selector_set *check_selectors(struct vcpu *v)
 {
 	uint32_t *const segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
 
@@ -716,7 +731,9 @@ static void check_selectors(struct vcpu *v)
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
 	validate_selectors(v, segs);
-	struct selector_set *c = checked_set(v);
+	unsigned mode = checked_mode(v);
+	struct selector_set *c = &checked[mode][checked_next[mode]];
+	checked_next[mode] = (checked_next[mode] + 1) % CHECKED_WAYS;
 	c->sel[0] = v->tf.cs & 0xFFFF;
 	c->sel[1] = v->tf.ss & 0xFFFF;
 	for (unsigned i = 0; i < 4; i++)
@@ -724,19 +741,22 @@ static void check_selectors(struct vcpu *v)
 	c->small_ss = stack_mask(v, (uint16_t)v->tf.ss) == 0xFFFFu;
 	c->generation = vdesc_generation;
 	c->valid = true;
+	return c;
 }
 
 /* Returns whether the frame's SS is a 16-bit stack segment. */
 static bool sanitize(struct vcpu *v)
 {
-	if (!selectors_checked(v))
-		check_selectors(v);
+	const struct selector_set *c = selectors_checked(v);
+
+	if (!c)
+		c = check_selectors(v);
 	/* VIF and VIP stay: the guest's, with CR4.PVI (emul.c); the real
 	 * CR4.VME and PVI are 0, so the CPU never acts on them */
 	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1;
 	if (v->vif || mon_opts.iflag == IFLAG_SOFT)
 		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */
-	return checked_set(v)->small_ss;
+	return c->small_ss;
 }
 
 /* Must the guest kernel's return to user mode trap?  Only if it would
