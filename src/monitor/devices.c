@@ -8,8 +8,11 @@
  * before any guest access to the PIT's ports, so that two latched reads in
  * a row see the count go down, and from devices_sync() after a trap, but
  * only once the PIT's next edge is due (next_edge): a trap that comes
- * before then has nothing to catch up, and pays one clock read.  So the
- * guest's timer runs at the host clock's rate, whatever rate it programs.
+ * before then has nothing to catch up, and pays one TSC read and a
+ * compare (edge_tsc: the deadline converted back to the TSC, rounded
+ * early, so the exact conversion runs only in the last moments before
+ * it).  So the guest's timer runs at the host clock's rate, whatever rate
+ * it programs.
  *
  * Serial: bytes the guest transmits go to the host's COM1 at once; bytes
  * arriving at the host's COM1 are fed to the virtual UART's receiver,
@@ -27,6 +30,15 @@
  * only counted (reported at the end).
  *
  * Exit: the first write to the debug-exit port ends the run with its value.
+ *
+ * Interrupts: whether one is due (devices_irq_pending) is asked after
+ * every trap, and the answer changes only when a device model's interrupt
+ * state does, which happens only through this file: time advancing, an
+ * IRQ line moving, a port or MMIO access, an INTA (and the fault
+ * injector's timer edges, while it is armed).  Each of those marks the
+ * remembered answer stale (irq_changed); the usual trap (a CLI, an IN
+ * from the PIC's mask register, a page-table write) asks a question
+ * already answered.
  */
 #include "devices.h"
 #include "hostdisk.h"
@@ -38,6 +50,7 @@
 #include "virtdev/vlapic.h"
 #include "virtdev/vioapic.h"
 #include "memory.h"
+#include "x86.h"
 #include "lib/fmt.h"
 #include "fault/fault.h"
 
@@ -61,7 +74,17 @@ static struct {
 	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
 	uint64_t next_edge;     /* ...and when the PIT's OUT0 next rises or the
 				   local APIC's timer next expires (or never) */
+	uint64_t edge_tsc;      /* the TSC before which next_edge is not due */
+	int irq_vector;         /* devices_irq_pending()'s last answer... */
+	bool irq_stale;         /* ...unless a model's interrupt state moved since */
 } dev;
+
+/* The PIC, the local APIC or the I/O APIC may have changed what they
+ * would give the CPU. */
+static void irq_changed(void)
+{
+	dev.irq_stale = true;
+}
 
 /* ---- the two APICs: memory-mapped, wired as the MP table says ---- */
 
@@ -198,18 +221,27 @@ static void attach_disks(void)
 	}
 }
 
+/* The deadline in host clock ticks, and the TSC before which it cannot be
+ * due: devices_sync() converts the TSC to ticks only after that. */
+static void set_next_edge(uint64_t t)
+{
+	dev.next_edge = t;
+	dev.edge_tsc = host_pit_to_tsc_floor(t);
+}
+
 /* When the virtual PIT's OUT0 rises next or the local APIC's timer
  * expires, in host clock ticks (rounded up). */
 static void note_next_edge(void)
 {
 	uint32_t ticks = vpit_ticks_to_irq(&dev.pit);
 	uint64_t ns = vlapic_ns_to_timer(&dev.lapic);
+	uint64_t edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
 
-	dev.next_edge = ticks == PIT_NO_IRQ ? UINT64_MAX : dev.pit_synced + ticks;
 	if (ns != VLAPIC_NO_TIMER) {
 		uint64_t t = dev.pit_synced + (ns * HOST_PIT_HZ + 999999999ull) / 1000000000ull;
-		dev.next_edge = t < dev.next_edge ? t : dev.next_edge;
+		edge = t < edge ? t : edge;
 	}
+	set_next_edge(edge);
 }
 
 void devices_init(void)
@@ -235,6 +267,7 @@ void devices_init(void)
 	note_next_edge();       /* the PIT runs as the BIOS left it (found by fuzz_trap: with
 				   UINT64_MAX here, a guest that never reprogrammed the PIT got
 				   no timer IRQ, and its HLT slept forever) */
+	irq_changed();
 }
 
 /* Bounded: dt / 2^28 steps (a step is 3.7 minutes of PIT time), and one
@@ -246,6 +279,7 @@ static void advance_time(struct vcpu *v)
 	uint64_t now = host_pit_now();
 	uint64_t dt = now - dev.pit_synced;
 
+	irq_changed();
 	vlapic_advance(&dev.lapic, vlapic_pit_to_ns(now) - vlapic_pit_to_ns(dev.pit_synced));
 	dev.pit_synced = now;
 	while (dt > 0) {
@@ -266,6 +300,7 @@ static void advance_time(struct vcpu *v)
 /* The device-driven IRQ lines into the virtual PIC. */
 static void update_irq_lines(void)
 {
+	irq_changed();
 	vpic_set_irq(&dev.pic, dev.uart.irq, vuart_irq_pending(&dev.uart));
 	vpic_set_irq(&dev.pic, IDE_PRIMARY_IRQ, vide_irq(&dev.ide));
 	/* the I/O APIC sees the UART's line ungated by OUT2, as QEMU wires it */
@@ -285,6 +320,14 @@ static bool port_moves_lines(uint16_t port)
 	       (uint16_t)(port - IDE_PRIMARY_BASE) < IDE_NPORTS || port == IDE_PRIMARY_CTRL;
 }
 
+/* A one-byte read of a PIC's mask register changes nothing (a poll, which
+ * acknowledges, is a read of the command port); any other access may
+ * change some model's interrupt state. */
+static bool quiet_read(uint16_t port, unsigned size)
+{
+	return size == 1 && (port == PIC_MASTER_DATA || port == PIC_SLAVE_DATA);
+}
+
 static void after_port_access(uint16_t port)
 {
 	if (port_moves_lines(port))
@@ -293,16 +336,19 @@ static void after_port_access(uint16_t port)
 		lapic_image_volatile();
 }
 
+/* After a trap: time catches up if the next edge is due (most traps come
+ * before it, and pay a TSC read and a compare), and after a host tick the
+ * UART's input is polled. */
 void devices_sync(struct vcpu *v)
 {
-	uint64_t now = host_pit_now();
+	uint64_t tsc = rdtsc();
 	uint8_t c;
 
-	if (now >= dev.next_edge)
+	if (tsc >= dev.edge_tsc && host_tsc_to_pit(tsc) >= dev.next_edge)
 		advance_time(v);
 	if (!host_tick_seen())
 		return;
-	watch_vif(v, now);
+	watch_vif(v, host_tsc_to_pit(tsc));
 	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
 		if (c == CONSOLE_ESCAPE)
 			run_stop_from_console();
@@ -326,6 +372,8 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size)
 {
 	if (is_pit_port(port))
 		advance_time(v);
+	if (!quiet_read(port, size))
+		irq_changed();
 	uint32_t val = vio_read(&dev.bus, port, size);
 	if (fault_armed)
 		val = fault_port_read(port, size, val);
@@ -341,6 +389,7 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 
 	if (is_pit_port(port))
 		advance_time(v);
+	irq_changed();
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("io out port 0x%x size %u <- 0x%x (%s)", port, size, value, port_name(port));
 	vio_write(&dev.bus, port, size, value);
@@ -368,6 +417,7 @@ uint32_t devices_mmio_read(struct vcpu *v, uint32_t gpa, unsigned size)
 {
 	if (gpa - LAPIC_BASE < LAPIC_SIZE)
 		advance_time(v);        /* the timer's current count */
+	irq_changed();
 	uint32_t val = vmmio_read(&dev.mmio, gpa, size);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("mmio read  0x%x size %u -> 0x%x (%s)", gpa, size, val, mmio_name(gpa));
@@ -380,6 +430,7 @@ void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t va
 		advance_time(v);
 	if (mon_opts.trace & TRACE_IO)
 		mon_log("mmio write 0x%x size %u <- 0x%x (%s)", gpa, size, value, mmio_name(gpa));
+	irq_changed();
 	vmmio_write(&dev.mmio, gpa, size, value);
 	note_next_edge();               /* a new APIC timer count or mode */
 	update_irq_lines();             /* an I/O APIC pin may be unmasked now */
@@ -389,7 +440,7 @@ void devices_mmio_write(struct vcpu *v, uint32_t gpa, unsigned size, uint32_t va
 
 /* The local APIC first; the 8259s reach the CPU through its LINT0 while
  * that is unmasked (as after the BIOS; xv6 masks it and uses the APICs). */
-int devices_irq_pending(void)
+static int irq_pending_now(void)
 {
 	int vector = vlapic_pending_vector(&dev.lapic);
 	if (vector >= 0)
@@ -397,8 +448,20 @@ int devices_irq_pending(void)
 	return vlapic_accepts_pic(&dev.lapic) ? vpic_pending_vector(&dev.pic) : -1;
 }
 
+/* The fault injector pulses the PIC itself (a delayed or spurious timer
+ * edge): while it is armed, no answer is kept. */
+int devices_irq_pending(void)
+{
+	if (dev.irq_stale || fault_armed) {
+		dev.irq_vector = irq_pending_now();
+		dev.irq_stale = false;
+	}
+	return dev.irq_vector;
+}
+
 unsigned devices_irq_ack(void)
 {
+	irq_changed();
 	if (vlapic_pending_vector(&dev.lapic) >= 0) {
 		unsigned vector = vlapic_ack(&dev.lapic);
 		lapic_image_volatile();

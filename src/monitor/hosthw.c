@@ -218,6 +218,21 @@ uint64_t host_tsc_to_pit(uint64_t tsc)
 	return (hi + (lo >> 32)) >> (TICKS_FRAC_BITS - 32);
 }
 
+/* host_tsc_to_pit(tsc) is floor(delta * tsc_mult / 2^40), and tsc_mult
+ * is at most HOST_PIT_PERIOD * 2^40 / tsc_per_period, so any delta below
+ * pit * tsc_per_period / HOST_PIT_PERIOD converts to less than pit.  That
+ * bound is computed as q * tsc_per_period + r * tsc_per_period / PERIOD
+ * (pit = q * PERIOD + r), which cannot overflow but in its first term,
+ * checked. */
+uint64_t host_pit_to_tsc_floor(uint64_t pit)
+{
+	uint64_t q = pit / HOST_PIT_PERIOD, r = pit % HOST_PIT_PERIOD;
+
+	if (q > (UINT64_MAX - tsc_start) / tsc_per_period - 1)
+		return UINT64_MAX;      /* past the TSC's range: never */
+	return tsc_start + q * tsc_per_period + r * tsc_per_period / HOST_PIT_PERIOD;
+}
+
 static bool pic_spurious(unsigned n)
 {
 	uint16_t cmd = n < 8 ? PIC1_CMD : PIC2_CMD;

@@ -15,6 +15,10 @@
 void host_hw_init(void);
 /* host_pit_now() of the moment the TSC read tsc. */
 uint64_t host_tsc_to_pit(uint64_t tsc);
+/* A TSC value before which host_tsc_to_pit() stays below pit: a cheap
+ * first test against a deadline in PIT ticks (it may come a little
+ * early, never late; UINT64_MAX for a pit no TSC reaches). */
+uint64_t host_pit_to_tsc_floor(uint64_t pit);
 /* Start the real local APIC's timer delivering an NMI every HOST_NMI_MS;
  * false if this CPU has no APIC (or its timer does not count). */
 bool host_nmi_watchdog_init(void);

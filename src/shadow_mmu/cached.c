@@ -468,6 +468,7 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 	set_spte(k, (va >> 12) & 0x3FF, spte, gfn);
 	if (pt_frame && (hw_err & PFE_W)) {
 		TRACE("mmu write to page table at va 0x%x (gpa 0x%x): emulate", va, res.gpa);
+		*bad = res.gpa;
 		return SHADOW_PT_WRITE;
 	}
 	v->stats.hidden_pf++;

@@ -17,19 +17,70 @@
 #include "monitor/memory.h"
 #include "monitor/x86.h"
 
+/* A guest page-table entry, in place: an aligned word of guest RAM (every
+ * entry gwalk() reads or sets A/D in), or NULL for anything else, which
+ * goes the general way (gpa_read/gpa_write: a byte copy). */
+static uint32_t *entry_at(uint32_t g)
+{
+	hpa_t h;
+
+	if ((g & 3) || gpa_to_hpa(gpa(g), &h) < 0)
+		return 0;
+	return host_va(h.v);
+}
+
 static int word_read(void *ctx, uint32_t g, uint32_t *val)
 {
+	uint32_t *e = entry_at(g);
+
 	(void)ctx;
-	return gpa_read(gpa(g), val, 4);
+	if (!e)
+		return gpa_read(gpa(g), val, 4);
+	*val = *e;
+	return 0;
 }
 
 static int word_write(void *ctx, uint32_t g, uint32_t val)
 {
+	uint32_t *e = entry_at(g);
+
 	(void)ctx;
-	return gpa_write(gpa(g), &val, 4);
+	if (!e)
+		return gpa_write(gpa(g), &val, 4);
+	*e = val;
+	return 0;
 }
 
 const struct gwalk_mem guest_phys_words = { word_read, word_write, 0 };
+
+/* The one translation remembered (gva_remember): a page-table write's
+ * emulation would otherwise walk the guest's tables a second time for the
+ * address the fault handler has just walked. */
+static struct {
+	uint32_t page, gpa_page;
+	unsigned acc;
+	bool valid;
+} known;
+
+void gva_remember(uint32_t va, uint32_t gpa, unsigned acc)
+{
+	known.page = va & ~(MON_PGSIZE - 1);
+	known.gpa_page = gpa & ~(MON_PGSIZE - 1);
+	known.acc = acc;
+	known.valid = true;
+}
+
+void gva_forget(void)
+{
+	known.valid = false;
+}
+
+static bool is_known(uint32_t va, unsigned acc)
+{
+	return known.valid && (va & ~(MON_PGSIZE - 1)) == known.page &&
+	       (acc & GVA_USER) == (known.acc & GVA_USER) &&
+	       (!(acc & GVA_WRITE) || (known.acc & GVA_WRITE));
+}
 
 enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 			      uint32_t *gpa_out, struct gva_fault *f)
@@ -43,6 +94,10 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 
 	if (!(v->cr0 & CR0_PG)) {
 		*gpa_out = va;
+		return GVA_OK;
+	}
+	if (is_known(va, acc)) {
+		*gpa_out = known.gpa_page | (va & (MON_PGSIZE - 1));
 		return GVA_OK;
 	}
 	switch (gwalk(&guest_phys_words, &req, &res)) {
@@ -75,8 +130,10 @@ static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint3
 			f->bad_gpa = g;
 			return GVA_BAD_GPA;
 		}
-		if (acc & GVA_WRITE)    /* a page table of a shadow? */
+		if (acc & GVA_WRITE) {  /* a page table of a shadow? */
+			known.valid = false;    /* ...or of the remembered walk */
 			shadow_guest_wrote(v, g, chunk);
+		}
 		va += chunk;
 		buf += chunk;
 		n -= chunk;

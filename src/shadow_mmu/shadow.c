@@ -73,6 +73,8 @@ enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 	enum shadow_result r = ops->fault(v, va, hw_err, guest_err, bad);
 	if (fault_armed)
 		fault_shadow_fault(v, r);
+	else if (r == SHADOW_PT_WRITE)  /* the emulation's access: the same walk */
+		gva_remember(va, *bad, GVA_WRITE | (hw_err & PFE_U ? GVA_USER : 0));
 	return r;
 }
 

@@ -75,8 +75,11 @@ void shadow_invlpg(struct vcpu *v, uint32_t va);
 
 /* A #PF the real CPU raised while the guest ran: hw_err is the real error
  * code (in the kernel view its U bit is the CPU's, not the guest's: the
- * access is taken as the guest kernel's).  On SHADOW_GUEST_FAULT *guest_err is the code to reflect; on
- * SHADOW_BAD_GPA *bad is the guest-physical address. */
+ * access is taken as the guest kernel's).  On SHADOW_GUEST_FAULT *guest_err
+ * is the code to reflect; on SHADOW_BAD_GPA *bad is the guest-physical
+ * address.  On SHADOW_PT_WRITE *bad is where the guest's tables put va,
+ * and that translation is remembered for the emulation of the write
+ * (gva_remember below): the caller calls gva_forget() when it is done. */
 enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				uint32_t *guest_err, uint32_t *bad);
 
@@ -169,6 +172,14 @@ struct gva_fault {
 /* Translate va as the guest's MMU would for this access (setting A/D). */
 enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 			      uint32_t *gpa_out, struct gva_fault *f);
+/* One translation already made by a walk of the guest's tables (the
+ * shadow fault handler's, for a page-table write): va's page is at gpa's
+ * for accesses acc allows (a write allows a read; the user bit must be the
+ * same).  gva_translate() takes it instead of walking again, with the A
+ * and D bits that walk set, until the monitor next writes guest memory
+ * (that write may be to the tables themselves) or gva_forget(). */
+void gva_remember(uint32_t va, uint32_t gpa, unsigned acc);
+void gva_forget(void);
 enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,
 			 unsigned acc, struct gva_fault *f);
 enum gva_result gva_write(struct vcpu *v, uint32_t va, const void *buf, uint32_t n,

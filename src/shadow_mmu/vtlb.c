@@ -160,8 +160,10 @@ static enum shadow_result vtlb_fault(struct vcpu *v, uint32_t va, uint32_t hw_er
 			mon_panic("no host frame for a shadow page table");
 	}
 	pt[(va >> 12) & 0x3FF] = spte;
-	if (watched && (hw_err & PFE_W))
+	if (watched && (hw_err & PFE_W)) {
+		*bad = res.gpa;
 		return SHADOW_PT_WRITE;
+	}
 	v->stats.hidden_pf++;
 	if (mon_opts.trace & TRACE_MMU)
 		mon_log("mmu fill va 0x%x -> gpa 0x%x hpa 0x%x %s%s%s", va, res.gpa, h.v,

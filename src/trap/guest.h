@@ -48,7 +48,19 @@ void vdesc_reset(struct vcpu *v);
  * kernel's IRET or far RET to user mode raises #NP), and in ring=3 its
  * kernel's segments (hidden while its user code runs, so that user code
  * cannot load them); vdesc.c. */
-void vdesc_set_mode(bool user_cs, bool kernel);
+void vdesc_switch_mode(bool user_cs, bool kernel);
+/* What the real tables show now (vdesc_switch_mode changes it). */
+extern struct vdesc_mode {
+	bool user_cs;           /* the guest's user code segments are present */
+	bool kernel;            /* ...and its kernel's (ring=3) */
+} vdesc_mode;
+
+/* Asked before every resume, and almost always already so. */
+static inline void vdesc_set_mode(bool user_cs, bool kernel)
+{
+	if (user_cs != vdesc_mode.user_cs || kernel != vdesc_mode.kernel)
+		vdesc_switch_mode(user_cs, kernel);
+}
 /* The CPU faulted writing the accessed bit of a descriptor at linear
  * address la of the real GDT or LDT (read-only in the guest's view): set
  * it in the guest's descriptor in memory and in the copies, as the CPU
@@ -59,7 +71,10 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la);
  * (the CPU setting it in the exit path would fault there). */
 void vdesc_preaccess(struct vcpu *v, uint16_t sel);
 /* Are the guest's user code segments present in the real tables now? */
-bool vdesc_user_visible(void);
+static inline bool vdesc_user_visible(void)
+{
+	return vdesc_mode.user_cs;
+}
 /* Is sel a flat (base 0, 4 GB) 32-bit code (code) or stack segment? */
 bool vdesc_flat(uint16_t sel, bool code);
 /* Is sel a guest user code segment the real tables hide right now? */

@@ -59,10 +59,11 @@ struct fetch_ctx {
 	const uint8_t *page;    /* the host frame behind page_va */
 };
 
+static int walk_page(struct fetch_ctx *c, uint32_t addr);
+
 static int fetch_page(struct fetch_ctx *c, uint32_t addr)
 {
-	uint32_t va = addr & ~(MON_PGSIZE - 1), g, shadow_hpa;
-	hpa_t h;
+	uint32_t va = addr & ~(MON_PGSIZE - 1), shadow_hpa;
 
 	if (va < SWITCHER_BASE && shadow_lookup(va, &shadow_hpa)) {
 		c->have_page = true;    /* the CPU's own translation: no walk */
@@ -70,6 +71,16 @@ static int fetch_page(struct fetch_ctx *c, uint32_t addr)
 		c->page = host_va(shadow_hpa);
 		return 0;
 	}
+	return walk_page(c, addr);
+}
+
+/* The shadow does not map it (yet): the guest's tables do, or the fetch
+ * faults.  Out of line: the CPU just ran from the page, so it is rare. */
+static __attribute__((noinline)) int walk_page(struct fetch_ctx *c, uint32_t addr)
+{
+	uint32_t va = addr & ~(MON_PGSIZE - 1), g;
+	hpa_t h;
+
 	c->r = gva_translate(c->v, va, vcpu_cpl(c->v) == 3 ? GVA_USER : 0, &g, &c->f);
 	if (c->r != GVA_OK) {
 		c->f.va = addr;
@@ -98,50 +109,95 @@ static int fetch_byte(void *ctx, uint32_t addr, uint8_t *byte)
 
 /* Decoded instructions by linear address: a trap site is decoded once and
  * then only its bytes are compared (fetched as above), so an instruction
- * the guest rewrote is decoded again.  Direct-mapped. */
+ * the guest rewrote is decoded again.  Direct-mapped.  An entry keeps its
+ * first four bytes as a word and a mask (fewer for a shorter
+ * instruction): most trap sites are one to three bytes long, one compare. */
 #define DECODE_CACHE 64u
 
-static struct {
+static struct decoded {
 	uint32_t addr;
 	bool code16, valid;
+	uint32_t head, head_mask;       /* bytes 0-3 (little-endian), and which count */
 	struct insn in;
 } decoded[DECODE_CACHE];
+
+typedef uint32_t __attribute__((aligned(1), may_alias)) unaligned_u32;
 
 static unsigned decode_slot(uint32_t addr)
 {
 	return (addr ^ (addr >> 6)) % DECODE_CACHE;
 }
 
+/* Does the instruction at p (with 3 readable bytes past its end) still
+ * hold e's bytes? */
+static bool same_insn(const struct decoded *e, const uint8_t *p)
+{
+	if ((*(const unaligned_u32 *)p ^ e->head) & e->head_mask)
+		return false;
+	for (unsigned i = 4; i < e->in.len; i++)
+		if (p[i] != e->in.bytes[i])
+			return false;
+	return true;
+}
+
 /* The cached decoding of the instruction at addr, if its bytes are still
  * the ones decoded (read through c); else NULL. */
 static const struct insn *cached_decode(struct fetch_ctx *c, uint32_t addr, bool code16)
 {
-	unsigned slot = decode_slot(addr);
+	const struct decoded *e = &decoded[decode_slot(addr)];
+	unsigned len = e->in.len, off = addr & (MON_PGSIZE - 1);
 	uint8_t b;
 
-	if (!decoded[slot].valid || decoded[slot].addr != addr || decoded[slot].code16 != code16)
+	if (!e->valid || e->addr != addr || e->code16 != code16)
 		return 0;
-	unsigned len = decoded[slot].in.len, off = addr & (MON_PGSIZE - 1);
-	if (off + len <= MON_PGSIZE) {  /* one page: compare in place */
-		if (fetch_byte(c, addr, &b))
+	if (off + len + 3 <= MON_PGSIZE) {      /* one page: compare in place */
+		if (fetch_page(c, addr))
 			return 0;
-		return memcmp(c->page + off, decoded[slot].in.bytes, len) == 0 ? &decoded[slot].in
-									       : 0;
+		return same_insn(e, c->page + off) ? &e->in : 0;
 	}
 	for (unsigned i = 0; i < len; i++)
-		if (fetch_byte(c, addr + i, &b) || b != decoded[slot].in.bytes[i])
+		if (fetch_byte(c, addr + i, &b) || b != e->in.bytes[i])
 			return 0;
-	return &decoded[slot].in;
+	return &e->in;
 }
 
 static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 {
-	unsigned slot = decode_slot(addr);
+	struct decoded *e = &decoded[decode_slot(addr)];
+	unsigned n = in->len < 4 ? in->len : 4;
 
-	decoded[slot].addr = addr;
-	decoded[slot].code16 = code16;
-	decoded[slot].in = *in;
-	decoded[slot].valid = true;
+	e->addr = addr;
+	e->code16 = code16;
+	e->in = *in;
+	e->head = 0;
+	for (unsigned i = 0; i < n; i++)
+		e->head |= (uint32_t)in->bytes[i] << (8 * i);
+	e->head_mask = n == 4 ? 0xFFFFFFFFu : (1u << (8 * n)) - 1;
+	e->valid = true;
+}
+
+/* The code segment's base and default size, looked up once per selector
+ * and vdesc_generation (a trap comes from the same CS almost always). */
+static struct {
+	uint32_t sel, generation, base;
+	bool code16, valid;
+} code_seg;
+
+static void code_segment(const struct vcpu *v, uint32_t *base, bool *code16)
+{
+	uint32_t sel = v->tf.cs & 0xFFFF;
+
+	if (!code_seg.valid || code_seg.sel != sel || code_seg.generation != vdesc_generation) {
+		struct segdesc cs;
+		bool have_cs = guest_segment(v, (uint16_t)sel, &cs) == 0;
+		code_seg.code16 = have_cs && !DESC_DB(cs);
+		code_seg.base = have_cs ? desc_base(cs) : 0;
+		code_seg.sel = sel;
+		code_seg.generation = vdesc_generation;
+		code_seg.valid = true;
+	}
+	*base = code_seg.base;
+	*code16 = code_seg.code16;
 }
 
 /* Decodes the instruction at the guest's CS:EIP into *buf, or finds it in
@@ -149,11 +205,12 @@ static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 static enum decode_result decode_guest(struct vcpu *v, struct insn *buf, const struct insn **in,
 				       struct fetch_ctx *c)
 {
-	struct segdesc cs;
-	bool have_cs = guest_segment(v, (uint16_t)v->tf.cs, &cs) == 0;
-	bool code16 = have_cs && !DESC_DB(cs);
+	uint32_t base;
+	bool code16;
+
+	code_segment(v, &base, &code16);
 	struct decode_ops ops = { fetch_byte, c, code16 };
-	uint32_t addr = (have_cs ? desc_base(cs) : 0) + v->tf.eip;
+	uint32_t addr = base + v->tf.eip;
 
 	c->v = v;
 	c->r = GVA_OK;
@@ -437,7 +494,8 @@ static void page_fault(struct vcpu *v)
 		trace_pf(va, "shadow filled (hidden fault)");
 		return;
 	case SHADOW_PT_WRITE:
-		page_table_write(v, va);
+		page_table_write(v, va);        /* through the walk just made */
+		gva_forget();
 		return;
 	case SHADOW_MMIO:
 		mmio_access(v, va, bad);
@@ -582,30 +640,47 @@ static void deliver_interrupt(struct vcpu *v, bool pending)
 
 /* The exit path reloads every segment register and IRETs: make sure
  * nothing in the frame can fault there or lift the guest's privilege.
- * The selectors last found good are remembered with vdesc_generation, one
- * set for the guest's kernel and one for its user code (a system call goes
- * back and forth between the two): the same selectors over the same
- * descriptors need no second look. */
+ * The selectors last found good are remembered with vdesc_generation, two
+ * sets for the guest's kernel and two for its user code: a system call
+ * goes back and forth between the two modes, and a kernel entered from
+ * user mode first runs with the user's data selectors, then loads its own
+ * (a page fault handler reading CR2: two kernel sets in turn).  The same
+ * selectors over the same descriptors need no second look.  With them goes
+ * what the exit path needs to know of SS: whether it is a 16-bit stack
+ * (espfix). */
+#define CHECKED_WAYS 2u
+
 static struct selector_set {
 	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
 	uint32_t generation;
 	bool valid;
-} checked[2];
+	bool small_ss;          /* SS's descriptor has B = 0 */
+} checked[2][CHECKED_WAYS];
+static unsigned checked_next[2];        /* the way the next new set replaces */
 
-static struct selector_set *checked_set(const struct vcpu *v)
+static unsigned checked_mode(const struct vcpu *v)
 {
-	return &checked[(v->tf.cs & 3) == 3];
+	return (v->tf.cs & 3) == 3;
 }
 
-static bool selectors_checked(const struct vcpu *v)
+static bool set_matches(const struct selector_set *c, const struct vcpu *v)
 {
-	const struct selector_set *c = checked_set(v);
-
 	if (!c->valid || c->generation != vdesc_generation)
 		return false;
 	return c->sel[0] == (v->tf.cs & 0xFFFF) && c->sel[1] == (v->tf.ss & 0xFFFF) &&
 	       c->sel[2] == (v->tf.ds & 0xFFFF) && c->sel[3] == (v->tf.es & 0xFFFF) &&
 	       c->sel[4] == (v->tf.fs & 0xFFFF) && c->sel[5] == (v->tf.gs & 0xFFFF);
+}
+
+/* The set the frame's selectors were found good in, or NULL. */
+static const struct selector_set *selectors_checked(const struct vcpu *v)
+{
+	struct selector_set *ways = checked[checked_mode(v)];
+
+	for (unsigned w = 0; w < CHECKED_WAYS; w++)
+		if (set_matches(&ways[w], v))
+			return &ways[w];
+	return 0;
 }
 
 /* ring=3: the guest kernel, at real CPL 3, can load a DPL-3 stack segment
@@ -646,7 +721,7 @@ static void validate_selectors(struct vcpu *v, uint32_t *const segs[4])
  * the copy disagree on).  So the checks run again over the descriptors the
  * exit path will really load; the second pass sets no bit (every entry
  * the first touched is accessed now, or not a code or data segment). */
-static void check_selectors(struct vcpu *v)
+static const struct selector_set *check_selectors(struct vcpu *v)
 {
 	uint32_t *const segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
 
@@ -656,24 +731,32 @@ static void check_selectors(struct vcpu *v)
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
 	validate_selectors(v, segs);
-	struct selector_set *c = checked_set(v);
+	unsigned mode = checked_mode(v);
+	struct selector_set *c = &checked[mode][checked_next[mode]];
+	checked_next[mode] = (checked_next[mode] + 1) % CHECKED_WAYS;
 	c->sel[0] = v->tf.cs & 0xFFFF;
 	c->sel[1] = v->tf.ss & 0xFFFF;
 	for (unsigned i = 0; i < 4; i++)
 		c->sel[2 + i] = *segs[i];
+	c->small_ss = stack_mask(v, (uint16_t)v->tf.ss) == 0xFFFFu;
 	c->generation = vdesc_generation;
 	c->valid = true;
+	return c;
 }
 
-static void sanitize(struct vcpu *v)
+/* Returns whether the frame's SS is a 16-bit stack segment. */
+static bool sanitize(struct vcpu *v)
 {
-	if (!selectors_checked(v))
-		check_selectors(v);
+	const struct selector_set *c = selectors_checked(v);
+
+	if (!c)
+		c = check_selectors(v);
 	/* VIF and VIP stay: the guest's, with CR4.PVI (emul.c); the real
 	 * CR4.VME and PVI are 0, so the CPU never acts on them */
 	v->tf.eflags = (v->tf.eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1;
 	if (v->vif || mon_opts.iflag == IFLAG_SOFT)
 		v->tf.eflags |= FL_IF;  /* iflag=real: the real IF is the virtual one */
+	return c->small_ss;
 }
 
 /* Must the guest kernel's return to user mode trap?  Only if it would
@@ -752,10 +835,8 @@ static void enter_view(struct vcpu *v, bool user)
  * the frame about to be resumed: user code segments present in user mode,
  * and in kernel mode unless its return to user must trap (vdesc.c), and
  * espfix for a 16-bit stack segment (switcher.c). */
-static void prepare_resume(struct vcpu *v)
+static void prepare_resume(struct vcpu *v, bool small)
 {
-	struct segdesc ss;
-	bool small = guest_segment(v, (uint16_t)v->tf.ss, &ss) == 0 && !DESC_DB(ss);
 	bool user = vcpu_cpl(v) == 3;
 
 	vdesc_set_mode(user || !user_return_must_trap(v), !(user && mon_opts.ring == 3));
@@ -867,8 +948,7 @@ void guest_trap(struct trapframe *f)
 	deliver_interrupt(v, pending);
 	if (fault_armed)
 		fault_trap(v);
-	sanitize(v);
-	prepare_resume(v);
+	prepare_resume(v, sanitize(v));
 	fast_leave(v, pending && !v->vif);      /* delivered now, or still due */
 	*f = v->tf;
 	guest_frame_to_cpu(f);

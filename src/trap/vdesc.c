@@ -97,7 +97,7 @@ static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .moded = 
 static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .moded = ldt_moded,
 			      .name = "LDT",
 			      .watch = { .name = "LDT", .wrote = table_wrote, .ctx = &vldt } };
-static bool user_cs_present = true, kernel_present = true;
+struct vdesc_mode vdesc_mode = { true, true };
 uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
 #define DESC_HI_DPL3 (3u << 13)
@@ -143,14 +143,14 @@ static struct segdesc real_of(struct segdesc d)
 {
 	if (!DESC_S(d))
 		return (struct segdesc){ 0, 0 };
-	if (is_user_code(d) && !user_cs_present) {
+	if (is_user_code(d) && !vdesc_mode.user_cs) {
 		if (mon_opts.ring != 3 && (DESC_TYPE(d) & SEG_T_R))    /* read-only data */
 			d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);
 		else
 			d.hi &= ~DESC_HI_P;
 	}
 	if (mon_opts.ring == 3 && DESC_S(d)) {
-		if (is_kernel_seg(d) && !kernel_present)
+		if (is_kernel_seg(d) && !vdesc_mode.kernel)
 			d.hi &= ~DESC_HI_P;
 		d.hi |= DESC_HI_DPL3;
 	}
@@ -213,19 +213,12 @@ static void refresh_moded(struct vtable *t)
 		t->real[t->moded[k]] = real_of(t->copy[t->moded[k]]);
 }
 
-void vdesc_set_mode(bool user_cs, bool kernel)
+void vdesc_switch_mode(bool user_cs, bool kernel)
 {
-	if (user_cs_present == user_cs && kernel_present == kernel)
-		return;
-	user_cs_present = user_cs;
-	kernel_present = kernel;
+	vdesc_mode.user_cs = user_cs;
+	vdesc_mode.kernel = kernel;
 	refresh_moded(&vgdt);
 	refresh_moded(&vldt);
-}
-
-bool vdesc_user_visible(void)
-{
-	return user_cs_present;
 }
 
 bool vdesc_flat(uint16_t sel, bool code)
@@ -242,13 +235,13 @@ bool vdesc_flat(uint16_t sel, bool code)
 bool vdesc_hidden_user_cs(uint16_t sel)
 {
 	struct segdesc d;
-	return !user_cs_present && guest_segment(0, sel, &d) == 0 && is_user_code(d);
+	return !vdesc_mode.user_cs && guest_segment(0, sel, &d) == 0 && is_user_code(d);
 }
 
 bool vdesc_user_refused(uint16_t sel)
 {
 	struct segdesc d;
-	return !kernel_present && guest_segment(0, sel, &d) == 0 && is_kernel_dpl(d);
+	return !vdesc_mode.kernel && guest_segment(0, sel, &d) == 0 && is_kernel_dpl(d);
 }
 
 uint32_t vdesc_monitor_rpl(uint16_t sel, unsigned cpl)

@@ -167,13 +167,15 @@ static bool allowed(const struct vcpu *v)
 	       tss_watch.len && watch_complete(&idt_watch) && watch_complete(&tss_watch);
 }
 
-void vidt_sync(struct vcpu *v)
+/* Something changed: the candidates, the kernel stack, or whether gates
+ * may be direct at all (ok).  Out of line: vidt_sync() runs before every
+ * resume, and this rarely. */
+static __attribute__((noinline)) void resync(struct vcpu *v, bool ok)
 {
 	if (d.generation != vdesc_generation) {
 		check_all(v);   /* a code selector may have changed */
 		d.dirty = true;
 	}
-	bool ok = allowed(v);
 	if (d.stack_dirty && !d.dirty && ok && d.usable) {
 		/* a context switch wrote the kernel stack, nothing else: the
 		 * gates stand if the new stack does (every switch does this) */
@@ -197,6 +199,14 @@ void vidt_sync(struct vcpu *v)
 			v->stats.direct_gates++;
 		d.installed[n] = true;
 	}
+}
+
+void vidt_sync(struct vcpu *v)
+{
+	bool ok = allowed(v);
+
+	if (d.generation != vdesc_generation || d.dirty || d.stack_dirty || ok != d.usable)
+		resync(v, ok);  /* else nothing changed since the last resume: most traps */
 }
 
 void vidt_reset(struct vcpu *v)

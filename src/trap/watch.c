@@ -61,7 +61,10 @@ static void page_unwatch(struct vcpu *v, struct watch *w, uint32_t k)
 	uint32_t gfn = w->page[k].gfn;
 
 	w->page[k].gfn = WATCH_NO_FRAME;
-	if (gfn != WATCH_NO_FRAME && !frame_shared(w, k, gfn))
+	if (gfn == WATCH_NO_FRAME)
+		return;
+	w->missing++;
+	if (!frame_shared(w, k, gfn))
 		shadow_watch(v, gfn, false);
 }
 
@@ -81,6 +84,7 @@ void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
 	w->base = base;
 	w->len = len;
 	w->npages = pages;
+	w->missing = 0;
 	for (uint32_t k = 0; k < pages; k++) {
 		uint32_t va = first + k * MON_PGSIZE, g;
 		bool mapped = gva_translate(v, va, 0, &g, &f) == GVA_OK &&
@@ -88,15 +92,9 @@ void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
 		w->page[k] = (struct watch_page){ va, mapped ? g >> MON_PGSHIFT : WATCH_NO_FRAME, 0 };
 		if (mapped)
 			shadow_watch(v, g >> MON_PGSHIFT, true);
+		else
+			w->missing++;
 	}
-}
-
-bool watch_complete(const struct watch *w)
-{
-	for (uint32_t k = 0; k < w->npages; k++)
-		if (w->page[k].gfn == WATCH_NO_FRAME)
-			return false;
-	return true;
 }
 
 /* The guest wrote [va, va+n) of w's page k. */

@@ -214,7 +214,6 @@ uint32_t rcr2(void) { return hw.cr2; }
 uint32_t rdr6(void) { return hw.dr6; }
 void ldr6(uint32_t v) { hw.dr6 = v; }
 uint64_t rdtsc(void) { return hw.tsc += 1000; }
-uint64_t host_tsc_to_pit(uint64_t tsc) { return tsc / 1000; }
 uint32_t rcr0(void) { return CR0_PE | CR0_PG | CR0_WP; }
 uint32_t rcr4(void) { return 0; }
 void lcr0(uint32_t v) { (void)v; }
@@ -290,6 +289,11 @@ bool hostdisk_write(unsigned unit, uint32_t lba, const uint8_t *buf)
 }
 bool host_nmi_watchdog_init(void) { return true; }
 uint64_t host_pit_now(void) { return hw.pit; }
+/* devices_sync() reads the TSC and converts it only past the deadline's
+ * TSC floor: here every TSC is past it, and every conversion is the
+ * harness's clock, so the devices see hw.pit as through host_pit_now(). */
+uint64_t host_tsc_to_pit(uint64_t tsc) { (void)tsc; return hw.pit; }
+uint64_t host_pit_to_tsc_floor(uint64_t pit) { (void)pit; return 0; }
 void host_irq(unsigned n) { (void)n; hw.pit += IDLE_TICKS; hw.tick = true; }
 void host_guest_cr_sync(const struct vcpu *v) { (void)v; }
 void host_com1_putc(uint8_t c) { (void)c; }

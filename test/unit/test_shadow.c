@@ -339,6 +339,7 @@ static void machine_reset_ring(enum shadow_kind kind, unsigned cache_n, unsigned
 					 .shadow_cache = cache_n, .trace = 0, .ring = ring };
 	memset(&vc, 0, sizeof vc);
 	vc.cr0 = CR0_PE;
+	gva_forget();   /* the last test's page-table write, as trap.c would */
 	shadow_init(SWITCHER_PDE);
 	vtlb_up = kind == SHADOW_VTLB;
 }
@@ -1115,6 +1116,46 @@ static void test_vtlb_out_of_frames(void **state)
 	assert_false(panic_armed);
 }
 
+/* A page-table write is emulated through the translation the fault
+ * handler's walk made (gva_remember): the emulation does not walk the
+ * guest's tables again, for an access that walk allowed, until the first
+ * write to guest memory or gva_forget().  A walk is seen here by changing
+ * the guest's mapping of V_PT_LO behind the monitor's back. */
+static void test_cached_pt_write_walked_once(void **state)
+{
+	const uint32_t off0 = PTX(V_DATA(0)) * 4, off1 = PTX(V_DATA(1)) * 4;
+	struct gva_fault f;
+	uint32_t g;
+	(void)state;
+
+	boot_space(SHADOW_CACHED);
+	assert_int_equal(runs(V_DATA(0), false, false, DATA(0)), 1);  /* PT_LO protected */
+	struct access a = ends(V_PTE(V_DATA(0)), true, false, SHADOW_PT_WRITE);
+	assert_int_equal(a.bad, PT_LO + off0);          /* where the write goes */
+
+	/* forgotten: the next translation walks, and sees the new mapping */
+	gva_forget();
+	map(PT_HI, V_PT_LO, F_GPA | KDATA);
+	assert_int_equal(gva_translate(&vc, V_PTE(V_DATA(0)), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, F_GPA + off0);
+	map(PT_HI, V_PT_LO, PT_LO | KDATA);
+
+	a = ends(V_PTE(V_DATA(0)), true, false, SHADOW_PT_WRITE);
+	assert_int_equal(a.bad, PT_LO + off0);
+	map(PT_HI, V_PT_LO, F_GPA | KDATA);
+	/* a user access is not what the fault's walk checked: it walks (and
+	 * V_PT_LO is the guest kernel's) */
+	assert_int_equal(gva_translate(&vc, V_PTE(V_DATA(1)), GVA_USER, &g, &f), GVA_PF);
+	/* the kernel's, anywhere in the page: remembered, no walk */
+	assert_int_equal(gva_translate(&vc, V_PTE(V_DATA(1)), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, PT_LO + off1);
+	guest_store32(V_PTE(V_DATA(0)), DATA(7) | UDATA);
+	assert_int_equal(*gword(PT_LO + off0), DATA(7) | UDATA);
+	/* after a write the tables may have changed: walked again */
+	assert_int_equal(gva_translate(&vc, V_PTE(V_DATA(0)), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, F_GPA + off0);
+}
+
 /* ---- 4. the unprotect heuristic ------------------------------------------ */
 
 #define UNPROTECT_AFTER 16u     /* cached.c's */
@@ -1612,6 +1653,7 @@ int main(void)
 		cmocka_unit_test(test_mode_change_cached),
 		cmocka_unit_test(test_cached_out_of_frames),
 		cmocka_unit_test(test_vtlb_out_of_frames),
+		cmocka_unit_test(test_cached_pt_write_walked_once),
 		cmocka_unit_test(test_cached_unprotect_after_16_writes),
 		cmocka_unit_test(test_cached_walks_keep_table_protected),
 		cmocka_unit_test(test_cached_active_directory_kept),

@@ -84,7 +84,7 @@ PHASE_OF = {
     "guest_trap": "dispatch", "dispatch": "dispatch", "general_protection": "dispatch",
     "page_fault": "dispatch", "segment_not_present": "dispatch", "debug_trap": "dispatch",
     "run_emulation": "dispatch", "page_table_write": "dispatch", "mmio_access": "dispatch",
-    "fetch_byte": "fetch",
+    "fetch_byte": "fetch", "fetch_page": "fetch", "walk_page": "fetch",
     "decode_guest": "decode", "decode_at_eip": "decode", "undecodable": "decode",
     "shadow_root": None,
     "single_step_trap": "reflect",
