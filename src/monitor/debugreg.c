@@ -7,9 +7,13 @@
  * length of one byte (LEN = 00); the guest's keep its own RW, LEN, LE and
  * GE.  The guest's G and L enables both become L: no task switch ever
  * happens to clear L.
+ *
+ * DR6 is never the guest's: a value the guest writes passes through it
+ * only to learn which bits this CPU keeps (dr6_store).
  */
 #include "debugreg.h"
 #include "layout.h"
+#include "x86.h"
 
 #define DR7_L(n)        (1u << (2 * (n)))
 #define DR7_LG(n)       (3u << (2 * (n)))
@@ -110,6 +114,14 @@ uint32_t dr_guest_hits(uint32_t dr6)
 		if (guest7 & DR7_L(n))
 			mine |= DR6_B(n);
 	return dr6 & mine & DR6_HITS;
+}
+
+uint32_t dr6_store(uint32_t val)
+{
+	ldr6(val);
+	uint32_t back = rdr6();
+	ldr6(DR6_FIXED1);
+	return back;
 }
 
 uint32_t dr7_monitor(void)

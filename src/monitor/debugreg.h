@@ -47,6 +47,11 @@ int dr_armed(unsigned n);
 void dr_guest_load(const uint32_t dr[8]);
 /* The DR6 hit bits (B0-B3) that belong to the guest's breakpoints. */
 uint32_t dr_guest_hits(uint32_t dr6);
+/* The guest wrote val to DR6: what DR6 reads back on this CPU (the real
+ * DR6 keeps its fixed bits as the CPU does: bit 12 reads 1 on QEMU's, 0
+ * on Bochs's).  The real DR6 is DR6_FIXED1 again afterwards, as trap.c
+ * keeps it between #DBs. */
+uint32_t dr6_store(uint32_t val);
 /* The real DR7 while the monitor runs, and while the guest runs. */
 uint32_t dr7_monitor(void);
 uint32_t dr7_guest(void);

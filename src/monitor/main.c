@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "firmware.h"
 #include "paging.h"
+#include "hostcpu.h"
 #include "hosthw.h"
 #include "devices.h"
 #include "run.h"
@@ -174,6 +175,7 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 	switcher_init();
 	mon_paging_init();
 	switcher_load();
+	host_cpu_probe();        /* before any interrupt: the IDT is loaded */
 	host_hw_init();
 	if (mon_opts.iflag == IFLAG_REAL && !host_nmi_watchdog_init()) {
 		mon_log("no local APIC timer for the NMI watchdog: running with iflag=soft");

@@ -19,6 +19,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "hostcpu.h"
 #include "trap/decode.h"
 
 struct trapframe {
@@ -94,6 +96,7 @@ struct vcpu {
 	uint32_t tr_base, tr_limit;
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t apic_base, misc_enable, efer, pat;     /* MSRs kept virtual */
+	uint64_t mtrr[MTRR_COUNT];      /* virtual too, from the firmware's (hostcpu.h) */
 	uint64_t tsc_offset;    /* guest TSC - real TSC, after a WRMSR to it */
 	bool tsc_offset_on;     /* ...then every guest RDTSC traps (CR4.TSD) */
 

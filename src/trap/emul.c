@@ -43,6 +43,7 @@
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
 #include "monitor/debugreg.h"
+#include "monitor/hostcpu.h"
 #include "monitor/hosthw.h"
 #include "monitor/run.h"
 #include "monitor/x86.h"
@@ -382,8 +383,16 @@ static enum emul_result emul_mov_from_cr(struct vcpu *v, const struct insn *in)
 	return EMUL_NEXT;
 }
 
-/* DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD).  DR6 reads its fixed
- * bits as 1 (0xFFFF0FF0), DR7 its bit 10, as on the CPU. */
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD).  DR6 reads back what
+ * the real DR6 keeps of the value (its fixed bits: 0xFFFF0FF0 read 1 on
+ * every CPU, bit 12 reads 0 on some, dr6_store), DR7 its bit 10 as 1.
+ *
+ * DR7.GD (general detect), on a CPU that implements it (host_cpu.gd;
+ * QEMU's TCG does not, Bochs does): the next MOV to or from any debug
+ * register raises #DB, a fault before the MOV, with DR6.BD set, and the
+ * CPU clears GD on entering the handler so that it may use them.  The
+ * real DR7 never holds the guest's GD: its MOV DR traps anyway. */
+#define DR7_GD 0x00002000u
 static int dr_index(struct vcpu *v, unsigned n)
 {
 	if (n == 4 || n == 5)
@@ -391,13 +400,25 @@ static int dr_index(struct vcpu *v, unsigned n)
 	return (int)n;
 }
 
+/* A MOV DR with the guest's GD set: the #DB's DR6 and DR7, true. */
+static bool general_detect(struct vcpu *v)
+{
+	if (!host_cpu.gd || !(v->dr[7] & DR7_GD))
+		return false;
+	v->dr[6] |= DR6_BD;
+	v->dr[7] &= ~DR7_GD;
+	return true;
+}
+
 static enum emul_result emul_mov_to_dr(struct vcpu *v, const struct insn *in)
 {
 	int i = dr_index(v, in->reg);
 	if (i < 0)
 		return emul_fault(v, T_UD, 0);
+	if (general_detect(v))
+		return emul_fault(v, T_DB, 0);
 	uint32_t val = *vcpu_gpr(v, in->rm);
-	v->dr[i] = i == 6 ? val | DR6_FIXED1 : i == 7 ? val | DR7_FIXED1 : val;
+	v->dr[i] = i == 6 ? dr6_store(val) : i == 7 ? val | DR7_FIXED1 : val;
 	if (i != 6)
 		dr_guest_load(v->dr);   /* its breakpoints into the real registers */
 	return EMUL_NEXT;
@@ -408,6 +429,8 @@ static enum emul_result emul_mov_from_dr(struct vcpu *v, const struct insn *in)
 	int i = dr_index(v, in->reg);
 	if (i < 0)
 		return emul_fault(v, T_UD, 0);
+	if (general_detect(v))
+		return emul_fault(v, T_DB, 0);
 	*vcpu_gpr(v, in->rm) = v->dr[i];
 	return EMUL_NEXT;
 }
@@ -453,15 +476,45 @@ static enum emul_result emul_cache(struct vcpu *v, const struct insn *in)
 /* The MSRs a 32-bit kernel reads or writes, kept virtual: the SYSENTER
  * triple (SYSENTER and SYSEXIT are emulated from them), the APIC base (the
  * local APIC the guest sees, enabled, this CPU the bootstrap one), the
- * MISC_ENABLE (fast strings, as QEMU reports it), PAT and EFER (no bit of
+ * MISC_ENABLE (its reset value is this CPU's: QEMU's reads 1, fast
+ * strings, Bochs's 0; #GP if this CPU has none), PAT and EFER (no bit of
  * it exists on a CPU without long mode or NX: writes keep 0, as QEMU's).
+ * The MTRRs, when CPUID says MTRR (the guest sees this CPU's CPUID, so
+ * they must exist): MTRRCAP read-only as this CPU reports it, the others
+ * start as the firmware left them and the guest's writes stay virtual
+ * (guest memory is ordinary host memory: its memory types change
+ * nothing; their reserved bits are not checked).
  * The TSC is the real one plus tsc_offset.  Every other MSR is #GP, as on
  * a CPU that lacks it (QEMU's TCG ignores unknown MSRs instead; Bochs and
  * hardware raise #GP). */
 #define APIC_BASE_DEFAULT   0xFEE00900ull   /* 0xFEE00000, BSP, enabled */
-#define MISC_ENABLE_DEFAULT 0x1ull          /* fast-string operations */
 #define PAT_DEFAULT         0x0007040600070406ull
 #define APIC_BASE_EN        0x800ull
+
+/* The MTRRs (when this CPU has them): MTRRCAP is read-only. */
+static bool mtrr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	if (!host_cpu.has_mtrr)
+		return false;
+	if (msr == MSR_MTRRCAP) {
+		*val = host_cpu.mtrrcap;
+		return true;
+	}
+	int i = mtrr_index(msr, host_cpu.mtrrcap);
+	if (i < 0)
+		return false;
+	*val = v->mtrr[i];
+	return true;
+}
+
+static bool mtrr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	int i = host_cpu.has_mtrr ? mtrr_index(msr, host_cpu.mtrrcap) : -1;
+	if (i < 0)
+		return false;
+	v->mtrr[i] = val;
+	return true;
+}
 
 /* The MSR's value, or false if the guest's CPU has no such MSR. */
 static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
@@ -472,10 +525,12 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_SYSENTER_ESP: *val = v->sysenter_esp; return true;
 	case MSR_SYSENTER_EIP: *val = v->sysenter_eip; return true;
 	case MSR_APIC_BASE: *val = v->apic_base; return true;
-	case MSR_MISC_ENABLE: *val = v->misc_enable; return true;
+	case MSR_MISC_ENABLE:
+		*val = v->misc_enable;
+		return host_cpu.has_misc_enable;
 	case MSR_PAT: *val = v->pat; return true;
 	case MSR_EFER: *val = v->efer; return true;
-	default: return false;
+	default: return mtrr_read(v, msr, val);
 	}
 }
 
@@ -498,17 +553,21 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_APIC_BASE:     /* only the enable bit: the APIC stays put */
 		v->apic_base = (v->apic_base & ~APIC_BASE_EN) | (val & APIC_BASE_EN);
 		return true;
-	case MSR_MISC_ENABLE: v->misc_enable = val; return true;
+	case MSR_MISC_ENABLE:
+		v->misc_enable = val;
+		return host_cpu.has_misc_enable;
 	case MSR_PAT: v->pat = val; return true;
 	case MSR_EFER: return true;     /* no bit exists here: stays 0 */
-	default: return false;
+	default: return mtrr_write(v, msr, val);
 	}
 }
 
 void emul_msr_reset(struct vcpu *v)
 {
 	v->apic_base = APIC_BASE_DEFAULT;
-	v->misc_enable = MISC_ENABLE_DEFAULT;
+	v->misc_enable = host_cpu.misc_enable;
+	for (unsigned i = 0; i < MTRR_COUNT; i++)
+		v->mtrr[i] = host_cpu.mtrr[i];
 	v->pat = PAT_DEFAULT;
 	v->efer = 0;
 	v->tsc_offset = 0;

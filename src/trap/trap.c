@@ -34,6 +34,7 @@
 #include "shadow_mmu/shadow.h"
 #include "monitor/devices.h"
 #include "monitor/debugreg.h"
+#include "monitor/hostcpu.h"
 #include "monitor/hosthw.h"
 #include "monitor/run.h"
 #include "monitor/stats.h"
@@ -961,6 +962,8 @@ void guest_trap(struct trapframe *f)
  * path (the guest's saved state did not load), or a monitor bug. */
 void host_trap(struct trapframe *f)
 {
+	if (host_probe_trap(f))
+		return;         /* a boot-time question to the CPU (hostcpu.c) */
 	if (fault_armed && fault_host_debug(f))
 		return;
 	if (f->vector >= HOST_IRQ_BASE && f->vector < HOST_IRQ_BASE + 16) {

@@ -6,7 +6,8 @@
  * The guest's breakpoints go into the registers the monitor is not using,
  * with their RW and LEN fields and the L enable (G too becomes L); never
  * one that reaches the switcher's slot; never into the DR7 the monitor
- * runs with; and DR6 hits are told apart by owner.
+ * runs with; and DR6 hits are told apart by owner.  A guest's DR6 write
+ * reads back what a model CPU's DR6 keeps, and leaves the real DR6 clean.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,23 @@ extern uint32_t test_real_dr[8];
 #define RWLEN(n, rw, len) (((uint32_t)(rw) | (uint32_t)(len) << 2) << (16 + 4 * (n)))
 
 static uint32_t gdr[8];
+
+/* A model of the real DR6: bits 4-11 and 16-31 read 1; bit 12 reads
+ * model_dr6_bit12 (1 on QEMU's CPU, 0 on Bochs's). */
+#define MODEL_DR6_ONES  0xFFFF0FF0u
+#define DR6_BIT12       0x00001000u
+static uint32_t model_dr6, model_dr6_bit12, model_dr6_writes;
+
+void ldr6(uint32_t v)
+{
+	model_dr6 = (v | MODEL_DR6_ONES) & ~(DR6_BIT12 & ~model_dr6_bit12);
+	model_dr6_writes++;
+}
+
+uint32_t rdr6(void)
+{
+	return model_dr6;
+}
 
 static int setup(void **state)
 {
@@ -94,6 +112,21 @@ static void test_monitor_register_wins_and_returns(void **state)
 	assert_int_equal(dr_guest_hits(0x9), 0x9);
 }
 
+/* DR6 bit 12 as the CPU underneath keeps it; the real DR6 clean after. */
+static void test_dr6_reads_back_as_the_cpu_keeps_it(void **state)
+{
+	(void)state;
+	model_dr6_bit12 = DR6_BIT12;            /* QEMU */
+	assert_int_equal(dr6_store(0xFFFFFFFF), 0xFFFFFFFF);
+	assert_int_equal(dr6_store(0), 0xFFFF0FF0);
+	model_dr6_bit12 = 0;                    /* Bochs */
+	model_dr6_writes = 0;
+	assert_int_equal(dr6_store(0xFFFFFFFF), 0xFFFFEFFF);
+	assert_int_equal(dr6_store(0x00002001), 0xFFFF2FF1);
+	assert_int_equal(model_dr6_writes, 4);  /* written, then restored, twice */
+	assert_int_equal(rdr6(), 0xFFFF0FF0);   /* no guest status left behind */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +134,7 @@ int main(void)
 		cmocka_unit_test_setup(test_disabled_guest_breakpoint_not_loaded, setup),
 		cmocka_unit_test_setup(test_switcher_slot_never_loaded, setup),
 		cmocka_unit_test_setup(test_monitor_register_wins_and_returns, setup),
+		cmocka_unit_test_setup(test_dr6_reads_back_as_the_cpu_keeps_it, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -325,6 +325,16 @@ void host_guest_cr_sync(const struct vcpu *v)
 	fk.cr_syncs++;
 }
 
+/* The CPU underneath (hostcpu.h): setup() makes it QEMU's qemu32. */
+struct host_cpu host_cpu;
+static bool fake_dr6_bit12_fixed0;      /* Bochs's DR6 */
+
+uint32_t dr6_store(uint32_t val)
+{
+	uint32_t back = val | DR6_FIXED1;
+	return fake_dr6_bit12_fixed0 ? back & ~0x1000u : back;
+}
+
 void dr_guest_load(const uint32_t dr[8])
 {
 	fk.dr_loads++;
@@ -505,6 +515,10 @@ static int setup(void **state)
 	vc.cr0 = CR0_PE | CR0_ET | CR0_PG;
 	cr4_guest_mask = CR4_DE | CR4_PSE | CR4_PGE | CR4_PAE | CR4_TSD;
 	fake_gdt_reset();
+	memset(&host_cpu, 0, sizeof host_cpu);
+	host_cpu.has_misc_enable = true;
+	host_cpu.misc_enable = 1;               /* fast strings */
+	fake_dr6_bit12_fixed0 = false;
 	return 0;
 }
 
@@ -1272,6 +1286,59 @@ static void test_dr4_dr5_ud_with_de(void **state)
 	assert_int_equal(vc.tf.edx, 0x77);
 }
 
+/* DR6 reads back what the real DR6 keeps: bit 12 is 0 on Bochs's CPU. */
+static void test_dr6_readback_as_the_cpu(void **state)
+{
+	static const uint8_t mov_dr6_eax[] = { 0x0F, 0x23, 0xF0 }, mov_ebx_dr6[] = { 0x0F, 0x21, 0xF3 };
+	(void)state;
+	fake_dr6_bit12_fixed0 = true;
+	vc.tf.eax = 0xFFFFFFFF;
+	assert_int_equal(RUN(mov_dr6_eax, INSN_MOV_TO_DR), EMUL_NEXT);
+	assert_int_equal(RUN(mov_ebx_dr6, INSN_MOV_FROM_DR), EMUL_NEXT);
+	assert_int_equal(vc.tf.ebx, 0xFFFFEFFF);
+	assert_int_equal(fk.dr_loads, 0);       /* DR6 is never the guest's */
+}
+
+/* DR7.GD on a CPU with general detect: the next MOV DR is a #DB fault
+ * (nothing moved, EIP at the MOV) with DR6.BD, and GD is cleared, so the
+ * handler's own MOV DR runs. */
+static void test_dr7_gd_raises_db(void **state)
+{
+	static const uint8_t mov_dr7_eax[] = { 0x0F, 0x23, 0xF8 }, mov_dr0_ebx[] = { 0x0F, 0x23, 0xC3 };
+	static const uint8_t mov_ecx_dr7[] = { 0x0F, 0x21, 0xF9 };
+	(void)state;
+	host_cpu.gd = true;
+	vc.dr[6] = DR6_FIXED1;
+	vc.tf.eax = 0x2000;                     /* GD */
+	vc.tf.ebx = 0x1234;
+	assert_int_equal(RUN(mov_dr7_eax, INSN_MOV_TO_DR), EMUL_NEXT);
+	assert_int_equal(vc.dr[7], 0x2400);
+	assert_int_equal(RUN(mov_dr0_ebx, INSN_MOV_TO_DR), EMUL_FAULTED);
+	assert_injected(T_DB, 0);
+	assert_int_equal(vc.dr[0], 0);
+	assert_int_equal(vc.dr[6], 0xFFFF2FF0);
+	assert_int_equal(vc.dr[7], 0x400);
+	assert_int_equal(RUN(mov_ecx_dr7, INSN_MOV_FROM_DR), EMUL_NEXT);
+	assert_int_equal(vc.tf.ecx, 0x400);
+	/* a read with GD set faults too, before the register moves */
+	vc.dr[7] = 0x2400;
+	vc.tf.ecx = 0x77;
+	assert_int_equal(RUN(mov_ecx_dr7, INSN_MOV_FROM_DR), EMUL_FAULTED);
+	assert_injected(T_DB, 0);
+	assert_int_equal(vc.tf.ecx, 0x77);
+}
+
+/* QEMU's CPU has no general detect: GD is kept and does nothing. */
+static void test_dr7_gd_kept_without_host_gd(void **state)
+{
+	static const uint8_t mov_dr7_eax[] = { 0x0F, 0x23, 0xF8 }, mov_ecx_dr7[] = { 0x0F, 0x21, 0xF9 };
+	(void)state;
+	vc.tf.eax = 0x2000;
+	assert_int_equal(RUN(mov_dr7_eax, INSN_MOV_TO_DR), EMUL_NEXT);
+	assert_int_equal(RUN(mov_ecx_dr7, INSN_MOV_FROM_DR), EMUL_NEXT);
+	assert_int_equal(vc.tf.ecx, 0x2400);
+}
+
 /* ---- CLTS, LMSW, INVLPG, WBINVD/INVD ------------------------------------ */
 
 static void test_clts(void **state)
@@ -1551,7 +1618,7 @@ static void test_msr_platform_values(void **state)
 	(void)state;
 	emul_msr_reset(&vc);
 	assert_int_equal(rd(0x1B), 0xFEE00900);         /* APIC base: BSP, enabled */
-	assert_int_equal(rd(0x1A0), 1);                 /* MISC_ENABLE: fast strings */
+	assert_int_equal(rd(0x1A0), 1);                 /* MISC_ENABLE: QEMU's, fast strings */
 	assert_int_equal(rd(0xC0000080), 0);            /* EFER */
 	assert_true(rd(0x277) == 0x0007040600070406ull);
 	wr(0xC0000080, 0x800);                          /* NXE: no such bit here */
@@ -1560,6 +1627,67 @@ static void test_msr_platform_values(void **state)
 	assert_int_equal(rd(0x1B), 0xFEE00100);
 	wr(0x277, 0x0606060606060606ull);
 	assert_true(rd(0x277) == 0x0606060606060606ull);
+}
+
+static void rd_faults(uint32_t msr)
+{
+	static const uint8_t rdmsr[] = { 0x0F, 0x32 };
+	vc.tf.ecx = msr;
+	assert_int_equal(RUN(rdmsr, INSN_RDMSR), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+}
+
+static void wr_faults(uint32_t msr, uint64_t val)
+{
+	static const uint8_t wrmsr[] = { 0x0F, 0x30 };
+	vc.tf.ecx = msr;
+	vc.tf.eax = (uint32_t)val;
+	vc.tf.edx = (uint32_t)(val >> 32);
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+}
+
+/* MISC_ENABLE starts as this CPU's (Bochs's reads 0); none: #GP. */
+static void test_msr_misc_enable_from_host(void **state)
+{
+	(void)state;
+	host_cpu.misc_enable = 0;
+	emul_msr_reset(&vc);
+	assert_int_equal(rd(0x1A0), 0);
+	wr(0x1A0, 1);                           /* virtual */
+	assert_int_equal(rd(0x1A0), 1);
+	host_cpu.has_misc_enable = false;
+	rd_faults(0x1A0);
+	wr_faults(0x1A0, 1);
+}
+
+/* The MTRRs of a CPU that has them (Bochs: VCNT 8, FIX, WC): MTRRCAP as
+ * the CPU says, read-only; the others from the firmware, written
+ * virtually; a pair past VCNT, or fixed ranges without FIX, #GP. */
+static void test_msr_mtrr(void **state)
+{
+	(void)state;
+	rd_faults(0xFE);                        /* no MTRR in CPUID */
+	rd_faults(0x2FF);
+	host_cpu.has_mtrr = true;
+	host_cpu.mtrrcap = 0x508;
+	host_cpu.mtrr[0] = 0xC06;               /* MTRRdefType: E, FE, WB */
+	emul_msr_reset(&vc);
+	assert_int_equal(rd(0xFE), 0x508);
+	wr_faults(0xFE, 0);
+	assert_int_equal(rd(0x2FF), 0xC06);
+	wr(0x2FF, 0);
+	assert_int_equal(rd(0x2FF), 0);
+	assert_int_equal(host_cpu.mtrr[0], 0xC06);      /* the real one untouched */
+	wr(0x20F, 0xFFF00800);                  /* PHYSMASK7 */
+	assert_int_equal(rd(0x20F), 0xFFF00800);
+	rd_faults(0x210);                       /* pair 8: past VCNT */
+	wr(0x26F, 0x0606060606060606ull);       /* FIX4K_F8000 */
+	assert_true(rd(0x26F) == 0x0606060606060606ull);
+	host_cpu.mtrrcap = 0x402;               /* VCNT 2, no FIX */
+	rd_faults(0x250);
+	assert_int_equal(rd(0x203), 0);
+	rd_faults(0x204);
 }
 
 /* Writing the TSC offsets the guest's counter and makes RDTSC trap. */
@@ -4050,6 +4178,9 @@ int main(void)
 		T(test_mov_dr0_and_dr7),
 		T(test_dr4_dr5_alias_without_de),
 		T(test_dr4_dr5_ud_with_de),
+		T(test_dr6_readback_as_the_cpu),
+		T(test_dr7_gd_raises_db),
+		T(test_dr7_gd_kept_without_host_gd),
 		T(test_clts),
 		T(test_lmsw_cannot_clear_pe),
 		T(test_lmsw_sets_pe),
@@ -4066,6 +4197,8 @@ int main(void)
 		T(test_rep_outsb_single_steps),
 		T(test_hlt_nothing_can_interrupt_ends_guest),
 		T(test_msr_platform_values),
+		T(test_msr_misc_enable_from_host),
+		T(test_msr_mtrr),
 		T(test_msr_tsc_write),
 		T(test_rdtsc_tsd),
 		T(test_cr0_guest_bits_synced),

@@ -1,0 +1,134 @@
+/*
+ * hostcpu.c - ask the CPU underneath, once at boot (see hostcpu.h).
+ *
+ * Mechanism: each probe is one instruction at a known address in a small
+ * assembly routine: RDMSR (which raises #GP(0) for an MSR this CPU lacks)
+ * and MOV EAX, DR0 with DR7.GD set (which raises #DB with DR6.BD before
+ * the MOV, and clears GD, on a CPU that implements general detect).  The
+ * exception, taken in ring 0, reaches host_trap, which asks
+ * host_probe_trap: the vector is recorded and the frame resumes at the
+ * routine's next instruction.  Only the armed probe's address and vector
+ * are accepted: anything else is still a monitor fault.
+ *
+ * The values read are what the guest would see natively: MISC_ENABLE as
+ * this CPU model reports it, MTRRCAP and the MTRRs as the firmware left
+ * them (the guest's writes stay virtual, emul.c).
+ */
+#include "hostcpu.h"
+#include "debugreg.h"
+#include "vcpu.h"
+#include "x86.h"
+
+#define MSR_MISC_ENABLE 0x1A0u
+#define CPUID_MTRR      (1u << 12)
+#define DR7_GD          0x00002000u
+#define NO_VECTOR       0xFFFFFFFFu
+
+struct host_cpu host_cpu;
+
+/* uint64_t probe_rdmsr_insn(uint32_t msr): EDX:EAX, garbage after a #GP */
+uint64_t probe_rdmsr_insn(uint32_t msr);
+/* void probe_movdr_insn(void): MOV EAX, DR0 */
+void probe_movdr_insn(void);
+extern const char probe_rdmsr_at[], probe_rdmsr_next[];
+extern const char probe_movdr_at[], probe_movdr_next[];
+
+__asm__(".pushsection .text\n"
+	".globl probe_rdmsr_insn, probe_rdmsr_at, probe_rdmsr_next\n"
+	"probe_rdmsr_insn:\n\t"
+	"movl 4(%esp), %ecx\n\t"
+	"xorl %eax, %eax\n\t"
+	"xorl %edx, %edx\n"
+	"probe_rdmsr_at:\n\t"
+	"rdmsr\n"
+	"probe_rdmsr_next:\n\t"
+	"ret\n"
+	".globl probe_movdr_insn, probe_movdr_at, probe_movdr_next\n"
+	"probe_movdr_insn:\n"
+	"probe_movdr_at:\n\t"
+	"movl %dr0, %eax\n"
+	"probe_movdr_next:\n\t"
+	"ret\n"
+	".popsection");
+
+static const char *armed_at;            /* the probed instruction, or 0 */
+static const char *armed_next;
+static uint32_t armed_vector;           /* the exception it must raise */
+static volatile uint32_t probe_vector;  /* what it raised (NO_VECTOR: none) */
+
+bool host_probe_trap(struct trapframe *f)
+{
+	if (!armed_at || f->eip != (uint32_t)armed_at || f->vector != armed_vector)
+		return false;
+	probe_vector = f->vector;
+	f->eip = (uint32_t)armed_next;
+	return true;
+}
+
+static void arm(const char *at, const char *next, uint32_t vector)
+{
+	probe_vector = NO_VECTOR;
+	armed_at = at;
+	armed_next = next;
+	armed_vector = vector;
+}
+
+static void disarm(void)
+{
+	armed_at = 0;
+}
+
+/* RDMSR msr; false if this CPU raised #GP. */
+static bool host_rdmsr(uint32_t msr, uint64_t *val)
+{
+	arm(probe_rdmsr_at, probe_rdmsr_next, T_GP);
+	uint64_t v = probe_rdmsr_insn(msr);
+	disarm();
+	if (probe_vector != NO_VECTOR)
+		return false;
+	*val = v;
+	return true;
+}
+
+/* Set DR7.GD in ring 0 and read DR0: a CPU with general detect raises
+ * #DB (DR6.BD) and clears GD.  The real DR6 and DR7 are the monitor's
+ * again afterwards (debugreg.h). */
+static bool probe_gd(void)
+{
+	arm(probe_movdr_at, probe_movdr_next, T_DB);
+	__asm__ volatile("mov %0, %%dr7" : : "r"(dr7_monitor() | DR7_GD) : "memory");
+	probe_movdr_insn();
+	disarm();
+	__asm__ volatile("mov %0, %%dr7" : : "r"(dr7_monitor()) : "memory");
+	bool bd = (rdr6() & DR6_BD) != 0;
+	ldr6(DR6_FIXED1);
+	return probe_vector == T_DB && bd;
+}
+
+/* MTRRCAP and the MTRRs it says exist, when CPUID says MTRR.  VCNT is
+ * clamped to the pairs the vCPU keeps. */
+static void probe_mtrr(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t cap;
+
+	cpuid(1, &a, &b, &c, &d);
+	if (!(d & CPUID_MTRR) || !host_rdmsr(MSR_MTRRCAP, &cap))
+		return;
+	if ((cap & MTRRCAP_VCNT) > MTRR_VAR_MAX)
+		cap = (cap & ~(uint64_t)MTRRCAP_VCNT) | MTRR_VAR_MAX;
+	for (unsigned i = 0; i < MTRR_COUNT; i++) {
+		uint32_t msr = mtrr_msr(i);
+		if (mtrr_index(msr, cap) >= 0 && !host_rdmsr(msr, &host_cpu.mtrr[i]))
+			return;         /* an MTRR it says it has is missing: none */
+	}
+	host_cpu.mtrrcap = cap;
+	host_cpu.has_mtrr = true;
+}
+
+void host_cpu_probe(void)
+{
+	host_cpu.gd = probe_gd();
+	host_cpu.has_misc_enable = host_rdmsr(MSR_MISC_ENABLE, &host_cpu.misc_enable);
+	probe_mtrr();
+}

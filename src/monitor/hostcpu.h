@@ -1,0 +1,89 @@
+/*
+ * hostcpu.h - what the CPU underneath does, asked once at boot, where the
+ * guest's CPU should behave as it does.
+ *
+ * Mechanism: CPUID is not virtualized (no CPUID faulting on these CPU
+ * models), so the guest sees this CPU's feature bits, and a guest that is
+ * told "MTRR" reads the MTRRs; a few architectural details also differ
+ * between CPU models (QEMU's TCG does not implement DR7.GD, Bochs does).
+ * Rather than pick one platform's answers, the monitor asks this CPU in
+ * ring 0 before the guest starts: a RDMSR that may #GP, a MOV DR with
+ * DR7.GD set that may #DB.  The exception (if any) lands in host_trap,
+ * which hands it to host_probe_trap and resumes after the instruction.
+ * Nothing here writes an MSR, and each answer is read exactly once.
+ */
+#ifndef MON_HOSTCPU_H
+#define MON_HOSTCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct trapframe;
+
+/* The MTRRs a guest sees when CPUID says MTRR: MTRRdefType, the eleven
+ * fixed-range MSRs and up to MTRR_VAR_MAX variable pairs (PHYSBASE,
+ * PHYSMASK), in that order (mtrr_index()). */
+#define MTRR_FIXED_COUNT 11u
+#define MTRR_VAR_MAX     8u
+#define MTRR_COUNT       (1u + MTRR_FIXED_COUNT + 2u * MTRR_VAR_MAX)
+
+struct host_cpu {
+	bool gd;                /* a MOV DR with DR7.GD set raises #DB */
+	bool has_misc_enable;   /* RDMSR MISC_ENABLE does not #GP ... */
+	uint64_t misc_enable;   /* ... and reads this */
+	bool has_mtrr;          /* CPUID.MTRR and MTRRCAP reads */
+	uint64_t mtrrcap;       /* read-only: VCNT (clamped), FIX, WC */
+	uint64_t mtrr[MTRR_COUNT];      /* as the firmware left them */
+};
+
+extern struct host_cpu host_cpu;
+
+#define MSR_MTRRCAP        0x0FEu
+#define MSR_MTRR_VAR_BASE  0x200u   /* PHYSBASE0, PHYSMASK0, PHYSBASE1, ... */
+#define MSR_MTRR_FIX64K    0x250u
+#define MSR_MTRR_FIX16K    0x258u   /* and 0x259 */
+#define MSR_MTRR_FIX4K     0x268u   /* to 0x26F */
+#define MSR_MTRR_DEF_TYPE  0x2FFu
+#define MTRRCAP_VCNT       0xFFu
+#define MTRRCAP_FIX        (1u << 8)
+
+/* The MSR number of MTRR slot i (0 <= i < MTRR_COUNT). */
+static inline uint32_t mtrr_msr(unsigned i)
+{
+	static const uint32_t fixed[MTRR_FIXED_COUNT] = {
+		MSR_MTRR_FIX64K, MSR_MTRR_FIX16K, MSR_MTRR_FIX16K + 1,
+		MSR_MTRR_FIX4K, MSR_MTRR_FIX4K + 1, MSR_MTRR_FIX4K + 2, MSR_MTRR_FIX4K + 3,
+		MSR_MTRR_FIX4K + 4, MSR_MTRR_FIX4K + 5, MSR_MTRR_FIX4K + 6, MSR_MTRR_FIX4K + 7,
+	};
+	if (i == 0)
+		return MSR_MTRR_DEF_TYPE;
+	if (i <= MTRR_FIXED_COUNT)
+		return fixed[i - 1];
+	return MSR_MTRR_VAR_BASE + (i - 1 - MTRR_FIXED_COUNT);
+}
+
+/* The slot of MTRR msr on a CPU whose MTRRCAP is cap, or -1 if that CPU
+ * has no such MSR (a fixed range without FIX, a pair past VCNT). */
+static inline int mtrr_index(uint32_t msr, uint64_t cap)
+{
+	unsigned vars = 2u * (unsigned)(cap & MTRRCAP_VCNT);
+
+	for (unsigned i = 0; i < MTRR_COUNT; i++) {
+		if (mtrr_msr(i) != msr)
+			continue;
+		if (i >= 1 && i <= MTRR_FIXED_COUNT && !(cap & MTRRCAP_FIX))
+			return -1;
+		if (i > MTRR_FIXED_COUNT && i - 1 - MTRR_FIXED_COUNT >= vars)
+			return -1;
+		return (int)i;
+	}
+	return -1;
+}
+
+/* Ask the CPU (ring 0, before the guest runs; the IDT must be loaded). */
+void host_cpu_probe(void);
+/* host_trap's first question: an exception a probe expected?  Then the
+ * frame resumes after the probed instruction; true. */
+bool host_probe_trap(struct trapframe *f);
+
+#endif
