@@ -224,8 +224,9 @@ MISSING = "<missing>"
 
 def compare(native, monitor, tags, sections=None):
     """Differences between two Results, each classified: 'hole' (HOLES),
-    'known' (KNOWN_BUGS applying to tags), 'new'; plus 'fixed' entries for
-    known bugs that apply here and no longer differ."""
+    'known' (KNOWN_BUGS applying to tags), 'platform' (PLATFORM applying to
+    tags), 'new'; plus 'fixed' entries for known bugs that apply here and
+    no longer differ."""
     diffs = []
     names = [n for n in native.values if sections is None or section_of(
         n[4:] if n.startswith("run.") else n) in sections]
@@ -265,7 +266,10 @@ def classify(name, nv, mv, tags):
     bug = conform_expected.KNOWN_BUGS.get(name)
     if bug and bug.applies(tags):
         return Diff(name, nv, mv, "known", bug.what)
-    return Diff(name, nv, mv, "new", "not in HOLES or KNOWN_BUGS")
+    plat = conform_expected.PLATFORM.get(name)
+    if plat and plat.applies(tags):
+        return Diff(name, nv, mv, "platform", plat.what)
+    return Diff(name, nv, mv, "new", "not in HOLES, KNOWN_BUGS or PLATFORM")
 
 
 def failures(diffs):
@@ -283,7 +287,7 @@ def main():
     ap.add_argument("--section", action="append", choices=SECTIONS,
                     help="only this section (repeatable; default all)")
     ap.add_argument("--all", action="store_true",
-                    help="print holes and known bugs too, not only failures")
+                    help="print holes, known bugs and platform lines too, not only failures")
     a = ap.parse_args()
     sections = a.section or SECTIONS
     if a.bochs:
@@ -300,9 +304,10 @@ def main():
         if a.all or d.kind in ("new", "fixed"):
             print(d)
     n = sum(1 for v in native.values if not v.startswith("run."))
-    print("%d lines natively, %d boots under the monitor; %d holes, %d known bugs, %d new, "
-          "%d fixed" % (n, monitor.boots, *[sum(1 for d in diffs if d.kind == k)
-                                          for k in ("hole", "known", "new", "fixed")]))
+    print("%d lines natively, %d boots under the monitor; %d holes, %d known bugs, "
+          "%d platform, %d new, %d fixed" % (
+              n, monitor.boots, *[sum(1 for d in diffs if d.kind == k)
+                                  for k in ("hole", "known", "platform", "new", "fixed")]))
     return 1 if failures(diffs) else 0
 
 

@@ -1,6 +1,6 @@
 """test_conform.py - the conformance guest (guests/conform) natively and
-under the monitor: the same lines, apart from the named holes and known
-bugs of conform_expected.py (docs/conformance.md).
+under the monitor: the same lines, apart from the named holes, known bugs
+and platform lines of conform_expected.py (docs/conformance.md).
 
 Under QEMU each section is its own boot (and each shadow strategy its own
 run), so a check that kills the guest under the monitor costs one more boot
@@ -62,14 +62,22 @@ def test_native_run_is_deterministic(native):
 
 
 def test_expected_lists_name_real_lines(native):
-    """Every HOLES and KNOWN_BUGS entry names a line (or a run.CHECK) the
-    guest prints, so a renamed check cannot leave a stale entry behind."""
+    """Every HOLES, KNOWN_BUGS and PLATFORM entry names a line (or a
+    run.CHECK) the guest prints, so a renamed check cannot leave a stale
+    entry behind; and no line is in two lists."""
     names = set(native.values)
-    stale = [n for n in list(conform_expected.HOLES) + list(conform_expected.KNOWN_BUGS)
-             if n not in names]
+    lists = [conform_expected.HOLES, conform_expected.KNOWN_BUGS, conform_expected.PLATFORM]
+    stale = [n for entries in lists for n in entries if n not in names]
     assert not stale
-    both = set(conform_expected.HOLES) & set(conform_expected.KNOWN_BUGS)
-    assert not both
+    listed = [n for entries in lists for n in entries]
+    assert len(listed) == len(set(listed))
+
+
+def test_platform_lines_name_one_platform():
+    """A PLATFORM entry says which native platform departs (only one of
+    "qemu" or "bochs"): everywhere else the line must agree."""
+    for name, entry in conform_expected.PLATFORM.items():
+        assert len(entry.only & {"qemu", "bochs"}) == 1, name
 
 
 def test_guest_refuses_a_bad_option():
@@ -86,7 +94,7 @@ def test_guest_refuses_a_bad_option():
 def test_monitor_agrees_with_native(native, shadow, ring, section):
     """Under the monitor (QEMU, this shadow strategy, the guest kernel in
     this ring) the section prints the native lines, apart from HOLES (and
-    RING3_HOLES in ring 3) and KNOWN_BUGS; and no known bug of the section
+    RING3_HOLES in ring 3), KNOWN_BUGS and PLATFORM; and no known bug of the section
     has gone away unnoticed."""
     need(conformrun.MONITOR)
     monitor = run_until_done(conformrun.qemu_monitor(shadow, ring), [section])
