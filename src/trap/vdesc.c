@@ -144,7 +144,7 @@ static struct segdesc real_of(struct segdesc d)
 	if (!DESC_S(d))
 		return (struct segdesc){ 0, 0 };
 	if (is_user_code(d) && !vdesc_mode.user_cs) {
-		if (mon_opts.ring != 3 && (DESC_TYPE(d) & SEG_T_R))    /* read-only data */
+		if (DESC_TYPE(d) & SEG_T_R)    /* read-only data */
 			d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);
 		else
 			d.hi &= ~DESC_HI_P;

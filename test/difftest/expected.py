@@ -141,9 +141,6 @@ RULES = {
                         "15:0, where the SDM makes 31:16 read/write (the monitor keeps them)",
 }
 
-_UCODE = ("a readable user code segment (DPL 3) loaded in DS or ES: ring=3 keeps user "
-          "code segments not present in the real GDT while the guest kernel runs (so that "
-          "its IRET to user mode traps), so ")
 KNOWN_BUGS = {
     "desc.lgdt.short": Entry({0}, "a data segment register that holds a selector the new "
                              "GDT limit leaves out: the CPU keeps the loaded descriptor, "
@@ -190,12 +187,7 @@ for _op in ("lar", "lsl", "verr", "verw"):
 # ring=1 hides readable user code as read-only data while the kernel runs
 # (vdesc.c, real_of), which DS and ES load as hardware does; ring=3 still
 # marks it not present
-RING3_KNOWN_BUGS = {
-    "seg.data.ucode": Entry({0, 3}, _UCODE + "the guest kernel's own MOV DS gets #GP(0x18) "
-                            "and a user DS ends the guest at the next trap ('resuming the "
-                            "guest faulted (vector 11, error 0x18)'); src/trap/vdesc.c",
-                            witness=(3, ["mov ax, 0x1b", "mov ds, ax"])),
-}
+RING3_KNOWN_BUGS = {}
 
 
 def lists(kernel_ring=1):

@@ -450,14 +450,11 @@ ATTACKS = [
                                 "code is a same-level return at real CPL 3 that does not trap: "
                                 "the user code after it runs on the kernel's view "
                                 "(docs/security.md)")),
-    # ring=1 hides readable user code as read-only data (vdesc.c, real_of),
-    # which POP GS loads as hardware does; ring=3 still marks it not present
+    # the monitor hides readable user code as read-only data while the
+    # kernel runs (vdesc.c, real_of), which POP GS loads as hardware does
     Attack("split-cs-in-gs", HW,
            [ln("user GS = its CS 0x1b, a system call with interrupts off: GS 0x1b after it")],
-           native=SAME,
-           ring3={"known_bug": "ring=3 hides user code segments (not present) while the guest "
-                               "kernel runs, so the kernel's POP GS of its user's code selector "
-                               "is #GP(0x18) where hardware loads it"}),
+           native=SAME),
 ]
 BY_NAME = {a.name: a for a in ATTACKS}
 NATIVE_SAYS["eflags"] = BY_NAME["eflags"].says + NATIVE_SAYS["eflags"]
