@@ -58,6 +58,7 @@
 #include "monitor/devices.h"
 #include "monitor/debugreg.h"
 #include "monitor/hosthw.h"
+#include "monitor/hostcpu.h"
 #include "monitor/run.h"
 #include "monitor/x86.h"
 
@@ -295,6 +296,10 @@ int stack_sel_valid(const struct vcpu *v, uint16_t sel)
 void vcpu_set_vif(struct vcpu *v, bool on) { v->vif = on; }
 void vidt_lidt(struct vcpu *v) { (void)v; fk.effects++; }
 void dr_guest_load(const uint32_t dr[8]) { (void)dr; fk.effects++; }
+uint32_t dr6_store(uint32_t val) { return val; }     /* QEMU keeps every bit written */
+/* The CPU underneath, as hostcpu.c would find QEMU's qemu32 (no DR7.GD,
+ * MISC_ENABLE reads fast strings, no MTRRs). */
+struct host_cpu host_cpu = { .has_misc_enable = true, .misc_enable = 1 };
 uint32_t stack_mask(const struct vcpu *v, uint16_t ss) { (void)v; (void)ss; return 0xFFFFFFFFu; }
 int stack_sel_check(const struct vcpu *v, uint16_t sel) { return stack_sel_valid(v, sel) ? 0 : T_GP; }
 int code_sel_check(const struct vcpu *v, uint16_t sel) { return code_sel_valid(v, sel) ? 0 : T_GP; }

@@ -80,6 +80,7 @@
 #include "monitor/devices.h"
 #include "monitor/hostdisk.h"
 #include "monitor/hosthw.h"
+#include "monitor/hostcpu.h"
 #include "monitor/layout.h"
 #include "monitor/memory.h"
 #include "monitor/monitor.h"
@@ -294,6 +295,10 @@ uint64_t host_pit_now(void) { return hw.pit; }
  * harness's clock, so the devices see hw.pit as through host_pit_now(). */
 uint64_t host_tsc_to_pit(uint64_t tsc) { (void)tsc; return hw.pit; }
 uint64_t host_pit_to_tsc_floor(uint64_t pit) { (void)pit; return 0; }
+/* The CPU underneath, as hostcpu.c would find QEMU's qemu32 (no DR7.GD,
+ * MISC_ENABLE reads fast strings, no MTRRs); its boot probes never run. */
+struct host_cpu host_cpu = { .has_misc_enable = true, .misc_enable = 1 };
+bool host_probe_trap(struct trapframe *f) { (void)f; return false; }
 void host_irq(unsigned n) { (void)n; hw.pit += IDLE_TICKS; hw.tick = true; }
 void host_guest_cr_sync(const struct vcpu *v) { (void)v; }
 void host_com1_putc(uint8_t c) { (void)c; }
