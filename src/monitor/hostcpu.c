@@ -10,6 +10,9 @@
  * routine's next instruction.  Only the armed probe's address and vector
  * are accepted: anything else is still a monitor fault.
  *
+ * CPUID alone says whether the CPU has long mode (and its linear-address
+ * width): the address MSRs are 64 bits wide there.
+ *
  * The values read are what the guest would see natively: MISC_ENABLE as
  * this CPU model reports it, MTRRCAP and the MTRRs as the firmware left
  * them (the guest's writes stay virtual, emul.c).
@@ -21,6 +24,11 @@
 
 #define MSR_MISC_ENABLE 0x1A0u
 #define CPUID_MTRR      (1u << 12)
+#define CPUID_EXT_MAX   0x80000000u
+#define CPUID_EXT_FEAT  0x80000001u     /* EDX bit 29: long mode (Intel 64) */
+#define CPUID_EXT_ADDR  0x80000008u     /* EAX bits 15:8: linear-address width */
+#define CPUID_LM        (1u << 29)
+#define LIN_BITS_DEFAULT 48u
 #define DR7_GD          0x00002000u
 #define NO_VECTOR       0xFFFFFFFFu
 
@@ -126,8 +134,30 @@ static void probe_mtrr(void)
 	host_cpu.has_mtrr = true;
 }
 
+/* Long mode: CPUID says whether this CPU is an Intel 64 one, and the
+ * guest sees the same CPUID (hostcpu.h); then WRMSR of an address MSR
+ * (SYSENTER_ESP, SYSENTER_EIP) takes 64 bits and refuses a non-canonical
+ * address, where a 32-bit CPU (qemu32) keeps the low 32 bits. */
+static unsigned probe_lin_bits(void)
+{
+	uint32_t max, a, b, c, d;
+
+	cpuid(CPUID_EXT_MAX, &max, &b, &c, &d);
+	if (max < CPUID_EXT_FEAT)
+		return 0;
+	cpuid(CPUID_EXT_FEAT, &a, &b, &c, &d);
+	if (!(d & CPUID_LM))
+		return 0;
+	if (max < CPUID_EXT_ADDR)
+		return LIN_BITS_DEFAULT;
+	cpuid(CPUID_EXT_ADDR, &a, &b, &c, &d);
+	unsigned bits = (a >> 8) & 0xFFu;
+	return bits ? bits : LIN_BITS_DEFAULT;
+}
+
 void host_cpu_probe(void)
 {
+	host_cpu.lin_bits = probe_lin_bits();
 	host_cpu.gd = probe_gd();
 	host_cpu.has_misc_enable = host_rdmsr(MSR_MISC_ENABLE, &host_cpu.misc_enable);
 	probe_mtrr();

@@ -543,13 +543,29 @@ static void write_tsc(struct vcpu *v, uint64_t val)
 	host_guest_cr_sync(v);
 }
 
+/* SYSENTER_ESP and SYSENTER_EIP hold an address: on a CPU without long
+ * mode 32 bits (the high half is dropped, as QEMU's qemu32 does); on a
+ * long-mode one (Bochs's default model) all 64, and a non-canonical value
+ * is #GP (SDM, WRMSR). */
+static bool address_msr_write(uint64_t *msr, uint64_t val)
+{
+	if (!host_cpu.lin_bits) {
+		*msr = (uint32_t)val;
+		return true;
+	}
+	if (!canonical(val, host_cpu.lin_bits))
+		return false;
+	*msr = val;
+	return true;
+}
+
 static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	switch (msr) {
 	case MSR_TSC: write_tsc(v, val); return true;
 	case MSR_SYSENTER_CS: v->sysenter_cs = (uint32_t)val; return true;
-	case MSR_SYSENTER_ESP: v->sysenter_esp = (uint32_t)val; return true;
-	case MSR_SYSENTER_EIP: v->sysenter_eip = (uint32_t)val; return true;
+	case MSR_SYSENTER_ESP: return address_msr_write(&v->sysenter_esp, val);
+	case MSR_SYSENTER_EIP: return address_msr_write(&v->sysenter_eip, val);
 	case MSR_APIC_BASE:     /* only the enable bit: the APIC stays put */
 		v->apic_base = (v->apic_base & ~APIC_BASE_EN) | (val & APIC_BASE_EN);
 		return true;
@@ -626,8 +642,8 @@ static enum emul_result emul_sysenter(struct vcpu *v, const struct insn *in)
 		return emul_fault(v, T_GP, 0);
 	v->tf.cs = sel_compress(cs);
 	v->tf.ss = sel_compress((uint16_t)(cs + 8));
-	v->tf.eip = v->sysenter_eip;
-	v->tf.esp = v->sysenter_esp;
+	v->tf.eip = (uint32_t)v->sysenter_eip;
+	v->tf.esp = (uint32_t)v->sysenter_esp;
 	v->tf.eflags &= ~(FL_VM | FL_RF);
 	vcpu_set_vif(v, false);
 	return EMUL_JUMPED;

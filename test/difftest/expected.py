@@ -105,6 +105,11 @@ RULES = {
                  "the monitor ends such a guest (by design)",
     "rdtsc.value": "RDTSC and RDMSR of the TSC are kept for whether they fault; their value "
                    "is cleared right after (time differs from run to run)",
+    "io.port80_value": "IN from port 0x80 is kept for whether it faults; AL is cleared right "
+                       "after: what the POST port reads is the platform's (QEMU's dummy "
+                       "device reads 0xFF, Bochs latches the last byte written, 0 at first), "
+                       "and the monitor, which claims no port 0x80, gives the floating bus's "
+                       "0xFF on both (vio.c: an unclaimed read never reaches the host)",
     "io.ports": "ports 0x80 (byte), 0x21 (written 0xFF) and the UART's scratch 0x3FF "
                 "(byte) only: other ports change what the run does next or, wider than a "
                 "byte, make QEMU's 16550 abort",
