@@ -7,7 +7,8 @@
  * the MOV, and clears GD, on a CPU that implements general detect).  The
  * exception, taken in ring 0, reaches host_trap, which asks
  * host_probe_trap: the vector is recorded and the frame resumes at the
- * routine's next instruction.  Only the armed probe's address and vector
+ * routine's next instruction.  A third probe reads through FS loaded
+ * with the null selector (#GP(0) where the CPU checks, as Bochs does).  Only the armed probe's address and vector
  * are accepted: anything else is still a monitor fault.
  *
  * CPUID alone says whether the CPU has long mode (and its linear-address
@@ -38,8 +39,12 @@ struct host_cpu host_cpu;
 uint64_t probe_rdmsr_insn(uint32_t msr);
 /* void probe_movdr_insn(void): MOV EAX, DR0 */
 void probe_movdr_insn(void);
+/* void probe_nullseg_insn(const void *p): MOV EAX, FS:[p] with FS null
+ * (p the address of a monitor variable: mapped, whatever FS's base) */
+void probe_nullseg_insn(const void *p);
 extern const char probe_rdmsr_at[], probe_rdmsr_next[];
 extern const char probe_movdr_at[], probe_movdr_next[];
+extern const char probe_nullseg_at[], probe_nullseg_next[];
 
 __asm__(".pushsection .text\n"
 	".globl probe_rdmsr_insn, probe_rdmsr_at, probe_rdmsr_next\n"
@@ -56,6 +61,17 @@ __asm__(".pushsection .text\n"
 	"probe_movdr_at:\n\t"
 	"movl %dr0, %eax\n"
 	"probe_movdr_next:\n\t"
+	"ret\n"
+	".globl probe_nullseg_insn, probe_nullseg_at, probe_nullseg_next\n"
+	"probe_nullseg_insn:\n\t"
+	"movl 4(%esp), %ecx\n\t"
+	"movw %fs, %dx\n\t"
+	"xorl %eax, %eax\n\t"
+	"movw %ax, %fs\n"
+	"probe_nullseg_at:\n\t"
+	"movl %fs:(%ecx), %eax\n"
+	"probe_nullseg_next:\n\t"
+	"movw %dx, %fs\n\t"
 	"ret\n"
 	".popsection");
 
@@ -113,6 +129,18 @@ static bool probe_gd(void)
 	return probe_vector == T_DB && bd;
 }
 
+/* A read through FS loaded with the null selector: the SDM's #GP(0),
+ * which Bochs raises and QEMU's TCG (no check on data accesses) does not.
+ * The emulation of a privileged instruction's memory operand then checks
+ * the same way (emul.c, emul_operand). */
+static bool probe_null_seg(void)
+{
+	arm(probe_nullseg_at, probe_nullseg_next, T_GP);
+	probe_nullseg_insn(&host_cpu);
+	disarm();
+	return probe_vector == T_GP;
+}
+
 /* MTRRCAP and the MTRRs it says exist, when CPUID says MTRR.  VCNT is
  * clamped to the pairs the vCPU keeps. */
 static void probe_mtrr(void)
@@ -159,6 +187,7 @@ void host_cpu_probe(void)
 {
 	host_cpu.lin_bits = probe_lin_bits();
 	host_cpu.gd = probe_gd();
+	host_cpu.null_seg = probe_null_seg();
 	host_cpu.has_misc_enable = host_rdmsr(MSR_MISC_ENABLE, &host_cpu.misc_enable);
 	probe_mtrr();
 }

@@ -999,6 +999,34 @@ static void test_lgdt(void **state)
 	assert_int_equal(fk.lgdt_limit, 0x07FF);
 }
 
+/* A memory operand through a data segment register holding the null
+ * selector (any RPL): #GP(0), nothing loaded, on a CPU that checks
+ * (host_cpu.null_seg, as Bochs); without the check (QEMU's TCG) the
+ * access goes through base 0, as that CPU's own would. */
+static void test_null_segment_operand(void **state)
+{
+	static const uint8_t lgdt_eax[] = { 0x0F, 0x01, 0x10 };
+	static const uint8_t lldt_fs_eax[] = { 0x64, 0x0F, 0x00, 0x10 };
+	static const uint8_t lgdt_ss_eax[] = { 0x36, 0x0F, 0x01, 0x10 };
+	(void)state;
+	vc.tf.eax = 0x2000;
+	memcpy(mem + 0x2000, dtr_operand, 6);
+	vc.tf.ds = 0x3;                 /* null, RPL 3 */
+	vc.tf.fs = 0;
+	host_cpu.null_seg = true;
+	assert_int_equal(RUN(lgdt_eax, INSN_LGDT), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(fk.lgdt_count, 0);
+	assert_int_equal(RUN(lldt_fs_eax, INSN_LLDT), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(RUN(lgdt_ss_eax, INSN_LGDT), EMUL_NEXT);   /* SS: not null */
+	assert_int_equal(fk.lgdt_count, 1);
+	host_cpu.null_seg = false;
+	assert_int_equal(RUN(lgdt_eax, INSN_LGDT), EMUL_NEXT);
+	assert_int_equal(fk.lgdt_count, 2);
+	assert_int_equal(fk.lgdt_base, 0xC0123000);
+}
+
 static void test_lgdt_opsize16_masks_base(void **state)
 {
 	static const uint8_t o16_lgdt_eax[] = { 0x66, 0x0F, 0x01, 0x10 };
@@ -4194,6 +4222,7 @@ int main(void)
 		T(test_rep_outsb_addr16_wraps),
 		T(test_outs_outside_ram_ends_guest),
 		T(test_lgdt),
+		T(test_null_segment_operand),
 		T(test_lgdt_opsize16_masks_base),
 		T(test_lidt),
 		T(test_lidt_opsize16_masks_base),
