@@ -109,7 +109,8 @@ RULES = {
                        "after: what the POST port reads is the platform's (QEMU's dummy "
                        "device reads 0xFF, Bochs latches the last byte written, 0 at first), "
                        "and the monitor, which claims no port 0x80, gives the floating bus's "
-                       "0xFF on both (vio.c: an unclaimed read never reaches the host)",
+                       "0xFF on both (vio.c: an unclaimed read never reaches the host); the single-stepped IN "
+                       "(POPF with TF) reads port 0x21 instead",
     "io.ports": "ports 0x80 (byte), 0x21 (written 0xFF) and the UART's scratch 0x3FF "
                 "(byte) only: other ports change what the run does next or, wider than a "
                 "byte, make QEMU's 16550 abort",

@@ -587,9 +587,10 @@ def cmpxchg8b(ctx, insn):
     ctx.emit("pushfd", "popfd", insn)
 
 
-# One instruction each: the #DB comes right after it (no RDTSC: its value
-# would be seen before it could be cleared).
-STEPPED = ["nop", "add eax, 0x1234", "cli", "in al, 0x80", "out 0x80, al", "mov eax, cr0",
+# One instruction each: the #DB comes right after it (no RDTSC, no IN from
+# port 0x80: their values would be seen before they could be cleared; IN
+# reads the PIC's mask register, the same everywhere).
+STEPPED = ["nop", "add eax, 0x1234", "cli", "in al, 0x21", "out 0x80, al", "mov eax, cr0",
            "mov eax, cr3", "cpuid", "push eax", "int3", "int 0x82", "clts", "mov eax, dr7",
            "wbinvd", "mov eax, [0xc01000]", "mov dword [0xc01000], 1", "pushfd",
            "verr cx", "invlpg [0xc01000]", "lmsw ax"]
