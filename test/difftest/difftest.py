@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """difftest.py - the differential tester's runner: generate batches of
-random sequences (gen.py), run each batch natively on QEMU and under the
-monitor (one run per shadow strategy), compare the per-sequence hashes,
+random sequences (gen.py), run each batch natively on QEMU (with --bochs:
+on Bochs, from GRUB ISOs) and under the monitor on the same emulator (one
+run per shadow strategy), compare the per-sequence hashes,
 and for every mismatch run that sequence alone in full mode on both sides
 and print the sequence and both states (docs/conformance.md).
 
