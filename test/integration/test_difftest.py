@@ -213,7 +213,8 @@ RING3_HOLE_SAMPLES = [
 
 # ---- on Bochs (GRUB ISOs, test/integration/bochs.py) ----
 
-BOCHS_COUNT = 300       # sequences 0..BOCHS_COUNT-1 of SEED, one boot per target
+BOCHS_SEED = 1          # its sequences 7 and 171 write a non-canonical SYSENTER_ESP/EIP:
+BOCHS_COUNT = 300       # #GP on Bochs's long-mode CPU (docs/conformance.md, "On Bochs")
 
 
 @pytest.mark.bochs
@@ -225,7 +226,7 @@ def test_bochs_monitor_agrees_with_native(tmp):
     segment); the monitor follows the CPU underneath (hostcpu.c)."""
     need(difftest.MONITOR)
     path = os.path.join(tmp, "bochs-batch.bin")
-    gen.write_batch(SEED, 0, BOCHS_COUNT, path)
+    gen.write_batch(BOCHS_SEED, 0, BOCHS_COUNT, path)
     native = difftest.BatchRun(difftest.NATIVE, path, 0, BOCHS_COUNT, bochs=True)
     assert not native.stops, native.stops
     assert len(native.results) == BOCHS_COUNT
@@ -236,8 +237,8 @@ def test_bochs_monitor_agrees_with_native(tmp):
         run = difftest.BatchRun(shadow, path, 0, BOCHS_COUNT, bochs=True)
         mismatches = difftest.compare(native, run)
         for m in mismatches[:DETAILS]:
-            text, _ = difftest.detail(gen.sequence(SEED, m.index), shadow, tmp, SEED, m.context,
-                                      bochs=True)
+            text, _ = difftest.detail(gen.sequence(BOCHS_SEED, m.index), shadow, tmp,
+                                      BOCHS_SEED, m.context, bochs=True)
             failed.append(str(m) + "\n" + text)
         failed += [str(m) for m in mismatches[DETAILS:]]
     assert not failed, "on Bochs, %d mismatches of %d sequences x %d strategies:\n%s" % (
