@@ -9,6 +9,7 @@
 #                             progress; exit status 1 on a new mismatch
 #   make difftest N=100000 SEED=7 SHADOWS=vtlb DIFFTEST_ARGS="--details 20"
 #   make difftest DIFFTEST_ARGS="--ring 3"   the guest kernel in real ring 3
+#   make difftest N=3000 DIFFTEST_ARGS=--bochs   on Bochs (GRUB ISOs, 300 a boot)
 #   (N and SEED are read only here: mk/faults.mk's SEED means "the
 #   campaign's own" when unset, so neither gets a global default)
 #   make test-difftest        the fixed small batch (pytest), as make test runs it

@@ -7,8 +7,12 @@
  * the MOV, and clears GD, on a CPU that implements general detect).  The
  * exception, taken in ring 0, reaches host_trap, which asks
  * host_probe_trap: the vector is recorded and the frame resumes at the
- * routine's next instruction.  Only the armed probe's address and vector
+ * routine's next instruction.  A third probe reads through FS loaded
+ * with the null selector (#GP(0) where the CPU checks, as Bochs does).  Only the armed probe's address and vector
  * are accepted: anything else is still a monitor fault.
+ *
+ * CPUID alone says whether the CPU has long mode (and its linear-address
+ * width): the address MSRs are 64 bits wide there.
  *
  * The values read are what the guest would see natively: MISC_ENABLE as
  * this CPU model reports it, MTRRCAP and the MTRRs as the firmware left
@@ -21,6 +25,11 @@
 
 #define MSR_MISC_ENABLE 0x1A0u
 #define CPUID_MTRR      (1u << 12)
+#define CPUID_EXT_MAX   0x80000000u
+#define CPUID_EXT_FEAT  0x80000001u     /* EDX bit 29: long mode (Intel 64) */
+#define CPUID_EXT_ADDR  0x80000008u     /* EAX bits 15:8: linear-address width */
+#define CPUID_LM        (1u << 29)
+#define LIN_BITS_DEFAULT 48u
 #define DR7_GD          0x00002000u
 #define NO_VECTOR       0xFFFFFFFFu
 
@@ -30,8 +39,12 @@ struct host_cpu host_cpu;
 uint64_t probe_rdmsr_insn(uint32_t msr);
 /* void probe_movdr_insn(void): MOV EAX, DR0 */
 void probe_movdr_insn(void);
+/* void probe_nullseg_insn(const void *p): MOV EAX, FS:[p] with FS null
+ * (p the address of a monitor variable: mapped, whatever FS's base) */
+void probe_nullseg_insn(const void *p);
 extern const char probe_rdmsr_at[], probe_rdmsr_next[];
 extern const char probe_movdr_at[], probe_movdr_next[];
+extern const char probe_nullseg_at[], probe_nullseg_next[];
 
 __asm__(".pushsection .text\n"
 	".globl probe_rdmsr_insn, probe_rdmsr_at, probe_rdmsr_next\n"
@@ -48,6 +61,17 @@ __asm__(".pushsection .text\n"
 	"probe_movdr_at:\n\t"
 	"movl %dr0, %eax\n"
 	"probe_movdr_next:\n\t"
+	"ret\n"
+	".globl probe_nullseg_insn, probe_nullseg_at, probe_nullseg_next\n"
+	"probe_nullseg_insn:\n\t"
+	"movl 4(%esp), %ecx\n\t"
+	"movw %fs, %dx\n\t"
+	"xorl %eax, %eax\n\t"
+	"movw %ax, %fs\n"
+	"probe_nullseg_at:\n\t"
+	"movl %fs:(%ecx), %eax\n"
+	"probe_nullseg_next:\n\t"
+	"movw %dx, %fs\n\t"
 	"ret\n"
 	".popsection");
 
@@ -105,6 +129,18 @@ static bool probe_gd(void)
 	return probe_vector == T_DB && bd;
 }
 
+/* A read through FS loaded with the null selector: the SDM's #GP(0),
+ * which Bochs raises and QEMU's TCG (no check on data accesses) does not.
+ * The emulation of a privileged instruction's memory operand then checks
+ * the same way (emul.c, emul_operand). */
+static bool probe_null_seg(void)
+{
+	arm(probe_nullseg_at, probe_nullseg_next, T_GP);
+	probe_nullseg_insn(&host_cpu);
+	disarm();
+	return probe_vector == T_GP;
+}
+
 /* MTRRCAP and the MTRRs it says exist, when CPUID says MTRR.  VCNT is
  * clamped to the pairs the vCPU keeps. */
 static void probe_mtrr(void)
@@ -126,9 +162,32 @@ static void probe_mtrr(void)
 	host_cpu.has_mtrr = true;
 }
 
+/* Long mode: CPUID says whether this CPU is an Intel 64 one, and the
+ * guest sees the same CPUID (hostcpu.h); then WRMSR of an address MSR
+ * (SYSENTER_ESP, SYSENTER_EIP) takes 64 bits and refuses a non-canonical
+ * address, where a 32-bit CPU (qemu32) keeps the low 32 bits. */
+static unsigned probe_lin_bits(void)
+{
+	uint32_t max, a, b, c, d;
+
+	cpuid(CPUID_EXT_MAX, &max, &b, &c, &d);
+	if (max < CPUID_EXT_FEAT)
+		return 0;
+	cpuid(CPUID_EXT_FEAT, &a, &b, &c, &d);
+	if (!(d & CPUID_LM))
+		return 0;
+	if (max < CPUID_EXT_ADDR)
+		return LIN_BITS_DEFAULT;
+	cpuid(CPUID_EXT_ADDR, &a, &b, &c, &d);
+	unsigned bits = (a >> 8) & 0xFFu;
+	return bits ? bits : LIN_BITS_DEFAULT;
+}
+
 void host_cpu_probe(void)
 {
+	host_cpu.lin_bits = probe_lin_bits();
 	host_cpu.gd = probe_gd();
+	host_cpu.null_seg = probe_null_seg();
 	host_cpu.has_misc_enable = host_rdmsr(MSR_MISC_ENABLE, &host_cpu.misc_enable);
 	probe_mtrr();
 }

@@ -5,7 +5,9 @@
  * Mechanism: CPUID is not virtualized (no CPUID faulting on these CPU
  * models), so the guest sees this CPU's feature bits, and a guest that is
  * told "MTRR" reads the MTRRs; a few architectural details also differ
- * between CPU models (QEMU's TCG does not implement DR7.GD, Bochs does).
+ * between CPU models (QEMU's TCG does not implement DR7.GD, Bochs does;
+ * QEMU's lets a data access through a null selector pass, Bochs raises
+ * #GP(0)).
  * Rather than pick one platform's answers, the monitor asks this CPU in
  * ring 0 before the guest starts: a RDMSR that may #GP, a MOV DR with
  * DR7.GD set that may #DB.  The exception (if any) lands in host_trap,
@@ -34,6 +36,10 @@ struct host_cpu {
 	bool has_mtrr;          /* CPUID.MTRR and MTRRCAP reads */
 	uint64_t mtrrcap;       /* read-only: VCNT (clamped), FIX, WC */
 	uint64_t mtrr[MTRR_COUNT];      /* as the firmware left them */
+	bool null_seg;          /* a data access through a null selector
+				   raises #GP(0) (QEMU's TCG does not check) */
+	unsigned lin_bits;      /* long mode: linear-address width (CPUID
+				   0x80000008, else 48); 0 without long mode */
 };
 
 extern struct host_cpu host_cpu;
@@ -60,6 +66,14 @@ static inline uint32_t mtrr_msr(unsigned i)
 	if (i <= MTRR_FIXED_COUNT)
 		return fixed[i - 1];
 	return MSR_MTRR_VAR_BASE + (i - 1 - MTRR_FIXED_COUNT);
+}
+
+/* Whether addr is canonical on a CPU whose linear addresses have bits
+ * bits: bits 63 to bits-1 all equal (WRMSR of an address MSR checks it). */
+static inline bool canonical(uint64_t addr, unsigned bits)
+{
+	uint64_t top = addr >> (bits - 1u);
+	return top == 0 || top == (~0ull >> (bits - 1u));
 }
 
 /* The slot of MTRR msr on a CPU whose MTRRCAP is cap, or -1 if that CPU

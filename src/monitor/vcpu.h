@@ -94,7 +94,8 @@ struct vcpu {
 	struct vdtr gdtr, idtr;
 	uint16_t ldtr, tr;
 	uint32_t tr_base, tr_limit;
-	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint32_t sysenter_cs;
+	uint64_t sysenter_esp, sysenter_eip;    /* 64 bits on a long-mode CPU */
 	uint64_t apic_base, misc_enable, efer, pat;     /* MSRs kept virtual */
 	uint64_t mtrr[MTRR_COUNT];      /* virtual too, from the firmware's (hostcpu.h) */
 	uint64_t tsc_offset;    /* guest TSC - real TSC, after a WRMSR to it */

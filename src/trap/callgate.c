@@ -70,12 +70,15 @@ struct gate_target {
 static enum emul_result far_selector(struct vcpu *v, const struct insn *in, uint16_t *sel)
 {
 	struct gva_fault f;
+	uint32_t addr;
 
 	if (!in->has_mem) {
 		*sel = (uint16_t)in->imm2;
 		return EMUL_NEXT;
 	}
-	enum gva_result r = gva_read(v, emul_operand_addr(v, in) + in->opsize, sel, 2,
+	if (emul_operand(v, in, &addr) != EMUL_NEXT)
+		return EMUL_FAULTED;
+	enum gva_result r = gva_read(v, addr + in->opsize, sel, 2,
 				     vcpu_cpl(v) == 3 ? GVA_USER : 0, &f);
 	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
 }

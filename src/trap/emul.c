@@ -87,15 +87,39 @@ uint32_t emul_operand_addr(struct vcpu *v, const struct insn *in)
 	return segment_base(v, sreg_value(v, in->seg)) + decode_ea(in, regs);
 }
 
+/* Segmentation's check before any data access through DS, ES, FS or GS:
+ * the null selector there raises #GP(0) (SDM vol. 3A, "Segment Selectors":
+ * a null selector may be loaded but not used), on a CPU that makes the
+ * check (host_cpu.null_seg: Bochs; QEMU's TCG does not, and the guest
+ * sees the CPU underneath).  CS and SS never hold a null selector. */
+bool emul_null_seg(const struct vcpu *v, enum sreg s)
+{
+	return host_cpu.null_seg && s != SREG_CS && s != SREG_SS &&
+	       (sreg_value(v, s) & ~3u) == 0;
+}
+
+/* The linear address of in's memory operand in *addr, or #GP(0) injected
+ * for a null segment (the check comes before paging's). */
+enum emul_result emul_operand(struct vcpu *v, const struct insn *in, uint32_t *addr)
+{
+	if (emul_null_seg(v, in->seg))
+		return emul_fault(v, T_GP, 0);
+	*addr = emul_operand_addr(v, in);
+	return EMUL_NEXT;
+}
+
 /* A 16-bit r/m operand (LLDT, LTR, LMSW, MOV Sreg). */
 static enum emul_result read_rm16(struct vcpu *v, const struct insn *in, uint16_t *out)
 {
 	struct gva_fault f;
+	uint32_t addr;
 	if (!in->has_mem) {
 		*out = (uint16_t)*vcpu_gpr(v, in->rm);
 		return EMUL_NEXT;
 	}
-	enum gva_result r = gva_read(v, emul_operand_addr(v, in), out, 2, 0, &f);
+	if (emul_operand(v, in, &addr) != EMUL_NEXT)
+		return EMUL_FAULTED;
+	enum gva_result r = gva_read(v, addr, out, 2, 0, &f);
 	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
 }
 
@@ -220,6 +244,8 @@ static enum emul_result string_io(struct vcpu *v, const struct insn *in, bool ou
 
 	if (!io_permitted(v, port, size))
 		return emul_fault(v, T_GP, 0);
+	if ((!rep || (v->tf.ecx & amask) != 0) && emul_null_seg(v, out ? in->seg : SREG_ES))
+		return emul_fault(v, T_GP, 0);
 	while (!rep || (v->tf.ecx & amask) != 0) {
 		if (burst-- == 0)
 			return EMUL_JUMPED;     /* more to do: the same EIP again */
@@ -267,10 +293,13 @@ static enum emul_result read_dtr(struct vcpu *v, const struct insn *in, struct v
 {
 	uint8_t b[6];
 	struct gva_fault f;
+	uint32_t addr;
 
 	if (!in->has_mem)
 		return emul_fault(v, T_UD, 0);
-	enum gva_result r = gva_read(v, emul_operand_addr(v, in), b, sizeof b, 0, &f);
+	if (emul_operand(v, in, &addr) != EMUL_NEXT)
+		return EMUL_FAULTED;
+	enum gva_result r = gva_read(v, addr, b, sizeof b, 0, &f);
 	if (r != GVA_OK)
 		return emul_mem_fault(v, r, &f);
 	d->limit = b[0] | (uint32_t)b[1] << 8;
@@ -543,13 +572,29 @@ static void write_tsc(struct vcpu *v, uint64_t val)
 	host_guest_cr_sync(v);
 }
 
+/* SYSENTER_ESP and SYSENTER_EIP hold an address: on a CPU without long
+ * mode 32 bits (the high half is dropped, as QEMU's qemu32 does); on a
+ * long-mode one (Bochs's default model) all 64, and a non-canonical value
+ * is #GP (SDM, WRMSR). */
+static bool address_msr_write(uint64_t *msr, uint64_t val)
+{
+	if (!host_cpu.lin_bits) {
+		*msr = (uint32_t)val;
+		return true;
+	}
+	if (!canonical(val, host_cpu.lin_bits))
+		return false;
+	*msr = val;
+	return true;
+}
+
 static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	switch (msr) {
 	case MSR_TSC: write_tsc(v, val); return true;
 	case MSR_SYSENTER_CS: v->sysenter_cs = (uint32_t)val; return true;
-	case MSR_SYSENTER_ESP: v->sysenter_esp = (uint32_t)val; return true;
-	case MSR_SYSENTER_EIP: v->sysenter_eip = (uint32_t)val; return true;
+	case MSR_SYSENTER_ESP: return address_msr_write(&v->sysenter_esp, val);
+	case MSR_SYSENTER_EIP: return address_msr_write(&v->sysenter_eip, val);
 	case MSR_APIC_BASE:     /* only the enable bit: the APIC stays put */
 		v->apic_base = (v->apic_base & ~APIC_BASE_EN) | (val & APIC_BASE_EN);
 		return true;
@@ -626,8 +671,8 @@ static enum emul_result emul_sysenter(struct vcpu *v, const struct insn *in)
 		return emul_fault(v, T_GP, 0);
 	v->tf.cs = sel_compress(cs);
 	v->tf.ss = sel_compress((uint16_t)(cs + 8));
-	v->tf.eip = v->sysenter_eip;
-	v->tf.esp = v->sysenter_esp;
+	v->tf.eip = (uint32_t)v->sysenter_eip;
+	v->tf.esp = (uint32_t)v->sysenter_esp;
 	v->tf.eflags &= ~(FL_VM | FL_RF);
 	vcpu_set_vif(v, false);
 	return EMUL_JUMPED;
@@ -800,8 +845,11 @@ static enum emul_result emul_lss(struct vcpu *v, const struct insn *in)
 {
 	uint8_t b[6];
 	struct gva_fault f;
-	enum gva_result r = gva_read(v, emul_operand_addr(v, in), b, in->opsize + 2u, 0, &f);
+	uint32_t addr;
 
+	if (emul_operand(v, in, &addr) != EMUL_NEXT)
+		return EMUL_FAULTED;
+	enum gva_result r = gva_read(v, addr, b, in->opsize + 2u, 0, &f);
 	if (r != GVA_OK)
 		return emul_mem_fault(v, r, &f);
 	uint32_t off = b[0] | (uint32_t)b[1] << 8;

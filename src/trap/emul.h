@@ -50,6 +50,10 @@ enum emul_result emul_mmio(struct vcpu *v, const struct insn *in, uint32_t va, u
 enum emul_result emul_fault(struct vcpu *v, unsigned vector, uint32_t err);
 enum emul_result emul_mem_fault(struct vcpu *v, enum gva_result r, const struct gva_fault *f);
 uint32_t emul_operand_addr(struct vcpu *v, const struct insn *in);
+/* Segmentation's null-selector check (#GP(0) where the CPU makes it),
+ * then the address: EMUL_NEXT with *addr, or EMUL_FAULTED. */
+bool emul_null_seg(const struct vcpu *v, enum sreg s);
+enum emul_result emul_operand(struct vcpu *v, const struct insn *in, uint32_t *addr);
 
 /* The CPU's I/O permission check for the guest: CPL <= IOPL, or the
  * ports' bits clear in its TSS's I/O permission bitmap. */

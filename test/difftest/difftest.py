@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """difftest.py - the differential tester's runner: generate batches of
-random sequences (gen.py), run each batch natively on QEMU and under the
-monitor (one run per shadow strategy), compare the per-sequence hashes,
+random sequences (gen.py), run each batch natively on QEMU (with --bochs:
+on Bochs, from GRUB ISOs) and under the monitor on the same emulator (one
+run per shadow strategy), compare the per-sequence hashes,
 and for every mismatch run that sequence alone in full mode on both sides
 and print the sequence and both states (docs/conformance.md).
 
@@ -18,6 +19,7 @@ sequence, so one monitor bug hides nothing after it.
     difftest.py --seed 1 --only 1234                     # one sequence, both states
     difftest.py --witnesses                              # do the known bugs still show?
     difftest.py --seed 5 --count 1500 --ring 3           # the guest kernel in real ring 3
+    difftest.py --seed 1 --count 300 --bochs --progress  # on Bochs (GRUB ISOs; slow)
 
 With --ring 3 (or --monargs ring=3) the monitor runs the guest kernel in
 real ring 3 and the sequences also leave out expected.py's RING3_HOLES
@@ -40,7 +42,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "integration"))
 import expected  # noqa: E402
 import gen  # noqa: E402
-from guestrun import run_qemu, run_monitor  # noqa: E402
+from guestrun import run_qemu, run_monitor, MonitorRun  # noqa: E402
 
 GUEST = os.path.join(ROOT, "build", "difftest.elf")
 MONITOR = os.path.join(ROOT, "build", "monitor.elf")
@@ -49,6 +51,9 @@ SHADOWS = ["cached", "vtlb"]
 BATCH = 2000                # sequences per boot
 BOOT_TIMEOUT = 60           # seconds, plus PER_SEQ_TIMEOUT per sequence
 PER_SEQ_TIMEOUT = 0.05
+BOCHS_BATCH = 300           # sequences per boot on Bochs (--bochs)
+BOCHS_TIMEOUT = 600         # seconds for one Bochs boot, plus BOCHS_PER_SEQ per sequence
+BOCHS_PER_SEQ = 1.0
 DETAIL_LIMIT = 10           # mismatches shown in full
 MONARGS = []                # more monitor options for every run (--monargs)
 
@@ -101,12 +106,26 @@ def monitor_args(target, ring):
     return " ".join(words)
 
 
-def boot(target, batch, count, start=0, full=False, show=None, ring=1):
+def bochs_run(target, batch, args, ring, timeout):
+    """One boot under Bochs from a GRUB ISO (test/integration/bochs.py),
+    as a MonitorRun: Bochs loses the guest's exit code (exit_code None;
+    the guest's "difftest: done" line says it ended), a run that did not
+    end by the guest's shutdown counts as timed out when it ran out of
+    time."""
+    from bochs import boot_guest
+    monopts = None if target == NATIVE else monitor_args(target, ring)
+    text, how, log, _ = boot_guest(GUEST, args, monopts, [batch], timeout)
+    return MonitorRun(text, None, how == "timeout", log)
+
+
+def boot(target, batch, count, start=0, full=False, show=None, ring=1, bochs=False):
     """One boot of a batch, natively or under the monitor with the guest
-    kernel in real ring `ring`."""
+    kernel in real ring `ring`, on QEMU or (bochs) on Bochs."""
     timeout = BOOT_TIMEOUT + PER_SEQ_TIMEOUT * count
     args = guest_args(start, full, show)
-    if target == NATIVE:
+    if bochs:
+        run = bochs_run(target, batch, args, ring, BOCHS_TIMEOUT + BOCHS_PER_SEQ * count)
+    elif target == NATIVE:
         run = run_qemu(GUEST, append=args, timeout=timeout, modules=[batch])
     else:
         run = run_monitor(MONITOR, GUEST, args + "," + batch,
@@ -128,12 +147,12 @@ class BatchRun:
     """A batch on one target, to its end: index -> (hash, vector), and the
     sequences it stopped in, index -> reason."""
 
-    def __init__(self, target, batch, first, count, ring=1):
+    def __init__(self, target, batch, first, count, ring=1, bochs=False):
         self.target, self.results, self.stops, self.boots = target, {}, {}, 0
         self.context = {}           # index -> the first sequence its boot ran
         start = 0
         while start < count:
-            b = boot(target, batch, count - start, start, ring=ring)
+            b = boot(target, batch, count - start, start, ring=ring, bochs=bochs)
             self.boots += 1
             if b.layout is not None and b.layout != expected_layout():
                 raise SetupError("the guest's layout (%s) is not gen.py's (%s)"
@@ -154,8 +173,8 @@ class BatchRun:
 
 # ---- one sequence in full ----
 
-def full_state(target, batch, count=1, show=None, ring=1):
-    b = boot(target, batch, count, full=show is None, show=show, ring=ring)
+def full_state(target, batch, count=1, show=None, ring=1, bochs=False):
+    b = boot(target, batch, count, full=show is None, show=show, ring=ring, bochs=bochs)
     fields = {}
     for l in b.lines:
         m = FIELD.match(l)
@@ -175,21 +194,21 @@ def show_sequence(seq, batch):
     return "\n".join(out)
 
 
-def detail(seq, target, tmp, seed=None, context=None, ring=1):
+def detail(seq, target, tmp, seed=None, context=None, ring=1, bochs=False):
     """The sequence, and the fields that differ between native and target:
     run alone, or if alone it agrees, after the sequences from context on
     (those its boot ran before it: what it found may depend on them)."""
     batch = os.path.join(tmp, "one-%d.bin" % seq.index)
     gen.write_witnesses([seq], batch)
-    nat, nat_stop = full_state(NATIVE, batch)
-    mon, mon_stop = full_state(target, batch, ring=ring)
+    nat, nat_stop = full_state(NATIVE, batch, bochs=bochs)
+    mon, mon_stop = full_state(target, batch, ring=ring, bochs=bochs)
     out = [show_sequence(seq, batch)]
     if not compare_fields(nat, mon) and context is not None and context < seq.index:
         n = seq.index - context + 1
         path = os.path.join(tmp, "ctx-%d.bin" % seq.index)
         gen.write_batch(seed, context, n, path, kernel_ring=ring)
-        nat, nat_stop = full_state(NATIVE, path, n, show=n - 1)
-        mon, mon_stop = full_state(target, path, n, show=n - 1, ring=ring)
+        nat, nat_stop = full_state(NATIVE, path, n, show=n - 1, bochs=bochs)
+        mon, mon_stop = full_state(target, path, n, show=n - 1, ring=ring, bochs=bochs)
         out.append("  (alone it agrees: the states below are after sequences %d-%d ran "
                    "before it in one boot)" % (context, seq.index - 1))
     if nat_stop:
@@ -251,7 +270,8 @@ class Totals:
         self.tags = {}
 
 
-def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp, ring=1):
+def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp, ring=1,
+                bochs=False):
     totals = Totals(targets)
     t0 = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -263,7 +283,7 @@ def run_batches(seed, first, count, targets, batch_size, jobs, progress, tmp, ri
                 totals.rings[s.ring] += 1
                 for tag in s.tags:
                     totals.tags[tag] = totals.tags.get(tag, 0) + 1
-            futures = {t: pool.submit(BatchRun, t, path, at, n, ring)
+            futures = {t: pool.submit(BatchRun, t, path, at, n, ring, bochs)
                        for t in [NATIVE] + targets}
             runs = {t: f.result() for t, f in futures.items()}
             native = runs[NATIVE]
@@ -293,10 +313,10 @@ def list_line(entries):
                      for n, e in entries)
 
 
-def report(totals, seed, first, count, targets, tmp, detail_limit, ring=1):
+def report(totals, seed, first, count, targets, tmp, detail_limit, ring=1, bochs=False):
     print("difftest: seed %d, sequences %d-%d (ring 0: %d, ring 3: %d), the monitor's guest "
-          "kernel in ring %d" % (seed, first, first + count - 1, totals.rings[0],
-                                 totals.rings[3], ring))
+          "kernel in ring %d, on %s" % (seed, first, first + count - 1, totals.rings[0],
+                                        totals.rings[3], ring, "Bochs" if bochs else "QEMU"))
     ends = sorted(totals.vectors.items(), key=lambda kv: -kv[1])
     print("difftest: native ends: " + ", ".join("%s %d" % (
         VECTOR_NAMES.get(int(v, 16), "int 0x" + v), n) for v, n in ends))
@@ -320,7 +340,7 @@ def report(totals, seed, first, count, targets, tmp, detail_limit, ring=1):
         print("difftest: MISMATCH " + str(m))
         if k < detail_limit:
             text, _ = detail(gen.sequence(seed, m.index, kernel_ring=ring), m.target, tmp,
-                             seed, m.context, ring)
+                             seed, m.context, ring, bochs)
             print(text)
     total = len(totals.mismatches) + len(totals.native_stops)
     print("difftest: %d sequences, %d mismatches" % (count, len(totals.mismatches)))
@@ -339,10 +359,10 @@ def witnesses(ring=1):
     return out
 
 
-def full_states(target, batch, count, ring=1):
+def full_states(target, batch, count, ring=1, bochs=False):
     """index -> {field: value} for every sequence of a batch, in full mode
     (one boot), and why the boot stopped early (or None)."""
-    b = boot(target, batch, count, full=True, ring=ring)
+    b = boot(target, batch, count, full=True, ring=ring, bochs=bochs)
     states, cur = {}, None
     for l in b.lines:
         m = SEQ_HEADER.match(l)
@@ -355,7 +375,7 @@ def full_states(target, batch, count, ring=1):
     return states, (None if b.done else b.stop_reason())
 
 
-def run_witnesses(targets, tmp, ring=1):
+def run_witnesses(targets, tmp, ring=1, bochs=False):
     """name -> {target: differs?} for every known bug's witness, all in one
     boot per target (a witness the monitor dies in differs, and takes the
     ones after it along: those are run again alone)."""
@@ -363,19 +383,19 @@ def run_witnesses(targets, tmp, ring=1):
     seqs = [seq for _, seq in ws.values()]
     path = os.path.join(tmp, "witnesses.bin")
     gen.write_witnesses(seqs, path)
-    native, stop = full_states(NATIVE, path, len(seqs))
+    native, stop = full_states(NATIVE, path, len(seqs), bochs=bochs)
     if stop or len(native) != len(seqs):
         raise SetupError("the witnesses do not all run natively: %s" % stop)
     found = {name: {} for name in ws}
     for t in targets:
-        mon, _ = full_states(t, path, len(seqs), ring)
+        mon, _ = full_states(t, path, len(seqs), ring, bochs)
         for name, (entry, seq) in ws.items():
             if t not in entry.shadows:
                 continue
             if seq.index not in mon:
                 one = os.path.join(tmp, "witness-%d.bin" % seq.index)
                 gen.write_witnesses([seq], one)
-                alone, stop = full_state(t, one, ring=ring)
+                alone, stop = full_state(t, one, ring=ring, bochs=bochs)
                 found[name][t] = bool(stop) or bool(compare_fields(native[seq.index], alone))
             else:
                 found[name][t] = bool(compare_fields(native[seq.index], mon[seq.index]))
@@ -392,9 +412,12 @@ def main():
                     help="run sequence INDEX alone, in full, and print both states")
     ap.add_argument("--shadow", default=",".join(SHADOWS),
                     help="the monitor's strategies to compare with (default cached,vtlb)")
-    ap.add_argument("--batch", type=int, default=BATCH, help="sequences per boot (default %d)"
-                    % BATCH)
-    ap.add_argument("--jobs", type=int, default=2, help="QEMU runs at once (default 2)")
+    ap.add_argument("--batch", type=int, help="sequences per boot (default %d, with --bochs %d)"
+                    % (BATCH, BOCHS_BATCH))
+    ap.add_argument("--bochs", action="store_true",
+                    help="boot natively and under the monitor on Bochs (from GRUB ISOs) "
+                    "instead of QEMU")
+    ap.add_argument("--jobs", type=int, default=2, help="emulator runs at once (default 2)")
     ap.add_argument("--progress", action="store_true", help="a line after every batch")
     ap.add_argument("--details", type=int, default=DETAIL_LIMIT,
                     help="mismatches shown in full (default %d)" % DETAIL_LIMIT)
@@ -423,7 +446,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if args.witnesses:
-                for name, by in run_witnesses(targets, tmp, ring).items():
+                for name, by in run_witnesses(targets, tmp, ring, args.bochs).items():
                     print("difftest: known bug %s: %s" % (name, ", ".join(
                         "%s %s" % (t, "still differs" if d else "FIXED (remove it)")
                         for t, d in by.items())))
@@ -431,13 +454,14 @@ def main():
             if args.only is not None:
                 for t in targets:
                     text, diffs = detail(gen.sequence(args.seed, args.only, kernel_ring=ring),
-                                         t, tmp, ring=ring)
+                                         t, tmp, ring=ring, bochs=args.bochs)
                     print(text)
                 return 0
-            totals = run_batches(args.seed, args.first, args.count, targets, args.batch,
-                                 args.jobs, args.progress, tmp, ring)
+            batch = args.batch or (BOCHS_BATCH if args.bochs else BATCH)
+            totals = run_batches(args.seed, args.first, args.count, targets, batch,
+                                 args.jobs, args.progress, tmp, ring, args.bochs)
             bad = report(totals, args.seed, args.first, args.count, targets, tmp, args.details,
-                         ring)
+                         ring, args.bochs)
         except (SetupError, gen.AssembleError) as e:
             print("difftest: %s" % e)
             return 2

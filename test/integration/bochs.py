@@ -3,6 +3,10 @@
 
     run_bochs(iso_path, timeout_s, workdir) -> (serial_text, ended_cleanly, elapsed_s)
     e9_log(workdir) -> the monitor's log (port 0xE9) of that run
+    boot_guest(kernel, cmdline, monitor_opts, modules, timeout_s)
+        -> (serial_text, how, e9_log, elapsed_s): builds the ISO
+        (scripts/mkiso.sh) for one command line and boots it; how is
+        'shutdown' (the guest ended the run), 'timeout' or 'exited'
 
     python3 test/integration/bochs.py ISO [--timeout S] [--workdir DIR] [--ips N]
         prints the serial transcript; exits 0 if the guest shut Bochs down,
@@ -37,7 +41,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+
+MKISO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts", "mkiso.sh")
 
 BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = "/usr/share/vgabios/vgabios.bin"
@@ -135,6 +143,28 @@ def e9_log(workdir):
     out = _read(os.path.join(os.path.abspath(workdir), "bochs.out"))
     return "\n".join(l[l.index(E9_MARK):].rstrip("\r") for l in out.splitlines()
                      if E9_MARK in l)
+
+
+def boot_guest(kernel, cmdline, monitor_opts=None, modules=(), timeout_s=600,
+               ips=DEFAULT_IPS):
+    """Boots multiboot KERNEL with CMDLINE under Bochs, natively or (unless
+    monitor_opts is None) as the monitor's guest with those options, with
+    MODULES (file paths) after it: GRUB ISO and Bochs's files in a
+    temporary directory.  Returns (serial_text, how, e9_log, elapsed_s),
+    how being 'shutdown' (the guest shut Bochs down through port 0x8900),
+    'timeout' or 'exited' (any other end: a triple fault, say); a failed
+    ISO build raises CalledProcessError."""
+    with tempfile.TemporaryDirectory() as tmp:
+        iso = os.path.join(tmp, "guest.iso")
+        cmd = ["bash", MKISO, "--kernel", kernel]
+        if monitor_opts is not None:
+            cmd += ["--monitor", monitor_opts]
+        for m in modules:
+            cmd += ["--module", m]
+        subprocess.run(cmd + [iso, cmdline], check=True)
+        workdir = os.path.join(tmp, "bochs")
+        text, how, elapsed = _run(iso, timeout_s, workdir, ips)
+        return text, how, e9_log(workdir), elapsed
 
 
 def main():

@@ -25,9 +25,7 @@ dead or aborted check never printed count as part of that one difference.
 import argparse
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -37,7 +35,6 @@ import conform_expected  # noqa: E402
 
 GUEST = os.path.join(ROOT, "build", "conform.elf")
 MONITOR = os.path.join(ROOT, "build", "monitor.elf")
-MKISO = os.path.join(ROOT, "scripts", "mkiso.sh")
 SECTIONS = ["seg", "far", "exc", "cr", "pg", "io", "dr", "msr", "irq", "hole"]
 SECTION_TIMEOUT = 30       # seconds for one QEMU boot (a section takes a few)
 BOCHS_TIMEOUT = 600        # a whole run under the monitor takes about 20 s (idle), minutes when loaded
@@ -175,32 +172,17 @@ def qemu_monitor(shadow, ring=1):
     return boot
 
 
-def read_text(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return ""
-
-
 def bochs_boot(monitor_opts=None):
     """Boots under Bochs from a GRUB ISO built for this command line."""
-    from bochs import run_bochs
+    from bochs import boot_guest
 
     def boot(args):
-        with tempfile.TemporaryDirectory() as tmp:
-            iso = os.path.join(tmp, "conform.iso")
-            cmd = ["bash", MKISO, "--kernel", GUEST]
-            if monitor_opts is not None:
-                cmd += ["--monitor", monitor_opts]
-            subprocess.run(cmd + [iso, args], check=True)
-            workdir = os.path.join(tmp, "bochs")
-            text, clean, _ = run_bochs(iso, BOCHS_TIMEOUT, workdir)
-            log = read_text(os.path.join(workdir, "bochs.out"))   # port 0xE9: the monitor's log
+        text, how, log, _ = boot_guest(GUEST, args, monitor_opts, timeout_s=BOCHS_TIMEOUT)
+        clean = how == "shutdown"
         t = Transcript(text)
         if t.done and clean:
             return text, None
-        reason = guest_ended(log) if "monitor:" in log else "no reason in the log"
+        reason = guest_ended(log) if log else "no reason in the log"
         if not clean:
             reason = "Bochs stopped without a clean shutdown; " + reason
         return text, ("died", reason)

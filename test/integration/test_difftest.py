@@ -5,9 +5,11 @@ observations apart from the named holes, masks and rules of
 test/difftest/expected.py; every known bug still shows (docs/conformance.md,
 "The differential tester").  A smaller batch runs with the guest kernel in
 real ring 3 (the monitor's ring=3), apart from expected.py's ring-3 lists
-too.
+too.  On Bochs (marker "bochs"), a smaller batch natively and under the
+monitor with both strategies.
 
     /usr/bin/python3 -m pytest test/integration/test_difftest.py
+    /usr/bin/python3 -m pytest test/integration/test_difftest.py -m bochs
 
 needs build/difftest.elf and build/monitor.elf (make difftest-guest all).
 The long run is `make difftest N=100000 SEED=7`.
@@ -207,6 +209,40 @@ RING3_HOLE_SAMPLES = [
     (3, ["mov ax, 0x10", "lar ebx, eax"]),              # seg.check.lar.kdata
     (3, ["mov ax, 0x40", "verr ax"]),                   # seg.check.verr.np
 ]
+
+
+# ---- on Bochs (GRUB ISOs, test/integration/bochs.py) ----
+
+BOCHS_SEED = 1          # its sequences 7 and 171 write a non-canonical SYSENTER_ESP/EIP:
+BOCHS_COUNT = 300       # #GP on Bochs's long-mode CPU (docs/conformance.md, "On Bochs")
+
+
+@pytest.mark.bochs
+def test_bochs_monitor_agrees_with_native(tmp):
+    """The same batch natively on Bochs and under the monitor on Bochs with
+    each shadow strategy: the same observations apart from expected.py's
+    lists.  Bochs is a second CPU model with its own answers (a long-mode
+    CPU: 64-bit SYSENTER_ESP/EIP checked for canonical; #GP on a null data
+    segment); the monitor follows the CPU underneath (hostcpu.c)."""
+    need(difftest.MONITOR)
+    path = os.path.join(tmp, "bochs-batch.bin")
+    gen.write_batch(BOCHS_SEED, 0, BOCHS_COUNT, path)
+    native = difftest.BatchRun(difftest.NATIVE, path, 0, BOCHS_COUNT, bochs=True)
+    assert not native.stops, native.stops
+    assert len(native.results) == BOCHS_COUNT
+    ends = {v for _, v, _ in native.results.values()}
+    assert {"81", "0d", "0e"} <= ends, ends
+    failed = []
+    for shadow in SHADOWS:
+        run = difftest.BatchRun(shadow, path, 0, BOCHS_COUNT, bochs=True)
+        mismatches = difftest.compare(native, run)
+        for m in mismatches[:DETAILS]:
+            text, _ = difftest.detail(gen.sequence(BOCHS_SEED, m.index), shadow, tmp,
+                                      BOCHS_SEED, m.context, bochs=True)
+            failed.append(str(m) + "\n" + text)
+        failed += [str(m) for m in mismatches[DETAILS:]]
+    assert not failed, "on Bochs, %d mismatches of %d sequences x %d strategies:\n%s" % (
+        len(failed), BOCHS_COUNT, len(SHADOWS), "\n".join(failed))
 
 
 def test_generator_is_reproducible():

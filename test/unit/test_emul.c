@@ -999,6 +999,34 @@ static void test_lgdt(void **state)
 	assert_int_equal(fk.lgdt_limit, 0x07FF);
 }
 
+/* A memory operand through a data segment register holding the null
+ * selector (any RPL): #GP(0), nothing loaded, on a CPU that checks
+ * (host_cpu.null_seg, as Bochs); without the check (QEMU's TCG) the
+ * access goes through base 0, as that CPU's own would. */
+static void test_null_segment_operand(void **state)
+{
+	static const uint8_t lgdt_eax[] = { 0x0F, 0x01, 0x10 };
+	static const uint8_t lldt_fs_eax[] = { 0x64, 0x0F, 0x00, 0x10 };
+	static const uint8_t lgdt_ss_eax[] = { 0x36, 0x0F, 0x01, 0x10 };
+	(void)state;
+	vc.tf.eax = 0x2000;
+	memcpy(mem + 0x2000, dtr_operand, 6);
+	vc.tf.ds = 0x3;                 /* null, RPL 3 */
+	vc.tf.fs = 0;
+	host_cpu.null_seg = true;
+	assert_int_equal(RUN(lgdt_eax, INSN_LGDT), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(fk.lgdt_count, 0);
+	assert_int_equal(RUN(lldt_fs_eax, INSN_LLDT), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(RUN(lgdt_ss_eax, INSN_LGDT), EMUL_NEXT);   /* SS: not null */
+	assert_int_equal(fk.lgdt_count, 1);
+	host_cpu.null_seg = false;
+	assert_int_equal(RUN(lgdt_eax, INSN_LGDT), EMUL_NEXT);
+	assert_int_equal(fk.lgdt_count, 2);
+	assert_int_equal(fk.lgdt_base, 0xC0123000);
+}
+
 static void test_lgdt_opsize16_masks_base(void **state)
 {
 	static const uint8_t o16_lgdt_eax[] = { 0x66, 0x0F, 0x01, 0x10 };
@@ -1405,20 +1433,59 @@ static void test_msr_sysenter_roundtrip(void **state)
 	static const uint8_t wrmsr[] = { 0x0F, 0x30 };
 	static const uint8_t rdmsr[] = { 0x0F, 0x32 };
 	static const uint32_t msrs[] = { 0x174, 0x175, 0x176 };
-	uint32_t *fields[] = { &vc.sysenter_cs, &vc.sysenter_esp, &vc.sysenter_eip };
 	(void)state;
 	for (unsigned i = 0; i < 3; i++) {
 		vc.tf.ecx = msrs[i];
 		vc.tf.eax = 0xC0DE0000 + i;
 		vc.tf.edx = 0;
 		assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_NEXT);
-		assert_int_equal(*fields[i], 0xC0DE0000 + i);
+		uint64_t got = i == 0 ? vc.sysenter_cs : i == 1 ? vc.sysenter_esp : vc.sysenter_eip;
+		assert_true(got == 0xC0DE0000 + i);
 		vc.tf.eax = 0;
 		vc.tf.edx = 0x5555;
 		assert_int_equal(RUN(rdmsr, INSN_RDMSR), EMUL_NEXT);
 		assert_int_equal(vc.tf.eax, 0xC0DE0000 + i);
 		assert_int_equal(vc.tf.edx, 0);
 	}
+}
+
+/* SYSENTER_ESP and SYSENTER_EIP: a 32-bit CPU (lin_bits 0, qemu32) keeps
+ * the low half of EDX:EAX; a long-mode one (Bochs) keeps all 64 bits of a
+ * canonical address and raises #GP(0) for a non-canonical one, the MSR
+ * unchanged. */
+static void test_msr_sysenter_address_width(void **state)
+{
+	static const uint8_t wrmsr[] = { 0x0F, 0x30 };
+	static const uint8_t rdmsr[] = { 0x0F, 0x32 };
+	(void)state;
+	vc.tf.ecx = 0x175;
+	vc.tf.eax = 0xC;
+	vc.tf.edx = 0x7E3104CF;
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_NEXT);
+	assert_true(vc.sysenter_esp == 0xC);
+
+	host_cpu.lin_bits = 48;
+	vc.tf.ecx = 0x176;
+	vc.tf.eax = 0x1000;
+	vc.tf.edx = 0xFFFF8000;         /* canonical: bits 63:47 all ones */
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_NEXT);
+	assert_true(vc.sysenter_eip == 0xFFFF800000001000ull);
+	vc.tf.eax = 0;
+	vc.tf.edx = 0;
+	assert_int_equal(RUN(rdmsr, INSN_RDMSR), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0x1000);
+	assert_int_equal(vc.tf.edx, 0xFFFF8000);
+
+	vc.tf.ecx = 0x175;
+	vc.tf.eax = 0xC;
+	vc.tf.edx = 0x7E3104CF;         /* non-canonical */
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_true(vc.sysenter_esp == 0xC);
+	vc.tf.edx = 0x00008000;         /* bit 47 set, 63:48 clear: non-canonical */
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_FAULTED);
+	vc.tf.ecx = 0x174;              /* SYSENTER_CS is not an address */
+	assert_int_equal(RUN(wrmsr, INSN_WRMSR), EMUL_NEXT);
 }
 
 static void test_msr_unknown_gp(void **state)
@@ -4155,6 +4222,7 @@ int main(void)
 		T(test_rep_outsb_addr16_wraps),
 		T(test_outs_outside_ram_ends_guest),
 		T(test_lgdt),
+		T(test_null_segment_operand),
 		T(test_lgdt_opsize16_masks_base),
 		T(test_lidt),
 		T(test_lidt_opsize16_masks_base),
@@ -4187,6 +4255,7 @@ int main(void)
 		T(test_invlpg_passes_address),
 		T(test_wbinvd_invd_do_nothing),
 		T(test_msr_sysenter_roundtrip),
+		T(test_msr_sysenter_address_width),
 		T(test_msr_unknown_gp),
 		T(test_rdmsr_tsc_counts_up),
 		T(test_cpl2_privileged_gp),
