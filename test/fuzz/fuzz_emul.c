@@ -356,24 +356,7 @@ uint64_t rdtsc(void) { return fake_tsc += 1000; }
 
 /* ---- the input ------------------------------------------------------------ */
 
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint32_t take(struct reader *r, unsigned bytes)
-{
-	uint32_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		uint8_t b = 0;
-		if (r->n) {
-			b = *r->p++;
-			r->n--;
-		}
-		v |= (uint32_t)b << (8 * i);
-	}
-	return v;
-}
+#include "reader.h"
 
 enum target { T_EMULATE, T_PT_WRITE, T_MMIO, T_COUNT };
 

@@ -1006,24 +1006,7 @@ static void check_shadow(const struct vcpu *v)
 
 /* ---- the input ------------------------------------------------------------- */
 
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint32_t take(struct reader *r, unsigned bytes)
-{
-	uint32_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		uint8_t b = 0;
-		if (r->n) {
-			b = *r->p++;
-			r->n--;
-		}
-		v |= (uint32_t)b << (8 * i);
-	}
-	return v;
-}
+#include "reader.h"
 
 static void put32(uint32_t g, uint32_t v) { gpa_write(gpa(g), &v, 4); }
 
