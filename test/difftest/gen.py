@@ -646,27 +646,18 @@ def t_string(ctx):
 # Traps: INT n and the instructions that raise exceptions
 # ===================================================================
 
+# t_int's choices that are one fixed instruction
+INT_FIXED = {"user_gate": "int 0x80", "kernel_gate": "int 0x82", "np_gate": "int 0x83",
+             "int3": "int3", "int_3": "int 3", "into": "into", "icebp": "db 0xF1", "ud2": "ud2"}
+
+
 @template("int", 1.2)
 def t_int(ctx):
     op = ctx.choose("int", {"user_gate": 1, "kernel_gate": 1, "np_gate": 0.5, "int3": 1,
                             "int_3": 0.5, "into": 1, "icebp": 0.5, "ud2": 1, "lock_ud": 0.5,
                             "other": 1, "bound": 1})
-    if op == "user_gate":
-        ctx.emit("int 0x80")
-    elif op == "kernel_gate":
-        ctx.emit("int 0x82")
-    elif op == "np_gate":
-        ctx.emit("int 0x83")
-    elif op == "int3":
-        ctx.emit("int3")
-    elif op == "int_3":
-        ctx.emit("int 3")
-    elif op == "into":
-        ctx.emit("into")
-    elif op == "icebp":
-        ctx.emit("db 0xF1")
-    elif op == "ud2":
-        ctx.emit("ud2")
+    if op in INT_FIXED:
+        ctx.emit(INT_FIXED[op])
     elif op == "lock_ud":
         ctx.emit(ctx.rng.choice(["db 0xF0, 0x90", "db 0xF0, 0x89, 0xC0"]))   # LOCK NOP, LOCK MOV
     elif op == "other":
