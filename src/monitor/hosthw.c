@@ -57,10 +57,25 @@
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
 
-/* PIT periods the TSC is timed over: 4 ms, where the PIT's 838 ns tick and
- * a poll of a few microseconds give an error near 0.1%; every run pays it
- * (16 periods were a fifth of a fault-injection run's CPU time). */
-#define CALIBRATE_PERIODS 4u
+/* The TSC is timed against the PIT over CALIBRATE_TICKS (about 4 ms),
+ * with the PIT's counter run for the time at its longest period (65536
+ * ticks, 55 ms), so that counts read milliseconds apart still unwrap
+ * exactly.  Each count read is bracketed by two TSC reads; the timing ends
+ * at the first read whose bracket, with the first one's, bounds the error
+ * below 1 part in CALIBRATE_ERR_PER.  A loaded host deschedules QEMU for
+ * milliseconds at a time: the old timing, which counted the reloads of the
+ * 1 ms period, missed some and once ran the clock 6% fast (CI: ifwatch=5
+ * ended a guest after 4.7 s).  Every run pays the time (16 ms were a fifth
+ * of a fault-injection run's CPU time). */
+#define CALIBRATE_TICKS     (4u * HOST_PIT_PERIOD)
+#define CALIBRATE_MAX_TICKS (40u * HOST_PIT_PERIOD)  /* then take the best bracket seen */
+#define CALIBRATE_FIRST     8u          /* reads to find a narrow first bracket */
+#define CALIBRATE_MAX_READS 100000000u  /* a PIT that does not count: no machine to run on */
+#define CALIBRATE_TRIES     4u
+#define CALIBRATE_ERR_PER   1000u
+#define PIT_LONGEST_PERIOD  0x10000u    /* a reload value of 0 */
+#define PIT_COUNT_MASK      0xFFFFu
+#define LAPIC_CALIBRATE_PERIODS 4u
 #define TICKS_FRAC_BITS   40        /* fixed-point fraction of tsc_mult */
 
 #define LAPIC_BASE        0xFEE00000u
@@ -96,11 +111,12 @@ static void pic_init(void)
 	outb(PIC2_DATA, 0xFF);
 }
 
-static void pit_init(void)
+/* Channel 0, mode 2, reloading from reload (0 is 65536). */
+static void pit_program(uint32_t reload)
 {
 	outb(PIT_CMD, PIT_CH0_LOHI_MODE2);
-	outb(PIT_CH0, HOST_PIT_PERIOD & 0xFF);
-	outb(PIT_CH0, HOST_PIT_PERIOD >> 8);
+	outb(PIT_CH0, reload & 0xFF);
+	outb(PIT_CH0, (reload >> 8) & 0xFF);
 }
 
 static void com1_init(void)
@@ -121,37 +137,107 @@ static uint32_t pit_count(void)
 	return lo | (uint32_t)inb(PIT_CH0) << 8;
 }
 
-/* Spin (interrupts off) until the PIT's counter reloads: the count jumps
- * up.  Bounded: the PIT reloads every HOST_PIT_PERIOD ticks, and a PIT
- * that never does is a machine the monitor cannot run on. */
-static void pit_wait_reload(void)
+/* A PIT reload as the TSC saw it: it came after lo and before hi. */
+struct reload {
+	uint64_t lo, hi;
+};
+
+/* One read of the PIT's count, made between TSC lo and hi; pit is the
+ * ticks since the timing began (unwrapped by the caller). */
+struct pit_sample {
+	uint64_t lo, hi, pit;
+	uint32_t count;
+};
+
+static void pit_sample(struct pit_sample *s)
 {
-	uint32_t prev = pit_count();
-	for (uint32_t i = 0; i < 100000000u; i++) {
-		uint32_t c = pit_count();
-		if (c > prev)
-			return;
-		prev = c;
-	}
-	mon_panic("the real PIT does not count: no clock to run a guest by");
+	s->lo = rdtsc();
+	s->count = pit_count();
+	s->hi = rdtsc();
 }
 
-/* TSC ticks per PIT period, timed over CALIBRATE_PERIODS reloads. */
+/* Ticks from a to b's count: the counter counts down, modulo its period. */
+static void pit_unwrap(const struct pit_sample *a, struct pit_sample *b)
+{
+	b->pit = a->pit + ((a->count - b->count) & PIT_COUNT_MASK);
+}
+
+static uint64_t sample_mid(const struct pit_sample *s)
+{
+	return s->lo + (s->hi - s->lo) / 2;
+}
+
+/* Is the timing from a to b exact to 1 part in CALIBRATE_ERR_PER?  Its
+ * error is half the two brackets' widths over the TSC span. */
+static bool timing_exact(const struct pit_sample *a, const struct pit_sample *b)
+{
+	uint64_t blur = (a->hi - a->lo) + (b->hi - b->lo);
+	return sample_mid(b) > sample_mid(a) &&
+	       blur * CALIBRATE_ERR_PER <= 2 * (sample_mid(b) - sample_mid(a));
+}
+
+/* One timing of the TSC against the PIT: TSC ticks per HOST_PIT_PERIOD,
+ * or 0 if it is not to be trusted.  The first read is the narrowest of a
+ * few; the last is the first one past CALIBRATE_TICKS exact enough
+ * (timing_exact), or the narrowest by CALIBRATE_MAX_TICKS. */
+static uint64_t tsc_time_pit(void)
+{
+	struct pit_sample first, s, prev, last = { 0 };
+	uint64_t gap_max = 0;
+
+	pit_sample(&first);
+	for (unsigned i = 1; i < CALIBRATE_FIRST; i++) {
+		pit_sample(&s);
+		if (s.hi - s.lo < first.hi - first.lo)
+			first = s;
+	}
+	first.pit = 0;
+	prev = first;
+	for (uint32_t n = 0;; n++) {
+		if (n == CALIBRATE_MAX_READS)
+			mon_panic("the real PIT does not count: no clock to run a guest by");
+		pit_sample(&s);
+		pit_unwrap(&prev, &s);
+		uint64_t gap = sample_mid(&s) - sample_mid(&prev);
+		gap_max = gap > gap_max ? gap : gap_max;
+		prev = s;
+		if (s.pit < CALIBRATE_TICKS)
+			continue;
+		if (last.pit == 0 || s.hi - s.lo < last.hi - last.lo)
+			last = s;
+		if (timing_exact(&first, &s) || s.pit >= CALIBRATE_MAX_TICKS)
+			break;
+	}
+	uint64_t span = sample_mid(&last) - sample_mid(&first);
+	if (span == 0)
+		return 0;       /* the TSC does not advance */
+	/* A gap of half a PIT period or more between two reads (the host
+	 * stopped QEMU for over 27 ms) may hide a wrap: the count unwraps
+	 * short.  At the rate measured, half a period is span * half / pit. */
+	if (gap_max * last.pit >= span * (PIT_LONGEST_PERIOD / 2))
+		return 0;
+	return span * HOST_PIT_PERIOD / last.pit;
+}
+
+/* TSC ticks per PIT period, timed with the real PIT at its longest period
+ * and then set to HOST_PIT_PERIOD for good. */
 static void tsc_calibrate(void)
 {
 	uint32_t a, b, c, d;
+	uint64_t per_period = 0;
 
 	cpuid(1, &a, &b, &c, &d);
 	if (!(d & CPUID_TSC))
 		mon_panic("this CPU has no time-stamp counter (CPUID.TSC); the monitor needs it");
-	pit_wait_reload();
-	uint64_t t0 = rdtsc();
-	for (unsigned i = 0; i < CALIBRATE_PERIODS; i++)
-		pit_wait_reload();
+	pit_program(0);
+	for (unsigned i = 0; i < CALIBRATE_TRIES && per_period == 0; i++)
+		per_period = tsc_time_pit();
+	pit_program(HOST_PIT_PERIOD);
 	tsc_start = rdtsc();
-	uint64_t per_period = (tsc_start - t0) / CALIBRATE_PERIODS;
 	if (per_period == 0)
-		mon_panic("the TSC does not advance against the PIT");
+		mon_panic("the TSC cannot be timed against the PIT: it does not advance, or the "
+			  "host stopped the machine for most of a PIT period %u times",
+			  CALIBRATE_TRIES);
 	tsc_per_period = per_period;
 	tsc_mult = (uint32_t)(((uint64_t)HOST_PIT_PERIOD << TICKS_FRAC_BITS) / per_period);
 	if (tsc_mult == 0)
@@ -164,7 +250,8 @@ static volatile uint32_t *lapic_reg(uint32_t off)
 }
 
 /* Timer counts per PIT period, timed against the TSC (one-shot, masked,
- * divide by 1) over CALIBRATE_PERIODS periods. */
+ * divide by 1) over LAPIC_CALIBRATE_PERIODS periods: it only sets the
+ * watchdog's interval, where a few percent do not matter. */
 static uint32_t lapic_calibrate(void)
 {
 	*lapic_reg(LAPIC_TDCR) = LAPIC_DIV_1;
@@ -172,10 +259,10 @@ static uint32_t lapic_calibrate(void)
 	*lapic_reg(LAPIC_TICR) = 0xFFFFFFFFu;
 	uint32_t c0 = *lapic_reg(LAPIC_TCCR);
 	uint64_t t0 = rdtsc();
-	while (rdtsc() - t0 < tsc_per_period * CALIBRATE_PERIODS)
+	while (rdtsc() - t0 < tsc_per_period * LAPIC_CALIBRATE_PERIODS)
 		;               /* bounded: the TSC advances (tsc_calibrate) */
 	uint32_t c1 = *lapic_reg(LAPIC_TCCR);
-	return (c0 - c1) / CALIBRATE_PERIODS;
+	return (c0 - c1) / LAPIC_CALIBRATE_PERIODS;
 }
 
 bool host_nmi_watchdog_init(void)
@@ -197,7 +284,6 @@ bool host_nmi_watchdog_init(void)
 void host_hw_init(void)
 {
 	pic_init();
-	pit_init();
 	com1_init();
 	tsc_calibrate();
 }
