@@ -64,8 +64,8 @@
  * at the first read whose bracket, with the first one's, bounds the error
  * below 1 part in CALIBRATE_ERR_PER.  A loaded host deschedules QEMU for
  * milliseconds at a time: the old timing, which counted the reloads of the
- * 1 ms period, missed some and once ran the clock 6% fast (CI: ifwatch=5
- * ended a guest after 4.7 s).  Every run pays the time (16 ms were a fifth
+ * 1 ms period, ran the clock 6% fast in CI (ifwatch=5 ended a guest
+ * early) and up to 4 times slow here when reloads went unseen.  Every run pays the time (16 ms were a fifth
  * of a fault-injection run's CPU time). */
 #define CALIBRATE_TICKS     (4u * HOST_PIT_PERIOD)
 #define CALIBRATE_MAX_TICKS (40u * HOST_PIT_PERIOD)  /* then take the best bracket seen */
