@@ -65,8 +65,9 @@
  * below 1 part in CALIBRATE_ERR_PER.  A loaded host deschedules QEMU for
  * milliseconds at a time: the old timing, which counted the reloads of the
  * 1 ms period, ran the clock 6% fast in CI (ifwatch=5 ended a guest
- * early) and up to 4 times slow here when reloads went unseen.  Every run pays the time (16 ms were a fifth
- * of a fault-injection run's CPU time). */
+ * early) and up to 4 times slow here when reloads went unseen.  Every
+ * run pays the time (16 ms were a fifth of a fault-injection run's CPU
+ * time). */
 #define CALIBRATE_TICKS     (4u * HOST_PIT_PERIOD)
 #define CALIBRATE_MAX_TICKS (40u * HOST_PIT_PERIOD)  /* then take the best bracket seen */
 #define CALIBRATE_FIRST     8u          /* reads to find a narrow first bracket */
