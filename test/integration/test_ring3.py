@@ -16,8 +16,6 @@ test_xv6_monitor.py, the hostile guests in test_attacks.py.
 """
 import os
 import re
-import subprocess
-import tempfile
 
 import pytest
 
@@ -90,19 +88,10 @@ def test_kernel_only_guest_never_switches():
     assert switches and int(switches.group(1)) == 0, run.log[-1500:]
 
 
-def bochs_monitor(monopts, cmdline):
-    from bochs import run_bochs
-    with tempfile.TemporaryDirectory() as tmp:
-        iso = os.path.join(tmp, "minios.iso")
-        subprocess.run(["bash", os.path.join(ROOT, "scripts", "mkiso.sh"), "--monitor", monopts,
-                        iso, cmdline], check=True)
-        text, clean, _ = run_bochs(iso, 900, os.path.join(tmp, "bochs"))
-    return text.replace("\r", ""), clean
-
-
 @pytest.mark.bochs
 @pytest.mark.parametrize("shadow", STRATEGIES)
-def test_bochs_minios_suite_identical_to_native(native_tests, shadow):
-    text, clean = bochs_monitor("ring=3 shadow=" + shadow, "tests")
-    assert clean, text[-600:]
+def test_bochs_minios_suite_identical_to_native(native_tests, boot, shadow):
+    run = boot("bochs", "tests", "ring=3 shadow=" + shadow)
+    assert run.clean, run.text[-600:]
+    text = run.text.replace("\r", "")
     assert text == native_tests.replace("\r", "")
