@@ -80,7 +80,8 @@ static void print_events(const struct vcpu *v)
 	mon_log("shadow MMU (%s): %u hidden faults filled, %u flushes, %u invlpg", shadow_name(),
 		s->hidden_pf, s->shadow_flushes, s->shadow_invlpgs);
 	if (mon_opts.ring == 3)
-		mon_log("  ring=3: kernel/user view switches %u", s->view_switches);
+		mon_log("  ring=3: kernel/user view switches %u, kernel resumes in conforming "
+			"code %u", s->view_switches, s->conforming_alias);
 	if (mon_opts.shadow == SHADOW_CACHED) {
 		mon_log("  page-table writes emulated %u, not emulable (frame released) %u",
 			s->pt_writes, s->pt_write_refused);

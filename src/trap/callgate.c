@@ -64,23 +64,32 @@ struct gate_target {
 	unsigned size;          /* 4 for a 32-bit gate, 2 for a 16-bit one */
 };
 
-/* The selector of a far CALL or JMP: ptr16:16/32 in the instruction, or
- * m16:16/32 in memory (the selector after the offset).  EMUL_NEXT or the
- * fault injected. */
-static enum emul_result far_selector(struct vcpu *v, const struct insn *in, uint16_t *sel)
+/* The far pointer of a far CALL or JMP: ptr16:16/32 in the instruction,
+ * or m16:16/32 in memory (the selector after the offset; the offset is
+ * zero-extended).  EMUL_NEXT or the fault injected. */
+static enum emul_result far_pointer(struct vcpu *v, const struct insn *in, uint16_t *sel,
+				    uint32_t *off)
 {
 	struct gva_fault f;
 	uint32_t addr;
+	uint8_t ptr[6];
 
 	if (!in->has_mem) {
-		*sel = (uint16_t)in->imm2;
+		*sel = vdesc_kernel_target(v, (uint16_t)in->imm2);
+		*off = in->imm;
 		return EMUL_NEXT;
 	}
 	if (emul_operand(v, in, &addr) != EMUL_NEXT)
 		return EMUL_FAULTED;
-	enum gva_result r = gva_read(v, addr + in->opsize, sel, 2,
+	enum gva_result r = gva_read(v, addr, ptr, in->opsize + 2u,
 				     vcpu_cpl(v) == 3 ? GVA_USER : 0, &f);
-	return r == GVA_OK ? EMUL_NEXT : emul_mem_fault(v, r, &f);
+	if (r != GVA_OK)
+		return emul_mem_fault(v, r, &f);
+	*off = 0;
+	for (unsigned b = 0; b < in->opsize; b++)
+		*off |= (uint32_t)ptr[b] << (8 * b);
+	*sel = vdesc_kernel_target(v, (uint16_t)(ptr[in->opsize] | ptr[in->opsize + 1] << 8));
+	return EMUL_NEXT;
 }
 
 /* The gate's checks and its target's; EMUL_NEXT with *t filled, or the
@@ -243,17 +252,40 @@ static enum emul_result land(struct vcpu *v, const struct gate_target *t)
 	return EMUL_JUMPED;
 }
 
+/* A far CALL or JMP straight to conforming code the real tables hide
+ * (ring=3: the guest kernel's, while its kernel runs; vdesc.c): what the
+ * CPU does, from the copy.  DPL <= CPL, else #GP(selector); present, else
+ * #NP(selector); the offset within the limit, else #GP(0); the CPL stays,
+ * and is CS's RPL; a CALL pushes CS:EIP at the operand size. */
+static enum emul_result to_conforming(struct vcpu *v, const struct insn *in, uint16_t sel,
+				      uint32_t off, bool call)
+{
+	struct gate_target t = { .sel = sel, .cpl = v->tf.cs & 3, .size = in->opsize };
+
+	if (guest_segment(v, sel, &t.cs) < 0 || DESC_DPL(t.cs) > t.cpl)
+		return emul_fault(v, T_GP, sel & ~3u);
+	if (!DESC_P(t.cs))
+		return emul_fault(v, T_NP, sel & ~3u);
+	t.eip = in->opsize == 4 ? off : off & 0xFFFFu;
+	enum emul_result r = call ? call_same(v, in, &t) : check_limit(v, &t);
+	return r == EMUL_FAULTED ? r : land(v, &t);
+}
+
 /* A far CALL or JMP that raised #GP: through one of the guest's call
- * gates (emulated), or the CPU's own #GP. */
+ * gates, or to conforming code the monitor hides (both emulated), or the
+ * CPU's own #GP. */
 static enum emul_result far_transfer(struct vcpu *v, const struct insn *in, bool call)
 {
 	struct segdesc g;
 	struct gate_target t;
-	uint16_t sel;
-	enum emul_result r = far_selector(v, in, &sel);
+	uint16_t sel = 0;
+	uint32_t off = 0;
+	enum emul_result r = far_pointer(v, in, &sel, &off);
 
 	if (r != EMUL_NEXT)
 		return r;
+	if (vdesc_hidden_conforming(sel))
+		return to_conforming(v, in, sel, off, call);
 	if (guest_segment(v, sel, &g) < 0 || !desc_is_call_gate(g))
 		return emul_fault(v, T_GP, v->tf.err);  /* the CPU's fault, as it came */
 	r = check_gate(v, sel, g, call, &t);

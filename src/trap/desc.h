@@ -78,7 +78,9 @@ struct segdesc {
 #define SYS_T_TRAP32    0xFu
 #define SYS_T_BUSY      0x2u    /* TSS busy bit */
 
-#define SEL_RPL(s)      ((s) & 3u)
+#define SEL_RPL_MASK    3u
+#define SEL_RPL(s)      ((s) & SEL_RPL_MASK)
+#define SEL_NO_RPL(s)   ((uint32_t)(s) & 0xFFFCu)     /* index and TI */
 #define SEL_TI          0x4u
 #define SEL_INDEX(s)    ((uint32_t)(s) >> 3)
 

@@ -742,6 +742,7 @@ static enum emul_result pop_values(struct vcpu *v, uint32_t *w, unsigned n, unsi
 static enum emul_result far_return(struct vcpu *v, uint32_t eip, uint16_t cs, uint32_t used,
 				   uint32_t extra, unsigned size)
 {
+	cs = vdesc_kernel_target(v, cs);
 	uint16_t sel = sel_compress(cs);
 	uint32_t outer[2];
 	int fault = code_sel_check(v, sel);

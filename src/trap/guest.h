@@ -79,6 +79,29 @@ static inline bool vdesc_user_visible(void)
 bool vdesc_flat(uint16_t sel, bool code);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
+/* ring=3, kernel mode: is sel conforming code of the guest's kernel the
+ * real tables hide (a far transfer to it faults, and is emulated)? */
+bool vdesc_hidden_conforming(uint16_t sel);
+/* ring=3: the alias through which the guest kernel runs its conforming
+ * code (vdesc.c).  Before every resume: present if the frame's CS is the
+ * kernel's (not user) in conforming code, else gone. */
+void vdesc_alias_update(struct vcpu *v, bool user);
+/* The frame's CS as the CPU must load it (the alias for its target)... */
+uint32_t vdesc_alias_to_cpu(uint32_t cs);
+/* ...and a selector the CPU held at a trap as the guest's (the alias's
+ * target for the alias, RPL kept). */
+uint32_t vdesc_alias_from_cpu(uint32_t sel);
+/* A selector the guest got from the CPU while the alias was present
+ * (MOV from CS, a far CALL's push) as its own: the alias's last target,
+ * with the RPL its CPU would have given; any other selector unchanged. */
+uint16_t vdesc_alias_of(uint16_t sel);
+/* A code selector the guest's kernel transfers to (far RET, IRET, far
+ * JMP or CALL): its own even if its CPU saved the alias (user code never
+ * holds the alias). */
+static inline uint16_t vdesc_kernel_target(const struct vcpu *v, uint16_t sel)
+{
+	return vcpu_cpl(v) == 3 ? sel : vdesc_alias_of(sel);
+}
 /* ring=3, user mode: does the guest's CPU refuse sel to user code for its
  * DPL (below 3, not conforming code)?  It checks the DPL before P, so such
  * a load faults with #GP(sel) whether the real table hides the descriptor

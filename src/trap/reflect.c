@@ -5,8 +5,12 @@
  * from the IDT (beyond the limit, or not an interrupt, trap or task gate:
  * #GP(n*8+2)); for INT n, the gate's DPL must be >= CPL (else
  * #GP(n*8+2)); the gate must be present (else #NP(n*8+2)); its selector
- * must name a present code segment whose DPL is <= CPL.  If that DPL is lower than CPL, switch stacks to the SS:ESP for
- * that ring in the current TSS and push the old SS and ESP; then push
+ * must name a present code segment whose DPL is <= CPL.  If that DPL is
+ * lower than CPL and the segment is not conforming, switch stacks to the
+ * SS:ESP for that ring in the current TSS and push the old SS and ESP (a
+ * conforming handler runs at the CPL the event came from, on its stack:
+ * user code interrupted into conforming code stays user code, and ring=3
+ * keeps it on the user view, attack=split-conforming); then push
  * EFLAGS, CS, EIP and, for some exceptions, the error code; clear TF, NT,
  * RF, VM, and IF too for an interrupt gate; jump to the gate's offset.
  *
@@ -138,6 +142,8 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 		return fail(n, T_NP, sel_err);
 	if (dpl > cpl)
 		return fail(n, T_GP, sel_err);
+	if (DESC_TYPE(cs) & SEG_T_C)
+		dpl = cpl;      /* conforming: the handler runs at the CPL it came from */
 	if (dpl < cpl) {
 		if (tss_inner_stack(v, dpl, &ss, &esp, n) < 0)
 			return -1;

@@ -349,6 +349,10 @@ static void general_protection(struct vcpu *v)
 
 /* ---- #NP: the kernel's return to a user code segment we hide ---- */
 
+/* (ring=3 hides the kernel's conforming code the same way while the
+ * kernel runs: its far JMP or CALL there is emulated too, since the CPU
+ * allows it at CPL 0; vdesc.c.) */
+
 /* vdesc.c keeps guest user code segments out of reach while the guest
  * kernel runs: a readable one as a data segment (the kernel's IRET or far
  * RET to it raises #GP(selector) and is emulated in general_protection),
@@ -378,19 +382,22 @@ static void segment_not_present(struct vcpu *v)
 		trace_action("user load of a kernel segment: #GP reflected");
 		return;
 	}
-	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !vdesc_hidden_user_cs(sel)) {
+	bool conforming = vdesc_hidden_conforming(sel);
+	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !(conforming || vdesc_hidden_user_cs(sel))) {
 		reflect(v, T_NP, EV_FAULT, v->tf.err);
 		trace_action("#NP reflected");
 		return;
 	}
 	if (!(in = decode_at_eip(v, &buf)))
 		return;
-	if (in->kind == INSN_IRET || in->kind == INSN_RET_FAR) {
+	if (in->kind == INSN_IRET || in->kind == INSN_RET_FAR ||
+	    (conforming && (in->kind == INSN_JMP_FAR || in->kind == INSN_CALL_FAR))) {
 		run_emulation(v, in);
 		return;
 	}
 	reflect(v, T_GP, EV_FAULT, sel);
-	trace_action("kernel jump to user code: #GP reflected");
+	trace_action(conforming ? "kernel load of execute-only code: #GP reflected"
+				: "kernel jump to user code: #GP reflected");
 }
 
 /* ---- #SS: ring=3 user code loading a hidden kernel stack segment ---- */
@@ -787,16 +794,22 @@ static void from_real_rpl(struct vcpu *v)
 	if (mon_opts.ring != 3 || v->user_view)
 		return;
 	v->tf.ss = vdesc_monitor_rpl((uint16_t)v->tf.ss, 3);
-	v->tf.cs = vdesc_monitor_rpl((uint16_t)v->tf.cs, v->tf.ss & 3);
+	v->tf.cs = vdesc_monitor_rpl((uint16_t)vdesc_alias_from_cpu(v->tf.cs & 0xFFFF),
+				     v->tf.ss & 3);
+	v->tf.ds = vdesc_alias_of((uint16_t)v->tf.ds);
+	v->tf.es = vdesc_alias_of((uint16_t)v->tf.es);
+	v->tf.fs = vdesc_alias_of((uint16_t)v->tf.fs);
+	v->tf.gs = vdesc_alias_of((uint16_t)v->tf.gs);
 }
 
-/* ...and at exit, into the frame the CPU will IRET with. */
+/* ...and at exit, into the frame the CPU will IRET with (the kernel in
+ * conforming code runs through its alias, vdesc.c). */
 void guest_frame_to_cpu(struct trapframe *f)
 {
 	if (mon_opts.ring != 3)
 		return;
-	f->cs |= 3;
-	f->ss |= 3;
+	f->cs = vdesc_alias_to_cpu(f->cs & 0xFFFF) | SEL_RPL_MASK;
+	f->ss |= SEL_RPL_MASK;
 }
 
 /* The guest enters user mode (user) or its kernel: the shadow view
@@ -808,9 +821,18 @@ void guest_frame_to_cpu(struct trapframe *f)
  * exit path would leave the real one loaded: user code read FS 0x10 and
  * GS 0x10 (attack=split-iret), and an NMI in the monitor found GS naming
  * a descriptor now marked not present. */
+/* What FS or GS, holding sel, must hold in user mode: sel, the segment
+ * the kernel's conforming-code alias stood for (the kernel loaded it from
+ * CS there; a readable conforming segment stays loaded at CPL 3), or null. */
+static uint16_t user_data_sel(const struct vcpu *v, uint16_t sel)
+{
+	sel = vdesc_alias_of(sel);
+	return data_sel_loadable(v, sel, 3) ? sel : 0;
+}
+
 static void enter_view(struct vcpu *v, bool user)
 {
-	uint16_t fs, gs;
+	uint16_t fs, gs, want;
 
 	if (user == v->user_view)
 		return;
@@ -822,13 +844,13 @@ static void enter_view(struct vcpu *v, bool user)
 		return;
 	__asm__ volatile("mov %%fs, %0" : "=r"(fs));
 	__asm__ volatile("mov %%gs, %0" : "=r"(gs));
-	if (!data_sel_loadable(v, fs, 3)) {
-		v->tf.fs = 0;
-		__asm__ volatile("mov %w0, %%fs" : : "r"(0));
+	if ((want = user_data_sel(v, fs)) != fs) {
+		v->tf.fs = want;
+		__asm__ volatile("mov %w0, %%fs" : : "r"(want));
 	}
-	if (!data_sel_loadable(v, gs, 3)) {
-		v->tf.gs = 0;
-		__asm__ volatile("mov %w0, %%gs" : : "r"(0));
+	if ((want = user_data_sel(v, gs)) != gs) {
+		v->tf.gs = want;
+		__asm__ volatile("mov %w0, %%gs" : : "r"(want));
 	}
 }
 
@@ -841,8 +863,10 @@ static void prepare_resume(struct vcpu *v, bool small)
 	bool user = vcpu_cpl(v) == 3;
 
 	vdesc_set_mode(user || !user_return_must_trap(v), !(user && mon_opts.ring == 3));
-	if (mon_opts.ring == 3)
+	if (mon_opts.ring == 3) {
+		vdesc_alias_update(v, user);
 		enter_view(v, user);
+	}
 	switcher_espfix(small, v->tf.esp);
 	vidt_sync(v);
 }

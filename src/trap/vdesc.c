@@ -126,9 +126,20 @@ static bool is_kernel_seg(struct segdesc d)
 	return is_kernel_dpl(d) && DESC_P(d);
 }
 
+/* ring=3: conforming code of the guest's kernel (DPL 0 to 2), which its
+ * user code may also run (at CPL 3).  Hidden while the kernel runs, as
+ * user code is: the kernel's IRET or far RET with RPL 3 to it is a return
+ * to user mode, which at real CPL 3 would not trap if it were present
+ * (attack=split-conforming). */
+static bool is_kernel_conforming(struct segdesc d)
+{
+	return is_conforming(d) && DESC_P(d) && DESC_DPL(d) < 3;
+}
+
 static bool is_moded(struct segdesc d)
 {
-	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_seg(d));
+	return is_user_code(d) ||
+	       (mon_opts.ring == 3 && (is_kernel_seg(d) || is_kernel_conforming(d)));
 }
 
 #define DESC_HI_TYPE    (0xFu << 8)
@@ -139,16 +150,33 @@ static bool is_moded(struct segdesc d)
  * there would let guest code change rings without the monitor, so it is a
  * null descriptor whose far CALL or JMP raises #GP(selector) and is
  * emulated from the copy (callgate.c). */
+/* A code segment out of reach while the guest kernel runs: a readable
+ * one as read-only data of the same base and limit (a far transfer to it
+ * raises #GP(selector), a data segment register still loads it and reads
+ * the same bytes), an execute-only one not present (#NP(selector)). */
+static struct segdesc hide_code(struct segdesc d)
+{
+	if (DESC_TYPE(d) & SEG_T_R)
+		d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);
+	else
+		d.hi &= ~DESC_HI_P;
+	return d;
+}
+
+/* Is copied descriptor d a code segment the real tables hide now? */
+static bool hidden_code(struct segdesc d)
+{
+	if (vdesc_mode.user_cs)
+		return false;
+	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_conforming(d));
+}
+
 static struct segdesc real_of(struct segdesc d)
 {
 	if (!DESC_S(d))
 		return (struct segdesc){ 0, 0 };
-	if (is_user_code(d) && !vdesc_mode.user_cs) {
-		if (DESC_TYPE(d) & SEG_T_R)    /* read-only data */
-			d.hi = (d.hi & ~DESC_HI_TYPE) | (SEG_T_ACCESSED << 8);
-		else
-			d.hi &= ~DESC_HI_P;
-	}
+	if (hidden_code(d))
+		d = hide_code(d);
 	if (mon_opts.ring == 3 && DESC_S(d)) {
 		if (is_kernel_seg(d) && !vdesc_mode.kernel)
 			d.hi &= ~DESC_HI_P;
@@ -229,6 +257,8 @@ bool vdesc_flat(uint16_t sel, bool code)
 		return false;
 	if (((DESC_TYPE(d) & SEG_T_CODE) != 0) != code)
 		return false;
+	if (mon_opts.ring == 3 && is_conforming(d))
+		return false;   /* the kernel runs it through the alias */
 	return desc_base(d) == 0 && desc_limit(d) == 0xFFFFFFFFu;
 }
 
@@ -236,6 +266,12 @@ bool vdesc_hidden_user_cs(uint16_t sel)
 {
 	struct segdesc d;
 	return !vdesc_mode.user_cs && guest_segment(0, sel, &d) == 0 && is_user_code(d);
+}
+
+bool vdesc_hidden_conforming(uint16_t sel)
+{
+	struct segdesc d;
+	return guest_segment(0, sel, &d) == 0 && is_conforming(d) && hidden_code(d);
 }
 
 bool vdesc_user_refused(uint16_t sel)
@@ -255,6 +291,107 @@ uint32_t vdesc_monitor_rpl(uint16_t sel, unsigned cpl)
 	if (DESC_DPL(d) == 3)
 		return sel;
 	return (sel & ~3u) | DESC_DPL(d);
+}
+
+/* ---- ring=3: the guest kernel running conforming code ---- */
+
+/* Its conforming code is hidden while the kernel runs (real_of), yet the
+ * kernel runs it too: a far JMP or CALL to it, or a return into it with
+ * RPL 0, keeps CPL 0 (emulated, since the segment is hidden).  The kernel
+ * is resumed there through an alias: a non-conforming, DPL-3 code
+ * descriptor with the segment's base, limit and size, in the first real
+ * GDT entry past the guest's own (a selector the guest's CPU refuses:
+ * beyond its GDT's limit).  It is present from a resume of the kernel in
+ * that code until the next resume anywhere else, and never while user
+ * code runs.  The alias is no way into user mode: a non-conforming DPL-3
+ * segment takes an RPL-3 return only as a same-level one (the CPU stays in
+ * the kernel's view, as the monitor does), and every segment a return to
+ * user mode goes to (user code, conforming code) stays hidden.
+ *
+ * The CPU holds the alias in CS (and in a data segment register the kernel
+ * loads from CS), and saves it where the guest can see it: MOV from CS,
+ * PUSH CS, and a far CALL the CPU does itself (to the kernel's own code,
+ * which stays present).  The monitor translates it back wherever it
+ * handles the value (from_cpu at every trap; alias_of in emulated far
+ * returns and transfers, which may meet it after the alias is gone);
+ * docs/ring-compression.md lists what the guest can see of it. */
+static struct {
+	uint32_t index;         /* its real GDT entry; 0: none since the last LGDT */
+	uint16_t target;        /* the guest's selector it stands for, with the RPL
+				   the guest's CPU would hold there (vcpu_guest_cs) */
+	bool present;
+} alias;
+
+static uint16_t alias_sel(void)
+{
+	return (uint16_t)(alias.index << 3);
+}
+
+/* The alias's real form: the conforming descriptor d as non-conforming
+ * code, DPL 3, present and accessed (the exit path must not write it). */
+static struct segdesc alias_desc(struct segdesc d)
+{
+	d.hi &= ~(SEG_T_C << 8);
+	d.hi |= DESC_HI_DPL3 | DESC_HI_P | (SEG_T_ACCESSED << 8);
+	return d;
+}
+
+static void alias_remove(void)
+{
+	if (alias.present && alias.index >= vgdt.entries)
+		vgdt.real[alias.index] = (struct segdesc){ 0, 0 };
+	alias.present = false;
+}
+
+/* LGDT: the alias's entry may be the guest's now; nothing it stood for
+ * is remembered. */
+static void alias_forget(void)
+{
+	alias_remove();
+	alias.index = 0;
+}
+
+void vdesc_alias_update(struct vcpu *v, bool user)
+{
+	struct segdesc d;
+	uint32_t index = vgdt.entries, cs = v->tf.cs & 0xFFFF;
+
+	if (user || guest_segment(0, (uint16_t)cs, &d) < 0 || !is_kernel_conforming(d)) {
+		alias_remove();
+		return;
+	}
+	if (index >= GDT_MON_FIRST)
+		guest_die("its kernel runs conforming code (CS 0x%x) with a GDT of all %u entries "
+			  "the monitor leaves it: ring=3 needs one past it for the conforming "
+			  "code's alias", vcpu_guest_cs(cs) & 0xFFFF, GDT_MON_FIRST);
+	if (alias.present && alias.index != index)
+		alias_remove();
+	alias.index = index;
+	alias.target = (uint16_t)vcpu_guest_cs(cs);
+	alias.present = true;
+	vgdt.real[index] = alias_desc(d);
+	v->stats.conforming_alias++;
+}
+
+uint32_t vdesc_alias_to_cpu(uint32_t cs)
+{
+	if (alias.present && SEL_NO_RPL(cs) == SEL_NO_RPL(alias.target))
+		return alias_sel() | SEL_RPL_MASK;
+	return cs;
+}
+
+uint32_t vdesc_alias_from_cpu(uint32_t sel)
+{
+	if (alias.present && SEL_NO_RPL(sel) == alias_sel())
+		return SEL_NO_RPL(alias.target) | SEL_RPL(sel);
+	return sel;
+}
+
+uint16_t vdesc_alias_of(uint16_t sel)
+{
+	if (alias.index != 0 && SEL_NO_RPL(sel) == alias_sel())
+		return alias.target;
+	return sel;
 }
 
 /* ---- loading the tables ---- */
@@ -277,6 +414,7 @@ void vdesc_reset(struct vcpu *v)
 
 	vgdt.real = sw_gdt;
 	vldt.real = sw_ldt;
+	alias_forget();
 	watch_set(v, &vgdt.watch, 0, 0);
 	watch_set(v, &vldt.watch, 0, 0);
 	v->gdtr = (struct vdtr){ 0, 0xFFFF };
@@ -395,6 +533,7 @@ int vdesc_lgdt(struct vcpu *v, uint32_t base, uint32_t limit)
 	uint32_t n = limit_entries(limit & 0xFFFF);
 
 	check_reserved(v, base, n);
+	alias_forget();
 	copy_table(v, &vgdt, base, n < GDT_MON_FIRST ? n : GDT_MON_FIRST, "GDT");
 	v->gdtr = (struct vdtr){ base, limit & 0xFFFF };
 	return 0;

@@ -217,6 +217,10 @@ int vdesc_ltr(struct vcpu *v, uint16_t sel)
 	return 0;
 }
 
+/* ring=1: no hidden conforming code, no conforming-code alias (vdesc.c) */
+bool vdesc_hidden_conforming(uint16_t sel) { (void)sel; return false; }
+uint16_t vdesc_alias_of(uint16_t sel) { return sel; }
+
 static void count_io(void)
 {
 	if (++fk.io > STRING_IO_BOUND)

@@ -445,11 +445,7 @@ ATTACKS = [
             for sel in (0x8, 0xb)], native=SAME),
     Attack("split-conforming", HW,
            user_access("an IRET to conforming code of DPL 0") +
-           user_access("a far RET to conforming code of DPL 0"), native=SAME,
-           ring3=dict(known_bug="ring=3: the kernel's IRET or far RET with RPL 3 to conforming "
-                                "code is a same-level return at real CPL 3 that does not trap: "
-                                "the user code after it runs on the kernel's view "
-                                "(docs/security.md)")),
+           user_access("a far RET to conforming code of DPL 0"), native=SAME),
     # the monitor hides readable user code as read-only data while the
     # kernel runs (vdesc.c, real_of), which POP GS loads as hardware does
     Attack("split-cs-in-gs", HW,

@@ -165,6 +165,9 @@ static struct fake {
 	uint32_t tss_ss, tss_esp;               /* what tss_inner_stack gives */
 	unsigned tss_fault;                     /* ...or this vector (T_TS, T_PF) */
 	unsigned tss_ring;                      /* the ring it was asked for */
+
+	bool conforming_hidden;                 /* ring=3: conforming code hidden */
+	uint16_t alias, alias_target;           /* ...and its alias, if any */
 } fk;
 
 static struct segdesc fake_gdt[FAKE_GDT_ENTRIES];
@@ -289,6 +292,20 @@ int vdesc_ltr(struct vcpu *v, uint16_t sel)
 	if (fk.vdesc_ret < 0)
 		reflect(v, T_GP, EV_FAULT, sel & ~3u);
 	return fk.vdesc_ret;
+}
+
+/* ring=3's hidden conforming code and the alias its kernel runs it
+ * through (vdesc.c): what a test says. */
+bool vdesc_hidden_conforming(uint16_t sel)
+{
+	struct segdesc d;
+	return fk.conforming_hidden && guest_segment(&vc, sel, &d) == 0 && DESC_S(d) &&
+	       (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C);
+}
+
+uint16_t vdesc_alias_of(uint16_t sel)
+{
+	return fk.alias && SEL_NO_RPL(sel) == fk.alias ? fk.alias_target : sel;
 }
 
 static uint32_t size_mask(unsigned size)
@@ -2478,6 +2495,134 @@ static void test_far_call_not_a_gate(void **state)
 	assert_gate_faulted(&before, 0);
 }
 
+/* ---- ring=3: far transfers to conforming code it hides (callgate.c) ---- */
+
+#define CONF_IDX    (GATE_FIRST + 6u)
+#define CONF0       (CONF_IDX << 3)     /* the selector as the guest writes it */
+#define CONF_OFF    0x00127000u
+#define ALIAS0      (FAKE_GDT_ENTRIES << 3)     /* past the (fake) GDT, as the real one */
+
+/* Conforming readable code of copy DPL dpl and limit limit at CONF0,
+ * hidden from the kernel as ring=3 hides it. */
+static void put_conforming(unsigned dpl, uint32_t limit)
+{
+	const unsigned type = SEG_T_CODE | SEG_T_C | SEG_T_R | SEG_T_ACCESSED;
+	fake_gdt[CONF_IDX] = desc_make(0, limit, type, dpl, true, true);
+	fk.conforming_hidden = true;
+}
+
+/* opcode (9A: lcall, EA: ljmp) with ptr16:32 sel:off */
+static enum emul_result far_to(uint8_t opcode, uint16_t sel, uint32_t off)
+{
+	const uint8_t code[FAR_LEN] = { opcode, (uint8_t)off, (uint8_t)(off >> 8),
+					(uint8_t)(off >> 16), (uint8_t)(off >> 24), (uint8_t)sel,
+					(uint8_t)(sel >> 8) };
+	return run(code, FAR_LEN, opcode == 0x9A ? INSN_CALL_FAR : INSN_JMP_FAR);
+}
+
+/* The kernel's far JMP into conforming code: CPL stays (CS RPL 1 in the
+ * copy's terms, whatever the selector's RPL), nothing pushed. */
+static void test_conforming_jmp_from_kernel(void **state)
+{
+	(void)state;
+	put_conforming(1, 0xFFFFFFFFu);
+	vc.tf.err = CONF0;
+	assert_int_equal(far_to(0xEA, CONF0 | 3, CONF_OFF), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, CONF0 | 1);
+	assert_int_equal(vc.tf.eip, CONF_OFF);
+	assert_int_equal(vc.tf.esp, START_ESP);
+	assert_int_equal(fk.writes, 0);
+}
+
+/* ...and a far CALL: the CS it pushes is the one its CPU would (RPL 0). */
+static void test_conforming_call_from_kernel(void **state)
+{
+	(void)state;
+	put_conforming(1, 0xFFFFFFFFu);
+	vc.tf.err = CONF0;
+	assert_int_equal(far_to(0x9A, CONF0, CONF_OFF), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, CONF0 | 1);
+	assert_int_equal(vc.tf.eip, CONF_OFF);
+	assert_int_equal(vc.tf.esp, START_ESP - 8);
+	assert_int_equal(get32(START_ESP - 8), START_EIP + FAR_LEN);
+	assert_int_equal(get32(START_ESP - 4), KCODE0);
+	assert_false(fk.gva_acc_or & GVA_USER);
+}
+
+/* The CPU's checks: a DPL above CPL is #GP(selector), an offset beyond
+ * the limit #GP(0); nothing changes. */
+static void test_conforming_checks(void **state)
+{
+	(void)state;
+	put_conforming(2, 0xFFFFFFFFu);
+	struct trapframe before = vc.tf;
+	assert_int_equal(far_to(0x9A, CONF0, CONF_OFF), EMUL_FAULTED);
+	assert_injected(T_GP, CONF0);
+	assert_gate_faulted(&before, 0);
+	put_conforming(1, 0xFFF);
+	assert_int_equal(far_to(0xEA, CONF0, CONF_OFF), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(far_to(0x9A, CONF0, CONF_OFF), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_gate_faulted(&before, 0);
+}
+
+/* m16:32 in memory: the offset comes from there too. */
+static void test_conforming_memory_operand(void **state)
+{
+	static const uint8_t ljmp_m_ebx[] = { 0xFF, 0x2B };
+	(void)state;
+	put_conforming(1, 0xFFFFFFFFu);
+	vc.tf.ebx = 0x2000;
+	put32(0x2000, CONF_OFF + 0x10);
+	put32(0x2004, CONF0);
+	assert_int_equal(RUN(ljmp_m_ebx, INSN_JMP_FAR), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, CONF0 | 1);
+	assert_int_equal(vc.tf.eip, CONF_OFF + 0x10);
+}
+
+/* Conforming code the real tables do not hide (ring=1, or user mode): a
+ * #GP from a far JMP there is the CPU's own, passed on as it came. */
+static void test_conforming_not_hidden(void **state)
+{
+	(void)state;
+	put_conforming(2, 0xFFFFFFFFu);
+	fk.conforming_hidden = false;
+	vc.tf.err = CONF0;
+	assert_int_equal(far_to(0xEA, CONF0, CONF_OFF), EMUL_FAULTED);
+	assert_injected(T_GP, CONF0);
+}
+
+/* The alias the CPU saved (a far CALL it did itself from conforming code)
+ * is the kernel's own selector again in a far RET, and as a far JMP's
+ * target; user code's selector is never translated. */
+static void test_alias_translated_for_the_kernel(void **state)
+{
+	static const uint8_t retf[] = { 0xCB };
+	const uint32_t frame[] = { 0x5000, ALIAS0 | 3 };
+	(void)state;
+	fk.alias = ALIAS0;
+	fk.alias_target = KCODE0;
+	stack_frame(frame, 2);
+	assert_int_equal(RUN(retf, INSN_RET_FAR), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, KCODE);
+	assert_int_equal(vc.tf.eip, 0x5000);
+
+	put_conforming(1, 0xFFFFFFFFu);
+	fk.alias_target = CONF0;
+	vc.tf.eip = START_EIP;
+	assert_int_equal(far_to(0xEA, ALIAS0 | 3, CONF_OFF), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, CONF0 | 1);
+
+	in_user_mode();
+	fk.alias_target = UCODE;
+	vc.tf.eip = START_EIP;
+	const uint32_t user_frame[] = { 0x5000, ALIAS0 | 3 };
+	stack_frame(user_frame, 2);
+	assert_int_equal(RUN(retf, INSN_RET_FAR), EMUL_FAULTED);
+	assert_injected(T_GP, ALIAS0);
+}
+
 /* ---- the dispatcher ----------------------------------------------------- */
 
 static void test_lock_prefix_ud(void **state)
@@ -4306,6 +4451,12 @@ int main(void)
 		T(test_callgate_inner_stack_faults),
 		T(test_callgate_offset_beyond_limit),
 		T(test_far_call_not_a_gate),
+		T(test_conforming_jmp_from_kernel),
+		T(test_conforming_call_from_kernel),
+		T(test_conforming_checks),
+		T(test_conforming_memory_operand),
+		T(test_conforming_not_hidden),
+		T(test_alias_translated_for_the_kernel),
 		T(test_mov_ss_rpl0),
 		T(test_mov_ss_from_memory),
 		T(test_mov_ss_code_selector_gp),
