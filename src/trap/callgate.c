@@ -252,27 +252,32 @@ static enum emul_result land(struct vcpu *v, const struct gate_target *t)
 	return EMUL_JUMPED;
 }
 
-/* A far CALL or JMP straight to conforming code the real tables hide
- * (ring=3: the guest kernel's, while its kernel runs; vdesc.c): what the
- * CPU does, from the copy.  DPL <= CPL, else #GP(selector); present, else
- * #NP(selector); the offset within the limit, else #GP(0); the CPL stays,
- * and is CS's RPL; a CALL pushes CS:EIP at the operand size. */
-static enum emul_result to_conforming(struct vcpu *v, const struct insn *in, uint16_t sel,
-				      uint32_t off, bool call)
+/* A far CALL or JMP straight to kernel code the real tables hide
+ * (ring=3, vdesc.c: its conforming code while the kernel runs, its other
+ * code while it runs conforming code): what the CPU does, from the copy.
+ * Conforming: DPL <= CPL; otherwise RPL <= CPL and DPL == CPL; else
+ * #GP(selector) (the segment is present: it would not be hidden
+ * otherwise); the offset within the limit, else #GP(0).  The CPL stays,
+ * and is CS's RPL; a CALL pushes CS (the guest's, vcpu_guest_cs) and EIP
+ * at the operand size. */
+static enum emul_result to_hidden_code(struct vcpu *v, const struct insn *in, uint16_t sel,
+				       uint32_t off, bool call)
 {
 	struct gate_target t = { .sel = sel, .cpl = v->tf.cs & 3, .size = in->opsize };
 
-	if (guest_segment(v, sel, &t.cs) < 0 || DESC_DPL(t.cs) > t.cpl)
+	if (guest_segment(v, sel, &t.cs) < 0)
 		return emul_fault(v, T_GP, sel & ~3u);
-	if (!DESC_P(t.cs))
-		return emul_fault(v, T_NP, sel & ~3u);
+	unsigned dpl = DESC_DPL(t.cs);
+	bool conforming = (DESC_TYPE(t.cs) & SEG_T_C) != 0;
+	if (conforming ? dpl > t.cpl : SEL_RPL(sel_compress(sel)) > t.cpl || dpl != t.cpl)
+		return emul_fault(v, T_GP, sel & ~3u);
 	t.eip = in->opsize == 4 ? off : off & 0xFFFFu;
 	enum emul_result r = call ? call_same(v, in, &t) : check_limit(v, &t);
 	return r == EMUL_FAULTED ? r : land(v, &t);
 }
 
 /* A far CALL or JMP that raised #GP: through one of the guest's call
- * gates, or to conforming code the monitor hides (both emulated), or the
+ * gates, or to kernel code the monitor hides (both emulated), or the
  * CPU's own #GP. */
 static enum emul_result far_transfer(struct vcpu *v, const struct insn *in, bool call)
 {
@@ -284,8 +289,8 @@ static enum emul_result far_transfer(struct vcpu *v, const struct insn *in, bool
 
 	if (r != EMUL_NEXT)
 		return r;
-	if (vdesc_hidden_conforming(sel))
-		return to_conforming(v, in, sel, off, call);
+	if (vdesc_hidden_kernel_code(sel))
+		return to_hidden_code(v, in, sel, off, call);
 	if (guest_segment(v, sel, &g) < 0 || !desc_is_call_gate(g))
 		return emul_fault(v, T_GP, v->tf.err);  /* the CPU's fault, as it came */
 	r = check_gate(v, sel, g, call, &t);

@@ -53,6 +53,8 @@ void vdesc_switch_mode(bool user_cs, bool kernel);
 extern struct vdesc_mode {
 	bool user_cs;           /* the guest's user code segments are present */
 	bool kernel;            /* ...and its kernel's (ring=3) */
+	bool kernel_code;       /* ...its kernel's (non-conforming) code as code: not
+				   while the kernel runs conforming code (ring=3) */
 } vdesc_mode;
 
 /* Asked before every resume, and almost always already so. */
@@ -79,9 +81,10 @@ static inline bool vdesc_user_visible(void)
 bool vdesc_flat(uint16_t sel, bool code);
 /* Is sel a guest user code segment the real tables hide right now? */
 bool vdesc_hidden_user_cs(uint16_t sel);
-/* ring=3, kernel mode: is sel conforming code of the guest's kernel the
- * real tables hide (a far transfer to it faults, and is emulated)? */
-bool vdesc_hidden_conforming(uint16_t sel);
+/* ring=3, kernel mode: is sel code of the guest's kernel the real tables
+ * hide (its conforming code; its other code while it runs conforming
+ * code)?  A far transfer to it faults, and is emulated. */
+bool vdesc_hidden_kernel_code(uint16_t sel);
 /* ring=3: the alias through which the guest kernel runs its conforming
  * code (vdesc.c).  Before every resume: present if the frame's CS is the
  * kernel's (not user) in conforming code, else gone. */

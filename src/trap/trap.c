@@ -350,8 +350,8 @@ static void general_protection(struct vcpu *v)
 /* ---- #NP: the kernel's return to a user code segment we hide ---- */
 
 /* (ring=3 hides the kernel's conforming code the same way while the
- * kernel runs: its far JMP or CALL there is emulated too, since the CPU
- * allows it at CPL 0; vdesc.c.) */
+ * kernel runs, and its other code while it runs conforming code: a far
+ * JMP or CALL there is emulated too, since the CPU allows it; vdesc.c.) */
 
 /* vdesc.c keeps guest user code segments out of reach while the guest
  * kernel runs: a readable one as a data segment (the kernel's IRET or far
@@ -382,8 +382,8 @@ static void segment_not_present(struct vcpu *v)
 		trace_action("user load of a kernel segment: #GP reflected");
 		return;
 	}
-	bool conforming = vdesc_hidden_conforming(sel);
-	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !(conforming || vdesc_hidden_user_cs(sel))) {
+	bool kernel_code = vdesc_hidden_kernel_code(sel);
+	if ((v->tf.err & (ERR_EXT | ERR_IDT)) || !(kernel_code || vdesc_hidden_user_cs(sel))) {
 		reflect(v, T_NP, EV_FAULT, v->tf.err);
 		trace_action("#NP reflected");
 		return;
@@ -391,13 +391,13 @@ static void segment_not_present(struct vcpu *v)
 	if (!(in = decode_at_eip(v, &buf)))
 		return;
 	if (in->kind == INSN_IRET || in->kind == INSN_RET_FAR ||
-	    (conforming && (in->kind == INSN_JMP_FAR || in->kind == INSN_CALL_FAR))) {
+	    (kernel_code && (in->kind == INSN_JMP_FAR || in->kind == INSN_CALL_FAR))) {
 		run_emulation(v, in);
 		return;
 	}
 	reflect(v, T_GP, EV_FAULT, sel);
-	trace_action(conforming ? "kernel load of execute-only code: #GP reflected"
-				: "kernel jump to user code: #GP reflected");
+	trace_action(kernel_code ? "kernel load of execute-only code: #GP reflected"
+				 : "kernel jump to user code: #GP reflected");
 }
 
 /* ---- #SS: ring=3 user code loading a hidden kernel stack segment ---- */

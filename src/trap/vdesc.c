@@ -97,7 +97,7 @@ static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .moded = 
 static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .moded = ldt_moded,
 			      .name = "LDT",
 			      .watch = { .name = "LDT", .wrote = table_wrote, .ctx = &vldt } };
-struct vdesc_mode vdesc_mode = { true, true };
+struct vdesc_mode vdesc_mode = { true, true, true };
 uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
 #define DESC_HI_DPL3 (3u << 13)
@@ -163,9 +163,22 @@ static struct segdesc hide_code(struct segdesc d)
 	return d;
 }
 
-/* Is copied descriptor d a code segment the real tables hide now? */
+/* ring=3: the kernel's own non-conforming code. */
+static bool is_kernel_code(struct segdesc d)
+{
+	return is_kernel_seg(d) && (DESC_TYPE(d) & SEG_T_CODE);
+}
+
+/* Is copied descriptor d a code segment the real tables hide now (as
+ * code: a data segment register may still load it)?  User code and, in
+ * ring=3, conforming code while the kernel runs; the kernel's other code
+ * while it runs conforming code (through the alias: every far transfer
+ * out of it then traps, and pushes the guest's own CS). */
 static bool hidden_code(struct segdesc d)
 {
+	if (mon_opts.ring == 3 && vdesc_mode.kernel && !vdesc_mode.kernel_code &&
+	    is_kernel_code(d))
+		return true;
 	if (vdesc_mode.user_cs)
 		return false;
 	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_conforming(d));
@@ -249,6 +262,15 @@ void vdesc_switch_mode(bool user_cs, bool kernel)
 	refresh_moded(&vldt);
 }
 
+static void set_kernel_code(bool on)
+{
+	if (on == vdesc_mode.kernel_code)
+		return;
+	vdesc_mode.kernel_code = on;
+	refresh_moded(&vgdt);
+	refresh_moded(&vldt);
+}
+
 bool vdesc_flat(uint16_t sel, bool code)
 {
 	struct segdesc d;
@@ -268,10 +290,11 @@ bool vdesc_hidden_user_cs(uint16_t sel)
 	return !vdesc_mode.user_cs && guest_segment(0, sel, &d) == 0 && is_user_code(d);
 }
 
-bool vdesc_hidden_conforming(uint16_t sel)
+bool vdesc_hidden_kernel_code(uint16_t sel)
 {
 	struct segdesc d;
-	return guest_segment(0, sel, &d) == 0 && is_conforming(d) && hidden_code(d);
+	return guest_segment(0, sel, &d) == 0 && (is_kernel_conforming(d) || is_kernel_code(d)) &&
+	       hidden_code(d);
 }
 
 bool vdesc_user_refused(uint16_t sel)
@@ -341,6 +364,7 @@ static void alias_remove(void)
 	if (alias.present && alias.index >= vgdt.entries)
 		vgdt.real[alias.index] = (struct segdesc){ 0, 0 };
 	alias.present = false;
+	set_kernel_code(true);
 }
 
 /* LGDT: the alias's entry may be the guest's now; nothing it stood for
@@ -370,6 +394,7 @@ void vdesc_alias_update(struct vcpu *v, bool user)
 	alias.target = (uint16_t)vcpu_guest_cs(cs);
 	alias.present = true;
 	vgdt.real[index] = alias_desc(d);
+	set_kernel_code(false);
 	v->stats.conforming_alias++;
 }
 
@@ -414,7 +439,6 @@ void vdesc_reset(struct vcpu *v)
 
 	vgdt.real = sw_gdt;
 	vldt.real = sw_ldt;
-	alias_forget();
 	watch_set(v, &vgdt.watch, 0, 0);
 	watch_set(v, &vldt.watch, 0, 0);
 	v->gdtr = (struct vdtr){ 0, 0xFFFF };
@@ -423,6 +447,7 @@ void vdesc_reset(struct vcpu *v)
 	table_clear(&vgdt, 0, vgdt.max);
 	table_clear(&vldt, 0, vldt.max);
 	vgdt.nmoded = vldt.nmoded = 0;
+	alias_forget();
 	vldt.entries = 0;
 	/* until the guest loads its own GDT: flat ring-1 code and data, so
 	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */

@@ -218,7 +218,7 @@ int vdesc_ltr(struct vcpu *v, uint16_t sel)
 }
 
 /* ring=1: no hidden conforming code, no conforming-code alias (vdesc.c) */
-bool vdesc_hidden_conforming(uint16_t sel) { (void)sel; return false; }
+bool vdesc_hidden_kernel_code(uint16_t sel) { (void)sel; return false; }
 uint16_t vdesc_alias_of(uint16_t sel) { return sel; }
 
 static void count_io(void)

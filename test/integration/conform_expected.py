@@ -86,11 +86,18 @@ _RING3 = ("ring=3: every real descriptor is DPL 3 and the guest kernel runs at C
           "segment load its CPU refuses at CPL 0 for the descriptor's DPL or the selector's "
           "RPL runs without a fault")
 
+_ALIAS = ("ring=3 hides conforming code from the guest kernel (its return to it with RPL 3 is "
+          "one to user mode, which must trap), so the kernel runs conforming code through an "
+          "alias, a non-conforming copy of the descriptor past its GDT, whose selector CS "
+          "holds (src/trap/vdesc.c, docs/ring-compression.md)")
+
 # Lines that differ only in ring=3 (tag "ring3"), each for its reason.
 RING3_HOLES = {
     "seg.rpl3.dpl0.ds": "MOV DS with RPL 3 on a DPL-0 descriptor: " + _RING3,
     "seg.dpl3.ss": "MOV SS of a DPL-3 (user) stack segment: " + _RING3,
     "seg.rpl3.ss": "MOV SS with RPL 3 of the kernel's stack segment: " + _RING3,
+    "far.jmp.conforming": "MOV from CS in conforming code at CPL 0: " + _ALIAS,
+    "far.ret.conforming": "MOV from CS in conforming code at CPL 0: " + _ALIAS,
 }
 
 _IO_WIDE = ("a 16- or 32-bit read of a port no device claims gives all ones (vio.c), as an "

@@ -167,6 +167,7 @@ static struct fake {
 	unsigned tss_ring;                      /* the ring it was asked for */
 
 	bool conforming_hidden;                 /* ring=3: conforming code hidden */
+	bool kernel_code_hidden;                /* ...the kernel's other code */
 	uint16_t alias, alias_target;           /* ...and its alias, if any */
 } fk;
 
@@ -296,11 +297,13 @@ int vdesc_ltr(struct vcpu *v, uint16_t sel)
 
 /* ring=3's hidden conforming code and the alias its kernel runs it
  * through (vdesc.c): what a test says. */
-bool vdesc_hidden_conforming(uint16_t sel)
+bool vdesc_hidden_kernel_code(uint16_t sel)
 {
 	struct segdesc d;
-	return fk.conforming_hidden && guest_segment(&vc, sel, &d) == 0 && DESC_S(d) &&
-	       (DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C);
+	if (guest_segment(&vc, sel, &d) < 0 || !DESC_S(d) || !(DESC_TYPE(d) & SEG_T_CODE) ||
+	    DESC_DPL(d) == 3)
+		return false;
+	return (DESC_TYPE(d) & SEG_T_C) ? fk.conforming_hidden : fk.kernel_code_hidden;
 }
 
 uint16_t vdesc_alias_of(uint16_t sel)
@@ -2593,7 +2596,34 @@ static void test_conforming_not_hidden(void **state)
 	assert_injected(T_GP, CONF0);
 }
 
-/* The alias the CPU saved (a far CALL it did itself from conforming code)
+/* The kernel in conforming code (its other code hidden, so that it
+ * traps): a far CALL to its own code pushes the CS its CPU would (the
+ * conforming selector, RPL 0), a far JMP lands with CPL 0; an RPL above
+ * CPL is #GP(selector), as for any non-conforming target. */
+static void test_kernel_code_from_conforming(void **state)
+{
+	(void)state;
+	put_conforming(1, 0xFFFFFFFFu);
+	fk.kernel_code_hidden = true;
+	vc.tf.cs = CONF0 | 1;
+	assert_int_equal(far_to(0x9A, KCODE0, 0x4000), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, KCODE);
+	assert_int_equal(vc.tf.eip, 0x4000);
+	assert_int_equal(get32(START_ESP - 8), START_EIP + FAR_LEN);
+	assert_int_equal(get32(START_ESP - 4), CONF0);
+	vc.tf.cs = CONF0 | 1;
+	vc.tf.eip = START_EIP;
+	assert_int_equal(far_to(0xEA, KCODE0, 0x4000), EMUL_JUMPED);
+	assert_int_equal(vc.tf.cs, KCODE);
+	vc.tf.cs = CONF0 | 1;
+	vc.tf.eip = START_EIP;
+	struct trapframe before = vc.tf;
+	assert_int_equal(far_to(0xEA, KCODE0 | 3, 0x4000), EMUL_FAULTED);
+	assert_injected(T_GP, KCODE0);
+	assert_gate_faulted(&before, 1);      /* the CALL's push only */
+}
+
+/* The alias the CPU saved (MOV or PUSH from CS in conforming code)
  * is the kernel's own selector again in a far RET, and as a far JMP's
  * target; user code's selector is never translated. */
 static void test_alias_translated_for_the_kernel(void **state)
@@ -4456,6 +4486,7 @@ int main(void)
 		T(test_conforming_checks),
 		T(test_conforming_memory_operand),
 		T(test_conforming_not_hidden),
+		T(test_kernel_code_from_conforming),
 		T(test_alias_translated_for_the_kernel),
 		T(test_mov_ss_rpl0),
 		T(test_mov_ss_from_memory),

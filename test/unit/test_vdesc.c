@@ -9,6 +9,10 @@
  * into the monitor's copy and real table.  A null or system descriptor
  * never gets it, and the guest's table is watched (watch.c): the write into
  * it makes the monitor copy that entry again from the guest's memory.
+ * ring=3 (the ring3_* tests): conforming code of the kernel is hidden
+ * from it as user code is, and the kernel runs it through an alias past
+ * its GDT, with its other code hidden meanwhile (docs/ring-compression.md).
+ *
  * What is checked here, found by fuzz_trap (test/fuzz/regressions/trap/
  * cs-null-descriptor-accessed-bit): the bit lands in a present code or data
  * descriptor; a null or system one, in the copy or in the guest's memory,
@@ -241,6 +245,123 @@ static void no_accessed_bit_in_a_null_copy(void **state)
 	assert_int_equal(vgdt_copy[1].hi, 0);
 }
 
+/* ---- ring=3: conforming code hidden from the kernel, and its alias ---- */
+
+#define R3_GDT_N    7u
+#define SEL_UCODE   0x1Bu               /* entry 3: user code, readable */
+#define SEL_CONF    0x28u               /* entry 5: conforming code of DPL 0, readable */
+#define SEL_CONF_X  0x30u               /* entry 6: ...execute-only */
+#define SEL_ALIAS   (R3_GDT_N << 3)     /* the first entry past the guest's */
+#define CONF_BASE   0x10000u
+#define CONF_LIMIT  0xFFFFFu
+
+/* The guest GDT above plus user code and data and two conforming
+ * segments, loaded with ring=3. */
+static int setup_ring3(void **state)
+{
+	mon_opts.ring = 3;
+	setup(state);
+	vdesc_switch_mode(true, true);
+	put_guest(3, desc_make(0, 0xFFFFFFFF, CODE_TYPE, 3, true, true));
+	put_guest(4, desc_make(0, 0xFFFFFFFF, DATA_TYPE, 3, true, true));
+	put_guest(5, desc_make(CONF_BASE, CONF_LIMIT, CODE_TYPE | SEG_T_C, 0, true, true));
+	put_guest(6, desc_make(CONF_BASE, CONF_LIMIT, SEG_T_CODE | SEG_T_C, 0, true, true));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, R3_GDT_N * 8 - 1), 0);
+	return 0;
+}
+
+static int teardown_ring3(void **state)
+{
+	(void)state;
+	vdesc_switch_mode(true, true);
+	mon_opts.ring = 1;
+	return 0;
+}
+
+static bool real_is_code(unsigned i)
+{
+	return DESC_S(real_gdt[i]) && (DESC_TYPE(real_gdt[i]) & SEG_T_CODE);
+}
+
+/* While the kernel runs, conforming code is out of reach as code (a
+ * readable one read-only data of DPL 3, an execute-only one not present),
+ * as user code is: the kernel's return to it with RPL 3 faults.  While
+ * user code runs it is the conforming code user code may run. */
+static void ring3_conforming_hidden_while_the_kernel_runs(void **state)
+{
+	(void)state;
+	vdesc_switch_mode(false, true);                 /* the kernel runs */
+	assert_true(DESC_P(real_gdt[5]) && !real_is_code(5) && DESC_DPL(real_gdt[5]) == 3);
+	assert_int_equal(desc_base(real_gdt[5]), CONF_BASE);
+	assert_false(DESC_P(real_gdt[6]));
+	assert_false(real_is_code(3));
+	assert_true(real_is_code(1) && DESC_P(real_gdt[1]));
+	assert_true(vdesc_hidden_kernel_code(SEL_CONF));
+	assert_true(vdesc_hidden_kernel_code(SEL_CONF_X | 3));
+	assert_false(vdesc_hidden_kernel_code(SEL_KCODE));
+	assert_false(vdesc_hidden_kernel_code(SEL_UCODE));
+
+	vdesc_switch_mode(true, false);                 /* user code runs */
+	assert_true(real_is_code(5) && (DESC_TYPE(real_gdt[5]) & SEG_T_C) && DESC_P(real_gdt[5]));
+	assert_int_equal(DESC_DPL(real_gdt[5]), 3);
+	assert_true(real_is_code(6) && DESC_P(real_gdt[6]));
+	assert_false(DESC_P(real_gdt[1]));
+	assert_false(vdesc_hidden_kernel_code(SEL_CONF));
+}
+
+/* The kernel resumed in conforming code runs through the alias past its
+ * GDT (non-conforming, DPL 3, present, accessed, the segment's base and
+ * limit), with its other code hidden; the selectors translate both ways;
+ * a resume elsewhere takes the alias away, its meaning stays until LGDT. */
+static void ring3_alias_follows_the_kernel(void **state)
+{
+	(void)state;
+	vdesc_switch_mode(false, true);
+	vc.tf.cs = SEL_CONF | 1;                        /* the kernel, as the monitor holds it */
+	vdesc_alias_update(&vc, false);
+	struct segdesc a = real_gdt[R3_GDT_N];
+	assert_true(DESC_S(a) && DESC_P(a) && (DESC_TYPE(a) & SEG_T_CODE));
+	assert_false(DESC_TYPE(a) & SEG_T_C);
+	assert_true(accessed(a));
+	assert_int_equal(DESC_DPL(a), 3);
+	assert_int_equal(desc_base(a), CONF_BASE);
+	assert_int_equal(desc_limit(a), desc_limit(vgdt_copy[5]));
+	assert_false(real_is_code(1));                  /* leaving it traps */
+	assert_true(vdesc_hidden_kernel_code(SEL_KCODE));
+	assert_int_equal(vdesc_alias_to_cpu(SEL_CONF | 1), SEL_ALIAS | 3);
+	assert_int_equal(vdesc_alias_to_cpu(SEL_KCODE | 1), SEL_KCODE | 1);
+	assert_int_equal(vdesc_alias_from_cpu(SEL_ALIAS | 3), SEL_CONF | 3);
+	assert_int_equal(vdesc_alias_from_cpu(SEL_KDATA), SEL_KDATA);
+	assert_int_equal(vdesc_alias_of(SEL_ALIAS | 3), SEL_CONF);
+	assert_int_equal(vc.stats.conforming_alias, 1);
+
+	vc.tf.cs = SEL_KCODE | 1;
+	vdesc_alias_update(&vc, false);
+	assert_int_equal(real_gdt[R3_GDT_N].hi, 0);
+	assert_true(real_is_code(1));
+	assert_int_equal(vdesc_alias_to_cpu(SEL_CONF | 1), SEL_CONF | 1);
+	assert_int_equal(vdesc_alias_from_cpu(SEL_ALIAS | 3), SEL_ALIAS | 3);
+	assert_int_equal(vdesc_alias_of(SEL_ALIAS | 3), SEL_CONF);
+
+	vc.tf.cs = SEL_CONF | 3;                        /* user code in it: no alias */
+	vdesc_alias_update(&vc, true);
+	assert_int_equal(real_gdt[R3_GDT_N].hi, 0);
+
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, R3_GDT_N * 8 - 1), 0);
+	assert_int_equal(vdesc_alias_of(SEL_ALIAS | 3), SEL_ALIAS | 3);
+}
+
+/* Guest ring 2 in conforming code: the alias stands for RPL 2. */
+static void ring3_alias_keeps_ring2(void **state)
+{
+	(void)state;
+	vdesc_switch_mode(false, true);
+	vc.tf.cs = SEL_CONF | 2;
+	vdesc_alias_update(&vc, false);
+	assert_int_equal(vdesc_alias_of(SEL_ALIAS | 3), SEL_CONF | 2);
+	assert_int_equal(vdesc_alias_to_cpu(SEL_CONF | 2), SEL_ALIAS | 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +371,12 @@ int main(void)
 		cmocka_unit_test_setup(guest_null_entry_left_alone, setup),
 		cmocka_unit_test_setup(entry_copied_again_is_the_guests, setup),
 		cmocka_unit_test_setup(no_accessed_bit_in_a_null_copy, setup),
+		cmocka_unit_test_setup_teardown(ring3_conforming_hidden_while_the_kernel_runs,
+						setup_ring3, teardown_ring3),
+		cmocka_unit_test_setup_teardown(ring3_alias_follows_the_kernel, setup_ring3,
+						teardown_ring3),
+		cmocka_unit_test_setup_teardown(ring3_alias_keeps_ring2, setup_ring3,
+						teardown_ring3),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
