@@ -445,7 +445,13 @@ ATTACKS = [
             for sel in (0x8, 0xb)], native=SAME),
     Attack("split-conforming", HW,
            user_access("an IRET to conforming code of DPL 0") +
-           user_access("a far RET to conforming code of DPL 0"), native=SAME),
+           user_access("a far RET to conforming code of DPL 0") +
+           user_access("an IRET from conforming code to itself") +
+           user_access("a far RET from conforming code to itself") +
+           [l for rpl in (0, 3) for how in ("JMP", "CALL")
+            for l in user_access("its far %s to conforming code (RPL %d)" % (how, rpl))] +
+           user_access("its INT to a gate into conforming code") +
+           user_access("its far CALL through a call gate into conforming code"), native=SAME),
     # the monitor hides readable user code as read-only data while the
     # kernel runs (vdesc.c, real_of), which POP GS loads as hardware does
     Attack("split-cs-in-gs", HW,

@@ -43,11 +43,18 @@
  *                    FS, GS, SS, LSS, far JMP, far CALL, IRET and far RET
  *                    to the kernel's CS, a DPL-2 data segment: #GP(sel)
  *   split-conforming the kernel returns to user code in a conforming code
- *                    segment of DPL 0 (CPL becomes the selector's RPL, 3):
- *                    a read of the kernel page is #PF 0x5 as anywhere in
- *                    user mode.  ring=3: a known hole, the return runs at
- *                    real CPL 3 as a same-level one, no trap: the user code
- *                    runs on the kernel's view (docs/security.md)
+ *                    segment of DPL 0 (CPL becomes the selector's RPL, 3),
+ *                    by IRET and far RET from its own code and from that
+ *                    conforming code itself (entered by far JMP or CALL,
+ *                    at CPL 0); user code enters the conforming code
+ *                    itself, by far JMP and far CALL (RPL 0 and 3), by
+ *                    INT through a DPL-3 gate and by far CALL through a
+ *                    call gate (CPL stays 3 each time): a read of the
+ *                    kernel page is #PF 0x5 as anywhere in user mode.
+ *                    ring=3 hides conforming code from the kernel and runs
+ *                    the kernel's through an alias, so each of these
+ *                    returns traps (docs/security.md); the INT case once
+ *                    ran the handler on the kernel's stack and view
  *   split-cs-in-gs   user code loads its own code selector into GS (a
  *                    readable code segment: allowed), makes a system call;
  *                    the kernel spins with interrupts off on emulated INs
@@ -117,8 +124,11 @@ extern u8 u_s_plain[], u_s_ud[], u_s_gp[], u_s_pf[], u_s_int[], u_s_irq[], u_s_p
 	u_s_sysenter[];
 extern u8 u_s_ld_ds[], u_s_ld_es[], u_s_ld_fs[], u_s_ld_gs[], u_s_ld_ss[], u_s_lss[],
 	u_s_jmpf[], u_s_callf[], u_s_iret[], u_s_retf[], u_s_segs[], u_s_cs_gs[];
+extern u8 u_s_conf_jmp[], u_s_conf_call[], u_s_conf_int[], u_s_access[];
 void split_iret(u32 frame) __attribute__((noreturn));
 void split_retf(u32 frame) __attribute__((noreturn));
+void split_iret_conf(u32 frame) __attribute__((noreturn));
+void split_retf_conf(u32 frame) __attribute__((noreturn));
 extern u8 split_sysenter[];
 
 static u32 snippet(const u8 *s)
@@ -494,6 +504,30 @@ static void atk_split_conforming(void)
 	f.cs = SEL_CONFORM;
 	split_rw("an IRET to conforming code of DPL 0", split_iret, f, M_NONE);
 	split_rw("a far RET to conforming code of DPL 0", split_retf, f, M_NONE);
+	split_rw("an IRET from conforming code to itself", split_iret_conf, f, M_NONE);
+	split_rw("a far RET from conforming code to itself", split_retf_conf, f, M_NONE);
+
+	/* user code going there itself: CPL stays 3 */
+	for (u32 rpl = 0; rpl <= DPL_USER; rpl += DPL_USER) {
+		char after[64];
+		f = frame_to(u_s_conf_jmp, SPLIT_KPAGE, 0);
+		f.esi = (SEL_CONFORM & ~DPL_USER) | rpl;
+		fmt_snprintf(after, sizeof after, "its far JMP to conforming code (RPL %u)", rpl);
+		split_rw(after, split_iret, f, M_NONE);
+		f.eip = snippet(u_s_conf_call);
+		fmt_snprintf(after, sizeof after, "its far CALL to conforming code (RPL %u)", rpl);
+		split_rw(after, split_iret, f, M_NONE);
+	}
+	attack_set_gate(VEC_SPARE0, snippet(u_s_access), STS_IG32, DPL_USER,
+			SEL_CONFORM & ~DPL_USER);
+	split_rw("its INT to a gate into conforming code", split_iret,
+		 frame_to(u_s_conf_int, SPLIT_KPAGE, 0), M_NONE);
+	agdt[AGDT_SPARE1] = gate_desc(snippet(u_s_access), SEL_CONFORM & ~DPL_USER, STS_CG32,
+				      DPL_USER);
+	agdt_reload();          /* a monitor may have stopped following agdt's page */
+	f = frame_to(u_s_callf, SPLIT_KPAGE, 0);
+	f.esi = SEL_SPARE1;
+	split_rw("its far CALL through a call gate into conforming code", split_iret, f, M_NONE);
 }
 
 static void atk_split_cs_in_gs(void)

@@ -25,9 +25,12 @@ global split_user_start, split_user_end
 global u_s_plain, u_s_ud, u_s_gp, u_s_pf, u_s_int, u_s_irq, u_s_push, u_s_sysenter
 global u_s_ld_ds, u_s_ld_es, u_s_ld_fs, u_s_ld_gs, u_s_ld_ss, u_s_lss
 global u_s_jmpf, u_s_callf, u_s_iret, u_s_retf, u_s_segs, u_s_cs_gs
+global u_s_conf_jmp, u_s_conf_call, u_s_conf_int, u_s_access
 split_user_start:
 
 ; the access: [EBX] read (EDI 0: the value comes home in EAX) or written
+; (also entered through a gate into conforming code: u_s_access)
+u_s_access:
 s_access:
 	test edi, edi
 	jnz .write
@@ -146,6 +149,29 @@ u_s_cs_gs:
 	xor ebx, ebx
 	mov bx, gs
 	int VEC_HOME
+; ---- into conforming code of DPL 0 from user mode: CPL stays 3 ----
+; a far JMP or CALL to s_access through ESI (a flat conforming selector):
+; its linear address is this page's, found by CALL
+u_s_conf_jmp:
+	call .here
+.here:
+	pop eax
+	add eax, s_access - .here
+	push esi
+	push eax
+	jmp far [esp]
+u_s_conf_call:
+	call .here
+.here:
+	pop eax
+	add eax, s_access - .here
+	push esi
+	push eax
+	call far [esp]
+; INT to a DPL-3 gate whose handler is s_access in conforming code
+VEC_CONF    equ 0x85            ; VEC_SPARE0 (attack_lib.h)
+u_s_conf_int:
+	int VEC_CONF
 split_user_end:
 
 ; ---- the kernel's SYSENTER entry ----
@@ -197,6 +223,20 @@ split_retf:
 	push dword [eax]                ; eip
 	call split_regs
 	retf
+; split_iret_conf(f) and split_retf_conf(f): the same, from conforming
+; code of DPL 0 (flat, AGDT_SPARE2): the kernel goes there by far JMP or
+; far CALL (CPL stays 0) and returns from there, to it with RPL 3
+SEL_CONF_K  equ 0x78            ; SEL(AGDT_SPARE2, 0)
+global split_iret_conf, split_retf_conf
+split_iret_conf:
+	jmp SEL_CONF_K:split_iret
+split_retf_conf:
+	mov eax, [esp + 4]
+	call SEL_CONF_K:.in             ; pushes the kernel's CS and EIP
+.in:
+	push eax                        ; f, where split_retf finds it
+	push eax                        ; (its return address: never used)
+	jmp split_retf
 split_regs:                             ; EAX = f
 	mov ebx, [eax + 20]
 	mov esi, [eax + 24]
