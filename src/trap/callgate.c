@@ -39,8 +39,11 @@
  * the monitor's is beyond them and gets the #GP(target) of a CPU whose GDT
  * ends there.  The CS pushed is the one the guest expects (its kernel's
  * with RPL 0, vcpu_guest_cs), so its far RET back traps and is emulated
- * like any other (emul.c, far_return).  A far CALL or JMP whose selector
- * is not a call gate raised the CPU's own #GP, which the guest gets as is.
+ * like any other (emul.c, far_return).  Under ring=3 a far CALL or JMP
+ * straight to kernel code the monitor hides (its conforming code while the
+ * kernel runs, its other code while it runs conforming code; vdesc.c) is
+ * emulated here too (to_hidden_code).  Any other far CALL or JMP that
+ * faulted raised the CPU's own #GP, which the guest gets as is.
  *
  * Guest memory is touched through gva_read/gva_write only; every fault
  * leaves the guest's registers as they were (the CALL restarts), as the

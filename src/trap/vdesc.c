@@ -44,8 +44,7 @@
  * and reads the same bytes), an execute-only one is marked not present
  * (#NP(selector); no data segment register can hold it).  The monitor then
  * emulates the return and so sees every change of privilege, the virtual
- * IF and IOPL it pops included.  (Under ring=3 both kinds are marked not
- * present.)
+ * IF and IOPL it pops included.
  *
  * ring=3 (docs/ring-compression.md): the copy is compressed exactly as in
  * ring 1 (the guest's DPL 0 reads 1 there, and the monitor's checks are
@@ -54,9 +53,12 @@
  * code from loading the kernel's segments, so the kernel's (copy DPL 1 or
  * 2, not conforming code) are marked not present while guest user code
  * runs: its load of one raises #NP, which the dispatcher turns into the
- * #GP(selector) the CPU gives for a DPL below CPL.  The entries whose real
- * form depends on the mode are listed (moded[]), so a switch rewrites
- * only them.
+ * #GP(selector) the CPU gives for a DPL below CPL.  The kernel's
+ * conforming code is hidden while the kernel runs, as user code is (a
+ * return to it with RPL 3 is a return to user mode), and the kernel runs it
+ * through an alias past its GDT (below, "the guest kernel running
+ * conforming code").  The entries whose real form depends on the mode are
+ * listed (moded[]), so a switch rewrites only them.
  */
 #include "guest.h"
 #include "reflect.h"
