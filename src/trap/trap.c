@@ -349,10 +349,6 @@ static void general_protection(struct vcpu *v)
 
 /* ---- #NP: the kernel's return to a user code segment we hide ---- */
 
-/* (ring=3 hides the kernel's conforming code the same way while the
- * kernel runs, and its other code while it runs conforming code: a far
- * JMP or CALL there is emulated too, since the CPU allows it; vdesc.c.) */
-
 /* vdesc.c keeps guest user code segments out of reach while the guest
  * kernel runs: a readable one as a data segment (the kernel's IRET or far
  * RET to it raises #GP(selector) and is emulated in general_protection),
@@ -364,7 +360,10 @@ static void general_protection(struct vcpu *v)
  * IRET and RETF the CPU checks RPL < CPL, also #GP(selector), first).
  * So does user code loading a DPL-0 segment the guest itself marks not
  * present: the CPU checks the DPL before P, and only the real DPL 3 lets
- * it get as far as P.  Any other #NP is the guest's. */
+ * it get as far as P.  ring=3 also hides the kernel's conforming code
+ * while the kernel runs, and its other code while it runs conforming code
+ * (vdesc.c): a far JMP or CALL there is emulated too, since the CPU allows
+ * it.  Any other #NP is the guest's. */
 static bool user_loads_kernel_seg(const struct vcpu *v)
 {
 	return !(v->tf.err & (ERR_EXT | ERR_IDT)) &&
@@ -812,15 +811,6 @@ void guest_frame_to_cpu(struct trapframe *f)
 	f->ss |= SEL_RPL_MASK;
 }
 
-/* The guest enters user mode (user) or its kernel: the shadow view
- * follows, and CR0.AM (hosthw.c).  Entering user mode, an FS or GS still holding a kernel segment
- * is nulled, as the CPU's IRET to an outer ring does (the exit path never
- * reloads them, and for the CPU the real descriptor is DPL 3).  The test
- * is on the registers the CPU holds: sanitize() may already have nulled
- * the frame's copy (a kernel selector does not load at CPL 3), and the
- * exit path would leave the real one loaded: user code read FS 0x10 and
- * GS 0x10 (attack=split-iret), and an NMI in the monitor found GS naming
- * a descriptor now marked not present. */
 /* What FS or GS, holding sel, must hold in user mode: sel, the segment
  * the kernel's conforming-code alias stood for (the kernel loaded it from
  * CS there; a readable conforming segment stays loaded at CPL 3), or null. */
@@ -830,6 +820,15 @@ static uint16_t user_data_sel(const struct vcpu *v, uint16_t sel)
 	return data_sel_loadable(v, sel, 3) ? sel : 0;
 }
 
+/* The guest enters user mode (user) or its kernel: the shadow view
+ * follows, and CR0.AM (hosthw.c).  Entering user mode, an FS or GS still holding a kernel segment
+ * is nulled, as the CPU's IRET to an outer ring does (the exit path never
+ * reloads them, and for the CPU the real descriptor is DPL 3).  The test
+ * is on the registers the CPU holds: sanitize() may already have nulled
+ * the frame's copy (a kernel selector does not load at CPL 3), and the
+ * exit path would leave the real one loaded: user code read FS 0x10 and
+ * GS 0x10 (attack=split-iret), and an NMI in the monitor found GS naming
+ * a descriptor now marked not present. */
 static void enter_view(struct vcpu *v, bool user)
 {
 	uint16_t fs, gs, want;
