@@ -35,7 +35,11 @@ void asm_offsets(void)
 	DEFINE(SW_FAST_USER_HIDDEN, FAST(user_hidden));
 	DEFINE(SW_FAST_SHADOW_EIP, FAST(shadow_eip));
 	DEFINE(SW_FAST_CLI, FAST(cli));
-	DEFINE(SW_FAST_CR3, FAST(cr3));
+	DEFINE(SW_FAST_CR3, FAST(cr[3]));
+	DEFINE(SW_FAST_CRS, FAST(cr));
+	DEFINE(SW_FAST_IN, FAST(in));
+	DEFINE(SW_FAST_MOV_FROM_CR, FAST(mov_from_cr));
+	DEFINE(SW_DATA_IN, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, in));
 	DEFINE(SW_FAST_MOV_CR3, FAST(mov_cr3));
 	DEFINE(SW_DATA_PAGING, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, paging));
 	DEFINE(SW_DATA_CR3_HINTS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, cr3));

@@ -104,20 +104,27 @@ sw_code_start:
 %assign i i+1
 %endrep
 
-; The fast path (DESIGN.md section 3): a #GP raised by CLI or STI in the
-; guest kernel changes only the virtual IF, so it is done here, in the
-; guest's address space, with nothing saved but EAX: about 25
-; instructions instead of a world switch.  It applies when the
-; frame is the kernel's flat code segment and 32-bit stack (sw_fast->kcs,
-; kss: the stub's IRET must not return to a 16-bit stack), no TF or vm86,
-; error code 0, and the byte at EIP is FA or FB.  CLI also needs the user
+; The fast path (DESIGN.md section 3): a #GP raised in the guest kernel by
+; an instruction that touches only the vCPU is done here, in the guest's
+; address space, with nothing saved but EAX (and EDX): 25 to 55
+; instructions instead of a world switch of 400 or more.  The instructions:
+; CLI and STI (the virtual IF), MOV CR3 to a cached shadow (below), MOV
+; from CR0/2/3/4 and IN AL from a port whose value the monitor published
+; (both below).  It applies when the frame is the kernel's flat code
+; segment and 32-bit stack (sw_fast->kcs, kss: the stub's IRET must not
+; return to a 16-bit stack), no TF or vm86, error code 0, and the
+; instruction at EIP, unprefixed, is one of those.  CLI also needs the user
 ; code segments already hidden (else the kernel's next return to user mode
 ; would not trap, and could not set IF); STI needs no virtual interrupt
 ; due (else C delivers it).  Everything else goes to sw_alltraps.  The
 ; state is sw_fast, at the bottom of the vCPU page (switcher.h); all
 ; accesses go through SS, the monitor's flat data segment, since DS is
-; still the guest's.  The instruction byte is read at linear EIP (the code
-; segment is flat): the CPU fetched it from there a moment ago.
+; still the guest's.  The instruction bytes are read at linear EIP (the code
+; segment is flat): the CPU fetched them from there a moment ago, all of
+; them, since it decoded the instruction before it raised #GP; so no byte
+; read here can fault, and the bytes are the ones that trapped (a
+; decoded-instruction cache would have to prove that; reading them is
+; cheaper than any cache lookup).
 sw_fast_gp:
 	test dword [ss:esp + 12], FL_VM | FL_TF         ; [esp]: err, eip, cs, eflags
 	jnz .slow
@@ -164,12 +171,115 @@ sw_fast_gp:
 	iret
 .not_sti:
 	cmp byte [ss:eax], 0x0F
-	je .mov_cr3
+	je .two_byte
+	cmp byte [ss:eax], 0xE4
+	je .in_imm
+	cmp byte [ss:eax], 0xEC
+	je .in_dx
 .slow_eax:
 	pop eax
 .slow:
 	push dword 13
 	jmp sw_alltraps
+.two_byte:
+	cmp byte [ss:eax + 1], 0x22
+	je .mov_cr3
+	cmp byte [ss:eax + 1], 0x20
+	je .mov_from_cr
+	jmp .slow_eax
+
+; IN AL, imm8 (E4 ib) and IN AL, DX (EC) from a port in sw_data->in: a
+; one-byte read that changes nothing in the device and returns what only a
+; port write (which goes to C) can change, published by the monitor after
+; every trap through C (switcher_set_fast_reads; devices_stable_reads says
+; which ports qualify).  The guest kernel (CPL 0 to the guest) may always
+; do I/O, so the I/O permission check passes as it would in C.  AL gets the
+; value, EIP moves past the instruction (no prefix: the opcode is the byte
+; at EIP), nothing else changes.  Time and interrupts are left to the next
+; trap through C (the host's timer brings one), as for the native IN of a
+; guest that has nothing to trap for.
+.in_imm:
+	push edx
+	movzx edx, byte [ss:eax + 1]                    ; the port
+	mov eax, 2                                      ; the length
+	jmp .in_port
+.in_dx:
+	push edx
+	movzx edx, dx
+	mov eax, 1
+.in_port:                                               ; [esp]: edx, eax, err, eip
+	cmp edx, [ss:SW_DATA_IN]
+	je .in_0
+	cmp edx, [ss:SW_DATA_IN + 8]
+	jne .slow_edx
+	mov dl, [ss:SW_DATA_IN + 12]
+	jmp .in_fast
+.in_0:
+	mov dl, [ss:SW_DATA_IN + 4]
+.in_fast:                                               ; (a label for make profile)
+	add [ss:esp + 12], eax                          ; eip
+	mov [ss:esp + 4], dl                            ; AL, in the saved EAX
+	inc dword [ss:SW_FAST_IN]
+	pop edx
+	pop eax
+	add esp, 4
+	iret
+
+; MOV r32, CRn (0F 20 /r; the CPU takes ModRM as a register form whatever
+; its mod) for CR0, CR2, CR3 and CR4: the guest's own values, which the
+; monitor leaves in sw_fast->cr at every exit (CR3 also as this stub's MOV
+; CR3 leaves it).  The vCPU page is the guest's to write, so a guest can
+; make these read back whatever it wrote there, as it could keep its own
+; copy; the monitor never reads cr[0], cr[2] or cr[4] back.  CR1 and CR5-7
+; (#UD) and a destination ESP go to C.
+.mov_from_cr:
+	push edx
+	movzx edx, byte [ss:eax + 2]                    ; ModRM
+	mov eax, edx
+	and eax, 7
+	cmp eax, 4
+	je .slow_edx                                    ; ESP: rare, leave it to C
+	mov eax, edx
+	shr eax, 3
+	and eax, 7                                      ; n
+	cmp eax, 4
+	ja .slow_edx                                    ; CR5-CR7: #UD
+	cmp eax, 1
+	je .slow_edx                                    ; CR1: #UD
+.mov_from_cr_fast:                                      ; (a label for make profile)
+	mov eax, [ss:SW_FAST_CRS + eax * 4]
+	inc dword [ss:SW_FAST_MOV_FROM_CR]
+	add dword [ss:esp + 12], 3                      ; eip past 0F 20 xx
+	and edx, 7                                      ; the destination
+	jz .w_eax
+	dec edx
+	jz .w_ecx
+	dec edx
+	jz .w_edx
+	dec edx
+	jz .w_ebx
+	sub edx, 2
+	jz .w_ebp
+	dec edx
+	jz .w_esi
+	mov edi, eax
+	jmp .cr_done
+.w_eax:	mov [ss:esp + 4], eax
+	jmp .cr_done
+.w_ecx:	mov ecx, eax
+	jmp .cr_done
+.w_edx:	mov [ss:esp], eax
+	jmp .cr_done
+.w_ebx:	mov ebx, eax
+	jmp .cr_done
+.w_ebp:	mov ebp, eax
+	jmp .cr_done
+.w_esi:	mov esi, eax
+.cr_done:
+	pop edx
+	pop eax
+	add esp, 4
+	iret
 
 ; MOV CR3, r32 (0F 22 /3, ModRM 11 011 rrr) to a guest CR3 whose shadow the
 ; shadow MMU has built and still keeps (sw_data->cr3, read-only to the
@@ -177,8 +287,6 @@ sw_fast_gp:
 ; paging on.  The new value is left in sw_fast->cr3 for guest_trap() to
 ; take over at the next trap.
 .mov_cr3:
-	cmp byte [ss:eax + 1], 0x22
-	jne .slow_eax
 	push edx
 	movzx edx, byte [ss:eax + 2]                    ; ModRM
 	mov eax, edx

@@ -131,6 +131,7 @@ void switcher_init(void)
 	memcpy(SW_HOST(SW_CODE_OFF), sw_code_start, n);
 	map_pages();
 	build_tables();
+	switcher_set_fast_reads(0, 0);
 }
 
 void switcher_load(void)
@@ -157,6 +158,14 @@ void shadow_forget_cr3(uint32_t key)
 	unsigned slot = (key >> 12) % SW_CR3_HINTS;
 	if (sw_data->cr3[slot].key == key)
 		sw_data->cr3[slot].key = sw_data->cr3[slot].root = 0;
+}
+
+void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n)
+{
+	for (unsigned i = 0; i < SW_FAST_READS; i++) {
+		sw_data->in[i].port = i < n ? r[i].port : SW_NO_PORT;
+		sw_data->in[i].value = i < n ? r[i].value : 0;
+	}
 }
 
 void switcher_set_gate(unsigned n, const struct segdesc *g)

@@ -14,6 +14,8 @@
 /* Readable by the guest (paging cannot hide it from ring 1): only what
  * the entry stub needs before it is in the monitor's address space. */
 #define SW_CR3_HINTS 64
+#define SW_FAST_READS 2         /* ports the IN fast path may answer */
+#define SW_NO_PORT 0xFFFFFFFFu  /* no zero-extended port number is this */
 
 struct switcher_data {
 	uint32_t mon_cr3;       /* the monitor's page directory */
@@ -23,6 +25,12 @@ struct switcher_data {
 	 * guest, as the monitor loads these roots into the real CR3. */
 	uint32_t paging;
 	struct { uint32_t key, root; } cr3[SW_CR3_HINTS];
+	/* the IN fast path (entry.asm): ports whose one-byte read the stub
+	 * answers alone, with the value the device model gives now
+	 * (switcher_set_fast_reads; port SW_NO_PORT: an unused entry).
+	 * Read-only to the guest, so it holds only what the monitor put
+	 * there; nothing in it is secret (an IN reads the same). */
+	struct sw_fast_read { uint32_t port, value; } in[SW_FAST_READS];
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -37,6 +45,8 @@ struct switcher_priv {
 	uint32_t dr7_monitor;   /* the real DR7 while the monitor runs ... */
 	uint32_t dr7_guest;     /* ... and while the guest does (debugreg.h) */
 };
+
+#define SW_FAST_CRS 5           /* CR0-CR4 (CR1 is never read: #UD) */
 
 /* The fast path's state (entry.asm, sw_fast_gp), at the bottom of the
  * vCPU page, below the ring-0 stack.  That page is writable by the guest
@@ -56,8 +66,11 @@ struct switcher_fast {
 	uint8_t pad;
 	uint32_t shadow_eip;    /* not 0: STI opened an interrupt shadow that
 				   covers the instruction here */
-	uint32_t cr3;           /* the guest's CR3 as the stub last loaded it */
+	uint32_t cr[SW_FAST_CRS];       /* what MOV from CRn reads (n = 0, 2, 3, 4);
+				   cr[3]: the guest's CR3 as the stub last
+				   loaded it */
 	uint32_t cli, sti, mov_cr3;     /* counts, for the exit table */
+	uint32_t in, mov_from_cr;
 };
 
 /* The hardware's 32-bit task-state segment (only ss0:esp0 and the I/O map
@@ -90,6 +103,10 @@ void switcher_run(void) __attribute__((noreturn));      /* resume the guest */
  * a direct gate from user mode. */
 void switcher_set_gate(unsigned n, const struct segdesc *g);
 void switcher_set_ring1_stack(uint16_t ss, uint32_t esp);
+
+/* The ports the IN fast path answers from now on, and their values (n at
+ * most SW_FAST_READS; 0: none, every IN goes to C). */
+void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n);
 
 /* The next resume returns to a stack segment of 16 bits: see espfix in
  * switcher.c.  guest_esp is the ESP the guest will have. */

@@ -894,11 +894,31 @@ static void fast_enter(struct vcpu *v)
 	v->stats.fast_cli += f->cli;
 	v->stats.fast_sti += f->sti;
 	v->stats.fast_mov_cr3 += f->mov_cr3;
-	f->cli = f->sti = f->mov_cr3 = 0;
-	if (f->cr3 != v->cr3) {         /* the stub switched address spaces */
-		v->cr3 = f->cr3;
+	v->stats.fast_in += f->in;
+	v->stats.fast_mov_from_cr += f->mov_from_cr;
+	f->cli = f->sti = f->mov_cr3 = f->in = f->mov_from_cr = 0;
+	if (f->cr[3] != v->cr3) {       /* the stub switched address spaces */
+		v->cr3 = f->cr[3];
 		shadow_new_cr3(v);
 	}
+}
+
+/* The ports the IN fast path answers, published again after any port
+ * write (the only way their values change: devices_stable_reads). */
+static void fast_reads(void)
+{
+	static uint32_t published = ~0u;        /* devices_port_writes then */
+	uint16_t ports[SW_FAST_READS];
+	uint8_t values[SW_FAST_READS];
+	struct sw_fast_read r[SW_FAST_READS];
+
+	if (published == devices_port_writes)
+		return;
+	unsigned n = devices_stable_reads(ports, values, SW_FAST_READS);
+	for (unsigned i = 0; i < n; i++)
+		r[i] = (struct sw_fast_read){ ports[i], values[i] };
+	switcher_set_fast_reads(r, n);
+	published = devices_port_writes;
 }
 
 /* The kernel selectors the stub may take as flat, remembered with the
@@ -940,8 +960,12 @@ static void fast_leave(struct vcpu *v, bool pending)
 	f->vif = v->vif;
 	f->pending = pending;
 	f->user_hidden = !vdesc_user_visible();
-	f->cr3 = v->cr3;
+	f->cr[0] = v->cr0;
+	f->cr[2] = v->cr2;
+	f->cr[3] = v->cr3;
+	f->cr[4] = v->cr4;
 	sw_data->paging = (v->cr0 & CR0_PG) != 0;
+	fast_reads();
 }
 
 void guest_trap(struct trapframe *f)

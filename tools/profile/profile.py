@@ -65,7 +65,8 @@ CLASSIFIERS = [
     # the switcher's fast path (entry.asm): labels past its last check, so
     # a trap it hands on to C is named by C's classifier instead
     ("sw_fast_gp.cli_fast", "CLI (fast path)"), ("sw_fast_gp.sti_fast", "STI (fast path)"),
-    ("sw_fast_gp.mov_cr3_fast", "MOV CR3 (fast path)"),
+    ("sw_fast_gp.mov_cr3_fast", "MOV CR3 (fast path)"), ("sw_fast_gp.in_fast", "IN (fast path)"),
+    ("sw_fast_gp.mov_from_cr_fast", "MOV from CR (fast path)"),
 ]
 # What a trap that executed no classifier is, by vector.
 UNCLASSIFIED = {"#PF": "hidden fill", "#DB": "single step"}
@@ -122,7 +123,7 @@ LINE_RULES = [
 # fast path) and the one with more traps in the window is shown.
 ANATOMY = [
     ("CLI", "cli-sti", ("#GP CLI", "#GP CLI (fast path)")),
-    ("IN", "port-read", "#GP IN"),
+    ("IN", "port-read", ("#GP IN", "#GP IN (fast path)")),
     ("INT 0x80", "null-syscall", "#GP INT n"),
     ("MOV CR3 hit", "cr3-switch", ("#GP MOV to CR", "#GP MOV CR3 (fast path)")),
     ("PT write #PF", "pte-invlpg", "#PF page-table write"),
