@@ -125,6 +125,8 @@ MOBJ     := $(patsubst src/%.c,$(MON)/%.o,$(MSRC_C) $(SHARED_C)) \
 $(MON)/%.o: src/%.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+# the monitor's memcpy/memset use string instructions (src/lib/mem.c)
+$(MON)/lib/mem.o: CFLAGS += -DMEM_STRING_OPS
 
 $(MON)/%.o: src/%.asm | $(DEPS)
 	@mkdir -p $(dir $@)
