@@ -16,6 +16,8 @@
 #include "gwalk.h"
 #include "monitor/memory.h"
 #include "monitor/x86.h"
+#include "lib/mem.h"
+#include "fault/fault.h"
 
 /* A guest page-table entry, in place: an aligned word of guest RAM (every
  * entry gwalk() reads or sets A/D in), or NULL for anything else, which
@@ -114,16 +116,51 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 	}
 }
 
+/* The CPU's own translation, for an access by the guest's kernel: the
+ * current shadow's entry for va, if it allows the access (shadow.h).  A
+ * shadow entry never allows more than the guest's tables do now (spte.c:
+ * the CPU's TLB may use any of them), and it exists only once the walk
+ * that filled it set A, and is writable only once D is set; so an access
+ * it allows is one the walk would allow, with nothing left to set: the
+ * same result as the walk, as the CPU gets it from its TLB.  A write
+ * through it needs no shadow_guest_wrote(): no shadow entry is writable
+ * to a frame a shadow derives from (a page table under shadow=cached) or
+ * the monitor watches (descriptor tables; both strategies).  The host
+ * frame is one the shadow maps for the guest, never the monitor's (the
+ * switcher's slot is refused).  User accesses and everything it refuses
+ * take the walk, which gives the exact fault.  With the fault injector
+ * armed, writes always take the walk (it counts shadow updates). */
+static uint8_t *cpu_translation(struct vcpu *v, uint32_t va, unsigned acc)
+{
+	if (!(v->cr0 & CR0_PG) || (acc & GVA_USER) || ((acc & GVA_WRITE) && fault_armed) ||
+	    is_known(va, acc))
+		return 0;       /* (a remembered walk: a page-table write, not writable) */
+	return shadow_kernel_access(va, (acc & GVA_WRITE) != 0);
+}
+
 static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint32_t n,
 				unsigned acc, struct gva_fault *f)
 {
 	while (n > 0) {
 		uint32_t g, chunk = MON_PGSIZE - (va & (MON_PGSIZE - 1));
-		enum gva_result r = gva_translate(v, va, acc, &g, f);
+		uint8_t *h = cpu_translation(v, va, acc);
 
+		chunk = chunk < n ? chunk : n;
+		if (h) {
+			if (acc & GVA_WRITE) {
+				memcpy(h, buf, chunk);
+				known.valid = false;    /* vtlb: it may be a page table */
+			} else {
+				memcpy(buf, h, chunk);
+			}
+			va += chunk;
+			buf += chunk;
+			n -= chunk;
+			continue;
+		}
+		enum gva_result r = gva_translate(v, va, acc, &g, f);
 		if (r != GVA_OK)
 			return r;
-		chunk = chunk < n ? chunk : n;
 		int bad = (acc & GVA_WRITE) ? gpa_write(gpa(g), buf, chunk)
 					    : gpa_read(gpa(g), buf, chunk);
 		if (bad < 0) {

@@ -7,6 +7,7 @@
 #include "monitor/options.h"
 #include "monitor/run.h"
 #include "lib/mem.h"
+#include "monitor/layout.h"
 #include "monitor/memory.h"
 #include "monitor/x86.h"
 #include "fault/fault.h"
@@ -118,6 +119,19 @@ bool shadow_lookup(uint32_t va, uint32_t *hpa)
 		return false;
 	*hpa = (pte & PTE_ADDR) | (va & ~PTE_ADDR);
 	return true;
+}
+
+void *shadow_kernel_access(uint32_t va, bool write)
+{
+	const uint32_t *pd = host_va(ops->root());
+	uint32_t pde = pd[va >> 22], need = PTE_P | (write ? PTE_W : 0);
+
+	if (va >= SWITCHER_BASE || (pde & (PTE_P | PTE_PS)) != PTE_P || (write && !(pde & PTE_W)))
+		return 0;
+	uint32_t pte = ((const uint32_t *)host_va(pde & PTE_ADDR))[(va >> 12) & 0x3FF];
+	if ((pte & need) != need)
+		return 0;
+	return host_va((pte & PTE_ADDR) | (va & ~PTE_ADDR));
 }
 
 void shadow_set_watcher(shadow_watcher fn)

@@ -108,6 +108,11 @@ bool shadow_watched(uint32_t gfn);
  * trapped, so the dispatcher reads it from there without a walk of the
  * guest's tables (whose A bit that walk already set). */
 bool shadow_lookup(uint32_t va, uint32_t *hpa);
+/* The host address of va through the current shadow for an access by
+ * the guest's kernel (supervisor) that the entry allows as it stands: any
+ * present entry for a read, a writable one for a write; else NULL (no
+ * entry, the switcher's slot, a 4 MB shadow entry).  gva.c's shortcut. */
+void *shadow_kernel_access(uint32_t va, bool write);
 
 /* Implemented above the shadow MMU (switcher.c), called by a strategy
  * that keeps shadows per guest CR3 (cached.c): the shadow page directory
