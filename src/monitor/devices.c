@@ -391,6 +391,13 @@ static const uint16_t stable_ports[] = { PIC_MASTER_DATA, PIC_SLAVE_DATA };
 
 uint32_t devices_port_writes;
 
+/* A write that may change what a stable port reads: one to the PICs. */
+static bool moves_stable_reads(uint16_t port)
+{
+	return port == PIC_MASTER_CMD || port == PIC_MASTER_DATA || port == PIC_SLAVE_CMD ||
+	       port == PIC_SLAVE_DATA;
+}
+
 unsigned devices_stable_reads(uint16_t *ports, uint8_t *values, unsigned max)
 {
 	unsigned n = 0;
@@ -408,7 +415,8 @@ void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 {
 	uint32_t code;
 
-	devices_port_writes++;
+	if (moves_stable_reads(port))
+		devices_port_writes++;
 
 	if (is_pit_port(port))
 		advance_time(v);

@@ -16,12 +16,12 @@ uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size);
 void devices_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value);
 /* Ports whose one-byte IN may be answered without the device model (the
  * switcher's IN fast path): the read changes nothing, and what it returns
- * changes only by a port write.  Up to max of them into ports[] and the
- * values they read now into values[]; the count.  None while every read
- * must be seen (trace=io, an armed fault injector).  The answer holds
- * until devices_port_writes changes. */
+ * changes only by a port write to their device.  Up to max of them into
+ * ports[] and the values they read now into values[]; the count.  None
+ * while every read must be seen (trace=io, an armed fault injector).  The
+ * answer holds until devices_port_writes changes. */
 unsigned devices_stable_reads(uint16_t *ports, uint8_t *values, unsigned max);
-extern uint32_t devices_port_writes;    /* port writes so far (a generation) */
+extern uint32_t devices_port_writes;    /* writes that may change them (a generation) */
 /* A guest access to a device's registers at guest-physical gpa (size 1,
  * 2 or 4), and the attaching of a memory-mapped device: its range goes on
  * the MMIO bus and on the guest-physical map (gpa_is_mmio). */
