@@ -39,6 +39,8 @@ void asm_offsets(void)
 	DEFINE(SW_FAST_CRS, FAST(cr));
 	DEFINE(SW_FAST_IN, FAST(in));
 	DEFINE(SW_FAST_MOV_FROM_CR, FAST(mov_from_cr));
+	DEFINE(SW_FAST_INVLPG, FAST(invlpg));
+	DEFINE(SW_DATA_INVLPG_FREE, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, invlpg_free));
 	DEFINE(SW_DATA_IN, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, in));
 	DEFINE(SW_FAST_MOV_CR3, FAST(mov_cr3));
 	DEFINE(SW_DATA_PAGING, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, paging));

@@ -59,6 +59,7 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 	emul_msr_reset(v);
 	host_guest_cr_sync(v);
 	shadow_init(host_pa(sw_pt_guest) | PTE_P | PTE_W);
+	switcher_set_invlpg_free(!shadow_invlpg_needed());
 	dr_guest_load(v->dr);
 	*sw_frame = v->tf;
 	guest_frame_to_cpu(sw_frame);

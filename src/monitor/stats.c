@@ -97,8 +97,8 @@ static void print_events(const struct vcpu *v)
 		"%u, entries not mapped at load %u; MMIO accesses %u", s->desc_accessed,
 		s->desc_writes, s->desc_pages_released, s->desc_unmapped, s->mmio);
 	mon_log("direct system-call gates installed %u; switcher fast path: cli %u, sti %u, "
-		"mov cr3 %u, in %u, mov from cr %u", s->direct_gates, s->fast_cli, s->fast_sti,
-		s->fast_mov_cr3, s->fast_in, s->fast_mov_from_cr);
+		"mov cr3 %u, in %u, mov from cr %u, invlpg %u", s->direct_gates, s->fast_cli,
+		s->fast_sti, s->fast_mov_cr3, s->fast_in, s->fast_mov_from_cr, s->fast_invlpg);
 }
 
 void stats_print(const struct vcpu *v)

@@ -581,4 +581,5 @@ const struct shadow_ops shadow_cached = {
 	.guest_wrote = cached_guest_wrote,
 	.release = cached_release,
 	.watch_on = cached_watch_on,
+	.invlpg_nop = true,
 };

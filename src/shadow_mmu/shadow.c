@@ -58,6 +58,11 @@ void shadow_mode_changed(struct vcpu *v)
 	ops->mode_changed(v);
 }
 
+bool shadow_invlpg_needed(void)
+{
+	return !ops->invlpg_nop || fault_armed || (mon_opts.trace & TRACE_MMU);
+}
+
 void shadow_invlpg(struct vcpu *v, uint32_t va)
 {
 	v->stats.shadow_invlpgs++;

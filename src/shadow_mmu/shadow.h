@@ -71,6 +71,11 @@ uint32_t shadow_root(void);             /* for the real CR3 */
 void shadow_new_cr3(struct vcpu *v);
 /* The guest changed CR0.PG/WP/PE or CR4.PSE/PGE. */
 void shadow_mode_changed(struct vcpu *v);
+/* Does a guest INVLPG have anything to do?  Not for a strategy that
+ * follows every page-table write (cached), unless the fault injector
+ * (which may drop one) or trace=mmu (which logs each) must see it; then
+ * the switcher's fast path may take it (entry.asm). */
+bool shadow_invlpg_needed(void);
 void shadow_invlpg(struct vcpu *v, uint32_t va);
 
 /* A #PF the real CPU raised while the guest ran: hw_err is the real error
@@ -138,6 +143,7 @@ struct shadow_ops {
 	void (*guest_wrote)(struct vcpu *v, uint32_t gpa, uint32_t n);
 	bool (*release)(struct vcpu *v, uint32_t gpa);
 	void (*watch_on)(struct vcpu *v, uint32_t gfn); /* drop writable mappings */
+	bool invlpg_nop;        /* invlpg never has anything to do */
 };
 
 extern const struct shadow_ops shadow_vtlb, shadow_cached;

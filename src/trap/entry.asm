@@ -186,7 +186,62 @@ sw_fast_gp:
 	je .mov_cr3
 	cmp byte [ss:eax + 1], 0x20
 	je .mov_from_cr
+	cmp byte [ss:eax + 1], 0x01
+	je .invlpg
 	jmp .slow_eax
+
+; INVLPG m (0F 01 /7 with a memory operand) when the shadow strategy has
+; nothing to do for it (sw_data->invlpg_free, read-only to the guest:
+; shadow=cached, which has seen every write to the guest's page tables and
+; changed the shadows then).  The CPU raised #GP before computing the
+; address, and nothing else about the instruction is visible: EIP moves
+; past it, by a length that ModRM and SIB give (no prefix: the opcode is
+; the byte at EIP).  Every other 0F 01 (LGDT, LIDT, SMSW's neighbours, the
+; register forms) goes to C.
+.invlpg:
+	cmp dword [ss:SW_DATA_INVLPG_FREE], 0
+	je .slow_eax
+	push edx
+	movzx edx, byte [ss:eax + 2]                    ; ModRM
+	mov eax, edx
+	and eax, 0x38
+	cmp eax, 0x38                                   ; reg: /7
+	jne .slow_edx
+	cmp edx, 0xC0
+	jae .slow_edx                                   ; mod 3: not INVLPG
+.invlpg_fast:                                           ; (a label for make profile)
+	mov eax, edx
+	and eax, 7                                      ; rm
+	cmp eax, 4
+	jne .no_sib
+	mov eax, [ss:esp + 12]                          ; eip
+	movzx eax, byte [ss:eax + 3]                    ; SIB
+	and eax, 7                                      ; its base,
+	or eax, 8                                       ; and bit 3: a SIB byte
+.no_sib:                                                ; eax: rm, or 8 + SIB base
+	shr edx, 6                                      ; mod
+	jz .mod_0
+	cmp edx, 1
+	mov edx, 1                                      ; mod 1: disp8
+	je .have_disp
+	mov edx, 4                                      ; mod 2: disp32
+	jmp .have_disp
+.mod_0:                                                 ; disp32 only for rm 5 or SIB base 5
+	mov edx, eax
+	and edx, 7
+	cmp edx, 5
+	mov edx, 0
+	jne .have_disp
+	mov edx, 4
+.have_disp:
+	shr eax, 3                                      ; 1 with a SIB byte
+	lea eax, [eax + edx + 3]                        ; 0F 01 ModRM [SIB] [disp]
+	add [ss:esp + 12], eax                          ; eip
+	inc dword [ss:SW_FAST_INVLPG]
+	pop edx
+	pop eax
+	add esp, 4
+	iret
 
 ; IN AL, imm8 (E4 ib) and IN AL, DX (EC) from a port in sw_data->in: a
 ; one-byte read that changes nothing in the device and returns what only a

@@ -168,6 +168,11 @@ void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n)
 	}
 }
 
+void switcher_set_invlpg_free(bool free)
+{
+	sw_data->invlpg_free = free;
+}
+
 void switcher_set_gate(unsigned n, const struct segdesc *g)
 {
 	uint32_t code_va = SW_VA(SW_CODE_OFF);

@@ -31,6 +31,7 @@ struct switcher_data {
 	 * Read-only to the guest, so it holds only what the monitor put
 	 * there; nothing in it is secret (an IN reads the same). */
 	struct sw_fast_read { uint32_t port, value; } in[SW_FAST_READS];
+	uint32_t invlpg_free;   /* the INVLPG fast path may run (not 0) */
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -70,7 +71,7 @@ struct switcher_fast {
 				   cr[3]: the guest's CR3 as the stub last
 				   loaded it */
 	uint32_t cli, sti, mov_cr3;     /* counts, for the exit table */
-	uint32_t in, mov_from_cr;
+	uint32_t in, mov_from_cr, invlpg;
 };
 
 /* The hardware's 32-bit task-state segment (only ss0:esp0 and the I/O map
@@ -107,6 +108,9 @@ void switcher_set_ring1_stack(uint16_t ss, uint32_t esp);
 /* The ports the IN fast path answers from now on, and their values (n at
  * most SW_FAST_READS; 0: none, every IN goes to C). */
 void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n);
+/* Whether the fast path may complete a guest INVLPG alone (the shadow
+ * strategy has nothing to do for one: shadow_invlpg_needed). */
+void switcher_set_invlpg_free(bool free);
 
 /* The next resume returns to a stack segment of 16 bits: see espfix in
  * switcher.c.  guest_esp is the ESP the guest will have. */

@@ -896,7 +896,9 @@ static void fast_enter(struct vcpu *v)
 	v->stats.fast_mov_cr3 += f->mov_cr3;
 	v->stats.fast_in += f->in;
 	v->stats.fast_mov_from_cr += f->mov_from_cr;
-	f->cli = f->sti = f->mov_cr3 = f->in = f->mov_from_cr = 0;
+	v->stats.fast_invlpg += f->invlpg;
+	v->stats.shadow_invlpgs += f->invlpg;   /* as shadow_invlpg() counts them */
+	f->cli = f->sti = f->mov_cr3 = f->in = f->mov_from_cr = f->invlpg = 0;
 	if (f->cr[3] != v->cr3) {       /* the stub switched address spaces */
 		v->cr3 = f->cr[3];
 		shadow_new_cr3(v);
