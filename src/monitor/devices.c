@@ -248,6 +248,7 @@ void devices_init(void)
 {
 	vio_init(&dev.bus);
 	vpic_init(&dev.pic);
+	devices_port_writes++;          /* the masks as after the BIOS: publish again */
 	vpit_init(&dev.pit);
 	vuart_init(&dev.uart, UART_COM1_BASE, UART_COM1_IRQ, uart_tx, 0);
 	vdebugexit_init(&dev.dbg);

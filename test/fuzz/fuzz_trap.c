@@ -420,6 +420,34 @@ void shadow_forget_cr3(uint32_t key)
 		sw_data->cr3[slot].key = sw_data->cr3[slot].root = 0;
 }
 
+/* The IN fast path's ports (switcher.c keeps them in sw_data): the stub
+ * answers a read of each with its value, so each value must be what the
+ * device model reads there now (checked after every trap). */
+void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n)
+{
+	if (n > SW_FAST_READS)
+		finding("switcher_set_fast_reads: %u ports", n);
+	for (unsigned i = 0; i < SW_FAST_READS; i++) {
+		sw_data->in[i].port = i < n ? r[i].port : SW_NO_PORT;
+		sw_data->in[i].value = i < n ? r[i].value : 0;
+	}
+}
+
+void switcher_set_invlpg_free(bool free) { sw_data->invlpg_free = free; }
+
+static void check_fast_reads(void)
+{
+	for (unsigned i = 0; i < SW_FAST_READS; i++) {
+		uint32_t port = sw_data->in[i].port;
+		if (port == SW_NO_PORT)
+			continue;
+		uint32_t now = devices_in(&vcpu0, (uint16_t)port, 1) & 0xFF;
+		if (port > 0xFFFF || now != sw_data->in[i].value)
+			finding("IN fast path: port 0x%x published as 0x%x, the device reads 0x%x",
+				port, sw_data->in[i].value, now);
+	}
+}
+
 void switcher_run(void) { finding("switcher_run called"); }
 int switcher_in_exit_path(uint32_t eip) { (void)eip; return 1; }
 
@@ -1069,6 +1097,7 @@ static void machine_reset(struct reader *r)
 	memset(&real, 0, sizeof real);
 	memset(&fast_page, 0, sizeof fast_page);
 	memset(&data_page, 0, sizeof data_page);
+	switcher_set_fast_reads(0, 0);  /* as switcher_init() leaves them */
 	hw.ldtr = LDTR_RESET;           /* as the CPU comes out of reset */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
 		hw.pool_free[hw.nfree++] = i;
@@ -1148,7 +1177,7 @@ static void machine_reset(struct reader *r)
 	vdesc_set_mode((v->tf.cs & 3) == 3, true);
 	/* what the exit path of the traps that set this up would have left for
 	 * the switcher's fast path (trap.c, fast_leave) */
-	sw_fast->cr3 = v->cr3;
+	sw_fast->cr[3] = v->cr3;
 	sw_fast->vif = v->vif;
 }
 
@@ -1310,12 +1339,12 @@ static bool next_trap(struct reader *r, struct trapframe *f)
 		f->err = n * 8 + ERR_IDT;
 		return true;
 	case OP_FAST: { /* the guest kernel writes its vCPU page's fast-path state */
-		uint32_t cr3 = sw_fast->cr3;    /* a new one there is a MOV CR3 of its
+		uint32_t cr3 = sw_fast->cr[3];    /* a new one there is a MOV CR3 of its
 						   own, not modelled: kept */
 		for (uint8_t *p = (uint8_t *)sw_fast; p < (uint8_t *)(sw_fast + 1) && r->n; p++)
 			if (take(r, 1) & 1)
 				*p = (uint8_t)take(r, 1);
-		sw_fast->cr3 = cr3;
+		sw_fast->cr[3] = cr3;
 		return false;
 	}
 	case OP_IRQ:
@@ -1571,6 +1600,7 @@ static bool one_trap(struct trapframe *f)
 				     b.in.kind == INSN_LLDT || b.in.kind == INSN_LTR)))
 		check_tables();
 	check_shadow(&vcpu0);
+	check_fast_reads();
 	exit_path(f, b.tf.fs, b.tf.gs);
 	return true;
 }
