@@ -14,6 +14,7 @@
 #include "devices.h"
 #include "lib/fmt.h"
 #include "shadow_mmu/shadow.h"
+#include "trap/switcher.h"
 #include "fault/fault.h"
 
 static const char *const vector_names[32] = {
@@ -66,9 +67,13 @@ static void print_emulated(const struct vcpu *v)
 			v->stats.refused_op[i] & 0xFF, v->stats.refused_count[i]);
 }
 
+/* The switcher's fast path counts what it does in sw_fast, which the
+ * guest could write: these counts are the guest's word, for this table
+ * only (nothing in the monitor acts on them). */
 static void print_events(const struct vcpu *v)
 {
 	const struct vcpu_stats *s = &v->stats;
+	const struct switcher_fast *f = sw_fast;
 	char name[16];
 
 	mon_log("reflected to the guest:");
@@ -78,7 +83,7 @@ static void print_events(const struct vcpu *v)
 	mon_log("  INT n  %10u", s->soft_ints);
 	mon_log("  IRQs   %10u", s->ext_ints);
 	mon_log("shadow MMU (%s): %u hidden faults filled, %u flushes, %u invlpg", shadow_name(),
-		s->hidden_pf, s->shadow_flushes, s->shadow_invlpgs);
+		s->hidden_pf, s->shadow_flushes, s->shadow_invlpgs + f->invlpg);
 	if (mon_opts.ring == 3)
 		mon_log("  ring=3: kernel/user view switches %u, kernel resumes in conforming "
 			"code %u", s->view_switches, s->conforming_alias);
@@ -97,8 +102,8 @@ static void print_events(const struct vcpu *v)
 		"%u, entries not mapped at load %u; MMIO accesses %u", s->desc_accessed,
 		s->desc_writes, s->desc_pages_released, s->desc_unmapped, s->mmio);
 	mon_log("direct system-call gates installed %u; switcher fast path: cli %u, sti %u, "
-		"mov cr3 %u, in %u, mov from cr %u, invlpg %u", s->direct_gates, s->fast_cli,
-		s->fast_sti, s->fast_mov_cr3, s->fast_in, s->fast_mov_from_cr, s->fast_invlpg);
+		"mov cr3 %u, in %u, mov from cr %u, invlpg %u", s->direct_gates, f->cli, f->sti,
+		f->mov_cr3, f->in, f->mov_from_cr, f->invlpg);
 }
 
 void stats_print(const struct vcpu *v)

@@ -873,8 +873,9 @@ static void prepare_resume(struct vcpu *v, bool small)
 /* ---- the switcher's fast path (entry.asm, sw_fast_gp) ---- */
 
 /* What the stub did since the last exit: the virtual IF, an STI shadow,
- * its counts.  sw_fast is the guest's to write (switcher.h): each field
- * is only ever taken as a value of its own type. */
+ * a CR3 it loaded.  (Its counts stay in sw_fast, for the exit table
+ * alone: stats.c.)  sw_fast is the guest's to write (switcher.h): each
+ * field is only ever taken as a value of its own type. */
 static void fast_enter(struct vcpu *v)
 {
 	struct switcher_fast *f = sw_fast;
@@ -891,14 +892,6 @@ static void fast_enter(struct vcpu *v)
 		v->shadow_eip = f->shadow_eip;
 		f->shadow_eip = 0;
 	}
-	v->stats.fast_cli += f->cli;
-	v->stats.fast_sti += f->sti;
-	v->stats.fast_mov_cr3 += f->mov_cr3;
-	v->stats.fast_in += f->in;
-	v->stats.fast_mov_from_cr += f->mov_from_cr;
-	v->stats.fast_invlpg += f->invlpg;
-	v->stats.shadow_invlpgs += f->invlpg;   /* as shadow_invlpg() counts them */
-	f->cli = f->sti = f->mov_cr3 = f->in = f->mov_from_cr = f->invlpg = 0;
 	if (f->cr[3] != v->cr3) {       /* the stub switched address spaces */
 		v->cr3 = f->cr[3];
 		shadow_new_cr3(v);
@@ -924,12 +917,24 @@ static void fast_reads(void)
 }
 
 /* The kernel selectors the stub may take as flat, remembered with the
- * descriptors' generation they were checked at. */
+ * descriptors' generation they were checked at, and as the stub is to
+ * compare them (the CPU holds them with RPL 3 in ring=3). */
 static struct {
 	uint32_t cs, ss;        /* as found in a kernel frame */
 	uint32_t kcs, kss;      /* ...or 0 if not flat */
 	uint32_t generation;
+	uint32_t stub_kcs, stub_kss;
 } flat;
+
+static void flat_found(uint32_t kcs, uint32_t kss)
+{
+	uint32_t rpl = mon_opts.ring == 3 ? 3 : 0;
+
+	flat.kcs = kcs;
+	flat.kss = kss;
+	flat.stub_kcs = kcs ? kcs | rpl : 0;
+	flat.stub_kss = kss ? kss | rpl : 0;
+}
 
 static void fast_kernel_selectors(const struct vcpu *v)
 {
@@ -937,15 +942,14 @@ static void fast_kernel_selectors(const struct vcpu *v)
 
 	if ((cs & 3) != 1) {    /* user mode: keep the kernel's if still valid */
 		if (flat.generation != vdesc_generation)
-			flat.kcs = flat.kss = 0;
+			flat_found(0, 0);
 		return;
 	}
 	if (cs == flat.cs && ss == flat.ss && flat.generation == vdesc_generation)
 		return;
 	flat.cs = cs;
 	flat.ss = ss;
-	flat.kcs = vdesc_flat((uint16_t)cs, true) ? cs : 0;
-	flat.kss = vdesc_flat((uint16_t)ss, false) ? ss : 0;
+	flat_found(vdesc_flat((uint16_t)cs, true) ? cs : 0, vdesc_flat((uint16_t)ss, false) ? ss : 0);
 	flat.generation = vdesc_generation;
 }
 
@@ -956,8 +960,8 @@ static void fast_leave(struct vcpu *v, bool pending)
 	struct switcher_fast *f = sw_fast;
 
 	fast_kernel_selectors(v);
-	f->kcs = flat.kcs && mon_opts.ring == 3 ? flat.kcs | 3 : flat.kcs;  /* as the CPU */
-	f->kss = flat.kss && mon_opts.ring == 3 ? flat.kss | 3 : flat.kss;  /* holds them */
+	f->kcs = flat.stub_kcs;
+	f->kss = flat.stub_kss;
 	f->if_keep = mon_opts.iflag == IFLAG_REAL ? ~FL_IF : ~0u;
 	f->vif = v->vif;
 	f->pending = pending;
