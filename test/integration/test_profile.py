@@ -27,6 +27,9 @@ OPS = 2000              # kbench.c: N_IO
 STUB_MAX = 4            # sw_vectorN: [push 0,] push N, jmp sw_alltraps
 FAST_MAX = 30           # entry.asm sw_fast_gp: a CLI or STI, stub included
 FAST_KINDS = ("#GP CLI (fast path)", "#GP STI (fast path)")
+IN_BENCH = "port-read"  # kbench.c: N_IO one-byte INs from the master PIC's mask
+IN_KIND = "#GP IN (fast path)"
+IN_MAX = 40             # entry.asm sw_fast_gp .in_fast, stub included
 
 
 def load_profile_module():
@@ -65,6 +68,26 @@ def window(runs):
                            os.path.join(ROOT, "build", "monitor.sym"))
     kinds = {k.label: k for k in prof.analyse(monitor, prof.Attributor(monitor), w[0])}
     return w[0], kinds
+
+
+def bench_window(prof, save, name):
+    windows = prof.parse_raw(os.path.join(save, "trapprof.out"))
+    prof.name_windows(windows, open(os.path.join(save, "console.txt")).read().splitlines())
+    w = [w for w in windows if w.name == name]
+    assert len(w) == 1, "no single %s window in %s" % (name, [x.name for x in windows])
+    monitor = prof.Monitor(os.path.join(ROOT, "build", "monitor.elf"),
+                           os.path.join(ROOT, "build", "monitor.sym"))
+    return w[0], {k.label: k for k in prof.analyse(monitor, prof.Attributor(monitor), w[0])}
+
+
+@pytest.fixture(scope="module")
+def in_window(tmp_path_factory):
+    make("all", "build/tools/trapprof.so")
+    save = str(tmp_path_factory.mktemp("profile-in"))
+    p = subprocess.run([PYTHON, SCRIPT, "--bench", IN_BENCH, "--save", save],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    assert p.returncode == 0, p.stdout.decode("utf-8", "replace")[-3000:]
+    return bench_window(load_profile_module(), save, IN_BENCH)
 
 
 def test_two_runs_count_the_same(runs):
@@ -106,6 +129,17 @@ def test_fast_path_is_tens_of_instructions(window):
         k = kinds[kind]
         assert 0 < k.insns / k.traps <= FAST_MAX, "%s: %.1f instructions per trap" % (
             kind, k.insns / k.traps)
+
+
+def test_in_from_the_pic_mask_never_reaches_c(in_window):
+    """The IN fast path (entry.asm .in_fast): every IN of port-read is one
+    #GP the switcher answers from the value the monitor published."""
+    w, kinds = in_window
+    assert IN_KIND in kinds, "no %s kind in port-read: %s" % (IN_KIND, sorted(kinds))
+    k = kinds[IN_KIND]
+    assert k.traps == w.ops, "%s: %d traps for %d operations" % (IN_KIND, k.traps, w.ops)
+    assert set(k.by_phase) == {"entry stub", "switcher"}, sorted(k.by_phase)
+    assert 0 < k.insns / k.traps <= IN_MAX, "%.1f instructions per IN" % (k.insns / k.traps)
 
 
 def test_entry_stub_is_a_few_instructions_per_trap(window):
