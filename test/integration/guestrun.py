@@ -231,18 +231,20 @@ def exit_table(log):
     return rows
 
 
-FAST_PATH = re.compile(r"switcher fast path: cli (\d+), sti (\d+), mov cr3 (\d+)")
+FAST_PATH = re.compile(r"switcher fast path: cli (\d+), sti (\d+), mov cr3 (\d+), in (\d+), "
+                       r"mov from cr (\d+), invlpg (\d+)")
 
 
 def trapped_counts(log):
     """{row name: count} of the instructions that trapped: the exit table's
     emulated rows plus those the switcher's fast path handled without
     reaching the dispatcher (its 'switcher fast path' line: cli, sti,
-    mov cr3, the last counted as 'mov to cr')."""
+    mov cr3 (counted as 'mov to cr'), in, mov from cr, invlpg)."""
     rows = exit_table(log)
     m = FAST_PATH.search(log)
     if m:
-        for name, count in zip(("cli", "sti", "mov to cr"), m.groups()):
+        names = ("cli", "sti", "mov to cr", "in", "mov from cr", "invlpg")
+        for name, count in zip(names, m.groups()):
             rows[name] = rows.get(name, 0) + int(count)
     return rows
 

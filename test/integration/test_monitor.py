@@ -103,7 +103,8 @@ def test_transcript_identical(suite_run, native_suite, show):
 
 def test_exit_table_shows_traps(suite_run, show):
     """The exit table shows the kernel trapped and was emulated (by the
-    dispatcher, or by the switcher's fast path for CLI, STI, MOV CR3)."""
+    dispatcher, or by the switcher's fast path for CLI, STI, MOV CR3, IN,
+    MOV from CR and INVLPG)."""
     emulator, shadow, run = suite_run
     show(run, "monitor shadow=%s on %s, tests" % (shadow, emulator))
     rows = trapped_counts(run.log)
