@@ -127,7 +127,9 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
  * to a frame a shadow derives from (a page table under shadow=cached) or
  * the monitor watches (descriptor tables; both strategies).  The host
  * frame is one the shadow maps for the guest, never the monitor's (the
- * switcher's slot is refused).  User accesses and everything it refuses
+ * switcher's slot is refused); for a device's read-only image page
+ * (memory.h) that is the image, what the guest's own read there gets,
+ * where the walk would have found no RAM.  User accesses and everything it refuses
  * take the walk, which gives the exact fault.  With the fault injector
  * armed, writes always take the walk (it counts shadow updates). */
 static uint8_t *cpu_translation(struct vcpu *v, uint32_t va, unsigned acc)
