@@ -986,7 +986,7 @@ void guest_trap(struct trapframe *f)
 void host_trap(struct trapframe *f)
 {
 	if (host_probe_trap(f))
-		return;         /* a boot-time question to the CPU (hostcpu.c) */
+		return;         /* a question to the CPU (hostcpu.c) */
 	if (fault_armed && fault_host_debug(f))
 		return;
 	if (f->vector >= HOST_IRQ_BASE && f->vector < HOST_IRQ_BASE + 16) {

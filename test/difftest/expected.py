@@ -159,9 +159,6 @@ KNOWN_BUGS = {
                                           "mov eax, [ss:INFO + 2]", "mov [ss:0xc01002], eax",
                                           "mov word [ss:0xc01000], 0x3f",
                                           "lgdt [ss:0xc01000]"])),
-    "unpriv.rdpmc": Entry({0}, "RDPMC at the guest's CPL 0 raises #GP (not emulated: "
-                          "'monitor: not emulated: rdpmc'); the CPU (qemu32, no counters) "
-                          "raises #UD", witness=(0, ["xor ecx, ecx", "rdpmc"])),
 }
 
 

@@ -299,6 +299,8 @@ uint64_t host_pit_to_tsc_floor(uint64_t pit) { (void)pit; return 0; }
  * MISC_ENABLE reads fast strings, no MTRRs); its boot probes never run. */
 struct host_cpu host_cpu = { .has_misc_enable = true, .misc_enable = 1 };
 bool host_probe_trap(struct trapframe *f) { (void)f; return false; }
+/* RDPMC in ring 0 on qemu32 under TCG: #UD, whatever the counter. */
+int host_rdpmc(uint32_t counter, uint64_t *val) { (void)counter; (void)val; return T_UD; }
 void host_irq(unsigned n) { (void)n; hw.pit += IDLE_TICKS; hw.tick = true; }
 void host_guest_cr_sync(const struct vcpu *v) { (void)v; }
 void host_com1_putc(uint8_t c) { (void)c; }
