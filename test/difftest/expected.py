@@ -148,17 +148,14 @@ RULES = {
 }
 
 KNOWN_BUGS = {
-    "desc.lgdt.short": Entry({0}, "a data segment register that holds a selector the new "
-                             "GDT limit leaves out: the CPU keeps the loaded descriptor, "
-                             "the monitor reloads DS and ES on every resume and nulls one "
-                             "that no longer loads (docs/architecture.md, 'Stale DS and ES "
-                             "selectors are nulled on resume')",
-                             # through SS (flat): DS's segment is small, and Bochs
-                             # checks its limit where QEMU does not
-                             witness=(0, ["mov ax, 0x58", "mov ds, ax",
-                                          "mov eax, [ss:INFO + 2]", "mov [ss:0xc01002], eax",
-                                          "mov word [ss:0xc01000], 0x3f",
-                                          "lgdt [ss:0xc01000]"])),
+    "desc.lldt.null": Entry({0}, "ES or DS holding an LDT selector when LLDT loads a null LDTR: "
+                            "the CPU keeps the loaded descriptor until the register is "
+                            "loaded again, the monitor nulls the register on resume (it "
+                            "keeps a descriptor its table lost only through that selector's "
+                            "slot in the real LDT, and the real LDT has no slot beyond the "
+                            "guest's new one: docs/architecture.md, 'Hidden descriptors')",
+                            witness=(0, ["mov ax, 0x70", "lldt ax", "mov ax, 0x0c",
+                                         "mov es, ax", "xor eax, eax", "lldt ax"])),
 }
 
 

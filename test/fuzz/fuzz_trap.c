@@ -782,21 +782,71 @@ static int load_stack_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
 	return set_accessed(sel, d, f);
 }
 
-/* The exit path: POP ES/DS in ring 0 (FS and GS are never reloaded: they
- * keep what the guest had, fs and gs), then IRET to the frame. */
+static bool desc_ok(struct segdesc d);
+
+/* The real table entry sel names (in the switcher's GDT or LDT pages). */
+static struct segdesc *real_entry(uint16_t sel)
+{
+	return (sel & SEL_TI) ? &sw_ldt[SEL_INDEX(sel) % LDT_ENTRIES]
+			      : &sw_gdt[SEL_INDEX(sel) % GDT_ENTRIES];
+}
+
+/* The exit path's load of ES or DS holding sel through a patched slot
+ * (entry.asm, KEPT_OR; vdesc.c keeps a hidden descriptor the table lost):
+ * the slot must be sel's own guest entry, the descriptor one the monitor
+ * validated, and what the slot holds again the table's own; the load is
+ * made on the monitor's CR3, where the CPU writes an accessed bit itself.
+ * Sets *loaded to the descriptor the register then holds. */
+static void kept_load(const struct sw_keep *k, uint16_t sel, struct segdesc *loaded)
+{
+	struct cpu_fault f;
+	struct segdesc *e = real_entry(sel);
+	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : SW_GDT_OFF;
+
+	if (k->slot != SW_VA(table) + SEL_INDEX(sel) * 8 ||
+	    (!(sel & SEL_TI) && (SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_MON_FIRST)))
+		finding("exit path: selector 0x%x kept through slot 0x%x, not its guest entry", sel,
+			k->slot);
+	if (!desc_ok(k->desc) || !DESC_S(k->desc))
+		finding("exit path: DS/ES 0x%x loaded with 0x%08x %08x, not a validated guest "
+			"segment", sel, k->desc.hi, k->desc.lo);
+	if (k->table.lo != e->lo || k->table.hi != e->hi)
+		finding("exit path: the slot of 0x%x would be left holding 0x%08x %08x where the "
+			"table has 0x%08x %08x", sel, k->table.hi, k->table.lo, e->hi, e->lo);
+	struct segdesc was = *e;
+	*e = k->desc;
+	e->hi |= SEG_T_ACCESSED << 8;   /* the CPU's own write, on this CR3 */
+	if (load_data_seg(sel, 0, &f) < 0)
+		finding("exit path: loading kept selector 0x%x in ring 0 faults (vector %u)", sel,
+			f.vector);
+	*loaded = *e;
+	*e = was;
+}
+
+/* The exit path: ES and DS loaded in ring 0, through a patched slot for a
+ * kept one (FS and GS are never reloaded: they keep what the guest had,
+ * fs and gs), then IRET to the frame. */
 static void exit_path(struct trapframe *tf, uint32_t fs, uint32_t gs)
 {
 	struct cpu_fault f;
 	uint32_t *segs[] = { &tf->es, &tf->ds, &tf->fs, &tf->gs };
+	const struct sw_keep *keeps[] = { &sw_priv->keep[KEEP_ES], &sw_priv->keep[KEEP_DS] };
+	struct segdesc loaded[2];
+	bool kept[2] = { false, false };
 	struct segdesc cs;
 
 	tf->fs = fs;
 	tf->gs = gs;
-	for (unsigned i = 0; i < 2; i++)
-		if (load_data_seg((uint16_t)*segs[i], 0, &f) < 0)
+	for (unsigned i = 0; i < 2; i++) {
+		uint16_t sel = (uint16_t)*segs[i];
+		if (keeps[i]->slot && keeps[i]->sel == sel) {
+			kept_load(keeps[i], sel, &loaded[i]);
+			kept[i] = true;
+		} else if (load_data_seg(sel, 0, &f) < 0) {
 			finding("exit path: loading selector 0x%x in ring 0 faults (vector %u): the "
-				"monitor resumes a frame the CPU cannot load", *segs[i] & 0xFFFF,
-				f.vector);
+				"monitor resumes a frame the CPU cannot load", sel, f.vector);
+		}
+	}
 	uint16_t sel = (uint16_t)tf->cs;
 	if (real_desc(sel, &cs) < 0 || !is_code(cs) || (SEL_INDEX(sel) == 0 && !(sel & SEL_TI)))
 	{
@@ -825,7 +875,8 @@ static void exit_path(struct trapframe *tf, uint32_t fs, uint32_t gs)
 	/* on the way out, the CPU nulls data segments the new CPL may not use */
 	for (unsigned i = 0; i < 4; i++) {
 		struct segdesc d;
-		if (real_desc((uint16_t)*segs[i], &d) == 0 && !conforming(d) && DESC_DPL(d) < cpl &&
+		int have = i < 2 && kept[i] ? (d = loaded[i], 0) : real_desc((uint16_t)*segs[i], &d);
+		if (have == 0 && !conforming(d) && DESC_DPL(d) < cpl &&
 		    (SEL_INDEX(*segs[i]) || (*segs[i] & SEL_TI)))
 			*segs[i] = 0;
 	}
