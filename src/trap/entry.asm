@@ -8,8 +8,9 @@
 ; pushes the vector; sw_alltraps saves the general and segment registers
 ; (struct trapframe in src/monitor/vcpu.h), loads the monitor's segments
 ; and CR3, moves to the monitor's stack and calls guest_trap().  When that
-; returns, the exit path loads the guest's shadow CR3, pops the (possibly
-; changed) frame and IRETs into the guest.
+; returns, the exit path loads ES and DS from the (possibly changed) frame
+; (a kept hidden descriptor through its patched slot, KEPT_OR), then the
+; guest's shadow CR3, pops the rest and IRETs into the guest.
 ;
 ; This code is assembled into the monitor but *runs* from a copy in the
 ; switcher's code pages (SW_CODE_OFF), mapped at the same linear address in
