@@ -31,6 +31,12 @@ void asm_offsets(void)
 	DEFINE(KEEP_SEL, offsetof(struct sw_keep, sel));
 	DEFINE(KEEP_DESC, offsetof(struct sw_keep, desc));
 	DEFINE(KEEP_TABLE, offsetof(struct sw_keep, table));
+	DEFINE(KEEP_LDTR, offsetof(struct sw_keep, ldtr));
+	DEFINE(KEEP_LDTR_AFTER, offsetof(struct sw_keep, ldtr_after));
+	DEFINE(KEEP_LDT, offsetof(struct sw_keep, ldt));
+	DEFINE(KEEP_LDT_AFTER, offsetof(struct sw_keep, ldt_after));
+	DEFINE(SW_GDT_MON_LDT, SW_VA(SW_GDT_OFF) + GDT_MON_LDT * 8);
+	DEFINE(SEL_MON_LDT, SEL_MON_LDT);
 	DEFINE(TF_DS, offsetof(struct trapframe, ds));
 	DEFINE(TF_ES, offsetof(struct trapframe, es));
 	DEFINE(VCPU_FRAME, SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe));

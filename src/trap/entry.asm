@@ -94,10 +94,12 @@ LAR_P       equ 0x8000          ; P in LAR's access rights
 ; it until the next load, vdesc.c), the selector's real slot holds that
 ; descriptor for this one load and then what the table holds again: in
 ; ring 0, interrupts off, on the monitor's CR3 (where the tables are
-; writable), so the guest never runs with it there.  Else the load macro
-; (PLAIN_LOAD or SAFE_LOAD) does it.  Every access goes through SS, the
-; monitor's flat segment: DS may already be the guest's.  Clobbers EAX,
-; ECX, EDX.
+; writable), so the guest never runs with it there.  An LDT selector
+; beyond the guest's LDT is loaded through a real LDTR whose limit
+; reaches its slot, the guest's own (or null) again right after.  Else
+; the load macro (PLAIN_LOAD or SAFE_LOAD) does it.  Every access goes
+; through SS, the monitor's flat segment: DS may already be the guest's.
+; Clobbers EAX, ECX, EDX.
 %macro KEPT_OR 4
 	movzx ecx, word %3
 	mov edx, [ss:%2 + KEEP_SLOT]
@@ -109,7 +111,24 @@ LAR_P       equ 0x8000          ; P in LAR's access rights
 	mov [ss:edx], eax
 	mov eax, [ss:%2 + KEEP_DESC + 4]
 	mov [ss:edx + 4], eax
+	cmp dword [ss:%2 + KEEP_LDTR], 0
+	je %%load
+	mov eax, [ss:%2 + KEEP_LDT]
+	mov [ss:SW_GDT_MON_LDT], eax
+	mov eax, [ss:%2 + KEEP_LDT + 4]
+	mov [ss:SW_GDT_MON_LDT + 4], eax
+	mov ax, SEL_MON_LDT
+	lldt ax
+%%load:
 	mov %1, cx
+	cmp dword [ss:%2 + KEEP_LDTR], 0
+	je %%restore
+	mov eax, [ss:%2 + KEEP_LDT_AFTER]
+	mov [ss:SW_GDT_MON_LDT], eax
+	mov eax, [ss:%2 + KEEP_LDT_AFTER + 4]
+	mov [ss:SW_GDT_MON_LDT + 4], eax
+	lldt [ss:%2 + KEEP_LDTR_AFTER]
+%%restore:
 	mov eax, [ss:%2 + KEEP_TABLE]
 	mov [ss:edx], eax
 	mov eax, [ss:%2 + KEEP_TABLE + 4]

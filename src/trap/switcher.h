@@ -30,12 +30,20 @@ struct switcher_data {
 /* A data segment register the exit path loads from a briefly patched
  * slot (vdesc.c, vdesc_resume_patches): slot, the linear address of the
  * real GDT or LDT entry its selector names (0: load it plainly); desc,
- * what the slot holds for the load; table, what it holds again after. */
+ * what the slot holds for the load; table, what it holds again after.
+ * An LDT selector beyond the guest's LDT (ldtr not 0) is loaded through
+ * a real LDTR whose limit reaches its slot: GDT_MON_LDT holds ldt for the
+ * load, then ldt_after again, and the LDTR is loaded with ldtr_after
+ * (SEL_MON_LDT or null, as before). */
 struct sw_keep {
 	uint32_t slot;
 	uint32_t sel;           /* the selector it is loaded with */
 	struct segdesc desc;
 	struct segdesc table;
+	uint32_t ldtr;
+	uint32_t ldtr_after;
+	struct segdesc ldt;
+	struct segdesc ldt_after;
 };
 
 enum { KEEP_DS, KEEP_ES, KEEP_REGS };

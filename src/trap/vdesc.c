@@ -745,24 +745,26 @@ int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl)
  * runs), so each resume is a load.  Where the table no longer has a
  * descriptor the register's selector loads, the register keeps the one it
  * was loaded with: its real slot holds that descriptor for the exit path's
- * load only, in ring 0 with interrupts off (entry.asm, KEPT_OR), and the
- * table is what the guest's is whenever the guest runs, so no other load
- * of that selector succeeds, as on the CPU.  While the table still does
- * not have it, the register cannot have been loaded anew: a kept
- * register whose selector is unchanged at the next trap is still the
+ * load only, in ring 0 with interrupts off (entry.asm, KEPT_OR; an LDT
+ * slot beyond the guest's LDT through a real LDTR widened for that load
+ * only), and the tables are the guest's whenever the guest runs, so no
+ * other load of that selector succeeds, as on the CPU.  While the table
+ * still does not have it, the register cannot have been loaded anew: a
+ * kept register whose selector is unchanged at the next trap is still the
  * same.  FS and GS are never reloaded by the exit path: the CPU keeps
  * theirs by itself. */
 
 /* The table and index a selector names, if the real table has that slot
- * (the real GDT has every guest index; the real LDT exactly the guest's
- * entries). */
+ * (the real GDT has every guest index; the switcher's LDT pages every
+ * index a selector can name, beyond the guest's entries too: the exit
+ * path then loads the selector through a real LDTR that reaches it). */
 static struct vtable *real_slot(uint16_t sel, uint32_t *i)
 {
 	struct vtable *t = (sel & SEL_TI) ? &vldt : &vgdt;
 
 	*i = SEL_INDEX(sel);
 	if (sel & SEL_TI)
-		return *i < vldt.entries ? t : 0;
+		return *i < LDT_ENTRIES ? t : 0;
 	return *i != 0 && *i < GDT_MON_FIRST ? t : 0;
 }
 
@@ -806,7 +808,7 @@ uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl)
 		return sel;
 	case SEG_KEEP:
 		if (!real_slot(sel, &i))
-			return 0;       /* beyond the real LDT: nothing to load it from */
+			return 0;       /* the monitor's own GDT slots */
 		h->kept = true;
 		return sel;
 	default:
@@ -839,6 +841,15 @@ void vdesc_resume_patches(struct sw_keep *keep)
 		keep[r].desc = real_of(h->desc);        /* in today's mode */
 		keep[r].table = t->real[i];
 		keep[r].slot = SW_VA(t == &vldt ? SW_LDT_OFF : SW_GDT_OFF) + i * 8;
+		keep[r].ldtr = t == &vldt && i >= vldt.entries;
+		if (!keep[r].ldtr)
+			continue;
+		/* beyond the real LDT's limit: one that reaches the slot for
+		 * the load, then the guest's LDTR (load_real_ldt) again */
+		keep[r].ldt = desc_make(SW_VA(SW_LDT_OFF), (i + 1) * 8 - 1, SYS_T_LDT, 0, false,
+					false);
+		keep[r].ldt_after = sw_gdt[GDT_MON_LDT];
+		keep[r].ldtr_after = vldt.entries ? SEL_MON_LDT : 0;
 	}
 }
 

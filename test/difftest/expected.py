@@ -147,16 +147,7 @@ RULES = {
                         "15:0, where the SDM makes 31:16 read/write (the monitor keeps them)",
 }
 
-KNOWN_BUGS = {
-    "desc.lldt.null": Entry({0}, "ES or DS holding an LDT selector when LLDT loads a null LDTR: "
-                            "the CPU keeps the loaded descriptor until the register is "
-                            "loaded again, the monitor nulls the register on resume (it "
-                            "keeps a descriptor its table lost only through that selector's "
-                            "slot in the real LDT, and the real LDT has no slot beyond the "
-                            "guest's new one: docs/architecture.md, 'Hidden descriptors')",
-                            witness=(0, ["mov ax, 0x70", "lldt ax", "mov ax, 0x0c",
-                                         "mov es, ax", "xor eax, eax", "lldt ax"])),
-}
+KNOWN_BUGS = {}
 
 
 # ---- ring=3: the guest kernel in real ring 3 ----

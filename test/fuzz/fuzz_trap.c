@@ -813,14 +813,29 @@ static void kept_load(const struct sw_keep *k, uint16_t sel, struct segdesc *loa
 	if (k->table.lo != e->lo || k->table.hi != e->hi)
 		finding("exit path: the slot of 0x%x would be left holding 0x%08x %08x where the "
 			"table has 0x%08x %08x", sel, k->table.hi, k->table.lo, e->hi, e->lo);
-	struct segdesc was = *e;
+	struct segdesc was = *e, mon_ldt = sw_gdt[GDT_MON_LDT];
+	enum ldtr_state ldtr = hw.ldtr;
+	uint32_t ldt_limit = hw.ldt_limit;
 	*e = k->desc;
 	e->hi |= SEG_T_ACCESSED << 8;   /* the CPU's own write, on this CR3 */
+	if (k->ldtr) {                  /* an LDT slot beyond the guest's LDT */
+		if (!(sel & SEL_TI) || k->ldt_after.lo != mon_ldt.lo ||
+		    k->ldt_after.hi != mon_ldt.hi ||
+		    k->ldtr_after != (ldtr == LDTR_MON ? SEL_MON_LDT : 0u))
+			finding("exit path: kept selector 0x%x would leave the LDTR 0x%x (0x%08x %08x), "
+				"not the guest's", sel, k->ldtr_after, k->ldt_after.hi,
+				k->ldt_after.lo);
+		sw_gdt[GDT_MON_LDT] = k->ldt;
+		lldt(SEL_MON_LDT);      /* the fake checks base and limit */
+	}
 	if (load_data_seg(sel, 0, &f) < 0)
 		finding("exit path: loading kept selector 0x%x in ring 0 faults (vector %u)", sel,
 			f.vector);
 	*loaded = *e;
 	*e = was;
+	sw_gdt[GDT_MON_LDT] = mon_ldt;
+	hw.ldtr = ldtr;
+	hw.ldt_limit = ldt_limit;
 }
 
 /* The exit path: ES and DS loaded in ring 0, through a patched slot for a

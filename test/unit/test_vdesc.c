@@ -436,9 +436,10 @@ static void table_wins_when_it_loads(void **state)
 	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 1), 0);
 }
 
-/* An LDT selector kept while the new LDT still has its slot; beyond the
- * real LDT (no slot to load it from) it is nulled. */
-static void ldt_selector_kept_only_within_the_real_ldt(void **state)
+/* An LDT selector kept: within the new LDT through its slot; beyond it
+ * (LLDT 0, the difftest's old known bug desc.lldt.null) through a real
+ * LDTR that reaches the slot for the load, the guest's null one after. */
+static void ldt_selector_kept_within_and_beyond_the_real_ldt(void **state)
 {
 	(void)state;
 	struct sw_keep keep[KEEP_REGS];
@@ -458,9 +459,19 @@ static void ldt_selector_kept_only_within_the_real_ldt(void **state)
 	assert_int_equal(keep[KEEP_DS].slot, SW_VA(SW_LDT_OFF) + 8);
 	assert_true(DESC_S(keep[KEEP_DS].desc) && DESC_P(keep[KEEP_DS].desc));
 	assert_int_equal(DESC_DPL(keep[KEEP_DS].desc), 1);
+	assert_int_equal(keep[KEEP_DS].ldtr, 0);        /* the guest's LDTR reaches it */
 	/* LLDT 0: no real LDT at all */
 	assert_int_equal(vdesc_lldt(&vc, 0), 0);
-	assert_int_equal(vdesc_resume_data(KEEP_ES, sel_l1, 1), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_ES, sel_l1, 1), sel_l1);
+	vdesc_resume_patches(keep);
+	assert_int_equal(keep[KEEP_ES].slot, SW_VA(SW_LDT_OFF) + 8);
+	assert_int_equal(keep[KEEP_ES].ldtr, 1);
+	assert_int_equal(desc_base(keep[KEEP_ES].ldt), SW_VA(SW_LDT_OFF));
+	assert_int_equal(desc_limit(keep[KEEP_ES].ldt), 2 * 8 - 1);
+	assert_int_equal(DESC_TYPE(keep[KEEP_ES].ldt), SYS_T_LDT);
+	assert_int_equal(keep[KEEP_ES].ldtr_after, 0);
+	assert_int_equal(keep[KEEP_ES].table.hi, 0);    /* the slot is empty again after */
+	assert_int_equal(real_ldt[1].hi, 0);
 }
 
 int main(void)
@@ -480,7 +491,7 @@ int main(void)
 						teardown_ring3),
 		cmocka_unit_test_setup(ds_keeps_what_a_shorter_gdt_lost, setup),
 		cmocka_unit_test_setup(table_wins_when_it_loads, setup),
-		cmocka_unit_test_setup(ldt_selector_kept_only_within_the_real_ldt, setup),
+		cmocka_unit_test_setup(ldt_selector_kept_within_and_beyond_the_real_ldt, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
