@@ -25,6 +25,20 @@ void asm_offsets(void)
 	DEFINE(SW_PRIV_ESPFIX_BASE, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, espfix_base));
 	DEFINE(SW_PRIV_DR7_MONITOR, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, dr7_monitor));
 	DEFINE(SW_PRIV_DR7_GUEST, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, dr7_guest));
+	DEFINE(SW_PRIV_KEEP_DS, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, keep[KEEP_DS]));
+	DEFINE(SW_PRIV_KEEP_ES, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, keep[KEEP_ES]));
+	DEFINE(KEEP_SLOT, offsetof(struct sw_keep, slot));
+	DEFINE(KEEP_SEL, offsetof(struct sw_keep, sel));
+	DEFINE(KEEP_DESC, offsetof(struct sw_keep, desc));
+	DEFINE(KEEP_TABLE, offsetof(struct sw_keep, table));
+	DEFINE(KEEP_LDTR, offsetof(struct sw_keep, ldtr));
+	DEFINE(KEEP_LDTR_AFTER, offsetof(struct sw_keep, ldtr_after));
+	DEFINE(KEEP_LDT, offsetof(struct sw_keep, ldt));
+	DEFINE(KEEP_LDT_AFTER, offsetof(struct sw_keep, ldt_after));
+	DEFINE(SW_GDT_MON_LDT, SW_VA(SW_GDT_OFF) + GDT_MON_LDT * 8);
+	DEFINE(SEL_MON_LDT, SEL_MON_LDT);
+	DEFINE(TF_DS, offsetof(struct trapframe, ds));
+	DEFINE(TF_ES, offsetof(struct trapframe, es));
 	DEFINE(VCPU_FRAME, SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe));
 #define FAST(field) (SW_VA(SW_VCPU_OFF) + offsetof(struct switcher_fast, field))
 	DEFINE(SW_FAST_KCS, FAST(kcs));

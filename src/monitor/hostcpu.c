@@ -8,8 +8,15 @@
  * exception, taken in ring 0, reaches host_trap, which asks
  * host_probe_trap: the vector is recorded and the frame resumes at the
  * routine's next instruction.  A third probe reads through FS loaded
- * with the null selector (#GP(0) where the CPU checks, as Bochs does).  Only the armed probe's address and vector
+ * with the null selector (#GP(0) where the CPU checks, as Bochs does).  Only the armed probe's address and vectors
  * are accepted: anything else is still a monitor fault.
+ *
+ * RDPMC is asked again each time the guest kernel executes it
+ * (host_rdpmc): which counters exist, what they read, and whether the
+ * instruction exists at all differ between CPU models (QEMU's TCG raises
+ * #UD for any counter, Bochs reads 0 from the counters its model has and
+ * raises #GP(0) for the others), and the answer depends on the counter
+ * the guest names in ECX.
  *
  * CPUID alone says whether the CPU has long mode (and its linear-address
  * width): the address MSRs are 64 bits wide there.
@@ -45,6 +52,9 @@ void probe_nullseg_insn(const void *p);
 extern const char probe_rdmsr_at[], probe_rdmsr_next[];
 extern const char probe_movdr_at[], probe_movdr_next[];
 extern const char probe_nullseg_at[], probe_nullseg_next[];
+/* uint64_t probe_rdpmc_insn(uint32_t counter): EDX:EAX, garbage after a fault */
+uint64_t probe_rdpmc_insn(uint32_t counter);
+extern const char probe_rdpmc_at[], probe_rdpmc_next[];
 
 __asm__(".pushsection .text\n"
 	".globl probe_rdmsr_insn, probe_rdmsr_at, probe_rdmsr_next\n"
@@ -73,28 +83,38 @@ __asm__(".pushsection .text\n"
 	"probe_nullseg_next:\n\t"
 	"movw %dx, %fs\n\t"
 	"ret\n"
+	".globl probe_rdpmc_insn, probe_rdpmc_at, probe_rdpmc_next\n"
+	"probe_rdpmc_insn:\n\t"
+	"movl 4(%esp), %ecx\n\t"
+	"xorl %eax, %eax\n\t"
+	"xorl %edx, %edx\n"
+	"probe_rdpmc_at:\n\t"
+	"rdpmc\n"
+	"probe_rdpmc_next:\n\t"
+	"ret\n"
 	".popsection");
 
 static const char *armed_at;            /* the probed instruction, or 0 */
 static const char *armed_next;
-static uint32_t armed_vector;           /* the exception it must raise */
+static uint32_t armed_vectors;          /* the exceptions it may raise (bit n: vector n) */
 static volatile uint32_t probe_vector;  /* what it raised (NO_VECTOR: none) */
 
 bool host_probe_trap(struct trapframe *f)
 {
-	if (!armed_at || f->eip != (uint32_t)armed_at || f->vector != armed_vector)
+	if (!armed_at || f->eip != (uint32_t)armed_at || f->vector >= 32 ||
+	    !(armed_vectors & (1u << f->vector)))
 		return false;
 	probe_vector = f->vector;
 	f->eip = (uint32_t)armed_next;
 	return true;
 }
 
-static void arm(const char *at, const char *next, uint32_t vector)
+static void arm(const char *at, const char *next, uint32_t vectors)
 {
 	probe_vector = NO_VECTOR;
 	armed_at = at;
 	armed_next = next;
-	armed_vector = vector;
+	armed_vectors = vectors;
 }
 
 static void disarm(void)
@@ -105,7 +125,7 @@ static void disarm(void)
 /* RDMSR msr; false if this CPU raised #GP. */
 static bool host_rdmsr(uint32_t msr, uint64_t *val)
 {
-	arm(probe_rdmsr_at, probe_rdmsr_next, T_GP);
+	arm(probe_rdmsr_at, probe_rdmsr_next, 1u << T_GP);
 	uint64_t v = probe_rdmsr_insn(msr);
 	disarm();
 	if (probe_vector != NO_VECTOR)
@@ -119,7 +139,7 @@ static bool host_rdmsr(uint32_t msr, uint64_t *val)
  * again afterwards (debugreg.h). */
 static bool probe_gd(void)
 {
-	arm(probe_movdr_at, probe_movdr_next, T_DB);
+	arm(probe_movdr_at, probe_movdr_next, 1u << T_DB);
 	__asm__ volatile("mov %0, %%dr7" : : "r"(dr7_monitor() | DR7_GD) : "memory");
 	probe_movdr_insn();
 	disarm();
@@ -135,7 +155,7 @@ static bool probe_gd(void)
  * the same way (emul.c, emul_operand). */
 static bool probe_null_seg(void)
 {
-	arm(probe_nullseg_at, probe_nullseg_next, T_GP);
+	arm(probe_nullseg_at, probe_nullseg_next, 1u << T_GP);
 	probe_nullseg_insn(&host_cpu);
 	disarm();
 	return probe_vector == T_GP;
@@ -181,6 +201,17 @@ static unsigned probe_lin_bits(void)
 	cpuid(CPUID_EXT_ADDR, &a, &b, &c, &d);
 	unsigned bits = (a >> 8) & 0xFFu;
 	return bits ? bits : LIN_BITS_DEFAULT;
+}
+
+int host_rdpmc(uint32_t counter, uint64_t *val)
+{
+	arm(probe_rdpmc_at, probe_rdpmc_next, 1u << T_UD | 1u << T_GP);
+	uint64_t v = probe_rdpmc_insn(counter);
+	disarm();
+	if (probe_vector != NO_VECTOR)
+		return (int)probe_vector;
+	*val = v;
+	return -1;
 }
 
 void host_cpu_probe(void)

@@ -12,7 +12,9 @@
  * ring 0 before the guest starts: a RDMSR that may #GP, a MOV DR with
  * DR7.GD set that may #DB.  The exception (if any) lands in host_trap,
  * which hands it to host_probe_trap and resumes after the instruction.
- * Nothing here writes an MSR, and each answer is read exactly once.
+ * Nothing here writes an MSR, and each answer is read exactly once, but
+ * for RDPMC, asked again each time the guest kernel executes it (its
+ * answer depends on the counter the guest names).
  */
 #ifndef MON_HOSTCPU_H
 #define MON_HOSTCPU_H
@@ -93,6 +95,12 @@ static inline int mtrr_index(uint32_t msr, uint64_t cap)
 	}
 	return -1;
 }
+
+/* RDPMC of counter `counter` (the guest's ECX) in ring 0, now: -1 and
+ * the count in *val, or the vector the CPU raised (#UD on a CPU without
+ * the instruction or counters, as QEMU's TCG; #GP for a counter it lacks,
+ * as Bochs).  The real counters are only ever read, never programmed. */
+int host_rdpmc(uint32_t counter, uint64_t *val);
 
 /* Ask the CPU (ring 0, before the guest runs; the IDT must be loaded). */
 void host_cpu_probe(void);

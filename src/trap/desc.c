@@ -100,3 +100,44 @@ enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out, const cha
 		out->hi |= 1u << 13;
 	return DESC_COPY;
 }
+
+static bool is_exec_only(struct segdesc d)
+{
+	return (DESC_TYPE(d) & SEG_T_CODE) && !(DESC_TYPE(d) & SEG_T_R);
+}
+
+bool desc_data_loadable(struct segdesc d, unsigned rpl, unsigned cpl)
+{
+	unsigned eff = rpl > cpl ? rpl : cpl;
+
+	if (!DESC_S(d) || !DESC_P(d) || is_exec_only(d))
+		return false;
+	if ((DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C))
+		return true;
+	return DESC_DPL(d) >= eff;
+}
+
+bool desc_data_unloadable(struct segdesc d)
+{
+	return !DESC_S(d) || !DESC_P(d) || is_exec_only(d);
+}
+
+/* A data segment register holding a selector whose descriptor the table
+ * no longer has (a shorter GDT or LDT, the entry made absent or a system
+ * descriptor) keeps what it was loaded with, as on the CPU, if that may
+ * still be used at cpl.  One whose table entry merely changed but still
+ * loads (a DPL, base or limit edited) is loaded again from the table:
+ * the guest could have reloaded the selector meanwhile without a trap,
+ * and the monitor could not tell the two apart afterwards. */
+enum seg_resume desc_data_resume(const struct segdesc *table, const struct segdesc *hidden,
+				 uint16_t sel, unsigned cpl)
+{
+	if (SEL_INDEX(sel) == 0 && !(sel & SEL_TI))
+		return SEG_RELOAD;              /* null: loads, faults on use */
+	if (table && desc_data_loadable(*table, SEL_RPL(sel), cpl))
+		return SEG_RELOAD;
+	if (hidden && (!table || desc_data_unloadable(*table)) &&
+	    desc_data_loadable(*hidden, SEL_RPL(sel), cpl))
+		return SEG_KEEP;
+	return SEG_NULL;
+}

@@ -116,6 +116,35 @@ static inline bool desc_is_call_gate(struct segdesc d)
 enum desc_verdict desc_compress(struct segdesc g, struct segdesc *out,
 				const char **why);
 
+/* Could a data segment register (DS, ES, FS, GS) be loaded, at
+ * privilege cpl, with a selector of RPL rpl that names d?  The checks of
+ * MOV DS after the table lookup: a code or data segment, present, not
+ * execute-only code, and DPL >= max(CPL, RPL) unless conforming code. */
+bool desc_data_loadable(struct segdesc d, unsigned rpl, unsigned cpl);
+
+/* Does every load of a data segment register with d fault, whatever the
+ * privilege: a system descriptor (or null), not present, or execute-only
+ * code?  Then no guest code can load the selector anew while its table
+ * holds d. */
+bool desc_data_unloadable(struct segdesc d);
+
+/* What the exit path does with a data segment register (DS, ES) that
+ * holds sel at privilege cpl.  The CPU keeps a loaded segment's hidden
+ * descriptor until the register is loaded again, whatever happens to the
+ * table meanwhile; the exit path must load the register in ring 0. */
+enum seg_resume {
+	SEG_RELOAD,     /* from the table: it holds a descriptor sel loads */
+	SEG_KEEP,       /* with the descriptor it was loaded with, which the
+			   table no longer has: no load of sel succeeds now */
+	SEG_NULL,       /* null it, as the CPU's IRET to an outer ring does
+			   for a segment the new CPL may not use */
+};
+
+/* table: what the table holds at sel (NULL: nothing, beyond its limit);
+ * hidden: the descriptor the register was loaded with (NULL: unknown). */
+enum seg_resume desc_data_resume(const struct segdesc *table, const struct segdesc *hidden,
+				 uint16_t sel, unsigned cpl);
+
 /* The selector as the real CPU must see it: RPL 0 becomes 1. */
 static inline uint16_t sel_compress(uint16_t s)
 {

@@ -5,9 +5,10 @@
  * Mechanism: in ring 1 with IOPL 0, the CPU refuses (with #GP) CLI, STI,
  * HLT, IN/OUT/INS/OUTS, the loads of GDTR/IDTR/LDTR/TR, MOV to and from
  * control and debug registers, CLTS, LMSW, INVLPG, WBINVD/INVD, RDMSR/
- * WRMSR, loads of SS or CS with a ring-0 selector (MOV SS, IRET and far
- * RET to RPL 0), and far CALL or JMP through one of the guest's call gates
- * (null in the real tables; callgate.c).  The dispatcher decodes the
+ * WRMSR, RDPMC (without CR4.PCE), loads of SS or CS with a ring-0
+ * selector (MOV SS, IRET and far RET to RPL 0), and far CALL or JMP
+ * through one of the guest's call gates (null in the real tables;
+ * callgate.c).  The dispatcher decodes the
  * instruction and calls the handler for its kind; the handler does to
  * struct vcpu (and the devices, the shadow MMU, the switcher's tables)
  * what the instruction would have done to the real CPU, and returns:
@@ -879,6 +880,29 @@ static enum emul_result emul_pop_sreg(struct vcpu *v, const struct insn *in)
 	return r;
 }
 
+/* RDPMC: at CPL 0, or at any CPL with CR4.PCE; else #GP(0).  The real
+ * CR4.PCE is the guest's (hosthw.c), so with PCE set it does not even
+ * trap; without it, the guest kernel's RDPMC faults in ring 1 where its
+ * CPU would run it in ring 0.  Counters are model-specific (which exist,
+ * what they read, whether the instruction exists: QEMU's TCG raises #UD,
+ * Bochs reads 0 from the counters its model has and raises #GP(0) for
+ * the others), so the monitor runs it in ring 0 with the guest's ECX and
+ * gives the guest what the CPU underneath gave (hostcpu.c). */
+static enum emul_result emul_rdpmc(struct vcpu *v, const struct insn *in)
+{
+	uint64_t count;
+
+	(void)in;
+	if (vcpu_cpl(v) > 0 && !(v->cr4 & CR4_PCE))
+		return emul_fault(v, T_GP, 0);
+	int vector = host_rdpmc(v->tf.ecx, &count);
+	if (vector >= 0)
+		return emul_fault(v, (unsigned)vector, 0);
+	v->tf.eax = (uint32_t)count;
+	v->tf.edx = (uint32_t)(count >> 32);
+	return EMUL_NEXT;
+}
+
 /* Who may execute it (see the header): the CPU's privilege rule. */
 enum emul_priv {
 	PRIV_CPL0,      /* CPL 0 only: #GP(0) otherwise */
@@ -913,6 +937,7 @@ static const struct emul_entry emul_table[INSN_KIND_COUNT] = {
 	[INSN_MOV_TO_SREG] = { emul_mov_to_sreg, PRIV_SELF },
 	[INSN_LSS] = { emul_lss, PRIV_SELF },
 	[INSN_RDTSC] = { emul_rdtsc, PRIV_SELF },
+	[INSN_RDPMC] = { emul_rdpmc, PRIV_SELF },
 	[INSN_SYSENTER] = { emul_sysenter, PRIV_SELF },
 	[INSN_SYSEXIT] = { emul_sysexit, PRIV_CPL0 },
 	[INSN_POP_SREG] = { emul_pop_sreg, PRIV_SELF },

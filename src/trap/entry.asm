@@ -8,8 +8,9 @@
 ; pushes the vector; sw_alltraps saves the general and segment registers
 ; (struct trapframe in src/monitor/vcpu.h), loads the monitor's segments
 ; and CR3, moves to the monitor's stack and calls guest_trap().  When that
-; returns, the exit path loads the guest's shadow CR3, pops the (possibly
-; changed) frame and IRETs into the guest.
+; returns, the exit path loads ES and DS from the (possibly changed) frame
+; (a kept hidden descriptor through its patched slot, KEPT_OR), then the
+; guest's shadow CR3, pops the rest and IRETs into the guest.
 ;
 ; This code is assembled into the monitor but *runs* from a copy in the
 ; switcher's code pages (SW_CODE_OFF), mapped at the same linear address in
@@ -61,24 +62,81 @@
   %endif
 %endmacro
 
-; Pops a data segment register, or loads null if the selector no longer
-; names a readable segment (VERR at CPL 0) or one that is present: VERR
-; does not look at P, and the monitor marks present guest descriptors not
-; present (vdesc.c: user code while the guest kernel runs, in ring=3 the
-; kernel's segments while user code runs); a GS still holding one, reloaded
-; here after an NMI, was a #NP in ring 0, a panic.
+; Loads data segment register %1 with the selector in ECX, or with null
+; if the selector no longer names a readable segment (VERR at CPL 0) or
+; one that is present: VERR does not look at P, and the monitor marks
+; present guest descriptors not present (vdesc.c: user code while the
+; guest kernel runs, in ring=3 the kernel's segments while user code
+; runs); a GS still holding one, reloaded here after an NMI, was a #NP in
+; ring 0, a panic.  Clobbers EAX.
 LAR_P       equ 0x8000          ; P in LAR's access rights
-%macro SAFE_POP 1
-	pop eax
-	verr ax
+%macro SAFE_LOAD 1
+	verr cx
 	jnz %%null
-	lar ecx, eax
-	test ecx, LAR_P
+	lar eax, ecx
+	test eax, LAR_P
 	jnz %%ok
 %%null:
-	xor eax, eax
+	xor ecx, ecx
 %%ok:
-	mov %1, ax
+	mov %1, cx
+%endmacro
+
+; Loads data segment register %1 with the selector in ECX as it is.
+%macro PLAIN_LOAD 1
+	mov %1, cx
+%endmacro
+
+; KEPT_OR sreg, keep, selector, load: loads DS or ES with the selector
+; (a word in memory).  If the monitor keeps that register's hidden
+; descriptor (keep, a struct sw_keep armed for this selector: the guest
+; loaded it before its GDT or LDT lost the entry, and the CPU would keep
+; it until the next load, vdesc.c), the selector's real slot holds that
+; descriptor for this one load and then what the table holds again: in
+; ring 0, interrupts off, on the monitor's CR3 (where the tables are
+; writable), so the guest never runs with it there.  An LDT selector
+; beyond the guest's LDT is loaded through a real LDTR whose limit
+; reaches its slot, the guest's own (or null) again right after.  Else
+; the load macro (PLAIN_LOAD or SAFE_LOAD) does it.  Every access goes
+; through SS, the monitor's flat segment: DS may already be the guest's.
+; Clobbers EAX, ECX, EDX.
+%macro KEPT_OR 4
+	movzx ecx, word %3
+	mov edx, [ss:%2 + KEEP_SLOT]
+	test edx, edx
+	jz %%other
+	cmp ecx, [ss:%2 + KEEP_SEL]
+	jne %%other
+	mov eax, [ss:%2 + KEEP_DESC]
+	mov [ss:edx], eax
+	mov eax, [ss:%2 + KEEP_DESC + 4]
+	mov [ss:edx + 4], eax
+	cmp dword [ss:%2 + KEEP_LDTR], 0
+	je %%load
+	mov eax, [ss:%2 + KEEP_LDT]
+	mov [ss:SW_GDT_MON_LDT], eax
+	mov eax, [ss:%2 + KEEP_LDT + 4]
+	mov [ss:SW_GDT_MON_LDT + 4], eax
+	mov ax, SEL_MON_LDT
+	lldt ax
+%%load:
+	mov %1, cx
+	cmp dword [ss:%2 + KEEP_LDTR], 0
+	je %%restore
+	mov eax, [ss:%2 + KEEP_LDT_AFTER]
+	mov [ss:SW_GDT_MON_LDT], eax
+	mov eax, [ss:%2 + KEEP_LDT_AFTER + 4]
+	mov [ss:SW_GDT_MON_LDT + 4], eax
+	lldt [ss:%2 + KEEP_LDTR_AFTER]
+%%restore:
+	mov eax, [ss:%2 + KEEP_TABLE]
+	mov [ss:edx], eax
+	mov eax, [ss:%2 + KEEP_TABLE + 4]
+	mov [ss:edx + 4], eax
+	jmp %%done
+%%other:
+	%4 %1
+%%done:
 %endmacro
 
 %macro VECTOR 1
@@ -433,28 +491,32 @@ sw_alltraps:
 
 sw_resume:
 	mov esp, VCPU_FRAME
-	mov eax, [SW_PRIV_DR7_GUEST]    ; the guest's breakpoints on: from here to
-	cmp eax, [SW_PRIV_DR7_MONITOR]  ; the IRET only switcher pages are touched
+sw_exit_start:
+	; ES and DS first, on the monitor's CR3: a kept one's slot is patched
+	; for its load (KEPT_OR).  From here on every access goes through SS.
+	KEPT_OR es, SW_PRIV_KEEP_ES, [ss:esp + TF_ES], PLAIN_LOAD
+	KEPT_OR ds, SW_PRIV_KEEP_DS, [ss:esp + TF_DS], PLAIN_LOAD
+	mov eax, [ss:SW_PRIV_DR7_GUEST] ; the guest's breakpoints on: from here to
+	cmp eax, [ss:SW_PRIV_DR7_MONITOR] ; the IRET only switcher pages are touched
 	je .dr7_done
 	mov dr7, eax
 .dr7_done:
-	mov eax, [SW_PRIV_GUEST_CR3]
-	mov ecx, [SW_PRIV_ESPFIX_ESP]   ; read while the private page is mapped
+	mov eax, [ss:SW_PRIV_GUEST_CR3]
+	mov ecx, [ss:SW_PRIV_ESPFIX_ESP] ; read while the private page is mapped
 	mov cr3, eax
 	test ecx, ecx
-	jz sw_exit_start
+	jz .pop
 	mov ax, SEL_MON_ESPFIX          ; the same frame, ESP's high half the guest's
 	mov ss, ax
 	mov esp, ecx
-sw_exit_start:
-	add esp, 8                      ; GS, FS: never reloaded.  The monitor does
+.pop:
+	add esp, 16                     ; GS, FS: never reloaded.  The monitor does
 					; not touch them, so they keep the guest's
 					; hidden descriptors, as a real CPU does even
 					; after the guest edits its GDT; IRET nulls
 					; them for an outer ring where they are not
-					; valid, as it does for the guest's own IRET
-	pop es
-	pop ds
+					; valid, as it does for the guest's own IRET.
+					; ES, DS: loaded above
 	popad
 	add esp, 8                      ; vector, error code
 	iret
@@ -477,6 +539,15 @@ sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
 	push ebx
 	call [SW_PRIV_HOST_TRAP]        ; returns for IRQs and watchdog NMIs
 	add esp, 4
+	; ES and DS as pushed, loaded on the monitor's CR3, through the flat SS.
+	; An NMI can arrive at a stub's first instruction or in the exit path,
+	; with the guest's data selectors loaded: one the monitor keeps (the
+	; exit path loaded it from a patched slot) is loaded the same way
+	; again; any other that is stale (the guest may have changed its GDT
+	; since it loaded it) cannot be reloaded, so it comes back null
+	; (guest_trap then counts it dropped).
+	KEPT_OR es, SW_PRIV_KEEP_ES, [ss:ebx + TF_ES], SAFE_LOAD
+	KEPT_OR ds, SW_PRIV_KEEP_DS, [ss:ebx + TF_DS], SAFE_LOAD
 	mov dr7, ebp
 	mov cr3, esi                    ; an NMI may have hit the exit path
 	test edi, edi
@@ -491,13 +562,8 @@ sw_from_ring0:                  ; esi: the CR3 to go back to (callee-saved)
 	; check presence, and a guest user code segment loaded in FS is not
 	; present in the real GDT while the guest kernel runs (a monitor
 	; panic on the watchdog NMI, found by the differential tester).
-	add esp, 8
-	; An NMI can arrive at a stub's first instruction, with the guest's
-	; data selectors still loaded and perhaps stale (the guest may have
-	; changed its GDT since it loaded them); such a selector cannot be
-	; reloaded, so it comes back null (guest_trap then counts it dropped).
-	SAFE_POP es
-	SAFE_POP ds
+	; ES, DS: loaded above.
+	add esp, 16
 	popad
 	add esp, 8
 	iret

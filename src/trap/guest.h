@@ -121,6 +121,24 @@ uint32_t vdesc_monitor_rpl(uint16_t sel, unsigned cpl);
  * copies stays checked while it is unchanged (trap.c's sanitize). */
 extern uint32_t vdesc_generation;
 
+/* The hidden descriptors of DS and ES (vdesc.c): the CPU keeps what it
+ * loaded until the register is loaded again, and the exit path loads
+ * both.  At every trap, from the frame the CPU pushed: */
+void vdesc_hidden_entry(const struct vcpu *v);
+/* What the exit path loads into DS (r = KEEP_DS) or ES holding sel, at
+ * privilege cpl: sel, from its table or, where the table no longer has a
+ * descriptor sel loads, with the one the register was loaded with (kept,
+ * desc_data_resume); or 0, nulled. */
+uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl);
+/* Is a register kept?  No register is kept (the frame's selectors all
+ * load from the tables, as last checked). */
+bool vdesc_keeps(void);
+void vdesc_keep_none(void);
+/* The exit path's loads of the kept registers, in the real tables' mode
+ * as it is now (after vdesc_set_mode). */
+struct sw_keep;
+void vdesc_resume_patches(struct sw_keep *keep);
+
 /* Can a data segment register hold sel at privilege cpl?  (MOV DS does
  * this check; the exit path must not fault on a stale selector.) */
 int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl);

@@ -36,6 +36,27 @@ struct switcher_data {
 
 /* Mapped in the monitor's view only: what the stubs need once on the
  * monitor's CR3, and the exit path's choices for the next resume. */
+/* A data segment register the exit path loads from a briefly patched
+ * slot (vdesc.c, vdesc_resume_patches): slot, the linear address of the
+ * real GDT or LDT entry its selector names (0: load it plainly); desc,
+ * what the slot holds for the load; table, what it holds again after.
+ * An LDT selector beyond the guest's LDT (ldtr not 0) is loaded through
+ * a real LDTR whose limit reaches its slot: GDT_MON_LDT holds ldt for the
+ * load, then ldt_after again, and the LDTR is loaded with ldtr_after
+ * (SEL_MON_LDT or null, as before). */
+struct sw_keep {
+	uint32_t slot;
+	uint32_t sel;           /* the selector it is loaded with */
+	struct segdesc desc;
+	struct segdesc table;
+	uint32_t ldtr;
+	uint32_t ldtr_after;
+	struct segdesc ldt;
+	struct segdesc ldt_after;
+};
+
+enum { KEEP_DS, KEEP_ES, KEEP_REGS };
+
 struct switcher_priv {
 	uint32_t guest_cr3;     /* the shadow page directory the guest runs on */
 	uint32_t mon_stack_top; /* the monitor's stack for guest traps */
@@ -45,6 +66,7 @@ struct switcher_priv {
 	uint32_t espfix_base;   /* that segment's base (frame = base + esp) */
 	uint32_t dr7_monitor;   /* the real DR7 while the monitor runs ... */
 	uint32_t dr7_guest;     /* ... and while the guest does (debugreg.h) */
+	struct sw_keep keep[KEEP_REGS]; /* DS and ES with a kept hidden descriptor */
 };
 
 #define SW_FAST_CRS 5           /* CR0-CR4 (CR1 is never read: #UD) */

@@ -714,11 +714,13 @@ static void validate_selectors(struct vcpu *v, uint32_t *const segs[4])
 		guest_die("would resume with SS 0x%x, not a valid stack selector for ring %u",
 			  v->tf.ss & 0xFFFF, cpl);
 	for (unsigned i = 0; i < 4; i++) {
-		*segs[i] &= 0xFFFF;
-		if (!data_sel_loadable(v, (uint16_t)*segs[i], cpl)) {
-			*segs[i] = 0;
+		uint32_t sel = *segs[i] & 0xFFFF;
+		/* DS and ES (KEEP_DS, KEEP_ES) keep a descriptor their table
+		 * lost; FS and GS are never reloaded */
+		*segs[i] = i < KEEP_REGS ? vdesc_resume_data(i, (uint16_t)sel, cpl)
+					 : data_sel_loadable(v, (uint16_t)sel, cpl) ? sel : 0;
+		if (*segs[i] != sel)
 			v->stats.seg_dropped++;
-		}
 	}
 }
 
@@ -747,7 +749,7 @@ static const struct selector_set *check_selectors(struct vcpu *v)
 		c->sel[2 + i] = *segs[i];
 	c->small_ss = stack_mask(v, (uint16_t)v->tf.ss) == 0xFFFFu;
 	c->generation = vdesc_generation;
-	c->valid = true;
+	c->valid = !vdesc_keeps();      /* a kept register is checked at every resume */
 	return c;
 }
 
@@ -756,7 +758,9 @@ static bool sanitize(struct vcpu *v)
 {
 	const struct selector_set *c = selectors_checked(v);
 
-	if (!c)
+	if (c)
+		vdesc_keep_none();      /* all load from the tables, as checked */
+	else
 		c = check_selectors(v);
 	/* VIF and VIP stay: the guest's, with CR4.PVI (emul.c); the real
 	 * CR4.VME and PVI are 0, so the CPU never acts on them */
@@ -984,6 +988,7 @@ void guest_trap(struct trapframe *f)
 			  "virtualize vm86", f->vector, f->cs & 0xFFFF, f->eip & 0xFFFF);
 	v->tf = *f;
 	from_real_rpl(v);
+	vdesc_hidden_entry(v);
 	fast_enter(v);
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
@@ -1003,6 +1008,7 @@ void guest_trap(struct trapframe *f)
 	if (fault_armed)
 		fault_trap(v);
 	prepare_resume(v, sanitize(v));
+	vdesc_resume_patches(sw_priv->keep);
 	fast_leave(v, pending && !v->vif);      /* delivered now, or still due */
 	*f = v->tf;
 	guest_frame_to_cpu(f);
@@ -1016,7 +1022,7 @@ void guest_trap(struct trapframe *f)
 void host_trap(struct trapframe *f)
 {
 	if (host_probe_trap(f))
-		return;         /* a boot-time question to the CPU (hostcpu.c) */
+		return;         /* a question to the CPU (hostcpu.c) */
 	if (fault_armed && fault_host_debug(f))
 		return;
 	if (f->vector >= HOST_IRQ_BASE && f->vector < HOST_IRQ_BASE + 16) {
@@ -1032,8 +1038,10 @@ void host_trap(struct trapframe *f)
 		f->eflags |= FL_RF;
 		return;
 	}
-	if (f->vector == T_PF && switcher_in_exit_path(f->eip) && vdesc_accessed(&vcpu0, rcr2()))
+	if (f->vector == T_PF && switcher_in_exit_path(f->eip) && vdesc_accessed(&vcpu0, rcr2())) {
+		vdesc_resume_patches(sw_priv->keep);    /* a slot they restore changed */
 		return;                 /* the exit path loaded a descriptor: retry */
+	}
 	if (switcher_in_exit_path(f->eip))
 		guest_die("resuming the guest faulted (vector %u, error 0x%x): its saved state "
 			  "could not be loaded", f->vector, f->err);

@@ -99,6 +99,14 @@ static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .moded = 
 static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .moded = ldt_moded,
 			      .name = "LDT",
 			      .watch = { .name = "LDT", .wrote = table_wrote, .ctx = &vldt } };
+/* DS and ES as the CPU holds them (the hidden descriptors, below) */
+struct hidden_seg {
+	uint16_t sel;           /* the selector the register holds */
+	bool known;             /* desc is what it was loaded with */
+	bool kept;              /* resumed with desc, which its table lacks */
+	struct segdesc desc;    /* the copy's form (ring-compressed) */
+};
+static struct hidden_seg hidden[KEEP_REGS];
 struct vdesc_mode vdesc_mode = { true, true, true };
 uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
@@ -451,6 +459,7 @@ void vdesc_reset(struct vcpu *v)
 	vgdt.nmoded = vldt.nmoded = 0;
 	alias_forget();
 	vldt.entries = 0;
+	memset(hidden, 0, sizeof hidden);
 	/* until the guest loads its own GDT: flat ring-1 code and data, so
 	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */
 	vgdt.entries = BOOT_GDT_ENTRIES;
@@ -719,17 +728,129 @@ int vdesc_ltr(struct vcpu *v, uint16_t sel)
 int data_sel_loadable(const struct vcpu *v, uint16_t sel, unsigned cpl)
 {
 	struct segdesc d;
-	unsigned eff = SEL_RPL(sel) > cpl ? SEL_RPL(sel) : cpl;
 
 	if (SEL_INDEX(sel) == 0 && !(sel & SEL_TI))
 		return 1;               /* null: loadable, faults on use */
-	if (guest_segment(v, sel, &d) < 0 || !DESC_S(d) || !DESC_P(d))
+	if (guest_segment(v, sel, &d) < 0)
 		return 0;
-	if ((DESC_TYPE(d) & SEG_T_CODE) && !(DESC_TYPE(d) & SEG_T_R))
+	return desc_data_loadable(d, SEL_RPL(sel), cpl);
+}
+
+/* ---- the hidden descriptors of DS and ES ---- */
+
+/* The CPU keeps what it loaded into a segment register until the register
+ * is loaded again; a shorter GDT, another LDT or an entry made absent does
+ * not reach it (the next load of the selector faults).  The exit path
+ * loads DS and ES in ring 0 (the monitor's own are in them while it
+ * runs), so each resume is a load.  Where the table no longer has a
+ * descriptor the register's selector loads, the register keeps the one it
+ * was loaded with: its real slot holds that descriptor for the exit path's
+ * load only, in ring 0 with interrupts off (entry.asm, KEPT_OR; an LDT
+ * slot beyond the guest's LDT through a real LDTR widened for that load
+ * only), and the tables are the guest's whenever the guest runs, so no
+ * other load of that selector succeeds, as on the CPU.  While the table
+ * still does not have it, the register cannot have been loaded anew: a
+ * kept register whose selector is unchanged at the next trap is still the
+ * same.  FS and GS are never reloaded by the exit path: the CPU keeps
+ * theirs by itself. */
+
+/* The table and index a selector names, if the real table has that slot
+ * (the real GDT has every guest index; the switcher's LDT pages every
+ * index a selector can name, beyond the guest's entries too: the exit
+ * path then loads the selector through a real LDTR that reaches it). */
+static struct vtable *real_slot(uint16_t sel, uint32_t *i)
+{
+	struct vtable *t = (sel & SEL_TI) ? &vldt : &vgdt;
+
+	*i = SEL_INDEX(sel);
+	if (sel & SEL_TI)
+		return *i < LDT_ENTRIES ? t : 0;
+	return *i != 0 && *i < GDT_MON_FIRST ? t : 0;
+}
+
+/* The copy's entry for sel, or NULL beyond the guest's table. */
+static const struct segdesc *copy_entry(uint16_t sel)
+{
+	uint32_t i = SEL_INDEX(sel);
+	const struct vtable *t = (sel & SEL_TI) ? &vldt : &vgdt;
+
+	return i < t->entries && (i != 0 || (sel & SEL_TI)) ? &t->copy[i] : 0;
+}
+
+void vdesc_hidden_entry(const struct vcpu *v)
+{
+	const uint32_t sels[KEEP_REGS] = { [KEEP_DS] = v->tf.ds, [KEEP_ES] = v->tf.es };
+
+	for (unsigned r = 0; r < KEEP_REGS; r++) {
+		struct hidden_seg *h = &hidden[r];
+		uint16_t sel = (uint16_t)sels[r];
+
+		if (h->kept && h->sel == sel)
+			continue;       /* no load of sel has succeeded since */
+		const struct segdesc *d = copy_entry(sel);
+		h->sel = sel;
+		h->kept = false;
+		h->known = d != 0;
+		if (d)
+			h->desc = *d;
+	}
+}
+
+uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl)
+{
+	struct hidden_seg *h = &hidden[r];
+	uint32_t i;
+
+	h->kept = false;
+	switch (desc_data_resume(copy_entry(sel), h->known && h->sel == sel ? &h->desc : 0, sel,
+				 cpl)) {
+	case SEG_RELOAD:
+		return sel;
+	case SEG_KEEP:
+		if (!real_slot(sel, &i))
+			return 0;       /* the monitor's own GDT slots */
+		h->kept = true;
+		return sel;
+	default:
 		return 0;
-	if ((DESC_TYPE(d) & (SEG_T_CODE | SEG_T_C)) == (SEG_T_CODE | SEG_T_C))
-		return 1;
-	return DESC_DPL(d) >= eff;
+	}
+}
+
+bool vdesc_keeps(void)
+{
+	return hidden[KEEP_DS].kept || hidden[KEEP_ES].kept;
+}
+
+void vdesc_keep_none(void)
+{
+	hidden[KEEP_DS].kept = hidden[KEEP_ES].kept = false;
+}
+
+void vdesc_resume_patches(struct sw_keep *keep)
+{
+	for (unsigned r = 0; r < KEEP_REGS; r++) {
+		const struct hidden_seg *h = &hidden[r];
+		uint32_t i;
+		struct vtable *t = h->kept ? real_slot(h->sel, &i) : 0;
+
+		if (!t) {
+			keep[r].slot = 0;
+			continue;
+		}
+		keep[r].sel = h->sel;
+		keep[r].desc = real_of(h->desc);        /* in today's mode */
+		keep[r].table = t->real[i];
+		keep[r].slot = SW_VA(t == &vldt ? SW_LDT_OFF : SW_GDT_OFF) + i * 8;
+		keep[r].ldtr = t == &vldt && i >= vldt.entries;
+		if (!keep[r].ldtr)
+			continue;
+		/* beyond the real LDT's limit: one that reaches the slot for
+		 * the load, then the guest's LDTR (load_real_ldt) again */
+		keep[r].ldt = desc_make(SW_VA(SW_LDT_OFF), (i + 1) * 8 - 1, SYS_T_LDT, 0, false,
+					false);
+		keep[r].ldt_after = sw_gdt[GDT_MON_LDT];
+		keep[r].ldtr_after = vldt.entries ? SEL_MON_LDT : 0;
+	}
 }
 
 int code_sel_check(const struct vcpu *v, uint16_t sel)

@@ -380,6 +380,8 @@ def run_witnesses(targets, tmp, ring=1, bochs=False):
     boot per target (a witness the monitor dies in differs, and takes the
     ones after it along: those are run again alone)."""
     ws = witnesses(ring)
+    if not ws:
+        return {}               # no known bug left: nothing to boot
     seqs = [seq for _, seq in ws.values()]
     path = os.path.join(tmp, "witnesses.bin")
     gen.write_witnesses(seqs, path)
@@ -446,7 +448,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if args.witnesses:
-                for name, by in run_witnesses(targets, tmp, ring, args.bochs).items():
+                found = run_witnesses(targets, tmp, ring, args.bochs)
+                if not found:
+                    print("difftest: no known bugs listed (expected.py)")
+                for name, by in found.items():
                     print("difftest: known bug %s: %s" % (name, ", ".join(
                         "%s %s" % (t, "still differs" if d else "FIXED (remove it)")
                         for t, d in by.items())))

@@ -147,22 +147,7 @@ RULES = {
                         "15:0, where the SDM makes 31:16 read/write (the monitor keeps them)",
 }
 
-KNOWN_BUGS = {
-    "desc.lgdt.short": Entry({0}, "a data segment register that holds a selector the new "
-                             "GDT limit leaves out: the CPU keeps the loaded descriptor, "
-                             "the monitor reloads DS and ES on every resume and nulls one "
-                             "that no longer loads (docs/architecture.md, 'Stale DS and ES "
-                             "selectors are nulled on resume')",
-                             # through SS (flat): DS's segment is small, and Bochs
-                             # checks its limit where QEMU does not
-                             witness=(0, ["mov ax, 0x58", "mov ds, ax",
-                                          "mov eax, [ss:INFO + 2]", "mov [ss:0xc01002], eax",
-                                          "mov word [ss:0xc01000], 0x3f",
-                                          "lgdt [ss:0xc01000]"])),
-    "unpriv.rdpmc": Entry({0}, "RDPMC at the guest's CPL 0 raises #GP (not emulated: "
-                          "'monitor: not emulated: rdpmc'); the CPU (qemu32, no counters) "
-                          "raises #UD", witness=(0, ["xor ecx, ecx", "rdpmc"])),
-}
+KNOWN_BUGS = {}
 
 
 # ---- ring=3: the guest kernel in real ring 3 ----

@@ -304,6 +304,8 @@ uint32_t dr6_store(uint32_t val) { return val; }     /* QEMU keeps every bit wri
 /* The CPU underneath, as hostcpu.c would find QEMU's qemu32 (no DR7.GD,
  * MISC_ENABLE reads fast strings, no MTRRs). */
 struct host_cpu host_cpu = { .has_misc_enable = true, .misc_enable = 1 };
+/* RDPMC in ring 0 on qemu32 under TCG: #UD, whatever the counter. */
+int host_rdpmc(uint32_t counter, uint64_t *val) { (void)counter; (void)val; return T_UD; }
 uint32_t stack_mask(const struct vcpu *v, uint16_t ss) { (void)v; (void)ss; return 0xFFFFFFFFu; }
 int stack_sel_check(const struct vcpu *v, uint16_t sel) { return stack_sel_valid(v, sel) ? 0 : T_GP; }
 int code_sel_check(const struct vcpu *v, uint16_t sel) { return code_sel_valid(v, sel) ? 0 : T_GP; }

@@ -299,6 +299,8 @@ uint64_t host_pit_to_tsc_floor(uint64_t pit) { (void)pit; return 0; }
  * MISC_ENABLE reads fast strings, no MTRRs); its boot probes never run. */
 struct host_cpu host_cpu = { .has_misc_enable = true, .misc_enable = 1 };
 bool host_probe_trap(struct trapframe *f) { (void)f; return false; }
+/* RDPMC in ring 0 on qemu32 under TCG: #UD, whatever the counter. */
+int host_rdpmc(uint32_t counter, uint64_t *val) { (void)counter; (void)val; return T_UD; }
 void host_irq(unsigned n) { (void)n; hw.pit += IDLE_TICKS; hw.tick = true; }
 void host_guest_cr_sync(const struct vcpu *v) { (void)v; }
 void host_com1_putc(uint8_t c) { (void)c; }
@@ -808,21 +810,86 @@ static int load_stack_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
 	return set_accessed(sel, d, f);
 }
 
-/* The exit path: POP ES/DS in ring 0 (FS and GS are never reloaded: they
- * keep what the guest had, fs and gs), then IRET to the frame. */
+static bool desc_ok(struct segdesc d);
+
+/* The real table entry sel names (in the switcher's GDT or LDT pages). */
+static struct segdesc *real_entry(uint16_t sel)
+{
+	return (sel & SEL_TI) ? &sw_ldt[SEL_INDEX(sel) % LDT_ENTRIES]
+			      : &sw_gdt[SEL_INDEX(sel) % GDT_ENTRIES];
+}
+
+/* The exit path's load of ES or DS holding sel through a patched slot
+ * (entry.asm, KEPT_OR; vdesc.c keeps a hidden descriptor the table lost):
+ * the slot must be sel's own guest entry, the descriptor one the monitor
+ * validated, and what the slot holds again the table's own; the load is
+ * made on the monitor's CR3, where the CPU writes an accessed bit itself.
+ * Sets *loaded to the descriptor the register then holds. */
+static void kept_load(const struct sw_keep *k, uint16_t sel, struct segdesc *loaded)
+{
+	struct cpu_fault f;
+	struct segdesc *e = real_entry(sel);
+	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : SW_GDT_OFF;
+
+	if (k->slot != SW_VA(table) + SEL_INDEX(sel) * 8 ||
+	    (!(sel & SEL_TI) && (SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_MON_FIRST)))
+		finding("exit path: selector 0x%x kept through slot 0x%x, not its guest entry", sel,
+			k->slot);
+	if (!desc_ok(k->desc) || !DESC_S(k->desc))
+		finding("exit path: DS/ES 0x%x loaded with 0x%08x %08x, not a validated guest "
+			"segment", sel, k->desc.hi, k->desc.lo);
+	if (k->table.lo != e->lo || k->table.hi != e->hi)
+		finding("exit path: the slot of 0x%x would be left holding 0x%08x %08x where the "
+			"table has 0x%08x %08x", sel, k->table.hi, k->table.lo, e->hi, e->lo);
+	struct segdesc was = *e, mon_ldt = sw_gdt[GDT_MON_LDT];
+	enum ldtr_state ldtr = hw.ldtr;
+	uint32_t ldt_limit = hw.ldt_limit;
+	*e = k->desc;
+	e->hi |= SEG_T_ACCESSED << 8;   /* the CPU's own write, on this CR3 */
+	if (k->ldtr) {                  /* an LDT slot beyond the guest's LDT */
+		if (!(sel & SEL_TI) || k->ldt_after.lo != mon_ldt.lo ||
+		    k->ldt_after.hi != mon_ldt.hi ||
+		    k->ldtr_after != (ldtr == LDTR_MON ? SEL_MON_LDT : 0u))
+			finding("exit path: kept selector 0x%x would leave the LDTR 0x%x (0x%08x %08x), "
+				"not the guest's", sel, k->ldtr_after, k->ldt_after.hi,
+				k->ldt_after.lo);
+		sw_gdt[GDT_MON_LDT] = k->ldt;
+		lldt(SEL_MON_LDT);      /* the fake checks base and limit */
+	}
+	if (load_data_seg(sel, 0, &f) < 0)
+		finding("exit path: loading kept selector 0x%x in ring 0 faults (vector %u)", sel,
+			f.vector);
+	*loaded = *e;
+	*e = was;
+	sw_gdt[GDT_MON_LDT] = mon_ldt;
+	hw.ldtr = ldtr;
+	hw.ldt_limit = ldt_limit;
+}
+
+/* The exit path: ES and DS loaded in ring 0, through a patched slot for a
+ * kept one (FS and GS are never reloaded: they keep what the guest had,
+ * fs and gs), then IRET to the frame. */
 static void exit_path(struct trapframe *tf, uint32_t fs, uint32_t gs)
 {
 	struct cpu_fault f;
 	uint32_t *segs[] = { &tf->es, &tf->ds, &tf->fs, &tf->gs };
+	const struct sw_keep *keeps[] = { &sw_priv->keep[KEEP_ES], &sw_priv->keep[KEEP_DS] };
+	struct segdesc loaded[2];
+	bool kept[2] = { false, false };
 	struct segdesc cs;
 
 	tf->fs = fs;
 	tf->gs = gs;
-	for (unsigned i = 0; i < 2; i++)
-		if (load_data_seg((uint16_t)*segs[i], 0, &f) < 0)
+	for (unsigned i = 0; i < 2; i++) {
+		uint16_t sel = (uint16_t)*segs[i];
+		if (keeps[i]->slot && keeps[i]->sel == sel) {
+			kept_load(keeps[i], sel, &loaded[i]);
+			kept[i] = true;
+		} else if (load_data_seg(sel, 0, &f) < 0) {
 			finding("exit path: loading selector 0x%x in ring 0 faults (vector %u): the "
-				"monitor resumes a frame the CPU cannot load", *segs[i] & 0xFFFF,
-				f.vector);
+				"monitor resumes a frame the CPU cannot load", sel, f.vector);
+		}
+	}
 	uint16_t sel = (uint16_t)tf->cs;
 	if (real_desc(sel, &cs) < 0 || !is_code(cs) || (SEL_INDEX(sel) == 0 && !(sel & SEL_TI)))
 	{
@@ -851,7 +918,8 @@ static void exit_path(struct trapframe *tf, uint32_t fs, uint32_t gs)
 	/* on the way out, the CPU nulls data segments the new CPL may not use */
 	for (unsigned i = 0; i < 4; i++) {
 		struct segdesc d;
-		if (real_desc((uint16_t)*segs[i], &d) == 0 && !conforming(d) && DESC_DPL(d) < cpl &&
+		int have = i < 2 && kept[i] ? (d = loaded[i], 0) : real_desc((uint16_t)*segs[i], &d);
+		if (have == 0 && !conforming(d) && DESC_DPL(d) < cpl &&
 		    (SEL_INDEX(*segs[i]) || (*segs[i] & SEL_TI)))
 			*segs[i] = 0;
 	}

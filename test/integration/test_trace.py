@@ -19,7 +19,8 @@ TRAPS = [
     r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=mov to cr cr3 -> emulated$",
     r"^monitor: trap #PF +eip=0x[0-9a-f]{8} ring=1 (err=0x\d )?va=0x[0-9a-f]+ "
     r"-> shadow filled \(hidden fault\)$",
-    r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=rdpmc -> not emulated: #GP injected$",
+    r"^monitor: trap #GP +eip=0x[0-9a-f]{8} ring=1 insn=rdpmc -> emulated: it faults, "
+    r"fault injected$",
 ]
 IO_MMU_VTLB = [
     r"^monitor: io out port 0x3f8 size 1 <- 0x61 \(uart\)$",

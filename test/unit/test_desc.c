@@ -1,7 +1,10 @@
 /*
  * test_desc.c - host unit tests for src/trap/desc.c: segment descriptor and
- * gate fields, and the ring-compression rule desc_compress() applies to
- * every descriptor the guest puts in its GDT or LDT.
+ * gate fields, the ring-compression rule desc_compress() applies to
+ * every descriptor the guest puts in its GDT or LDT, and what a data
+ * segment register may hold on the way back to the guest
+ * (desc_data_loadable, desc_data_resume: the CPU keeps a loaded
+ * descriptor its table has since lost).
  *
  * Why: the real GDT and LDT hold what desc_compress() returns.  A DPL 0
  * descriptor slipping through would let guest code reach ring 0; a field
@@ -416,6 +419,108 @@ static void test_compress_reserved_system_types_refused(void **state)
 						    .p = true }));
 }
 
+/* ---- data segment loads and the hidden descriptors of DS and ES ---- */
+
+static struct segdesc seg(unsigned type, unsigned dpl, bool p)
+{
+	return raw((struct fields){ .limit = 0xFFFFF, .type = type, .dpl = dpl, .s = true, .p = p,
+				    .g = true, .db = true });
+}
+
+#define DATA_RW  (SEG_T_W | SEG_T_ACCESSED)
+#define CODE_RX  (SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED)
+#define CODE_X   (SEG_T_CODE | SEG_T_ACCESSED)
+#define CODE_CRX (SEG_T_CODE | SEG_T_C | SEG_T_R | SEG_T_ACCESSED)
+
+/* MOV DS's checks (SDM vol. 2, MOV): a data or readable code segment,
+ * present, DPL >= max(CPL, RPL) unless conforming code. */
+static void test_data_loadable(void **state)
+{
+	(void)state;
+	for (unsigned dpl = 0; dpl < 4; dpl++)
+	for (unsigned cpl = 0; cpl < 4; cpl++)
+	for (unsigned rpl = 0; rpl < 4; rpl++) {
+		bool priv = dpl >= cpl && dpl >= rpl;
+		assert_int_equal(desc_data_loadable(seg(DATA_RW, dpl, true), rpl, cpl), priv);
+		assert_int_equal(desc_data_loadable(seg(CODE_RX, dpl, true), rpl, cpl), priv);
+		assert_true(desc_data_loadable(seg(CODE_CRX, dpl, true), rpl, cpl));
+		assert_false(desc_data_loadable(seg(CODE_X, dpl, true), rpl, cpl));
+		assert_false(desc_data_loadable(seg(DATA_RW, dpl, false), rpl, cpl));
+	}
+	assert_false(desc_data_loadable(gate_make(0x1000, 0x08, SYS_T_CALL32, 3), 3, 3));
+	assert_false(desc_data_loadable((struct segdesc){ 0, 0 }, 0, 0));
+}
+
+/* Unloadable whatever the privilege: only the table's content decides. */
+static void test_data_unloadable(void **state)
+{
+	(void)state;
+	assert_true(desc_data_unloadable((struct segdesc){ 0, 0 }));
+	assert_true(desc_data_unloadable(seg(DATA_RW, 3, false)));
+	assert_true(desc_data_unloadable(seg(CODE_X, 3, true)));
+	assert_true(desc_data_unloadable(gate_make(0x1000, 0x08, SYS_T_CALL32, 3)));
+	assert_true(desc_data_unloadable(raw((struct fields){ .limit = 0x67,
+							     .type = SYS_T_TSS32A, .p = true })));
+	for (unsigned dpl = 0; dpl < 4; dpl++) {   /* a DPL refuses some rings only */
+		assert_false(desc_data_unloadable(seg(DATA_RW, dpl, true)));
+		assert_false(desc_data_unloadable(seg(CODE_RX, dpl, true)));
+	}
+}
+
+/* The witness of the difftest's old known bug desc.lgdt.short: DS holds
+ * 0x58 and LGDT leaves it beyond the limit: the register keeps what it
+ * loaded, in the guest kernel (CPL 1 as compressed) and in user mode. */
+static void test_resume_keeps_a_descriptor_the_table_lost(void **state)
+{
+	(void)state;
+	struct segdesc k = seg(DATA_RW, 1, true), u = seg(DATA_RW, 3, true);
+
+	assert_int_equal(desc_data_resume(NULL, &k, 0x58, 1), SEG_KEEP);
+	assert_int_equal(desc_data_resume(NULL, &u, 0x5B, 3), SEG_KEEP);
+	assert_int_equal(desc_data_resume(NULL, &u, 0x58, 1), SEG_KEEP);
+	/* made absent, a system descriptor, execute-only code: the same */
+	struct segdesc np = seg(DATA_RW, 1, false), xo = seg(CODE_X, 1, true);
+	struct segdesc tss = raw((struct fields){ .limit = 0x67, .type = SYS_T_TSS32A, .p = true });
+	struct segdesc null = { 0, 0 };
+	assert_int_equal(desc_data_resume(&np, &k, 0x58, 1), SEG_KEEP);
+	assert_int_equal(desc_data_resume(&xo, &k, 0x58, 1), SEG_KEEP);
+	assert_int_equal(desc_data_resume(&tss, &k, 0x58, 1), SEG_KEEP);
+	assert_int_equal(desc_data_resume(&null, &k, 0x5C, 1), SEG_KEEP);      /* an LDT one */
+}
+
+/* Still loadable from the table: loaded from it (an edited base or limit
+ * is taken, as the guest's own reload without a trap would take it). */
+static void test_resume_reloads_what_the_table_has(void **state)
+{
+	(void)state;
+	struct segdesc k = seg(DATA_RW, 1, true), edited = raw((struct fields){
+		.base = 0x1000, .limit = 0xFF, .type = DATA_RW, .dpl = 1, .s = true, .p = true });
+
+	assert_int_equal(desc_data_resume(&k, &k, 0x10, 1), SEG_RELOAD);
+	assert_int_equal(desc_data_resume(&edited, &k, 0x10, 1), SEG_RELOAD);
+	assert_int_equal(desc_data_resume(&k, NULL, 0x10, 1), SEG_RELOAD);
+	assert_int_equal(desc_data_resume(NULL, NULL, 0x00, 1), SEG_RELOAD);   /* null */
+	assert_int_equal(desc_data_resume(NULL, &k, 0x03, 3), SEG_RELOAD);
+}
+
+/* Nulled: what the CPU's IRET to an outer ring nulls (a DPL below the new
+ * CPL, in the table or in the hidden descriptor), and a register whose
+ * hidden descriptor is unknown or that its table lost without it being
+ * kept (a DPL change is not a lost descriptor: the guest could reload the
+ * selector at another CPL without a trap). */
+static void test_resume_nulls(void **state)
+{
+	(void)state;
+	struct segdesc k = seg(DATA_RW, 1, true), u = seg(DATA_RW, 3, true);
+
+	assert_int_equal(desc_data_resume(&k, &k, 0x10, 3), SEG_NULL);
+	assert_int_equal(desc_data_resume(NULL, &k, 0x10, 3), SEG_NULL);
+	assert_int_equal(desc_data_resume(NULL, NULL, 0x58, 1), SEG_NULL);
+	assert_int_equal(desc_data_resume(&k, &u, 0x23, 3), SEG_NULL);
+	struct segdesc xo = seg(CODE_X, 1, true);
+	assert_int_equal(desc_data_resume(&xo, &xo, 0x58, 1), SEG_NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +543,11 @@ int main(void)
 		cmocka_unit_test(test_only_call_gates_are_call_gates),
 		cmocka_unit_test(test_compress_interrupt_and_trap_gates_refused),
 		cmocka_unit_test(test_compress_reserved_system_types_refused),
+		cmocka_unit_test(test_data_loadable),
+		cmocka_unit_test(test_data_unloadable),
+		cmocka_unit_test(test_resume_keeps_a_descriptor_the_table_lost),
+		cmocka_unit_test(test_resume_reloads_what_the_table_has),
+		cmocka_unit_test(test_resume_nulls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@
  *   guest_segment           the same GDT as descriptors (fake_gdt), with
  *                           room for the call gates a test installs
  *   tss_inner_stack         the TSS's ss0:esp0 a test sets, or its fault
+ *   host_rdpmc              RDPMC on the CPU underneath: #UD (qemu32 under
+ *                           TCG) unless a test gives a count or another vector
  *
  * run() checks what holds for every handler: EMUL_NEXT, EMUL_FAULTED and
  * EMUL_REFUSED leave EIP alone (the dispatcher or the fault moves it), and
@@ -42,7 +44,7 @@
  * Covers CLI/STI/HLT, IN/OUT (imm8 and DX ports, widths 1/2/4), INS/OUTS
  * with REP, DF, 16-bit addressing and a fault midway, LGDT/LIDT/LLDT/LTR,
  * MOV to and from CR0/2/3/4 and DR0-7, CLTS, LMSW, INVLPG, WBINVD/INVD,
- * RDMSR/WRMSR, INT n/INT3/INTO, IRET and RETF (same ring and to ring 3),
+ * RDMSR/WRMSR, RDPMC, INT n/INT3/INTO, IRET and RETF (same ring and to ring 3),
  * MOV SS and POP SS, far CALL and JMP through call gates (callgate.c:
  * every check of the gate, its target and the inner stack, with the fault
  * and error code the CPU gives; the frames of 32- and 16-bit gates with
@@ -349,6 +351,22 @@ void host_guest_cr_sync(const struct vcpu *v)
 struct host_cpu host_cpu;
 static bool fake_dr6_bit12_fixed0;      /* Bochs's DR6 */
 
+/* RDPMC on the CPU underneath (hostcpu.c runs it in ring 0): the vector
+ * it raises (-1: none, it reads rdpmc_count), and the counter asked. */
+static int fake_rdpmc_vector;
+static uint64_t fake_rdpmc_count;
+static unsigned fake_rdpmc_calls;
+static uint32_t fake_rdpmc_counter;
+
+int host_rdpmc(uint32_t counter, uint64_t *val)
+{
+	fake_rdpmc_calls++;
+	fake_rdpmc_counter = counter;
+	if (fake_rdpmc_vector < 0)
+		*val = fake_rdpmc_count;
+	return fake_rdpmc_vector;
+}
+
 uint32_t dr6_store(uint32_t val)
 {
 	uint32_t back = val | DR6_FIXED1;
@@ -539,6 +557,10 @@ static int setup(void **state)
 	host_cpu.has_misc_enable = true;
 	host_cpu.misc_enable = 1;               /* fast strings */
 	fake_dr6_bit12_fixed0 = false;
+	fake_rdpmc_vector = T_UD;               /* qemu32 under TCG: no counters */
+	fake_rdpmc_count = 0;
+	fake_rdpmc_calls = 0;
+	fake_rdpmc_counter = 0;
 	return 0;
 }
 
@@ -1806,6 +1828,50 @@ static void test_rdtsc_tsd(void **state)
 	vc.tf.eax = vc.tf.edx = 0;
 	assert_int_equal(RUN(rdtsc_insn, INSN_RDTSC), EMUL_NEXT);
 	assert_true(vc.tf.eax != 0 || vc.tf.edx != 0);
+}
+
+/* RDPMC in the guest kernel: what the CPU underneath does with the
+ * guest's ECX, in ring 0 (QEMU's TCG: #UD, no error code; Bochs: 0 from
+ * a counter its model has, #GP(0) for one it lacks). */
+static void test_rdpmc_kernel_asks_the_cpu(void **state)
+{
+	static const uint8_t rdpmc[] = { 0x0F, 0x33 };
+	(void)state;
+	vc.tf.ecx = 1;
+	assert_int_equal(RUN(rdpmc, INSN_RDPMC), EMUL_FAULTED);
+	assert_injected(T_UD, 0);
+	assert_int_equal(fake_rdpmc_calls, 1);
+	assert_int_equal(fake_rdpmc_counter, 1);
+	fk.injected = 0;
+	fake_rdpmc_vector = -1;                 /* a counter it has */
+	fake_rdpmc_count = 0x123456789Aull;
+	assert_int_equal(RUN(rdpmc, INSN_RDPMC), EMUL_NEXT);
+	assert_int_equal(vc.tf.eax, 0x3456789A);
+	assert_int_equal(vc.tf.edx, 0x12);
+	vc.tf.ecx = 0x40000000u;
+	fake_rdpmc_vector = T_GP;               /* one it lacks */
+	assert_int_equal(RUN(rdpmc, INSN_RDPMC), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(fake_rdpmc_counter, 0x40000000u);
+	assert_int_equal(vc.tf.eax, 0x3456789A);        /* a fault changes nothing */
+}
+
+/* RDPMC at CPL 3 without CR4.PCE is #GP(0), the CPU not asked; with PCE
+ * user code may read the counters (it traps only where the CPU refuses
+ * it: the real PCE is the guest's), and gets the CPU's answer. */
+static void test_rdpmc_user_needs_pce(void **state)
+{
+	static const uint8_t rdpmc[] = { 0x0F, 0x33 };
+	(void)state;
+	vc.tf.cs = UCODE;
+	assert_int_equal(RUN(rdpmc, INSN_RDPMC), EMUL_FAULTED);
+	assert_injected(T_GP, 0);
+	assert_int_equal(fake_rdpmc_calls, 0);
+	fk.injected = 0;
+	vc.cr4 = CR4_PCE;
+	assert_int_equal(RUN(rdpmc, INSN_RDPMC), EMUL_FAULTED);
+	assert_injected(T_UD, 0);
+	assert_int_equal(fake_rdpmc_calls, 1);
 }
 
 /* CLTS and MOV CR0 reach the real CR0's guest bits (TS, for #NM). */
@@ -4445,6 +4511,8 @@ int main(void)
 		T(test_msr_mtrr),
 		T(test_msr_tsc_write),
 		T(test_rdtsc_tsd),
+		T(test_rdpmc_kernel_asks_the_cpu),
+		T(test_rdpmc_user_needs_pce),
 		T(test_cr0_guest_bits_synced),
 		T(test_lss),
 		T(test_lss_bad_selector_changes_nothing),

@@ -1,5 +1,8 @@
 /*
- * test_vdesc.c - host unit tests for the accessed bit in src/trap/vdesc.c.
+ * test_vdesc.c - host unit tests for the accessed bit in src/trap/vdesc.c,
+ * and for the hidden descriptors of DS and ES it keeps across a table
+ * change (vdesc_hidden_entry, vdesc_resume_data, vdesc_resume_patches:
+ * the CPU keeps a loaded segment until the register is loaded again).
  *
  * Mechanism: when the CPU loads a segment register from a descriptor whose
  * accessed bit (type bit 0) is clear, it writes the bit into the table.
@@ -362,6 +365,115 @@ static void ring3_alias_keeps_ring2(void **state)
 	assert_int_equal(vdesc_alias_to_cpu(SEL_CONF | 2), SEL_ALIAS | 3);
 }
 
+/* ---- the hidden descriptors of DS and ES ---- */
+
+/* The frame's DS and ES at a trap. */
+static void trap_with(uint16_t ds, uint16_t es)
+{
+	vc.tf.ds = ds;
+	vc.tf.es = es;
+	vdesc_hidden_entry(&vc);
+}
+
+/* The difftest's old known bug desc.lgdt.short: DS holds the kernel's data
+ * segment, then LGDT leaves it beyond the limit.  DS is resumed with the
+ * descriptor it was loaded with, through a slot patched for the exit
+ * path's load only: the real table keeps the guest's (null) entry. */
+static void ds_keeps_what_a_shorter_gdt_lost(void **state)
+{
+	(void)state;
+	struct sw_keep keep[KEEP_REGS];
+	struct segdesc loaded = real_gdt[2];
+
+	trap_with(SEL_KDATA, 0);
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, 2 * 8 - 1), 0);        /* null, code */
+	assert_int_equal(real_gdt[2].hi, 0);
+	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 1), SEL_KDATA);
+	assert_int_equal(vdesc_resume_data(KEEP_ES, 0, 1), 0);
+	assert_true(vdesc_keeps());
+	vdesc_resume_patches(keep);
+	assert_int_equal(keep[KEEP_DS].slot, SW_VA(SW_GDT_OFF) + 2 * 8);
+	assert_int_equal(keep[KEEP_DS].sel, SEL_KDATA);
+	assert_memory_equal(&keep[KEEP_DS].desc, &loaded, sizeof loaded);
+	assert_memory_equal(&keep[KEEP_DS].table, &real_gdt[2], sizeof real_gdt[2]);
+	assert_int_equal(keep[KEEP_ES].slot, 0);
+	assert_int_equal(real_gdt[2].hi, 0);    /* nothing else can load it */
+
+	/* the next trap: DS still 0x10, which no load could have given it
+	 * meanwhile: still the same descriptor */
+	trap_with(SEL_KDATA, 0);
+	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 1), SEL_KDATA);
+	vdesc_resume_patches(keep);
+	assert_memory_equal(&keep[KEEP_DS].desc, &loaded, sizeof loaded);
+
+	/* to user mode: a DPL-1 segment is nulled, as the CPU's IRET does */
+	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 3), 0);
+	assert_false(vdesc_keeps());
+}
+
+/* The entry edited (still loadable) is loaded from the table, the kept
+ * state forgotten once the table has the selector again; a register that
+ * never held the selector cannot keep anything. */
+static void table_wins_when_it_loads(void **state)
+{
+	(void)state;
+	struct sw_keep keep[KEEP_REGS];
+
+	trap_with(SEL_KDATA, SEL_KDATA);
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, 2 * 8 - 1), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_ES, SEL_KDATA, 1), SEL_KDATA);
+	trap_with(SEL_KDATA, SEL_KDATA);
+	put_guest(2, desc_make(0x5000, 0xFFFF, DATA_TYPE, 0, true, false));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, G_GDT_N * 8 - 1), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_ES, SEL_KDATA, 1), SEL_KDATA);
+	assert_false(vdesc_keeps());
+	vdesc_resume_patches(keep);
+	assert_int_equal(keep[KEEP_ES].slot, 0);
+
+	/* DS was 0 at the trap: a selector it is given now has no past */
+	trap_with(0, 0);
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, 2 * 8 - 1), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 1), 0);
+}
+
+/* An LDT selector kept: within the new LDT through its slot; beyond it
+ * (LLDT 0, the difftest's old known bug desc.lldt.null) through a real
+ * LDTR that reaches the slot for the load, the guest's null one after. */
+static void ldt_selector_kept_within_and_beyond_the_real_ldt(void **state)
+{
+	(void)state;
+	struct sw_keep keep[KEEP_REGS];
+	const uint32_t g_ldt = 0x2000;
+	const uint16_t sel_ldt = 0x18, sel_l1 = 0x0C;    /* GDT 3: the LDT; LDT entry 1 */
+
+	put_guest(3, desc_make(g_ldt, 4 * 8 - 1, SYS_T_LDT, 0, false, false));
+	struct segdesc ld = desc_make(0, 0xFFFFFFFF, DATA_TYPE, 0, true, true);
+	memcpy(mem + g_ldt + 8, &ld, sizeof ld);
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, G_GDT_N * 8 - 1), 0);
+	assert_int_equal(vdesc_lldt(&vc, sel_ldt), 0);
+	trap_with(sel_l1, sel_l1);
+	memset(mem + g_ldt + 8, 0, 8);          /* entry 1 gone: the same LDT again */
+	assert_int_equal(vdesc_lldt(&vc, sel_ldt), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_DS, sel_l1, 1), sel_l1);
+	vdesc_resume_patches(keep);
+	assert_int_equal(keep[KEEP_DS].slot, SW_VA(SW_LDT_OFF) + 8);
+	assert_true(DESC_S(keep[KEEP_DS].desc) && DESC_P(keep[KEEP_DS].desc));
+	assert_int_equal(DESC_DPL(keep[KEEP_DS].desc), 1);
+	assert_int_equal(keep[KEEP_DS].ldtr, 0);        /* the guest's LDTR reaches it */
+	/* LLDT 0: no real LDT at all */
+	assert_int_equal(vdesc_lldt(&vc, 0), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_ES, sel_l1, 1), sel_l1);
+	vdesc_resume_patches(keep);
+	assert_int_equal(keep[KEEP_ES].slot, SW_VA(SW_LDT_OFF) + 8);
+	assert_int_equal(keep[KEEP_ES].ldtr, 1);
+	assert_int_equal(desc_base(keep[KEEP_ES].ldt), SW_VA(SW_LDT_OFF));
+	assert_int_equal(desc_limit(keep[KEEP_ES].ldt), 2 * 8 - 1);
+	assert_int_equal(DESC_TYPE(keep[KEEP_ES].ldt), SYS_T_LDT);
+	assert_int_equal(keep[KEEP_ES].ldtr_after, 0);
+	assert_int_equal(keep[KEEP_ES].table.hi, 0);    /* the slot is empty again after */
+	assert_int_equal(real_ldt[1].hi, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +489,9 @@ int main(void)
 						teardown_ring3),
 		cmocka_unit_test_setup_teardown(ring3_alias_keeps_ring2, setup_ring3,
 						teardown_ring3),
+		cmocka_unit_test_setup(ds_keeps_what_a_shorter_gdt_lost, setup),
+		cmocka_unit_test_setup(table_wins_when_it_loads, setup),
+		cmocka_unit_test_setup(ldt_selector_kept_within_and_beyond_the_real_ldt, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,8 @@
  *   call-gate     LGDT a table holding call gates (a way to ring 0): one to
  *                 minios's code (lands, emulated by the monitor), two to
  *                 the monitor's ring-0 code selectors (#GP(selector))
- *   rdpmc         an instruction the monitor does not emulate
+ *   rdpmc         RDPMC in ring 0: the monitor runs it in its own ring 0
+ *                 and gives the guest the CPU's answer (#UD on qemu32)
  *   wrmsr         WRMSR to an MSR no CPU defines
  *   cli-hlt       CLI; HLT: on hardware, a hang forever
  *   popf-if       not hostile, just unlucky: CLI, then re-enable interrupts
