@@ -58,6 +58,8 @@ void asm_offsets(void)
 	DEFINE(SW_DATA_IN, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, in));
 	DEFINE(SW_FAST_MOV_CR3, FAST(mov_cr3));
 	DEFINE(SW_DATA_PAGING, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, paging));
+	DEFINE(SW_DATA_GDTR_CLI, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, gdtr_cli.limit));
+	DEFINE(SW_DATA_GDTR_STI, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, gdtr_sti.limit));
 	DEFINE(SW_DATA_CR3_HINTS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, cr3));
 	DEFINE(SW_CR3_SLOT_MASK, SW_CR3_HINTS - 1);
 	DEFINE(SW_FAST_STI, FAST(sti));

@@ -16,7 +16,8 @@
  * private page is mapped in the monitor's view only.
  *
  *   SWITCHER_BASE + 0x00000  GDT, 8192 entries: the guest's (validated),
- *                            then the monitor's at the top             RO
+ *                            then the monitor's at the top; the guest's
+ *                            user code segments hidden (vdesc.c)       RO
  *                 + 0x10000  IDT (256 gates), TSS at +0x800, public
  *                            data (the monitor's CR3) at +0xC00          RO
  *                 + 0x11000  LDT, 8192 entries: the guest's, validated  RO
@@ -24,6 +25,9 @@
  *                 + 0x23000  vCPU page: ring-0 stack, trap frame at top  RW
  *                 + 0x24000  private data: the monitor's stack, entry
  *                            points, the shadow CR3 (monitor view only)  --
+ *                 + 0x25000  the GDT again, the guest's user code segments
+ *                            shown (its kernel may return to user mode
+ *                            without a trap): the fast path's LGDT     RO
  *
  * Every switcher address is derived from SWITCHER_BASE, so the switcher can
  * move should a guest need the top 4 MB.
@@ -43,7 +47,8 @@
 #define SW_CODE_SIZE    0x2000u
 #define SW_VCPU_OFF     0x23000u
 #define SW_PRIV_OFF     0x24000u
-#define SW_PAGES        0x25u
+#define SW_GDT_SHOWN_OFF 0x25000u
+#define SW_PAGES        0x35u
 
 #define SW_VA(off)      (SWITCHER_BASE + (off))
 

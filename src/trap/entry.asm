@@ -172,9 +172,14 @@ sw_code_start:
 ; segment and 32-bit stack (sw_fast->kcs, kss: the stub's IRET must not
 ; return to a 16-bit stack), no TF or vm86, error code 0, and the
 ; instruction at EIP, unprefixed, is one of those.  CLI also needs the user
-; code segments already hidden (else the kernel's next return to user mode
-; would not trap, and could not set IF); STI needs no virtual interrupt
-; due (else C delivers it).  Everything else goes to sw_alltraps.  The
+; code segments hidden (else the kernel's next return to user mode would
+; not trap, and could not set IF): already, or by its own LGDT of the GDT
+; that hides them (vdesc.c); STI needs no virtual interrupt due (else C
+; delivers it), and shows them again by LGDT where C allows (a kernel's
+; CLI ... STI; IRET to user mode then takes one trap, not three).  The
+; GDTR images are C's, on the switcher's data page (read-only to the
+; guest), and each names one of the two GDTs, both validated: whichever
+; the CPU holds keeps the isolation invariant.  Everything else goes to sw_alltraps.  The
 ; state is sw_fast, at the bottom of the vCPU page (switcher.h); all
 ; accesses go through SS, the monitor's flat data segment, since DS is
 ; still the guest's.  The instruction bytes are read at linear EIP (the code
@@ -207,6 +212,7 @@ sw_fast_gp:
 	cmp byte [ss:SW_FAST_VIF], 0
 	jne .next                                       ; already on: no shadow
 	mov byte [ss:SW_FAST_VIF], 1
+	lgdt [ss:SW_DATA_GDTR_STI]                      ; user code shown, if C allows
 	inc eax
 	mov [ss:SW_FAST_SHADOW_EIP], eax                ; interrupts after the next one
 	or dword [ss:esp + 16], FL_IF
@@ -219,6 +225,7 @@ sw_fast_gp:
 	je .slow_eax
 .cli_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_CLI]
+	lgdt [ss:SW_DATA_GDTR_CLI]                      ; user code hidden
 	mov byte [ss:SW_FAST_VIF], 0                    ; off, whether or not it was:
 	mov eax, [ss:SW_FAST_IF_KEEP]                   ; fast_enter sees the change
 	and [ss:esp + 16], eax                          ; and dates it

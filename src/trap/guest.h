@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "desc.h"
+#include "switcher.h"
 #include "monitor/vcpu.h"
 
 /* The descriptor for selector sel as the monitor keeps it (the copy:
@@ -56,6 +57,19 @@ extern struct vdesc_mode {
 	bool kernel_code;       /* ...its kernel's (non-conforming) code as code: not
 				   while the kernel runs conforming code (ring=3) */
 } vdesc_mode;
+
+/* May the fast path switch GDTs to show or hide user code?  Not while the
+ * LDT holds user code (its single real copy follows vdesc_mode). */
+bool vdesc_fast_gdt_ok(void);
+
+/* At entry: which GDT the CPU holds, user code shown or hidden (the
+ * switcher's fast path may have loaded the other since the last exit).
+ * The stub switches GDTs only when the LDT holds no user code
+ * (vdesc_fast_gdt_ok), so the LDT needs nothing here. */
+static inline void vdesc_mode_entered(void)
+{
+	vdesc_mode.user_cs = switcher_user_shown();
+}
 
 /* Asked before every resume, and almost always already so. */
 static inline void vdesc_set_mode(bool user_cs, bool kernel)

@@ -50,6 +50,7 @@ static uint8_t mon_trap_stack[16384] __attribute__((aligned(16)));
 #define SW_HOST(off) ((void *)((uintptr_t)sw_pages + (off)))
 
 struct segdesc *const sw_gdt = SW_HOST(SW_GDT_OFF);
+struct segdesc *const sw_gdt_shown = SW_HOST(SW_GDT_SHOWN_OFF);
 struct segdesc *const sw_ldt = SW_HOST(SW_LDT_OFF);
 struct switcher_data *const sw_data = SW_HOST(SW_DATA_OFF);
 struct switcher_priv *const sw_priv = SW_HOST(SW_PRIV_OFF);
@@ -66,7 +67,8 @@ _Static_assert(SW_DATA_OFF + sizeof(struct switcher_data) <= SW_LDT_OFF, "data f
 _Static_assert(SW_LDT_OFF + LDT_ENTRIES * 8 <= SW_CODE_OFF, "LDT below the code");
 _Static_assert(SW_CODE_OFF + SW_CODE_SIZE <= SW_VCPU_OFF, "code below the vCPU page");
 _Static_assert(sizeof(struct tss32) == 104, "hardware TSS layout");
-_Static_assert(SW_PRIV_OFF + 4096 == SW_PAGES * 4096, "private page is last");
+_Static_assert(SW_PRIV_OFF + 4096 <= SW_GDT_SHOWN_OFF, "private page below the second GDT");
+_Static_assert(SW_GDT_SHOWN_OFF + GDT_ENTRIES * 8 == SW_PAGES * 4096, "second GDT is last");
 _Static_assert(sizeof(struct switcher_fast) + 512 + sizeof(struct trapframe) <= 4096,
 	       "the fast path's state leaves the ring-0 stack room");
 
@@ -87,10 +89,11 @@ static void build_tables(void)
 {
 	uint32_t code_va = SW_VA(SW_CODE_OFF);
 
-	sw_gdt[GDT_MON_CS] = desc_make(0, 0xFFFFFFFF, SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, 0, true, true);
-	sw_gdt[GDT_MON_DS] = desc_make(0, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 0, true, true);
-	sw_gdt[GDT_MON_TSS] = desc_make(SW_VA(SW_TSS_OFF), sizeof(struct tss32) - 1,
-					SYS_T_TSS32A, 0, false, false);
+	switcher_gdt_mon(GDT_MON_CS, desc_make(0, 0xFFFFFFFF, SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED,
+					       0, true, true));
+	switcher_gdt_mon(GDT_MON_DS, desc_make(0, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 0, true, true));
+	switcher_gdt_mon(GDT_MON_TSS, desc_make(SW_VA(SW_TSS_OFF), sizeof(struct tss32) - 1,
+						SYS_T_TSS32A, 0, false, false));
 
 	for (int v = 0; v < 256; v++)
 		sw_idt[v] = gate_make(code_va + sw_vector_offsets[v], SEL_MON_CS, SYS_T_INT32, 0);
@@ -111,6 +114,7 @@ static void load_tables(void)
 		idtr = { 256 * 8 - 1, SW_VA(SW_IDT_OFF) };
 
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
+	switcher_show_user(true);       /* as vdesc_mode starts */
 	__asm__ volatile(
 		"movw %w0, %%ds\n\tmovw %w0, %%es\n\tmovw %w0, %%fs\n\t"
 		"movw %w0, %%gs\n\tmovw %w0, %%ss\n\t"
@@ -198,8 +202,36 @@ void switcher_espfix(bool sixteen_bit_stack, uint32_t guest_esp)
 	}
 	sw_priv->espfix_esp = esp;
 	sw_priv->espfix_base = frame - esp;
-	sw_gdt[GDT_MON_ESPFIX] = desc_make(frame - esp, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED, 0,
-					   true, true);
+	switcher_gdt_mon(GDT_MON_ESPFIX, desc_make(frame - esp, 0xFFFFFFFF, SEG_T_W | SEG_T_ACCESSED,
+						   0, true, true));
+}
+
+/* ---- the two GDTs ---- */
+
+/* The GDTR image LGDT takes (6 bytes from &limit). */
+static struct sw_gdtr gdtr_of(bool shown)
+{
+	return (struct sw_gdtr){ 0, GDT_ENTRIES * 8 - 1,
+				 SW_VA(shown ? SW_GDT_SHOWN_OFF : SW_GDT_OFF) };
+}
+
+void switcher_gdt_mon(unsigned i, struct segdesc d)
+{
+	sw_gdt[i % GDT_ENTRIES] = d;
+	sw_gdt_shown[i % GDT_ENTRIES] = d;
+}
+
+void switcher_show_user(bool shown)
+{
+	struct sw_gdtr g = gdtr_of(shown);
+	struct __attribute__((packed)) { uint16_t limit; uint32_t base; } r = { g.limit, g.base };
+	__asm__ volatile("lgdt %0" : : "m"(r));
+}
+
+void switcher_fast_gdt(bool cli_shows, bool sti_shows)
+{
+	sw_data->gdtr_cli = gdtr_of(cli_shows);
+	sw_data->gdtr_sti = gdtr_of(sti_shows);
 }
 
 int switcher_in_exit_path(uint32_t eip)

@@ -32,6 +32,10 @@ struct switcher_data {
 	 * there; nothing in it is secret (an IN reads the same). */
 	struct sw_fast_read { uint32_t port, value; } in[SW_FAST_READS];
 	uint32_t invlpg_free;   /* the INVLPG fast path may run (not 0) */
+	/* the GDTR the CLI and STI fast paths load (LGDT): the GDT with the
+	 * guest's user code segments hidden, or shown, or the one loaded now
+	 * when the stub may not change it (switcher_fast_gdt) */
+	struct sw_gdtr { uint16_t pad, limit; uint32_t base; } gdtr_cli, gdtr_sti;
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -110,7 +114,8 @@ struct tss32 {
 extern uint32_t sw_pt_guest[1024], sw_pt_mon[1024];
 
 /* The monitor-side addresses of the switcher's tables. */
-extern struct segdesc *const sw_gdt;
+extern struct segdesc *const sw_gdt;          /* user code segments hidden */
+extern struct segdesc *const sw_gdt_shown;    /* ...and shown */
 extern struct segdesc *const sw_ldt;
 extern struct switcher_data *const sw_data;
 extern struct switcher_priv *const sw_priv;
@@ -133,6 +138,22 @@ void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n);
 /* Whether the fast path may complete a guest INVLPG alone (the shadow
  * strategy has nothing to do for one: shadow_invlpg_needed). */
 void switcher_set_invlpg_free(bool free);
+/* A monitor descriptor (index GDT_MON_FIRST and up): in both GDTs. */
+void switcher_gdt_mon(unsigned i, struct segdesc d);
+/* Load the GDT that shows the guest's user code segments, or the one
+ * that hides them (vdesc.c); which one the CPU holds now (the fast path
+ * may have changed it since the last exit). */
+void switcher_show_user(bool shown);
+static inline bool switcher_user_shown(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g;
+	__asm__ volatile("sgdt %0" : "=m"(g));
+	return g.base == SW_VA(SW_GDT_SHOWN_OFF);
+}
+/* The GDT the fast path's CLI and STI load (LGDT): user code shown
+ * (true) or hidden.  The same as the one loaded where the stub must not
+ * change what the real tables show. */
+void switcher_fast_gdt(bool cli_shows, bool sti_shows);
 
 /* The next resume returns to a stack segment of 16 bits: see espfix in
  * switcher.c.  guest_esp is the ESP the guest will have. */

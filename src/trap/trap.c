@@ -900,6 +900,7 @@ static void fast_enter(struct vcpu *v)
 		v->cr3 = f->cr[3];
 		shadow_new_cr3(v);
 	}
+	vdesc_mode_entered();           /* the stub's CLI or STI may have switched GDTs */
 }
 
 /* The ports the IN fast path answers, published again after any port
@@ -957,6 +958,35 @@ static void fast_kernel_selectors(const struct vcpu *v)
 	flat.generation = vdesc_generation;
 }
 
+/* The stub's CLI may hide the guest's user code by itself (LGDT of the
+ * GDT that hides it, vdesc.c) in ring 1 when the LDT holds none, and its
+ * STI (virtual IF off to on) show it where that is all
+ * user_return_must_trap() asks: the kernel's next IRET to user mode then
+ * runs natively, as it would have after an STI emulated in C.  Decided
+ * again only when what it depends on changed (most exits: nothing). */
+static struct {
+	uint32_t generation, iopl;
+	bool shown, valid;
+	bool cli_hides;         /* the stub's CLI leaves user code hidden */
+} gdt_rules;
+
+static void fast_gdt_rules(const struct vcpu *v)
+{
+	if (gdt_rules.valid && gdt_rules.generation == vdesc_generation &&
+	    gdt_rules.iopl == v->iopl && gdt_rules.shown == vdesc_user_visible())
+		return;
+	bool hides = mon_opts.ring == 1 && vdesc_fast_gdt_ok();
+	bool cli_shows = !hides && vdesc_user_visible();
+	bool sti_shows = hides && v->iopl == 0 && !mon_opts.userret_trap ? true : cli_shows;
+
+	switcher_fast_gdt(cli_shows, sti_shows);
+	gdt_rules.generation = vdesc_generation;
+	gdt_rules.iopl = v->iopl;
+	gdt_rules.shown = vdesc_user_visible();
+	gdt_rules.cli_hides = hides || !vdesc_user_visible();
+	gdt_rules.valid = true;
+}
+
 /* What the stub may assume until the next trap; pending: a virtual
  * interrupt is due. */
 static void fast_leave(struct vcpu *v, bool pending)
@@ -969,7 +999,8 @@ static void fast_leave(struct vcpu *v, bool pending)
 	f->if_keep = mon_opts.iflag == IFLAG_REAL ? ~FL_IF : ~0u;
 	f->vif = v->vif;
 	f->pending = pending;
-	f->user_hidden = !vdesc_user_visible();
+	fast_gdt_rules(v);
+	f->user_hidden = gdt_rules.cli_hides;
 	f->cr[0] = v->cr0;
 	f->cr[2] = v->cr2;
 	f->cr[3] = v->cr3;

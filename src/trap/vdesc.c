@@ -16,7 +16,7 @@
  * guest's GDT, as the CPU would.
  *
  * Call gates: the copy keeps the guest's (ring-compressed), the real
- * table a null descriptor at its index (real_of), so a far CALL or JMP
+ * table a null descriptor at its index (real_of_mode), so a far CALL or JMP
  * through one raises #GP(selector) and is emulated (callgate.c).
  *
  * Isolation invariant (docs/security.md): whenever the guest runs, the
@@ -36,8 +36,9 @@
  * LGDT or LLDT.
  *
  * Guest user code segments (DPL 3 code) are code segments in the real
- * tables only while the guest runs at CPL 3 (vdesc_set_mode).  While its
- * kernel runs, a readable one becomes a read-only data segment of the same
+ * tables only while the guest runs at CPL 3, or while its kernel may
+ * return to user mode without a trap (vdesc_set_mode).  Otherwise, while
+ * its kernel runs, a readable one becomes a read-only data segment of the same
  * base and limit (the kernel's IRET or far RET to it raises #GP(selector),
  * a data segment not being code; a data segment register that holds it,
  * as user code may leave DS, still loads on the way back into the kernel,
@@ -45,6 +46,17 @@
  * (#NP(selector); no data segment register can hold it).  The monitor then
  * emulates the return and so sees every change of privilege, the virtual
  * IF and IOPL it pops included.
+ *
+ * Two real GDTs: the switcher keeps the guest's descriptors twice, once
+ * with user code hidden (sw_gdt) and once shown (sw_gdt_shown), identical
+ * but for those entries, so that hiding or showing user code is one LGDT.
+ * The switcher's CLI and STI fast paths (entry.asm) do that LGDT, so a
+ * kernel whose return to user mode must trap only while its virtual IF is
+ * off (CLI ... STI; IRET) runs that return natively without a trip through
+ * C.  Both tables hold only validated descriptors, so whichever the CPU
+ * holds keeps the isolation invariant; which one it holds is read back
+ * (SGDT) at every entry.  The LDT has one real copy, rewritten in place:
+ * when it holds user code, the stub may not switch GDTs (fast_gdt_rules).
  *
  * ring=3 (docs/ring-compression.md): the copy is compressed exactly as in
  * ring 1 (the guest's DPL 0 reads 1 there, and the monitor's checks are
@@ -78,7 +90,8 @@
  * real one the CPU reads (the same but for hidden user code segments). */
 struct vtable {
 	struct segdesc *copy;
-	struct segdesc *real;
+	struct segdesc *real;   /* the GDT: its user code hidden */
+	struct segdesc *shown;  /* the GDT: ...and shown; NULL for the LDT */
 	uint32_t entries;       /* indices 0..entries-1 are the guest's */
 	uint32_t max;
 	uint16_t *moded;        /* indices whose real form depends on the mode:
@@ -184,21 +197,22 @@ static bool is_kernel_code(struct segdesc d)
  * ring=3, conforming code while the kernel runs; the kernel's other code
  * while it runs conforming code (through the alias: every far transfer
  * out of it then traps, and pushes the guest's own CS). */
-static bool hidden_code(struct segdesc d)
+static bool hidden_code(struct segdesc d, bool user_cs)
 {
 	if (mon_opts.ring == 3 && vdesc_mode.kernel && !vdesc_mode.kernel_code &&
 	    is_kernel_code(d))
 		return true;
-	if (vdesc_mode.user_cs)
+	if (user_cs)
 		return false;
 	return is_user_code(d) || (mon_opts.ring == 3 && is_kernel_conforming(d));
 }
 
-static struct segdesc real_of(struct segdesc d)
+/* ...in the real table that shows user code (user_cs) or hides it. */
+static struct segdesc real_of_mode(struct segdesc d, bool user_cs)
 {
 	if (!DESC_S(d))
 		return (struct segdesc){ 0, 0 };
-	if (hidden_code(d))
+	if (hidden_code(d, user_cs))
 		d = hide_code(d);
 	if (mon_opts.ring == 3 && DESC_S(d)) {
 		if (is_kernel_seg(d) && !vdesc_mode.kernel)
@@ -208,22 +222,36 @@ static struct segdesc real_of(struct segdesc d)
 	return d;
 }
 
+/* Entry i of t's real table(s) from its copy: the GDT's two forms, the
+ * LDT's one for the mode now. */
+static void put_real(struct vtable *t, uint32_t i)
+{
+	if (t->shown) {
+		t->real[i] = real_of_mode(t->copy[i], false);
+		t->shown[i] = real_of_mode(t->copy[i], true);
+		return;
+	}
+	t->real[i] = real_of_mode(t->copy[i], vdesc_mode.user_cs);
+}
+
 /* Install validated descriptor d at index i (i < t->entries). */
 static void table_set(struct vtable *t, uint32_t i, struct segdesc d)
 {
 	vdesc_generation++;
 	t->copy[i] = d;
-	t->real[i] = real_of(d);
+	put_real(t, i);
 	if (is_moded(d))
 		t->moded[t->nmoded++] = (uint16_t)i;
 }
 
-/* Empty entries [from, to) of both copies. */
+/* Empty entries [from, to) of the copy and the real table(s). */
 static void table_clear(struct vtable *t, uint32_t from, uint32_t to)
 {
 	vdesc_generation++;
 	memset(t->copy + from, 0, (to - from) * sizeof *t->copy);
 	memset(t->real + from, 0, (to - from) * sizeof *t->real);
+	if (t->shown)
+		memset(t->shown + from, 0, (to - from) * sizeof *t->shown);
 }
 
 int guest_segment(const struct vcpu *v, uint16_t sel, struct segdesc *d)
@@ -261,15 +289,26 @@ uint16_t sreg_value(const struct vcpu *v, unsigned s)
 static void refresh_moded(struct vtable *t)
 {
 	for (uint32_t k = 0; k < t->nmoded; k++)
-		t->real[t->moded[k]] = real_of(t->copy[t->moded[k]]);
+		put_real(t, t->moded[k]);
 }
 
+/* User code shown or hidden is the GDT the CPU holds, and the LDT's
+ * entries; the kernel's segments (ring=3) are rewritten in both GDTs. */
 void vdesc_switch_mode(bool user_cs, bool kernel)
 {
+	bool kernel_changed = kernel != vdesc_mode.kernel;
+
 	vdesc_mode.user_cs = user_cs;
 	vdesc_mode.kernel = kernel;
-	refresh_moded(&vgdt);
+	if (kernel_changed)
+		refresh_moded(&vgdt);
 	refresh_moded(&vldt);
+	switcher_show_user(user_cs);
+}
+
+bool vdesc_fast_gdt_ok(void)
+{
+	return vldt.nmoded == 0;
 }
 
 static void set_kernel_code(bool on)
@@ -304,7 +343,7 @@ bool vdesc_hidden_kernel_code(uint16_t sel)
 {
 	struct segdesc d;
 	return guest_segment(0, sel, &d) == 0 && (is_kernel_conforming(d) || is_kernel_code(d)) &&
-	       hidden_code(d);
+	       hidden_code(d, vdesc_mode.user_cs);
 }
 
 bool vdesc_user_refused(uint16_t sel)
@@ -372,7 +411,7 @@ static struct segdesc alias_desc(struct segdesc d)
 static void alias_remove(void)
 {
 	if (alias.present && alias.index >= vgdt.entries)
-		vgdt.real[alias.index] = (struct segdesc){ 0, 0 };
+		vgdt.real[alias.index] = vgdt.shown[alias.index] = (struct segdesc){ 0, 0 };
 	alias.present = false;
 	set_kernel_code(true);
 }
@@ -403,7 +442,7 @@ void vdesc_alias_update(struct vcpu *v, bool user)
 	alias.index = index;
 	alias.target = (uint16_t)vcpu_guest_cs(cs);
 	alias.present = true;
-	vgdt.real[index] = alias_desc(d);
+	vgdt.real[index] = vgdt.shown[index] = alias_desc(d);     /* both GDTs */
 	set_kernel_code(false);
 	v->stats.conforming_alias++;
 }
@@ -438,8 +477,8 @@ static void load_real_ldt(void)
 		lldt(0);
 		return;
 	}
-	sw_gdt[GDT_MON_LDT] = desc_make(SW_VA(SW_LDT_OFF), vldt.entries * 8 - 1, SYS_T_LDT, 0,
-					false, false);
+	switcher_gdt_mon(GDT_MON_LDT, desc_make(SW_VA(SW_LDT_OFF), vldt.entries * 8 - 1, SYS_T_LDT,
+						0, false, false));
 	lldt(SEL_MON_LDT);
 }
 
@@ -448,6 +487,7 @@ void vdesc_reset(struct vcpu *v)
 	const unsigned code = SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, data = SEG_T_W | SEG_T_ACCESSED;
 
 	vgdt.real = sw_gdt;
+	vgdt.shown = sw_gdt_shown;
 	vldt.real = sw_ldt;
 	watch_set(v, &vgdt.watch, 0, 0);
 	watch_set(v, &vldt.watch, 0, 0);
@@ -506,7 +546,7 @@ static void revalidate(struct vcpu *v, struct vtable *t, uint32_t i)
 	if (desc_compress(g, &out, &why) == DESC_REFUSE)
 		guest_die("%s entry %u (selector 0x%x) refused: %s", t->name, i, i * 8, why);
 	t->copy[i] = out;
-	t->real[i] = real_of(out);
+	put_real(t, i);
 	vdesc_generation++;
 }
 
@@ -651,6 +691,10 @@ static struct vtable *table_at(uint32_t la, uint32_t *i)
 		*i = (la - SW_VA(SW_GDT_OFF)) / 8;
 		return &vgdt;
 	}
+	if (la - SW_VA(SW_GDT_SHOWN_OFF) < GDT_MON_FIRST * 8) {
+		*i = (la - SW_VA(SW_GDT_SHOWN_OFF)) / 8;
+		return &vgdt;
+	}
 	if (la - SW_VA(SW_LDT_OFF) < LDT_ENTRIES * 8) {
 		*i = (la - SW_VA(SW_LDT_OFF)) / 8;
 		return &vldt;
@@ -686,7 +730,7 @@ bool vdesc_accessed(struct vcpu *v, uint32_t la)
 	struct segdesc now = t->copy[i];
 	if (i < t->entries && now.lo == d.lo && now.hi == d.hi) {
 		t->copy[i].hi |= SEG_T_ACCESSED << 8;
-		t->real[i] = real_of(t->copy[i]);
+		put_real(t, i);
 		vdesc_generation++;
 	}
 	v->stats.desc_accessed++;
