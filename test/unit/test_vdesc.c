@@ -50,9 +50,11 @@
 #define TSS_AVAIL32 0x9u
 
 static uint8_t mem[GUEST_MEM];
-static struct segdesc real_gdt[GDT_ENTRIES], real_ldt[LDT_ENTRIES];
+static struct segdesc real_gdt[GDT_ENTRIES], shown_gdt[GDT_ENTRIES], real_ldt[LDT_ENTRIES];
 struct segdesc *const sw_gdt = real_gdt;
+struct segdesc *const sw_gdt_shown = shown_gdt;
 struct segdesc *const sw_ldt = real_ldt;
+static bool gdt_shown_loaded;   /* which GDT the fake CPU holds */
 struct mon_options mon_opts = { .ring = 1 };
 static struct vcpu vc;
 static struct watch *watches[2];
@@ -108,6 +110,8 @@ void guest_die(const char *fmt, ...)
 }
 
 void lldt(uint16_t sel) { (void)sel; }
+void switcher_gdt_mon(unsigned i, struct segdesc d) { real_gdt[i] = shown_gdt[i] = d; }
+void switcher_show_user(bool shown) { gdt_shown_loaded = shown; }
 void reflect(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err)
 { (void)v, (void)vector, (void)kind, (void)err; fail_msg("reflect"); }
 void reflect_pf(struct vcpu *v, uint32_t va, uint32_t err)
@@ -169,6 +173,31 @@ static void code_descriptor_gets_the_bit_everywhere(void **state)
 	assert_int_equal(vc.stats.desc_accessed, 1);
 	/* set now: a second fault there is not the accessed bit's */
 	assert_false(vdesc_accessed(&vc, real_byte5(SEL_KCODE)));
+}
+
+/* The two real GDTs differ only in user code: a code segment in the one
+ * the CPU holds while user code may run, a read-only data segment (an
+ * execute-only one not present) in the one that hides it; switching the
+ * mode is loading the other GDT, and the accessed bit lands in both. */
+static void two_gdts_differ_only_in_user_code(void **state)
+{
+	(void)state;
+	const unsigned ucode = 4, uxonly = 5;
+	put_guest(ucode, desc_make(0, 0xFFFFFFFF, CODE_TYPE, 3, true, true));
+	put_guest(uxonly, desc_make(0, 0xFFFFFFFF, SEG_T_CODE, 3, true, true));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, 6 * 8 - 1), 0);
+	for (unsigned i = 1; i < 4; i++)
+		assert_memory_equal(&real_gdt[i], &shown_gdt[i], sizeof real_gdt[i]);
+	assert_true(DESC_TYPE(shown_gdt[ucode]) & SEG_T_CODE);
+	assert_false(DESC_TYPE(real_gdt[ucode]) & SEG_T_CODE);
+	assert_true(DESC_P(shown_gdt[uxonly]));
+	assert_false(DESC_P(real_gdt[uxonly]));
+	vdesc_switch_mode(false, true);
+	assert_false(gdt_shown_loaded);
+	vdesc_switch_mode(true, true);
+	assert_true(gdt_shown_loaded);
+	assert_true(vdesc_accessed(&vc, SW_VA(SW_GDT_SHOWN_OFF) + ucode * 8 + BYTE5));
+	assert_true(accessed(real_gdt[ucode]) && accessed(shown_gdt[ucode]));
 }
 
 static void preaccess_sets_the_data_segments_bit(void **state)
@@ -479,6 +508,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(code_descriptor_gets_the_bit_everywhere, setup),
 		cmocka_unit_test_setup(preaccess_sets_the_data_segments_bit, setup),
+		cmocka_unit_test_setup(two_gdts_differ_only_in_user_code, setup),
 		cmocka_unit_test_setup(null_and_system_descriptors_never_get_it, setup),
 		cmocka_unit_test_setup(guest_null_entry_left_alone, setup),
 		cmocka_unit_test_setup(entry_copied_again_is_the_guests, setup),
