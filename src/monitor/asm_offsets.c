@@ -60,6 +60,23 @@ void asm_offsets(void)
 	DEFINE(SW_DATA_PAGING, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, paging));
 	DEFINE(SW_DATA_GDTR_CLI, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, gdtr_cli.limit));
 	DEFINE(SW_DATA_GDTR_STI, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, gdtr_sti.limit));
+	DEFINE(SW_DATA_ESP0_VA, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, esp0_va));
+#define ESP0(field) (SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, esp0.field))
+	DEFINE(SW_ESP0_ROOT, ESP0(root));
+	DEFINE(SW_ESP0_EIP, ESP0(eip));
+	DEFINE(SW_ESP0_CS, ESP0(cs));
+	DEFINE(SW_ESP0_CODE, ESP0(code));
+	DEFINE(SW_ESP0_HEAD, ESP0(head));
+	DEFINE(SW_ESP0_HEAD_MASK, ESP0(head_mask));
+	DEFINE(SW_ESP0_TAIL, ESP0(tail));
+	DEFINE(SW_ESP0_TAIL_MASK, ESP0(tail_mask));
+	DEFINE(SW_ESP0_SRC, ESP0(src));
+	DEFINE(SW_ESP0_LEN, ESP0(len));
+	DEFINE(SW_ESP0_HOST, ESP0(esp0));
+	DEFINE(SW_ESP0_COUNT, ESP0(count));
+	DEFINE(SW_TSS_ESP1, SW_VA(SW_TSS_OFF) + offsetof(struct tss32, esp1));
+	DEFINE(PFE_P, PFE_P);
+	DEFINE(PFE_W, PFE_W);
 	DEFINE(SW_DATA_CR3_HINTS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, cr3));
 	DEFINE(SW_CR3_SLOT_MASK, SW_CR3_HINTS - 1);
 	DEFINE(SW_FAST_STI, FAST(sti));

@@ -41,13 +41,17 @@ static void frame_zero(void *frame)
 	__asm__ volatile("rep stosl" : "+D"(frame), "+c"(n) : "a"(0) : "memory");
 }
 
-void *host_frame_zeroed(void)
+void *host_frame_alloc(void)
 {
 	uint32_t pfn = frames_alloc(&host_frames);
-	if (pfn == FRAME_NONE)
-		return NULL;
-	void *frame = host_va(pfn << MON_PGSHIFT);
-	frame_zero(frame);
+	return pfn == FRAME_NONE ? NULL : host_va(pfn << MON_PGSHIFT);
+}
+
+void *host_frame_zeroed(void)
+{
+	void *frame = host_frame_alloc();
+	if (frame)
+		frame_zero(frame);
 	return frame;
 }
 

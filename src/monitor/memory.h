@@ -21,6 +21,7 @@ extern struct guest_mem guest_mem;
 
 void host_mem_init(uint32_t ram_end, uint32_t reserved_end);
 void *host_frame_zeroed(void);         /* a zeroed host frame, or NULL */
+void *host_frame_alloc(void);          /* one of whatever it held, or NULL */
 void host_frame_free(void *frame);      /* drop a reference to a host frame */
 
 /*

@@ -196,7 +196,9 @@ static uint16_t spt_alloc(struct vcpu *v, unsigned d, uint32_t slot, uint32_t sr
 {
 	if (spt_free_list == NIL16)
 		return NIL16;
-	uint32_t *pt = host_frame_zeroed(), *rn = host_frame_zeroed(), *rg = host_frame_zeroed();
+	/* rnext and rgfn are read only for present entries, which set_spte
+	 * writes first: only the table the CPU walks starts zeroed */
+	uint32_t *pt = host_frame_zeroed(), *rn = host_frame_alloc(), *rg = host_frame_alloc();
 	if (!pt || !rn || !rg) {
 		free_frames(pt, rn, rg);
 		return NIL16;
@@ -582,4 +584,5 @@ const struct shadow_ops shadow_cached = {
 	.release = cached_release,
 	.watch_on = cached_watch_on,
 	.invlpg_nop = true,
+	.pt_frame = pt_protected,
 };

@@ -14,6 +14,7 @@
 
 static const struct shadow_ops *ops = &shadow_cached;
 enum shadow_view shadow_cur_view = SHADOW_ALL;
+uint32_t shadow_epoch;
 
 #define WATCH_FRAMES (MEM_MB_MAX << (20 - 12))
 static uint32_t watched[WATCH_FRAMES / 32];     /* one bit per guest frame */
@@ -31,11 +32,17 @@ void shadow_init(uint32_t switcher_pde)
  * a CR3 switch to the other one. */
 void shadow_set_view(struct vcpu *v, enum shadow_view view)
 {
+	shadow_epoch++;
 	if (view == shadow_cur_view)
 		return;
 	shadow_cur_view = view;
 	v->stats.view_switches++;
 	ops->view_changed(v);
+}
+
+bool shadow_pt_frame(uint32_t gfn)
+{
+	return ops->pt_frame && ops->pt_frame(gfn);
 }
 
 const char *shadow_name(void)
@@ -50,11 +57,13 @@ uint32_t shadow_root(void)
 
 void shadow_new_cr3(struct vcpu *v)
 {
+	shadow_epoch++;
 	ops->new_cr3(v);
 }
 
 void shadow_mode_changed(struct vcpu *v)
 {
+	shadow_epoch++;
 	ops->mode_changed(v);
 }
 
@@ -65,6 +74,7 @@ bool shadow_invlpg_needed(void)
 
 void shadow_invlpg(struct vcpu *v, uint32_t va)
 {
+	shadow_epoch++;
 	v->stats.shadow_invlpgs++;
 	if (fault_armed && fault_drop_invlpg(v, va))
 		return;
@@ -74,6 +84,7 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 				uint32_t *guest_err, uint32_t *bad)
 {
+	shadow_epoch++;
 	if (shadow_cur_view == SHADOW_KERNEL)
 		hw_err &= ~PFE_U;       /* CPL 3 for the CPU, the guest's kernel for us */
 	enum shadow_result r = ops->fault(v, va, hw_err, guest_err, bad);
@@ -92,6 +103,7 @@ static bool touches_watched(uint32_t gpa, uint32_t n)
 
 void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 {
+	shadow_epoch++;
 	if (fault_armed && fault_drop_shadow_update(v, gpa))
 		return;
 	ops->guest_wrote(v, gpa, n);
@@ -101,6 +113,7 @@ void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 
 bool shadow_release(struct vcpu *v, uint32_t va)
 {
+	shadow_epoch++;
 	uint32_t g;
 	struct gva_fault f;
 
@@ -151,6 +164,7 @@ bool shadow_watched(uint32_t gfn)
 
 void shadow_watch(struct vcpu *v, uint32_t gfn, bool on)
 {
+	shadow_epoch++;
 	if (gfn >= WATCH_FRAMES || shadow_watched(gfn) == on)
 		return;
 	watched[gfn / 32] ^= 1u << (gfn % 32);

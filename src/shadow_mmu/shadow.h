@@ -108,6 +108,17 @@ void shadow_set_watcher(shadow_watcher fn);
 void shadow_watch(struct vcpu *v, uint32_t gfn, bool on);
 bool shadow_watched(uint32_t gfn);
 
+/* Bumped by every call above that may change a shadow entry (a fill, a
+ * drop, a flush, a new or evicted directory, a write the monitor made for
+ * the guest): a shadow entry read at one value of it is still there, the
+ * same, while the value stays.  The switcher's TSS.ESP0 store fast path
+ * (trap/fastesp0.c) is armed for one value. */
+extern uint32_t shadow_epoch;
+
+/* Does the strategy write-protect guest frame gfn as a page table (a
+ * write to it must go through shadow_guest_wrote)? */
+bool shadow_pt_frame(uint32_t gfn);
+
 /* Where the current shadow maps va, if it does (a 4 KB entry, present):
  * the CPU has just used that translation to fetch the instruction that
  * trapped, so the dispatcher reads it from there without a walk of the
@@ -144,6 +155,7 @@ struct shadow_ops {
 	bool (*release)(struct vcpu *v, uint32_t gpa);
 	void (*watch_on)(struct vcpu *v, uint32_t gfn); /* drop writable mappings */
 	bool invlpg_nop;        /* invlpg never has anything to do */
+	bool (*pt_frame)(uint32_t gfn);         /* NULL: it protects none */
 };
 
 extern const struct shadow_ops shadow_vtlb, shadow_cached;

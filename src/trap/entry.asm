@@ -144,6 +144,9 @@ sw_vector%1:
   %if %1 == 13
 	jmp sw_fast_gp                  ; #GP: CLI and STI may not need C
   %endif
+  %if %1 == 14
+	jmp sw_fast_pf                  ; #PF: a store to TSS.ESP0 may not
+  %endif
   HAS_ERR %1
   %if has_err == 0
 	push dword 0
@@ -465,6 +468,67 @@ sw_fast_gp:
 	pop edx
 	pop eax
 	push dword 13
+	jmp sw_alltraps
+
+; The #PF fast path (src/trap/fastesp0.c says why each check is there and
+; why it is safe): the guest kernel's store to its TSS.ESP0, the one C
+; armed it for, done without C.  Filters first, in the guest's address
+; space (error code present|write from ring 1, no VM or TF, CR2 the ESP0
+; dword of sw_data); then the monitor's address space, where the private
+; page holds what C recorded: the shadow root, EIP, CS and the bytes of
+; the store (read from the host frame of its code), the register it
+; stores, and the host address of the guest's ESP0.  The value goes there
+; and into the real TSS.ESP1 (the direct gates' ring-1 stack), EIP moves
+; past the store, and the guest's CR3 is back for the IRET.  Any mismatch
+; goes back to the guest's CR3 and on to sw_alltraps as vector 14.
+sw_fast_pf:                                             ; [esp]: err, eip, cs, eflags
+	cmp dword [ss:esp], PFE_P | PFE_W
+	jne .slow
+	test dword [ss:esp + 12], FL_VM | FL_TF
+	jnz .slow
+	pushad                                          ; [esp + 32]: err, eip, cs
+	mov eax, cr2
+	cmp eax, [ss:SW_DATA_ESP0_VA]
+	jne .slow_popad
+	mov esi, cr3                                    ; the shadow it faulted in
+	mov eax, [ss:SW_DATA_MON_CR3]
+	mov cr3, eax
+	cmp esi, [ss:SW_ESP0_ROOT]
+	jne .back
+	mov eax, [ss:esp + 36]                          ; eip
+	cmp eax, [ss:SW_ESP0_EIP]
+	jne .back
+	mov eax, [ss:esp + 40]                          ; cs
+	cmp eax, [ss:SW_ESP0_CS]
+	jne .back
+	mov edx, [ss:SW_ESP0_CODE]                      ; the store's bytes, now
+	mov eax, [ss:edx]
+	xor eax, [ss:SW_ESP0_HEAD]
+	test eax, [ss:SW_ESP0_HEAD_MASK]
+	jnz .back
+	mov eax, [ss:edx + 4]
+	xor eax, [ss:SW_ESP0_TAIL]
+	test eax, [ss:SW_ESP0_TAIL_MASK]
+	jnz .back
+.esp0_fast:                                             ; (a label for make profile)
+	mov edx, [ss:SW_ESP0_SRC]
+	mov eax, [ss:esp + edx]                         ; the source register
+	mov edx, [ss:SW_ESP0_HOST]
+	mov [ss:edx], eax                               ; the guest's TSS.ESP0
+	mov [ss:SW_TSS_ESP1], eax                       ; the real TSS.ESP1
+	inc dword [ss:SW_ESP0_COUNT]
+	mov eax, [ss:SW_ESP0_LEN]
+	add [ss:esp + 36], eax                          ; eip past the store
+	mov cr3, esi
+	popad
+	add esp, 4                                      ; the error code
+	iret
+.back:
+	mov cr3, esi
+.slow_popad:
+	popad
+.slow:
+	push dword 14
 	jmp sw_alltraps
 
 sw_alltraps:

@@ -36,6 +36,10 @@ struct switcher_data {
 	 * guest's user code segments hidden, or shown, or the one loaded now
 	 * when the stub may not change it (switcher_fast_gdt) */
 	struct sw_gdtr { uint16_t pad, limit; uint32_t base; } gdtr_cli, gdtr_sti;
+	/* the #PF fast path (entry.asm, sw_fast_pf): the guest-virtual address
+	 * of the guest's TSS.ESP0 while a store there may be done by the stub
+	 * (fastesp0.c); 0 otherwise.  Only a filter: the rest is private. */
+	uint32_t esp0_va;
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -71,6 +75,18 @@ struct switcher_priv {
 	uint32_t dr7_monitor;   /* the real DR7 while the monitor runs ... */
 	uint32_t dr7_guest;     /* ... and while the guest does (debugreg.h) */
 	struct sw_keep keep[KEEP_REGS]; /* DS and ES with a kept hidden descriptor */
+	/* the store to TSS.ESP0 the #PF fast path may do (fastesp0.c): all
+	 * checked in the monitor's view, none of it the guest's to write */
+	struct sw_esp0 {
+		uint32_t root;          /* the real CR3 (shadow root) it faults in */
+		uint32_t eip, cs;       /* the store instruction, as in the frame */
+		uint32_t code;          /* its bytes: host address (monitor view) */
+		uint32_t head, head_mask, tail, tail_mask;  /* bytes 0-3, 4-7 */
+		uint32_t src;           /* the source register's offset in a PUSHAD */
+		uint32_t len;           /* the instruction's length */
+		uint32_t esp0;          /* the guest's TSS.ESP0: host address */
+		uint32_t count;         /* stores done, for C to collect */
+	} esp0;
 };
 
 #define SW_FAST_CRS 5           /* CR0-CR4 (CR1 is never read: #UD) */

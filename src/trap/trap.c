@@ -27,6 +27,7 @@
  */
 #include "trap.h"
 #include "emul.h"
+#include "fastesp0.h"
 #include "guest.h"
 #include "reflect.h"
 #include "switcher.h"
@@ -433,6 +434,7 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 		return;
 	switch (emul_pt_write(v, in)) {
 	case EMUL_NEXT:
+		fastesp0_arm(v, in, va);        /* the next time, the switcher alone? */
 		v->tf.eip += in->len;
 		v->tf.eflags &= ~FL_RF;
 		/* fall through */
@@ -901,6 +903,7 @@ static void fast_enter(struct vcpu *v)
 		shadow_new_cr3(v);
 	}
 	vdesc_mode_entered();           /* the stub's CLI or STI may have switched GDTs */
+	fastesp0_enter(v);
 }
 
 /* The ports the IN fast path answers, published again after any port
@@ -1007,6 +1010,7 @@ static void fast_leave(struct vcpu *v, bool pending)
 	f->cr[4] = v->cr4;
 	sw_data->paging = (v->cr0 & CR0_PG) != 0;
 	fast_reads();
+	fastesp0_leave(v);
 }
 
 void guest_trap(struct trapframe *f)

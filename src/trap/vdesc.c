@@ -881,10 +881,14 @@ void vdesc_resume_patches(struct sw_keep *keep)
 			keep[r].slot = 0;
 			continue;
 		}
+		/* the GDT the CPU holds (ring 1: the one that shows user code,
+		 * or the one that hides it) */
+		bool shown = t == &vgdt && vgdt.shown && vdesc_mode.user_cs;
 		keep[r].sel = h->sel;
-		keep[r].desc = real_of(h->desc);        /* in today's mode */
-		keep[r].table = t->real[i];
-		keep[r].slot = SW_VA(t == &vldt ? SW_LDT_OFF : SW_GDT_OFF) + i * 8;
+		keep[r].desc = real_of_mode(h->desc, vdesc_mode.user_cs);    /* in today's mode */
+		keep[r].table = shown ? t->shown[i] : t->real[i];
+		keep[r].slot = SW_VA(t == &vldt ? SW_LDT_OFF : shown ? SW_GDT_SHOWN_OFF : SW_GDT_OFF) +
+			       i * 8;
 		keep[r].ldtr = t == &vldt && i >= vldt.entries;
 		if (!keep[r].ldtr)
 			continue;

@@ -209,6 +209,18 @@ void vidt_sync(struct vcpu *v)
 		resync(v, ok);  /* else nothing changed since the last resume: most traps */
 }
 
+uint32_t vidt_esp0_va(const struct vcpu *v, uint32_t gpa)
+{
+	if (!tss_watch.len || !watch_complete(&tss_watch) || !watch_sole(&tss_watch, gpa))
+		return 0;
+	return v->tr_base + TSS_ESP0_OFF;
+}
+
+void vidt_esp0_stored(uint32_t gpa)
+{
+	watch_hit(&tss_watch, gpa);
+}
+
 void vidt_reset(struct vcpu *v)
 {
 	all_off();

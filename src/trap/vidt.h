@@ -15,4 +15,13 @@ void vidt_ltr(struct vcpu *v);
  * as the guest's tables say now (or no direct gate at all). */
 void vidt_sync(struct vcpu *v);
 
+/* The guest-virtual address of its TSS.ESP0, if the monitor follows it in
+ * memory (the TSS watch is whole) and guest frame gpa's is watched for
+ * nothing else; else 0.  Then a store there needs nothing from the
+ * monitor but the real TSS.ESP1 set to it (the switcher's fast path,
+ * fastesp0.c). */
+uint32_t vidt_esp0_va(const struct vcpu *v, uint32_t gpa);
+/* The fast path stored ESP0, on frame gpa's: as a write inside the watch. */
+void vidt_esp0_stored(uint32_t gpa);
+
 #endif

@@ -129,3 +129,26 @@ static void watch_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 					   n < MON_PGSIZE - off ? n : MON_PGSIZE - off);
 		}
 }
+
+bool watch_sole(const struct watch *w, uint32_t gpa)
+{
+	uint32_t gfn = gpa >> MON_PGSHIFT;
+	bool mine = false;
+
+	for (unsigned i = 0; i < nwatches; i++)
+		for (uint32_t k = 0; k < watches[i]->npages; k++) {
+			if (watches[i]->page[k].gfn != gfn)
+				continue;
+			if (watches[i] != w)
+				return false;
+			mine = true;
+		}
+	return mine;
+}
+
+void watch_hit(struct watch *w, uint32_t gpa)
+{
+	for (uint32_t k = 0; k < w->npages; k++)
+		if (w->page[k].gfn == gpa >> MON_PGSHIFT)
+			w->page[k].misses = 0;
+}

@@ -45,6 +45,13 @@ struct watch {
 /* Watch [base, base+len) (len <= 64 KB + a page) instead of what w watched
  * before; len 0 stops.  Pages not mapped now are not watched. */
 void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len);
+/* Is guest frame gpa's under w, and under no other watch?  (The
+ * switcher's TSS.ESP0 fast path writes it behind the watch's back, for
+ * w's owner alone: trap/fastesp0.c.) */
+bool watch_sole(const struct watch *w, uint32_t gpa);
+/* The guest wrote inside w's range on gpa's frame, and the owner already
+ * knows what: only the release heuristic's count starts again. */
+void watch_hit(struct watch *w, uint32_t gpa);
 /* Does w still watch all of its range?  (Asked before every resume,
  * vidt.c: a count kept where pages come and go, not a scan.) */
 static inline bool watch_complete(const struct watch *w)

@@ -475,13 +475,20 @@ uint32_t host_pa(const void *p)
 	return HPA_BASE + (uint32_t)(b - base);
 }
 
-void *host_frame_zeroed(void)
+/* Not zeroed: garbage, so that a use of what was never written shows. */
+void *host_frame_alloc(void)
 {
 	if (hw.nfree == 0)
 		return NULL;
 	uint32_t i = hw.pool_free[--hw.nfree];
 	hw.pool_live[i] = true;
-	return memset(arena[1 + i], 0, PAGE);
+	return memset(arena[1 + i], 0xA5, PAGE);
+}
+
+void *host_frame_zeroed(void)
+{
+	void *f = host_frame_alloc();
+	return f ? memset(f, 0, PAGE) : NULL;
 }
 
 void host_frame_free(void *frame)

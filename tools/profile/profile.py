@@ -68,6 +68,7 @@ CLASSIFIERS = [
     ("sw_fast_gp.mov_cr3_fast", "MOV CR3 (fast path)"), ("sw_fast_gp.in_fast", "IN (fast path)"),
     ("sw_fast_gp.mov_from_cr_fast", "MOV from CR (fast path)"),
     ("sw_fast_gp.invlpg_fast", "INVLPG (fast path)"),
+    ("sw_fast_pf.esp0_fast", "TSS.ESP0 store (fast path)"),
 ]
 # What a trap that executed no classifier is, by vector.
 UNCLASSIFIED = {"#PF": "hidden fill", "#DB": "single step"}
