@@ -408,17 +408,18 @@ sw_fast_gp:
 ; shadow MMU has built and still keeps (sw_data->cr3, read-only to the
 ; guest: only roots the monitor made are ever loaded here), with guest
 ; paging on.  The new value is left in sw_fast->cr3 for guest_trap() to
-; take over at the next trap.
+; take over at the next trap.  Frame 0 goes to C: an empty slot holds key
+; 0 and root 0, and a guest CR3 of 0-0xFFF matched it and loaded host
+; frame 0 as the page directory (the host's triple fault, not the guest's).
 .mov_cr3:
 	push edx
-	movzx edx, byte [ss:eax + 2]                    ; ModRM
-	mov eax, edx
-	and eax, 0xF8
-	cmp eax, 0xD8
-	jne .slow_edx
+	movzx edx, byte [ss:eax + 2]                    ; ModRM: 11 011 rrr
+	xor edx, 0xD8                                   ; rrr, the source register,
+	cmp edx, 7                                      ; if it was that form
+	ja .slow_edx
 	cmp dword [ss:SW_DATA_PAGING], 0
 	je .slow_edx
-	and edx, 7                                      ; the source register
+	test edx, edx
 	jz .r_eax
 	dec edx
 	jz .r_ecx
@@ -448,6 +449,7 @@ sw_fast_gp:
 .have_cr3:
 	mov edx, eax
 	shr edx, 12
+	jz .slow_edx                                    ; frame 0 is an empty slot's key
 	and edx, SW_CR3_SLOT_MASK
 	push eax
 	and eax, 0xFFFFF000

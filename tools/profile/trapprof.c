@@ -520,14 +520,16 @@ static void trap_end(void)
 }
 
 /* A stub's first instruction: a trap from the guest, or one taken in the
- * monitor itself (a ring-0 interrupt), which nests like a call. */
-static void stub_entered(const struct minsn *mi)
+ * monitor itself (a ring-0 interrupt), which nests like a call.  ret: the
+ * return address a RET just before it was expected to reach (an NMI
+ * delivered between a RET and its target), checked after the IRET. */
+static void stub_entered(const struct minsn *mi, uint64_t ret)
 {
 	if (!st.in_trap) {
 		trap_begin(mi);
 		return;
 	}
-	push(st.node, 0, true);
+	push(st.node, ret, true);
 	st.node = node_get(st.node, st.prev ? st.prev->vaddr : 0, mi->vaddr);
 }
 
@@ -549,6 +551,7 @@ static void iret_executed(void)
 		if (st.stack[d - 1].intr) {
 			st.depth = d - 1;
 			st.node = st.stack[d - 1].node;
+			st.expect = st.stack[d - 1].ret;
 			return;
 		}
 	}
@@ -560,15 +563,15 @@ static void on_minsn(unsigned int vcpu, void *udata)
 	struct minsn *mi = udata;
 	bool entry;
 
+	uint64_t expect = st.expect;
+
 	(void)vcpu;
 	if (!st.window)
 		return;
-	if (st.expect) {
-		if (mi->vaddr != st.expect)
-			st.stats[ST_RET_MISMATCH]++;
-		st.expect = 0;
-	}
 	entry = mi->stub && (!st.in_trap || !st.prev || !st.prev->stub);
+	st.expect = 0;
+	if (expect && !entry && mi->vaddr != expect)
+		st.stats[ST_RET_MISMATCH]++;
 	if (st.pending_call) {
 		const struct minsn *c = st.pending_call;
 		push(st.node, c->vaddr + c->size, false);
@@ -576,7 +579,7 @@ static void on_minsn(unsigned int vcpu, void *udata)
 		st.pending_call = NULL;
 	}
 	if (entry)
-		stub_entered(mi);
+		stub_entered(mi, expect);
 	if (!st.in_trap) {
 		st.stats[ST_ORPHANS]++;
 		cells_add(0, OUTSIDE_NODE, mi->id, 1);
