@@ -60,6 +60,7 @@ void asm_offsets(void)
 	DEFINE(SW_DATA_PAGING, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, paging));
 	DEFINE(SW_DATA_GDTR_CLI, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, gdtr_cli.limit));
 	DEFINE(SW_DATA_GDTR_STI, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, gdtr_sti.limit));
+	DEFINE(SW_CODE_VA, SW_VA(SW_CODE_OFF));
 	DEFINE(SW_DATA_ESP0_VA, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, esp0_va));
 #define ESP0(field) (SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, esp0.field))
 	DEFINE(SW_ESP0_ROOT, ESP0(root));
@@ -67,7 +68,6 @@ void asm_offsets(void)
 	DEFINE(SW_ESP0_CS, ESP0(cs));
 	DEFINE(SW_ESP0_CODE, ESP0(code));
 	DEFINE(SW_ESP0_HEAD, ESP0(head));
-	DEFINE(SW_ESP0_HEAD_MASK, ESP0(head_mask));
 	DEFINE(SW_ESP0_TAIL, ESP0(tail));
 	DEFINE(SW_ESP0_TAIL_MASK, ESP0(tail_mask));
 	DEFINE(SW_ESP0_SRC, ESP0(src));

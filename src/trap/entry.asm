@@ -208,12 +208,12 @@ sw_fast_gp:
 	je .cli
 	cmp byte [ss:eax], 0xFB
 	jne .not_sti
+	cmp byte [ss:SW_FAST_VIF], 0
+	jne .sti_on                                     ; already on: no shadow
 	cmp byte [ss:SW_FAST_PENDING], 0                ; sti: nothing due?
 	jne .slow_eax
 .sti_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_STI]
-	cmp byte [ss:SW_FAST_VIF], 0
-	jne .next                                       ; already on: no shadow
 	mov byte [ss:SW_FAST_VIF], 1
 	lgdt [ss:SW_DATA_GDTR_STI]                      ; user code shown, if C allows
 	inc eax
@@ -223,6 +223,9 @@ sw_fast_gp:
 	pop eax                                         ; is half of every pair
 	add esp, 4
 	iret
+.sti_on:                                                ; (nothing is due while IF is on)
+	inc dword [ss:SW_FAST_STI]
+	jmp .next
 .cli:
 	cmp byte [ss:SW_FAST_USER_HIDDEN], 0
 	je .slow_eax
@@ -419,23 +422,14 @@ sw_fast_gp:
 	ja .slow_edx
 	cmp dword [ss:SW_DATA_PAGING], 0
 	je .slow_edx
-	test edx, edx
-	jz .r_eax
-	dec edx
-	jz .r_ecx
-	dec edx
-	jz .r_edx
-	dec edx
-	jz .r_ebx
-	dec edx
-	jz .slow_edx                                    ; ESP: rare, leave it to C
-	dec edx
-	jz .r_ebp
-	dec edx
-	jz .r_esi
-	mov eax, edi
-	jmp .have_cr3
-.r_eax:	mov eax, [ss:esp + 4]
+	jmp [ss:SW_CODE_VA + (.cr3_src - sw_code_start) + edx * 4]
+.cr3_src:                                               ; by rrr: the copy's addresses
+	dd SW_CODE_VA + (.r_eax - sw_code_start), SW_CODE_VA + (.r_ecx - sw_code_start)
+	dd SW_CODE_VA + (.r_edx - sw_code_start), SW_CODE_VA + (.r_ebx - sw_code_start)
+	dd SW_CODE_VA + (.slow_edx - sw_code_start)     ; ESP: rare, leave it to C
+	dd SW_CODE_VA + (.r_ebp - sw_code_start), SW_CODE_VA + (.r_esi - sw_code_start)
+	dd SW_CODE_VA + (.r_edi - sw_code_start)
+.r_edi:	mov eax, edi
 	jmp .have_cr3
 .r_ecx:	mov eax, ecx
 	jmp .have_cr3
@@ -446,16 +440,17 @@ sw_fast_gp:
 .r_ebp:	mov eax, ebp
 	jmp .have_cr3
 .r_esi:	mov eax, esi
+	jmp .have_cr3
+.r_eax:	mov eax, [ss:esp + 4]                           ; (the usual one: no jump)
 .have_cr3:
 	mov edx, eax
 	shr edx, 12
 	jz .slow_edx                                    ; frame 0 is an empty slot's key
 	and edx, SW_CR3_SLOT_MASK
-	push eax
-	and eax, 0xFFFFF000
-	cmp eax, [ss:SW_DATA_CR3_HINTS + edx * 8]
-	pop eax
-	jne .slow_edx                                   ; no shadow: C builds one
+	xor eax, [ss:SW_DATA_CR3_HINTS + edx * 8]       ; below 0x1000 iff the frame
+	cmp eax, 0x1000                                 ; is the key's (the low bits
+	jae .slow_edx                                   ; are flags); else C builds one
+	xor eax, [ss:SW_DATA_CR3_HINTS + edx * 8]       ; the value again
 .mov_cr3_fast:                                          ; (a label for make profile)
 	mov [ss:SW_FAST_CR3], eax
 	mov eax, [ss:SW_DATA_CR3_HINTS + edx * 8 + 4]
@@ -505,9 +500,8 @@ sw_fast_pf:                                             ; [esp]: err, eip, cs, e
 	jne .back
 	mov edx, [ss:SW_ESP0_CODE]                      ; the store's bytes, now
 	mov eax, [ss:edx]
-	xor eax, [ss:SW_ESP0_HEAD]
-	test eax, [ss:SW_ESP0_HEAD_MASK]
-	jnz .back
+	cmp eax, [ss:SW_ESP0_HEAD]                      ; (at least 4 bytes long)
+	jne .back
 	mov eax, [ss:edx + 4]
 	xor eax, [ss:SW_ESP0_TAIL]
 	test eax, [ss:SW_ESP0_TAIL_MASK]

@@ -96,7 +96,8 @@ static bool allowed(void)
 static bool plain_store(const struct insn *in, unsigned *src)
 {
 	if (in->kind != INSN_MOV || in->map != MAP_ONE || in->opsize != DWORD ||
-	    in->width != DWORD || (in->prefixes & ~PFX_SEG) || in->len > CODE_BYTES)
+	    in->width != DWORD || (in->prefixes & ~PFX_SEG) || in->len > CODE_BYTES ||
+	    in->len < DWORD)   /* the stub compares the first four bytes whole */
 		return false;
 	if (in->opcode == OP_MOV_MOFFS)
 		*src = GPR_EAX;
@@ -117,7 +118,6 @@ static void record_bytes(struct sw_esp0 *e, const struct insn *in)
 	}
 	e->head = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
 	e->tail = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
-	e->head_mask = m[0] | m[1] << 8 | m[2] << 16 | (uint32_t)m[3] << 24;
 	e->tail_mask = m[4] | m[5] << 8 | m[6] << 16 | (uint32_t)m[7] << 24;
 }
 

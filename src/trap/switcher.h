@@ -81,7 +81,8 @@ struct switcher_priv {
 		uint32_t root;          /* the real CR3 (shadow root) it faults in */
 		uint32_t eip, cs;       /* the store instruction, as in the frame */
 		uint32_t code;          /* its bytes: host address (monitor view) */
-		uint32_t head, head_mask, tail, tail_mask;  /* bytes 0-3, 4-7 */
+		uint32_t head;          /* its bytes 0-3 (it has at least 4) */
+		uint32_t tail, tail_mask;       /* ...4-7, those it has */
 		uint32_t src;           /* the source register's offset in a PUSHAD */
 		uint32_t len;           /* the instruction's length */
 		uint32_t esp0;          /* the guest's TSS.ESP0: host address */

@@ -25,7 +25,8 @@ PYTHON = "/usr/bin/python3"
 BENCH = "cli-sti"
 OPS = 2000              # kbench.c: N_IO
 STUB_MAX = 4            # sw_vectorN: [push 0,] push N, jmp sw_alltraps
-FAST_MAX = 30           # entry.asm sw_fast_gp: a CLI or STI, stub included
+FAST_MAX = 31           # entry.asm sw_fast_gp: a CLI or STI, stub included (an STI
+                        # that turns the virtual IF on loads a GDT too: vdesc.c)
 FAST_KINDS = ("#GP CLI (fast path)", "#GP STI (fast path)")
 IN_BENCH = "port-read"  # kbench.c: N_IO one-byte INs from the master PIC's mask
 IN_KIND = "#GP IN (fast path)"

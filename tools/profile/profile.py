@@ -65,6 +65,7 @@ CLASSIFIERS = [
     # the switcher's fast path (entry.asm): labels past its last check, so
     # a trap it hands on to C is named by C's classifier instead
     ("sw_fast_gp.cli_fast", "CLI (fast path)"), ("sw_fast_gp.sti_fast", "STI (fast path)"),
+    ("sw_fast_gp.sti_on", "STI (fast path)"),
     ("sw_fast_gp.mov_cr3_fast", "MOV CR3 (fast path)"), ("sw_fast_gp.in_fast", "IN (fast path)"),
     ("sw_fast_gp.mov_from_cr_fast", "MOV from CR (fast path)"),
     ("sw_fast_gp.invlpg_fast", "INVLPG (fast path)"),
