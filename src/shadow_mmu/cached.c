@@ -582,7 +582,7 @@ const struct shadow_ops shadow_cached = {
 	.fault = cached_fault,
 	.guest_wrote = cached_guest_wrote,
 	.release = cached_release,
+	.pt_frame = pt_protected,
 	.watch_on = cached_watch_on,
 	.invlpg_nop = true,
-	.pt_frame = pt_protected,
 };

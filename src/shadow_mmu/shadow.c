@@ -74,7 +74,8 @@ bool shadow_invlpg_needed(void)
 
 void shadow_invlpg(struct vcpu *v, uint32_t va)
 {
-	shadow_epoch++;
+	if (!ops->invlpg_nop)
+		shadow_epoch++;
 	v->stats.shadow_invlpgs++;
 	if (fault_armed && fault_drop_invlpg(v, va))
 		return;

@@ -153,9 +153,9 @@ struct shadow_ops {
 				    uint32_t *guest_err, uint32_t *bad);
 	void (*guest_wrote)(struct vcpu *v, uint32_t gpa, uint32_t n);
 	bool (*release)(struct vcpu *v, uint32_t gpa);
+	bool (*pt_frame)(uint32_t gfn);         /* NULL: it protects none */
 	void (*watch_on)(struct vcpu *v, uint32_t gfn); /* drop writable mappings */
 	bool invlpg_nop;        /* invlpg never has anything to do */
-	bool (*pt_frame)(uint32_t gfn);         /* NULL: it protects none */
 };
 
 extern const struct shadow_ops shadow_vtlb, shadow_cached;

@@ -161,12 +161,16 @@ void switcher_gdt_mon(unsigned i, struct segdesc d);
  * that hides them (vdesc.c); which one the CPU holds now (the fast path
  * may have changed it since the last exit). */
 void switcher_show_user(bool shown);
+#ifdef MON_HOST_TEST
+bool switcher_user_shown(void);         /* the host tests' simulated CPU */
+#else
 static inline bool switcher_user_shown(void)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint32_t base; } g;
 	__asm__ volatile("sgdt %0" : "=m"(g));
 	return g.base == SW_VA(SW_GDT_SHOWN_OFF);
 }
+#endif
 /* The GDT the fast path's CLI and STI load (LGDT): user code shown
  * (true) or hidden.  The same as the one loaded where the stub must not
  * change what the real tables show. */

@@ -133,12 +133,14 @@ struct guest_mem guest_mem;
 struct frame_pool host_frames;
 
 /* The switcher's pages, as plain arrays (switcher.c is not built here). */
-static struct segdesc gdt_pages[GDT_ENTRIES], ldt_pages[LDT_ENTRIES];
+static struct segdesc gdt_pages[GDT_ENTRIES], gdt_shown_pages[GDT_ENTRIES],
+	ldt_pages[LDT_ENTRIES];
 static struct switcher_priv priv_page;
 static struct switcher_data data_page;
 static struct trapframe frame_page;
 uint32_t sw_pt_guest[1024], sw_pt_mon[1024];
 struct segdesc *const sw_gdt = gdt_pages;
+struct segdesc *const sw_gdt_shown = gdt_shown_pages;
 struct segdesc *const sw_ldt = ldt_pages;
 struct switcher_data *const sw_data = &data_page;
 struct switcher_priv *const sw_priv = &priv_page;
@@ -163,6 +165,7 @@ static struct hw {
 	uint64_t pit, tsc;
 	enum ldtr_state ldtr;
 	uint32_t ldt_limit;             /* the real LDTR's limit when LDTR_MON */
+	bool gdt_shown;                 /* the GDTR names sw_gdt_shown */
 	unsigned io, idles;             /* this trap */
 	bool key;                       /* COM1 has a byte for the guest */
 	bool tick;                      /* a host timer IRQ since host_tick_seen */
@@ -378,8 +381,29 @@ void switcher_espfix(bool sixteen_bit_stack, uint32_t guest_esp)
 	sw_priv->espfix_esp = sixteen_bit_stack ? esp : 0;
 	sw_priv->espfix_base = frame - esp;
 	if (sixteen_bit_stack)
-		sw_gdt[GDT_MON_ESPFIX] = desc_make(frame - esp, 0xFFFFFFFF,
-						   SEG_T_W | SEG_T_ACCESSED, 0, true, true);
+		switcher_gdt_mon(GDT_MON_ESPFIX, desc_make(frame - esp, 0xFFFFFFFF,
+							   SEG_T_W | SEG_T_ACCESSED, 0, true, true));
+}
+
+/* The two GDTs (vdesc.c): which one the simulated CPU reads. */
+void switcher_gdt_mon(unsigned i, struct segdesc d)
+{
+	sw_gdt[i % GDT_ENTRIES] = sw_gdt_shown[i % GDT_ENTRIES] = d;
+}
+
+void switcher_show_user(bool shown)
+{
+	hw.gdt_shown = shown;
+}
+
+bool switcher_user_shown(void)
+{
+	return hw.gdt_shown;
+}
+
+void switcher_fast_gdt(bool cli_shows, bool sti_shows)
+{
+	(void)cli_shows, (void)sti_shows;       /* the stub does not run here */
 }
 
 /* A direct gate may only be a DPL-3 32-bit trap gate for vector 0x30 or
@@ -749,7 +773,7 @@ static int real_desc(uint16_t sel, struct segdesc *d)
 	}
 	if (i >= GDT_ENTRIES)
 		return -1;
-	*d = sw_gdt[i];
+	*d = hw.gdt_shown ? sw_gdt_shown[i] : sw_gdt[i];
 	return 0;
 }
 
@@ -758,7 +782,7 @@ static int real_desc(uint16_t sel, struct segdesc *d)
  * the switcher's tables are read-only to the guest: #PF (vdesc.c sets it). */
 static uint32_t access_byte(uint16_t sel)
 {
-	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : SW_GDT_OFF;
+	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : hw.gdt_shown ? SW_GDT_SHOWN_OFF : SW_GDT_OFF;
 	return SW_VA(table) + SEL_INDEX(sel) * 8 + 5;
 }
 
@@ -1010,10 +1034,14 @@ static bool desc_ok(struct segdesc d)
 __attribute__((no_sanitize("address")))
 static void check_tables(void)
 {
-	for (uint32_t i = 0; i < GDT_MON_FIRST; i++)
+	for (uint32_t i = 0; i < GDT_MON_FIRST; i++) {
 		if (!desc_ok(sw_gdt[i]))
 			finding("real GDT entry %u (0x%08x %08x) is not a validated guest descriptor",
 				i, sw_gdt[i].hi, sw_gdt[i].lo);
+		if (!desc_ok(sw_gdt_shown[i]))
+			finding("second real GDT entry %u (0x%08x %08x) is not a validated guest "
+				"descriptor", i, sw_gdt_shown[i].hi, sw_gdt_shown[i].lo);
+	}
 	for (uint32_t i = 0; i < LDT_ENTRIES; i++)
 		if (!desc_ok(sw_ldt[i]))
 			finding("real LDT entry %u (0x%08x %08x) is not a validated guest descriptor",
@@ -1174,6 +1202,7 @@ static void machine_reset(struct reader *r)
 	memset(&data_page, 0, sizeof data_page);
 	switcher_set_fast_reads(0, 0);  /* as switcher_init() leaves them */
 	hw.ldtr = LDTR_RESET;           /* as the CPU comes out of reset */
+	hw.gdt_shown = true;            /* switcher_load(): as vdesc_mode starts */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
 		hw.pool_free[hw.nfree++] = i;
 	for (uint32_t g = 0; g < RAM_FRAMES; g++)
