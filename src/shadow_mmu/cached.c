@@ -68,8 +68,12 @@ struct spd {
 	uint32_t *pd;           /* host frame; NULL: this cache slot is free */
 	uint32_t key;           /* guest CR3 & PTE_ADDR, or KEY_PHYS; | KEY_USER */
 	uint32_t used;          /* LRU clock at the last switch to it */
+	uint32_t slot_groups;   /* bit g: slots 32g..32g+31 may have a table */
 	uint16_t spt[1024];     /* slot -> its shadow page table, or NIL16 */
 };
+
+#define GROUP_SHIFT 5u          /* entries per bit of a summary: 32 */
+#define GROUP_SIZE  (1u << GROUP_SHIFT)
 
 /* One shadow page table, in slot `slot` of cache[spd]. */
 struct spt {
@@ -80,6 +84,9 @@ struct spt {
 	uint16_t dnext;         /* next table built from the same guest frame */
 	uint32_t src;           /* the guest page table it shadows, or NIL
 				   (a split 4 MB page, or paging off) */
+	uint32_t live_groups;   /* bit g: entries 32g..32g+31 may be present
+				   (set by set_spte, cleared only when freed):
+				   a release looks at those groups alone */
 };
 
 /* What the shadow knows of one guest frame.  An rmap node is an spte,
@@ -89,6 +96,8 @@ struct gframe {
 	uint16_t derived;       /* first shadow table built from it, or NIL16 */
 	uint8_t pd_uses;        /* cached directories keyed on it */
 	uint8_t writes;         /* emulated writes since it was last walked */
+	uint16_t keyed;         /* the cache index of a directory keyed on it
+				   (a hint: checked with keyed_on) */
 };
 
 #define VIEWS_MAX 2             /* ring=3: kernel and user view */
@@ -153,6 +162,7 @@ static void set_spte(uint16_t k, uint32_t j, uint32_t spte, uint32_t gfn)
 	if (spts[k].pt[j] & PTE_P)
 		rmap_del(k, j);
 	spts[k].pt[j] = spte;
+	spts[k].live_groups |= 1u << (j >> GROUP_SHIFT);
 	rmap_add(gfn, k, j);
 }
 
@@ -205,8 +215,9 @@ static uint16_t spt_alloc(struct vcpu *v, unsigned d, uint32_t slot, uint32_t sr
 	}
 	uint16_t k = spt_free_list;
 	spt_free_list = spts[k].dnext;
-	spts[k] = (struct spt){ pt, rn, rg, (uint16_t)d, (uint16_t)slot, NIL16, src };
+	spts[k] = (struct spt){ pt, rn, rg, (uint16_t)d, (uint16_t)slot, NIL16, src, 0 };
 	cache[d].spt[slot] = k;
+	cache[d].slot_groups |= 1u << (slot >> GROUP_SHIFT);
 	cache[d].pd[slot] = host_pa(pt) | PTE_P | PTE_W | PTE_U;
 	if (src != NIL) {
 		bool was = is_protected(src);
@@ -223,8 +234,10 @@ static void spt_release(struct vcpu *v, uint16_t k)
 {
 	struct spt *s = &spts[k];
 
-	for (uint32_t j = 0; j < 1024; j++)
-		drop_spte(k, j);
+	for (uint32_t g = 0; g < 1024 / GROUP_SIZE; g++)
+		if (s->live_groups & (1u << g))
+			for (uint32_t j = g * GROUP_SIZE; j < (g + 1) * GROUP_SIZE; j++)
+				drop_spte(k, j);
 	if (s->src != NIL) {
 		uint16_t *link = &gf[s->src].derived;
 		while (*link != k)      /* bounded: at most SPT_MAX tables */
@@ -263,11 +276,27 @@ static bool keyed_on(unsigned i, uint32_t gfn)
 	return cache[i].pd && !key_is_phys(cache[i].key) && key_gfn(cache[i].key) == gfn;
 }
 
+/* The n-th cache index to look at for directories keyed on gfn: its hint
+ * first (most frames are one directory's), then the rest in order. */
+static unsigned keyed_first(uint32_t gfn, unsigned n)
+{
+	unsigned h = gf[gfn].keyed < ncache ? gf[gfn].keyed : 0;
+
+	if (n == 0)
+		return h;
+	return n <= h ? n - 1 : n;
+}
+
 static void spd_empty(struct vcpu *v, unsigned i)
 {
-	for (uint32_t slot = 0; slot < SWITCHER_PDX; slot++)
-		if (cache[i].spt[slot] != NIL16)
-			spt_release(v, cache[i].spt[slot]);
+	for (uint32_t g = 0; g < 1024 / GROUP_SIZE; g++) {
+		if (!(cache[i].slot_groups & (1u << g)))
+			continue;
+		for (uint32_t slot = g * GROUP_SIZE; slot < (g + 1) * GROUP_SIZE; slot++)
+			if (slot < SWITCHER_PDX && cache[i].spt[slot] != NIL16)
+				spt_release(v, cache[i].spt[slot]);
+	}
+	cache[i].slot_groups = 0;
 }
 
 static void spd_drop(struct vcpu *v, unsigned i)
@@ -335,6 +364,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 	}
 	cache[i].pd = pd;
 	cache[i].key = key;
+	cache[i].slot_groups = 0;
 	for (uint32_t slot = 0; slot < 1024; slot++)
 		cache[i].spt[slot] = NIL16;
 	pd[SWITCHER_PDX] = switcher_pde;
@@ -342,6 +372,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 	if (!key_is_phys(key) && in_ram(gfn)) {
 		bool was = is_protected(gfn);
 		gf[gfn].pd_uses++;
+		gf[gfn].keyed = (uint16_t)i;
 		if (!was)
 			write_protect(v, gfn);
 	}
@@ -391,7 +422,7 @@ static void cached_init(uint32_t pde)
 		spts[k] = (struct spt){ .dnext = k + 1 < SPT_MAX ? (uint16_t)(k + 1) : NIL16 };
 	spt_free_list = 0;
 	for (uint32_t g = 0; g < guest_mem.nframes && g < GFRAMES_MAX; g++)
-		gf[g] = (struct gframe){ .rmap = NIL, .derived = NIL16 };
+		gf[g] = (struct gframe){ .rmap = NIL, .derived = NIL16, .keyed = 0 };
 	lru_clock = 0;
 	built_mode = 0;
 	cur = spd_new(&boot, KEY_PHYS);
@@ -520,9 +551,12 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 	uint32_t first = off >> 2, last = (off + len - 1) >> 2;
 	unsigned tables = 0, dropped = 0;
 
-	for (unsigned i = 0; i < ncache && gf[gfn].pd_uses; i++) {
+	unsigned left = gf[gfn].pd_uses;
+	for (unsigned n = 0; n < ncache && left; n++) {
+		unsigned i = keyed_first(gfn, n);
 		if (!keyed_on(i, gfn))
 			continue;
+		left--;
 		for (uint32_t e = first; e <= last && e < SWITCHER_PDX; e++)
 			if (cache[i].spt[e] != NIL16) {
 				spt_release(v, cache[i].spt[e]);
