@@ -19,6 +19,7 @@ struct guest_mem guest_mem;
 
 static struct { uint32_t base, size; void *image; } mmio[GPA_MMIO_MAX];
 static unsigned nmmio;
+static uint32_t mmio_lowest = 0xFFFFFFFFu;   /* the lowest base registered */
 
 void host_mem_init(uint32_t ram_end, uint32_t reserved_end)
 {
@@ -121,6 +122,8 @@ int gpa_mmio_add(uint32_t base, uint32_t size, void *image)
 {
 	if (nmmio >= GPA_MMIO_MAX || (image && size != MON_PGSIZE))
 		return -1;
+	if (base < mmio_lowest)
+		mmio_lowest = base;
 	mmio[nmmio].base = base;
 	mmio[nmmio].size = size;
 	mmio[nmmio].image = image;
@@ -138,6 +141,8 @@ void *gpa_mmio_image(uint32_t g)
 
 bool gpa_is_mmio(uint32_t g)
 {
+	if (g < mmio_lowest)    /* (every device sits above RAM: most calls) */
+		return false;
 	for (unsigned i = 0; i < nmmio; i++)
 		if (g - mmio[i].base < mmio[i].size)
 			return true;

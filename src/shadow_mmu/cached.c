@@ -495,10 +495,12 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 		return SHADOW_FILLED;
 	}
 	uint32_t gfn = res.gpa >> MON_PGSHIFT, spte = shadow_spte(&res, h.v, hw_err);
+	uint32_t j = (va >> 12) & 0x3FF;
 	bool pt_frame = is_protected(gfn);
 	if (pt_frame)
 		spte &= ~PTE_W;
-	set_spte(k, (va >> 12) & 0x3FF, spte, gfn);
+	if (spts[k].pt[j] != spte)      /* (a write to a page table: it is there) */
+		set_spte(k, j, spte, gfn);
 	if (pt_frame && (hw_err & PFE_W)) {
 		TRACE("mmu write to page table at va 0x%x (gpa 0x%x): emulate", va, res.gpa);
 		*bad = res.gpa;
