@@ -85,11 +85,13 @@ static struct {
 	uint32_t generation;    /* vdesc_generation */
 } a;
 
-/* May the stub do anything at all now? */
+/* May the stub do anything at all now?  Not under shadow=vtlb: its
+ * every CR3 write empties the shadow (a new shadow_epoch), so a store
+ * armed there would be disarmed before the next one. */
 static bool allowed(void)
 {
-	return mon_opts.ring == 1 && !fault_armed && !mon_opts.trace &&
-	       !(dr7_guest() & DR7_ENABLES);
+	return mon_opts.ring == 1 && mon_opts.shadow == SHADOW_CACHED && !fault_armed &&
+	       !mon_opts.trace && !(dr7_guest() & DR7_ENABLES);
 }
 
 /* MOV r32 to m32 with no prefix but a segment override: its source. */
