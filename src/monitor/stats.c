@@ -88,8 +88,9 @@ static void print_events(const struct vcpu *v)
 		mon_log("  ring=3: kernel/user view switches %u, kernel resumes in conforming "
 			"code %u", s->view_switches, s->conforming_alias);
 	if (mon_opts.shadow == SHADOW_CACHED) {
-		mon_log("  page-table writes emulated %u, not emulable (frame released) %u",
-			s->pt_writes, s->pt_write_refused);
+		mon_log("  page-table writes emulated %u, not emulable (frame released) %u, "
+			"narrower than an entry (frame released) %u", s->pt_writes,
+			s->pt_write_refused, s->pt_write_recycled);
 		mon_log("  shadow page tables allocated %u, freed %u", s->spt_alloc, s->spt_free);
 		mon_log("  cache (shadow_cache=%u): %u hits, %u misses, %u evictions",
 			mon_opts.shadow_cache, s->cache_hits, s->cache_misses, s->cache_evictions);

@@ -57,6 +57,7 @@ struct vcpu_stats {
 	/* shadow=cached (docs/shadow-paging.md) */
 	uint32_t pt_writes;                     /* page-table writes emulated */
 	uint32_t pt_write_refused;              /* ...not emulable: frame released */
+	uint32_t pt_write_recycled;             /* ...narrower than an entry: released */
 	uint32_t spt_alloc, spt_free;           /* shadow page tables */
 	uint32_t cache_hits, cache_misses, cache_evictions;
 	uint32_t protects;                      /* frames newly write-protected */

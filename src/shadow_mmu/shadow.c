@@ -126,6 +126,13 @@ bool shadow_release(struct vcpu *v, uint32_t va)
 	return ops->release(v, g) || was_watched;
 }
 
+bool shadow_release_recycled(struct vcpu *v, uint32_t va, uint32_t gpa, unsigned width)
+{
+	if (width >= sizeof(uint32_t) || shadow_watched(gpa >> 12) || !shadow_pt_frame(gpa >> 12))
+		return false;
+	return shadow_release(v, va);
+}
+
 bool shadow_lookup(uint32_t va, uint32_t *hpa)
 {
 	const uint32_t *pd = host_va(ops->root());

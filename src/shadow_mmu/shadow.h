@@ -97,6 +97,15 @@ void shadow_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n);
  * Returns false if the frame cannot be released (the active page directory). */
 bool shadow_release(struct vcpu *v, uint32_t va);
 
+/* A write of width bytes at va (guest-physical gpa) to a protected frame,
+ * about to be emulated: narrower than an entry, to a page table (not a
+ * watched frame), it is a page being recycled (a byte-wise memset or
+ * memcpy: kernels write their entries whole), whose every byte would trap
+ * until the unprotect heuristic let it go (cached.c).  Let it go now:
+ * true if it was released (the write may run natively), false if it
+ * cannot be (the active page directory) or is no such write. */
+bool shadow_release_recycled(struct vcpu *v, uint32_t va, uint32_t gpa, unsigned width);
+
 /* Watched guest frames: the guest's descriptor tables (vdesc.c).  No
  * shadow maps a watched frame writable, so every guest write to it faults
  * and is emulated (the SHADOW_PT_WRITE path, both strategies), and the

@@ -424,7 +424,7 @@ static void stack_fault(struct vcpu *v)
  * it (memop.c).  An instruction the emulator does not know gets the
  * frame released from protection and runs itself; if that cannot be done
  * (the active page directory), the guest ends with the reason. */
-static void page_table_write(struct vcpu *v, uint32_t va)
+static void page_table_write(struct vcpu *v, uint32_t va, uint32_t gpa)
 {
 	struct insn buf;
 	bool stepping = (v->tf.eflags & FL_TF) && !v->shadow_step;
@@ -432,6 +432,11 @@ static void page_table_write(struct vcpu *v, uint32_t va)
 
 	if (!in)
 		return;
+	if (shadow_release_recycled(v, va, gpa, in->width)) {
+		v->stats.pt_write_recycled++;
+		trace_pf(va, "page-table frame rewritten byte-wise: released, retried");
+		return;
+	}
 	switch (emul_pt_write(v, in)) {
 	case EMUL_NEXT:
 		fastesp0_arm(v, in, va);        /* the next time, the switcher alone? */
@@ -503,7 +508,7 @@ static void page_fault(struct vcpu *v)
 		trace_pf(va, "shadow filled (hidden fault)");
 		return;
 	case SHADOW_PT_WRITE:
-		page_table_write(v, va);        /* through the walk just made */
+		page_table_write(v, va, bad);   /* through the walk just made */
 		gva_forget();
 		return;
 	case SHADOW_MMIO:
