@@ -190,10 +190,49 @@ static void write_protect(struct vcpu *v, uint32_t gfn)
 
 /* ---- shadow page tables ---- */
 
+/* Frames of shadow tables and directories, zero again: a table is all
+ * zero once spt_release() has dropped its present entries (set_spte is
+ * the only writer of a non-zero entry, and a live group holds every
+ * one), a directory once spd_empty() has released its tables and its
+ * switcher slot is cleared.  Kept for the next table or directory, which
+ * then needs no 4 KB of zeroing (a REP STOSD of 1024 iterations). */
+#define ZEROED_MAX 64u
+
+static uint32_t *zeroed[ZEROED_MAX];
+static unsigned nzeroed;
+
+static uint32_t *zeroed_frame(void)
+{
+	return nzeroed ? zeroed[--nzeroed] : host_frame_zeroed();
+}
+
+static void zeroed_free(uint32_t *frame)
+{
+	if (nzeroed < ZEROED_MAX)
+		zeroed[nzeroed++] = frame;
+	else
+		host_frame_free(frame);
+}
+
+/* Out of host frames: the kept ones go back first (make_room then frees
+ * or evicts). */
+static void zeroed_drain(void)
+{
+	while (nzeroed)
+		host_frame_free(zeroed[--nzeroed]);
+}
+
+/* For the unit test's accounting of frames in use. */
+unsigned cached_spare_frames(void);
+unsigned cached_spare_frames(void)
+{
+	return nzeroed;
+}
+
 static void free_frames(uint32_t *a, uint32_t *b, uint32_t *c)
 {
 	if (a)
-		host_frame_free(a);
+		zeroed_free(a);
 	if (b)
 		host_frame_free(b);
 	if (c)
@@ -208,9 +247,10 @@ static uint16_t spt_alloc(struct vcpu *v, unsigned d, uint32_t slot, uint32_t sr
 		return NIL16;
 	/* rnext and rgfn are read only for present entries, which set_spte
 	 * writes first: only the table the CPU walks starts zeroed */
-	uint32_t *pt = host_frame_zeroed(), *rn = host_frame_alloc(), *rg = host_frame_alloc();
+	uint32_t *pt = zeroed_frame(), *rn = host_frame_alloc(), *rg = host_frame_alloc();
 	if (!pt || !rn || !rg) {
 		free_frames(pt, rn, rg);
+		zeroed_drain();
 		return NIL16;
 	}
 	uint16_t k = spt_free_list;
@@ -308,7 +348,8 @@ static void spd_drop(struct vcpu *v, unsigned i)
 		shadow_forget_cr3(cache[i].key);
 	if (!key_is_phys(cache[i].key) && in_ram(gfn))
 		gf[gfn].pd_uses--;
-	host_frame_free(cache[i].pd);
+	cache[i].pd[SWITCHER_PDX] = 0;
+	zeroed_free(cache[i].pd);
 	cache[i].pd = NULL;
 }
 
@@ -356,7 +397,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 		i = lru_victim(ncache);
 		evict(v, i, "least recently used");
 	}
-	while (!(pd = host_frame_zeroed())) {   /* bounded: evicts one of ncache */
+	while (!(pd = zeroed_frame())) {        /* bounded: evicts one of ncache */
 		unsigned j = lru_victim(i);
 		if (j == ncache)
 			mon_panic("no host frame for a shadow page directory");
@@ -364,9 +405,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 	}
 	cache[i].pd = pd;
 	cache[i].key = key;
-	cache[i].slot_groups = 0;
-	for (uint32_t slot = 0; slot < 1024; slot++)
-		cache[i].spt[slot] = NIL16;
+	cache[i].slot_groups = 0;       /* (spt[] is all NIL16: cached_init, spt_release) */
 	pd[SWITCHER_PDX] = switcher_pde;
 	uint32_t gfn = key_gfn(key);
 	if (!key_is_phys(key) && in_ram(gfn)) {
@@ -416,8 +455,12 @@ static void cached_init(uint32_t pde)
 	/* shadow_cache= counts address spaces: in ring=3 each has two views */
 	ncache = (mon_opts.shadow_cache ? mon_opts.shadow_cache : SHADOW_CACHE_DEFAULT) *
 		 (mon_opts.ring == 3 ? VIEWS_MAX : 1);
-	for (unsigned i = 0; i < SHADOW_CACHE_MAX * VIEWS_MAX; i++)
+	for (unsigned i = 0; i < SHADOW_CACHE_MAX * VIEWS_MAX; i++) {
 		cache[i].pd = NULL;
+		for (uint32_t slot = 0; slot < 1024; slot++)
+			cache[i].spt[slot] = NIL16;
+	}
+	nzeroed = 0;    /* (a new run: the unit test's fresh machine) */
 	for (uint32_t k = 0; k < SPT_MAX; k++)
 		spts[k] = (struct spt){ .dnext = k + 1 < SPT_MAX ? (uint16_t)(k + 1) : NIL16 };
 	spt_free_list = 0;
