@@ -424,6 +424,15 @@ static void stack_fault(struct vcpu *v)
  * it (memop.c).  An instruction the emulator does not know gets the
  * frame released from protection and runs itself; if that cannot be done
  * (the active page directory), the guest ends with the reason. */
+/* The shadow let a page-table frame go at a byte-wise write: the guest
+ * runs the instruction itself (out of line: make profile names the trap
+ * by this function). */
+static __attribute__((noinline)) void pt_frame_recycled(struct vcpu *v, uint32_t va)
+{
+	v->stats.pt_write_recycled++;
+	trace_pf(va, "page-table frame rewritten byte-wise: released, retried");
+}
+
 static void page_table_write(struct vcpu *v, uint32_t va, uint32_t gpa)
 {
 	struct insn buf;
@@ -433,8 +442,7 @@ static void page_table_write(struct vcpu *v, uint32_t va, uint32_t gpa)
 	if (!in)
 		return;
 	if (shadow_release_recycled(v, va, gpa, in->width)) {
-		v->stats.pt_write_recycled++;
-		trace_pf(va, "page-table frame rewritten byte-wise: released, retried");
+		pt_frame_recycled(v, va);
 		return;
 	}
 	switch (emul_pt_write(v, in)) {

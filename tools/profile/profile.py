@@ -59,6 +59,7 @@ CLASSIFIERS = [
     ("emul_rdtsc", "RDTSC"), ("emul_rdmsr", "RDMSR"), ("emul_wrmsr", "WRMSR"),
     ("emul_cache", "INVD/WBINVD"), ("emul_sysenter", "SYSENTER"), ("emul_sysexit", "SYSEXIT"),
     ("emul_pt_write", "page-table write"), ("emul_mmio", "MMIO access"),
+    ("pt_frame_recycled", "page table recycled"),
     ("reflect_pf", "guest #PF reflected"), ("vdesc_accessed", "descriptor A bit"),
     ("host_irq", "host IRQ"), ("watchdog_nmi", "watchdog NMI"),
     ("undecodable", "undecodable"),
