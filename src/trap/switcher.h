@@ -172,8 +172,7 @@ static inline bool switcher_user_shown(void)
 }
 #endif
 /* The GDT the fast path's CLI and STI load (LGDT): user code shown
- * (true) or hidden.  The same as the one loaded where the stub must not
- * change what the real tables show. */
+ * (true) or hidden. */
 void switcher_fast_gdt(bool cli_shows, bool sti_shows);
 
 /* The next resume returns to a stack segment of 16 bits: see espfix in

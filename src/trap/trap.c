@@ -978,28 +978,27 @@ static void fast_kernel_selectors(const struct vcpu *v)
  * GDT that hides it, vdesc.c) in ring 1 when the LDT holds none, and its
  * STI (virtual IF off to on) show it where that is all
  * user_return_must_trap() asks: the kernel's next IRET to user mode then
- * runs natively, as it would have after an STI emulated in C.  Decided
- * again only when what it depends on changed (most exits: nothing). */
+ * runs natively, as it would have after an STI emulated in C.  Where the
+ * stub may not change what the tables show, its CLI is fast only with
+ * user code already hidden (user_hidden), and its STI (off to on) finds
+ * it hidden too (the virtual IF was off: the return had to trap), so both
+ * images can name the hiding GDT.  Decided again only when what it
+ * depends on changed (most exits: nothing). */
 static struct {
 	uint32_t generation, iopl;
-	bool shown, valid;
-	bool cli_hides;         /* the stub's CLI leaves user code hidden */
+	bool valid;
+	bool hides;             /* the stub's CLI hides user code itself */
 } gdt_rules;
 
 static void fast_gdt_rules(const struct vcpu *v)
 {
 	if (gdt_rules.valid && gdt_rules.generation == vdesc_generation &&
-	    gdt_rules.iopl == v->iopl && gdt_rules.shown == vdesc_user_visible())
+	    gdt_rules.iopl == v->iopl)
 		return;
-	bool hides = mon_opts.ring == 1 && vdesc_fast_gdt_ok();
-	bool cli_shows = !hides && vdesc_user_visible();
-	bool sti_shows = hides && v->iopl == 0 && !mon_opts.userret_trap ? true : cli_shows;
-
-	switcher_fast_gdt(cli_shows, sti_shows);
+	gdt_rules.hides = mon_opts.ring == 1 && vdesc_fast_gdt_ok();
+	switcher_fast_gdt(false, gdt_rules.hides && v->iopl == 0 && !mon_opts.userret_trap);
 	gdt_rules.generation = vdesc_generation;
 	gdt_rules.iopl = v->iopl;
-	gdt_rules.shown = vdesc_user_visible();
-	gdt_rules.cli_hides = hides || !vdesc_user_visible();
 	gdt_rules.valid = true;
 }
 
@@ -1016,7 +1015,7 @@ static void fast_leave(struct vcpu *v, bool pending)
 	f->vif = v->vif;
 	f->pending = pending;
 	fast_gdt_rules(v);
-	f->user_hidden = gdt_rules.cli_hides;
+	f->user_hidden = gdt_rules.hides || !vdesc_user_visible();
 	f->cr[0] = v->cr0;
 	f->cr[2] = v->cr2;
 	f->cr[3] = v->cr3;

@@ -292,6 +292,18 @@ static void refresh_moded(struct vtable *t)
 		put_real(t, t->moded[k]);
 }
 
+/* ring=3: the kernel's segments in both GDTs, where they are the same
+ * (user code, whose form is the GDT's, stays as it is). */
+static void refresh_kernel_segs(struct vtable *t)
+{
+	for (uint32_t k = 0; k < t->nmoded; k++) {
+		uint16_t i = t->moded[k];
+		if (is_user_code(t->copy[i]))
+			continue;
+		t->real[i] = t->shown[i] = real_of_mode(t->copy[i], false);
+	}
+}
+
 /* User code shown or hidden is the GDT the CPU holds, and the LDT's
  * entries; the kernel's segments (ring=3) are rewritten in both GDTs. */
 void vdesc_switch_mode(bool user_cs, bool kernel)
@@ -301,8 +313,9 @@ void vdesc_switch_mode(bool user_cs, bool kernel)
 	vdesc_mode.user_cs = user_cs;
 	vdesc_mode.kernel = kernel;
 	if (kernel_changed)
-		refresh_moded(&vgdt);
-	refresh_moded(&vldt);
+		refresh_kernel_segs(&vgdt);
+	if (vldt.nmoded)
+		refresh_moded(&vldt);
 	switcher_show_user(user_cs);
 }
 
