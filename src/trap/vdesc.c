@@ -292,16 +292,13 @@ static void refresh_moded(struct vtable *t)
 		put_real(t, t->moded[k]);
 }
 
-/* ring=3: the kernel's segments in both GDTs, where they are the same
- * (user code, whose form is the GDT's, stays as it is). */
+/* ring=3, the kernel entered or left: its segments and code (user code,
+ * whose form only the GDT decides, stays as it is). */
 static void refresh_kernel_segs(struct vtable *t)
 {
-	for (uint32_t k = 0; k < t->nmoded; k++) {
-		uint16_t i = t->moded[k];
-		if (is_user_code(t->copy[i]))
-			continue;
-		t->real[i] = t->shown[i] = real_of_mode(t->copy[i], false);
-	}
+	for (uint32_t k = 0; k < t->nmoded; k++)
+		if (!is_user_code(t->copy[t->moded[k]]))
+			put_real(t, t->moded[k]);
 }
 
 /* User code shown or hidden is the GDT the CPU holds, and the LDT's

@@ -310,9 +310,16 @@ static int teardown_ring3(void **state)
 	return 0;
 }
 
+/* The real GDT the (fake) CPU holds: vdesc.c loads the one that shows
+ * user code or the one that hides it. */
+static struct segdesc *cpu_gdt(void)
+{
+	return gdt_shown_loaded ? shown_gdt : real_gdt;
+}
+
 static bool real_is_code(unsigned i)
 {
-	return DESC_S(real_gdt[i]) && (DESC_TYPE(real_gdt[i]) & SEG_T_CODE);
+	return DESC_S(cpu_gdt()[i]) && (DESC_TYPE(cpu_gdt()[i]) & SEG_T_CODE);
 }
 
 /* While the kernel runs, conforming code is out of reach as code (a
@@ -323,21 +330,21 @@ static void ring3_conforming_hidden_while_the_kernel_runs(void **state)
 {
 	(void)state;
 	vdesc_switch_mode(false, true);                 /* the kernel runs */
-	assert_true(DESC_P(real_gdt[5]) && !real_is_code(5) && DESC_DPL(real_gdt[5]) == 3);
-	assert_int_equal(desc_base(real_gdt[5]), CONF_BASE);
-	assert_false(DESC_P(real_gdt[6]));
+	assert_true(DESC_P(cpu_gdt()[5]) && !real_is_code(5) && DESC_DPL(cpu_gdt()[5]) == 3);
+	assert_int_equal(desc_base(cpu_gdt()[5]), CONF_BASE);
+	assert_false(DESC_P(cpu_gdt()[6]));
 	assert_false(real_is_code(3));
-	assert_true(real_is_code(1) && DESC_P(real_gdt[1]));
+	assert_true(real_is_code(1) && DESC_P(cpu_gdt()[1]));
 	assert_true(vdesc_hidden_kernel_code(SEL_CONF));
 	assert_true(vdesc_hidden_kernel_code(SEL_CONF_X | 3));
 	assert_false(vdesc_hidden_kernel_code(SEL_KCODE));
 	assert_false(vdesc_hidden_kernel_code(SEL_UCODE));
 
 	vdesc_switch_mode(true, false);                 /* user code runs */
-	assert_true(real_is_code(5) && (DESC_TYPE(real_gdt[5]) & SEG_T_C) && DESC_P(real_gdt[5]));
-	assert_int_equal(DESC_DPL(real_gdt[5]), 3);
-	assert_true(real_is_code(6) && DESC_P(real_gdt[6]));
-	assert_false(DESC_P(real_gdt[1]));
+	assert_true(real_is_code(5) && (DESC_TYPE(cpu_gdt()[5]) & SEG_T_C) && DESC_P(cpu_gdt()[5]));
+	assert_int_equal(DESC_DPL(cpu_gdt()[5]), 3);
+	assert_true(real_is_code(6) && DESC_P(cpu_gdt()[6]));
+	assert_false(DESC_P(cpu_gdt()[1]));
 	assert_false(vdesc_hidden_kernel_code(SEL_CONF));
 }
 
@@ -351,7 +358,7 @@ static void ring3_alias_follows_the_kernel(void **state)
 	vdesc_switch_mode(false, true);
 	vc.tf.cs = SEL_CONF | 1;                        /* the kernel, as the monitor holds it */
 	vdesc_alias_update(&vc, false);
-	struct segdesc a = real_gdt[R3_GDT_N];
+	struct segdesc a = cpu_gdt()[R3_GDT_N];
 	assert_true(DESC_S(a) && DESC_P(a) && (DESC_TYPE(a) & SEG_T_CODE));
 	assert_false(DESC_TYPE(a) & SEG_T_C);
 	assert_true(accessed(a));
@@ -369,7 +376,7 @@ static void ring3_alias_follows_the_kernel(void **state)
 
 	vc.tf.cs = SEL_KCODE | 1;
 	vdesc_alias_update(&vc, false);
-	assert_int_equal(real_gdt[R3_GDT_N].hi, 0);
+	assert_int_equal(cpu_gdt()[R3_GDT_N].hi, 0);
 	assert_true(real_is_code(1));
 	assert_int_equal(vdesc_alias_to_cpu(SEL_CONF | 1), SEL_CONF | 1);
 	assert_int_equal(vdesc_alias_from_cpu(SEL_ALIAS | 3), SEL_ALIAS | 3);
@@ -377,7 +384,7 @@ static void ring3_alias_follows_the_kernel(void **state)
 
 	vc.tf.cs = SEL_CONF | 3;                        /* user code in it: no alias */
 	vdesc_alias_update(&vc, true);
-	assert_int_equal(real_gdt[R3_GDT_N].hi, 0);
+	assert_int_equal(cpu_gdt()[R3_GDT_N].hi, 0);
 
 	assert_int_equal(vdesc_lgdt(&vc, G_GDT, R3_GDT_N * 8 - 1), 0);
 	assert_int_equal(vdesc_alias_of(SEL_ALIAS | 3), SEL_ALIAS | 3);
