@@ -65,10 +65,13 @@ bool vdesc_fast_gdt_ok(void);
 /* At entry: which GDT the CPU holds, user code shown or hidden (the
  * switcher's fast path may have loaded the other since the last exit).
  * The stub switches GDTs only when the LDT holds no user code
- * (vdesc_fast_gdt_ok), so the LDT needs nothing here. */
+ * (vdesc_fast_gdt_ok), so the LDT needs nothing here; ring=3 has one GDT,
+ * rewritten in place at every switch between its kernel and user code. */
+extern bool vdesc_two_gdts;
 static inline void vdesc_mode_entered(void)
 {
-	vdesc_mode.user_cs = switcher_user_shown();
+	if (vdesc_two_gdts)
+		vdesc_mode.user_cs = switcher_user_shown();
 }
 
 /* Asked before every resume, and almost always already so. */

@@ -57,6 +57,9 @@
  * holds keeps the isolation invariant; which one it holds is read back
  * (SGDT) at every entry.  The LDT has one real copy, rewritten in place:
  * when it holds user code, the stub may not switch GDTs (fast_gdt_rules).
+ * ring=3 uses only sw_gdt, rewritten in place as the LDT is: every switch
+ * between its kernel and its user code traps anyway, and more entries
+ * depend on the mode there (the kernel's segments and code).
  *
  * ring=3 (docs/ring-compression.md): the copy is compressed exactly as in
  * ring 1 (the guest's DPL 0 reads 1 there, and the monitor's checks are
@@ -224,7 +227,7 @@ static struct segdesc real_of_mode(struct segdesc d, bool user_cs)
 
 /* Entry i of t's real table(s) from its copy: the GDT's two forms, the
  * LDT's one for the mode now. */
-static void put_real(struct vtable *t, uint32_t i)
+static inline __attribute__((always_inline)) void put_real(struct vtable *t, uint32_t i)
 {
 	if (t->shown) {
 		t->real[i] = real_of_mode(t->copy[i], false);
@@ -309,17 +312,23 @@ void vdesc_switch_mode(bool user_cs, bool kernel)
 
 	vdesc_mode.user_cs = user_cs;
 	vdesc_mode.kernel = kernel;
-	if (kernel_changed)
-		refresh_kernel_segs(&vgdt);
+	if (!vgdt.shown) {              /* ring=3: one GDT, rewritten in place */
+		refresh_moded(&vgdt);
+	} else {
+		if (kernel_changed)
+			refresh_kernel_segs(&vgdt);
+		switcher_show_user(user_cs);
+	}
 	if (vldt.nmoded)
 		refresh_moded(&vldt);
-	switcher_show_user(user_cs);
 }
 
 bool vdesc_fast_gdt_ok(void)
 {
-	return vldt.nmoded == 0;
+	return vgdt.shown && vldt.nmoded == 0;
 }
+
+bool vdesc_two_gdts;
 
 static void set_kernel_code(bool on)
 {
@@ -421,7 +430,7 @@ static struct segdesc alias_desc(struct segdesc d)
 static void alias_remove(void)
 {
 	if (alias.present && alias.index >= vgdt.entries)
-		vgdt.real[alias.index] = vgdt.shown[alias.index] = (struct segdesc){ 0, 0 };
+		vgdt.real[alias.index] = (struct segdesc){ 0, 0 };  /* (ring=3: one GDT) */
 	alias.present = false;
 	set_kernel_code(true);
 }
@@ -452,7 +461,7 @@ void vdesc_alias_update(struct vcpu *v, bool user)
 	alias.index = index;
 	alias.target = (uint16_t)vcpu_guest_cs(cs);
 	alias.present = true;
-	vgdt.real[index] = vgdt.shown[index] = alias_desc(d);     /* both GDTs */
+	vgdt.real[index] = alias_desc(d);       /* (ring=3: one GDT) */
 	set_kernel_code(false);
 	v->stats.conforming_alias++;
 }
@@ -497,7 +506,9 @@ void vdesc_reset(struct vcpu *v)
 	const unsigned code = SEG_T_CODE | SEG_T_R | SEG_T_ACCESSED, data = SEG_T_W | SEG_T_ACCESSED;
 
 	vgdt.real = sw_gdt;
-	vgdt.shown = sw_gdt_shown;
+	vgdt.shown = mon_opts.ring == 1 ? sw_gdt_shown : NULL;        /* ring=3: one GDT */
+	vdesc_two_gdts = vgdt.shown != NULL;
+	switcher_show_user(vgdt.shown && vdesc_mode.user_cs);
 	vldt.real = sw_ldt;
 	watch_set(v, &vgdt.watch, 0, 0);
 	watch_set(v, &vldt.watch, 0, 0);

@@ -112,6 +112,7 @@ void guest_die(const char *fmt, ...)
 void lldt(uint16_t sel) { (void)sel; }
 void switcher_gdt_mon(unsigned i, struct segdesc d) { real_gdt[i] = shown_gdt[i] = d; }
 void switcher_show_user(bool shown) { gdt_shown_loaded = shown; }
+bool switcher_user_shown(void) { return gdt_shown_loaded; }
 void reflect(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err)
 { (void)v, (void)vector, (void)kind, (void)err; fail_msg("reflect"); }
 void reflect_pf(struct vcpu *v, uint32_t va, uint32_t err)
