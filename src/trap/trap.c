@@ -978,7 +978,8 @@ static void fast_kernel_selectors(const struct vcpu *v)
  * GDT that hides it, vdesc.c) in ring 1 when the LDT holds none, and its
  * STI (virtual IF off to on) show it where that is all
  * user_return_must_trap() asks: the kernel's next IRET to user mode then
- * runs natively, as it would have after an STI emulated in C.  Where the
+ * runs natively, as it would have after an STI emulated in C (not while
+ * tracing: a trace shows the CLI and the return through C, as before).  Where the
  * stub may not change what the tables show, its CLI is fast only with
  * user code already hidden (user_hidden), and its STI (off to on) finds
  * it hidden too (the virtual IF was off: the return had to trap), so both
@@ -995,7 +996,7 @@ static void fast_gdt_rules(const struct vcpu *v)
 	if (gdt_rules.valid && gdt_rules.generation == vdesc_generation &&
 	    gdt_rules.iopl == v->iopl)
 		return;
-	gdt_rules.hides = mon_opts.ring == 1 && vdesc_fast_gdt_ok();
+	gdt_rules.hides = mon_opts.ring == 1 && vdesc_fast_gdt_ok() && !mon_opts.trace;
 	switcher_fast_gdt(false, gdt_rules.hides && v->iopl == 0 && !mon_opts.userret_trap);
 	gdt_rules.generation = vdesc_generation;
 	gdt_rules.iopl = v->iopl;

@@ -10,7 +10,7 @@ on every CR3 write, cached hits its cache).
 """
 import pytest
 
-from guestrun import run_qemu, run_monitor, bench_results, shadow_counters
+from guestrun import run_qemu, run_monitor, bench_results, shadow_counters, FAST_PATH
 from bench import EXPECTED as BENCHMARKS
 
 BENCH_TIMEOUT = 300
@@ -69,6 +69,10 @@ def test_counters_say_why(strategy_runs, show):
         show(run, "monitor shadow=%s -icount, bench" % s)
     v, c = (shadow_counters(strategy_runs[s].log) for s in STRATEGIES)
     hits, misses, _ = c.get("cache", (0, 0, 0))
+    # the switcher's MOV CR3 fast path loads only cached shadows: each is a
+    # hit that C never sees (the exit table's fast-path line counts them)
+    fast = FAST_PATH.search(strategy_runs["cached"].log)
+    hits += int(fast.group(3)) if fast else 0
     assert v.get("hidden", (0, 0))[1] > VTLB_MIN_FLUSHES, "vtlb %r" % (v,)
     assert hits > CACHE_HIT_RATIO * misses, "cached %r" % (c,)
     assert c.get("hidden", (0, 99))[1] < CACHED_MAX_FLUSHES, "cached %r" % (c,)
