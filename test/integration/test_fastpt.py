@@ -20,7 +20,7 @@ from guestrun import (run_monitor, run_qemu, check_test_transcript, bench_result
 
 KERNEL = "build/minios.elf"
 MONITOR = "build/monitor.elf"
-FAST = re.compile(r"switcher fast path: cli (\d+), sti (\d+), mov cr3 (\d+), tss esp0 (\d+)")
+FAST = re.compile(r"switcher fast path: cli (\d+), sti (\d+), mov cr3 (\d+),.* tss esp0 (\d+)")
 RECYCLED = re.compile(r"narrower than an entry \(frame released\) (\d+)")
 CTX_SWITCH_MAX = 1100   # cached, ring=1, guest instructions per switch (make bench)
 

@@ -429,10 +429,12 @@ static void ds_keeps_what_a_shorter_gdt_lost(void **state)
 	assert_int_equal(vdesc_resume_data(KEEP_ES, 0, 1), 0);
 	assert_true(vdesc_keeps());
 	vdesc_resume_patches(keep);
-	assert_int_equal(keep[KEEP_DS].slot, SW_VA(SW_GDT_OFF) + 2 * 8);
+	/* (in the real GDT the CPU holds: vdesc.c keeps two) */
+	assert_int_equal(keep[KEEP_DS].slot,
+			 SW_VA(gdt_shown_loaded ? SW_GDT_SHOWN_OFF : SW_GDT_OFF) + 2 * 8);
 	assert_int_equal(keep[KEEP_DS].sel, SEL_KDATA);
 	assert_memory_equal(&keep[KEEP_DS].desc, &loaded, sizeof loaded);
-	assert_memory_equal(&keep[KEEP_DS].table, &real_gdt[2], sizeof real_gdt[2]);
+	assert_memory_equal(&keep[KEEP_DS].table, &cpu_gdt()[2], sizeof real_gdt[2]);
 	assert_int_equal(keep[KEEP_ES].slot, 0);
 	assert_int_equal(real_gdt[2].hi, 0);    /* nothing else can load it */
 
