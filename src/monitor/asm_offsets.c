@@ -41,8 +41,8 @@ void asm_offsets(void)
 	DEFINE(TF_ES, offsetof(struct trapframe, es));
 	DEFINE(VCPU_FRAME, SW_VA(SW_VCPU_OFF) + 4096 - sizeof(struct trapframe));
 #define FAST(field) (SW_VA(SW_VCPU_OFF) + offsetof(struct switcher_fast, field))
-	DEFINE(SW_FAST_KCS, FAST(kcs));
-	DEFINE(SW_FAST_KSS, FAST(kss));
+	DEFINE(SW_DATA_KCS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, kcs));
+	DEFINE(SW_DATA_KSS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, kss));
 	DEFINE(SW_FAST_IF_KEEP, FAST(if_keep));
 	DEFINE(SW_FAST_VIF, FAST(vif));
 	DEFINE(SW_FAST_PENDING, FAST(pending));

@@ -172,7 +172,8 @@ sw_code_start:
 ; CLI and STI (the virtual IF), MOV CR3 to a cached shadow (below), MOV
 ; from CR0/2/3/4 and IN AL from a port whose value the monitor published
 ; (both below).  It applies when the frame is the kernel's flat code
-; segment and 32-bit stack (sw_fast->kcs, kss: the stub's IRET must not
+; segment and 32-bit stack (sw_data->kcs, kss, read-only to the guest:
+; the stub reads the instruction at linear EIP and its IRET must not
 ; return to a 16-bit stack), no TF or vm86, error code 0, and the
 ; instruction at EIP, unprefixed, is one of those.  CLI also needs the user
 ; code segments hidden (else the kernel's next return to user mode would
@@ -198,10 +199,10 @@ sw_fast_gp:
 	jne .slow
 	push eax
 	mov eax, [ss:esp + 12]                          ; cs
-	cmp eax, [ss:SW_FAST_KCS]
+	cmp eax, [ss:SW_DATA_KCS]
 	jne .slow_eax
 	mov eax, [ss:esp + 24]                          ; ss
-	cmp eax, [ss:SW_FAST_KSS]
+	cmp eax, [ss:SW_DATA_KSS]
 	jne .slow_eax
 	mov eax, [ss:esp + 8]                           ; eip
 	cmp byte [ss:eax], 0xFA

@@ -40,6 +40,13 @@ struct switcher_data {
 	 * of the guest's TSS.ESP0 while a store there may be done by the stub
 	 * (fastesp0.c); 0 otherwise.  Only a filter: the rest is private. */
 	uint32_t esp0_va;
+	/* the #GP fast path's guard (sw_fast_gp): the guest kernel's flat code
+	 * selector and its 32-bit stack selector, as a trap frame holds them
+	 * (0: no fast path).  Read-only to the guest: the stub reads the
+	 * instruction bytes at linear EIP and IRETs to that SS, so a forged
+	 * selector (a code segment with a base, a 16-bit stack) would make it
+	 * read the wrong bytes, or fault in ring 0 */
+	uint32_t kcs, kss;
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -100,9 +107,6 @@ struct switcher_priv {
  * (fastpath_leave).  The stub handles a #GP on CLI or STI in the guest
  * kernel by itself when these say it may, without the world switch. */
 struct switcher_fast {
-	uint32_t kcs;           /* the kernel's flat code selector (0: no fast path) */
-	uint32_t kss;           /* ...and its 32-bit stack selector (IRET in the
-				   stub must not return to a 16-bit stack) */
 	uint32_t if_keep;       /* EFLAGS bits CLI keeps in the frame: ~IF (iflag=real) or all */
 	uint8_t vif;            /* the virtual IF */
 	uint8_t pending;        /* a virtual interrupt is due: STI takes the C path */

@@ -1010,8 +1010,8 @@ static void fast_leave(struct vcpu *v, bool pending)
 	struct switcher_fast *f = sw_fast;
 
 	fast_kernel_selectors(v);
-	f->kcs = flat.stub_kcs;
-	f->kss = flat.stub_kss;
+	sw_data->kcs = flat.stub_kcs;
+	sw_data->kss = flat.stub_kss;
 	f->if_keep = mon_opts.iflag == IFLAG_REAL ? ~FL_IF : ~0u;
 	f->vif = v->vif;
 	f->pending = pending;
