@@ -43,10 +43,9 @@ void asm_offsets(void)
 #define FAST(field) (SW_VA(SW_VCPU_OFF) + offsetof(struct switcher_fast, field))
 	DEFINE(SW_DATA_KCS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, kcs));
 	DEFINE(SW_DATA_KSS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, kss));
-	DEFINE(SW_FAST_IF_KEEP, FAST(if_keep));
 	DEFINE(SW_FAST_VIF, FAST(vif));
 	DEFINE(SW_FAST_PENDING, FAST(pending));
-	DEFINE(SW_FAST_USER_HIDDEN, FAST(user_hidden));
+	DEFINE(SW_FAST_CLI_FAST, FAST(cli_fast));
 	DEFINE(SW_FAST_SHADOW_EIP, FAST(shadow_eip));
 	DEFINE(SW_FAST_CLI, FAST(cli));
 	DEFINE(SW_FAST_CR3, FAST(cr[3]));

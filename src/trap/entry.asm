@@ -174,8 +174,12 @@ sw_code_start:
 ; (both below).  It applies when the frame is the kernel's flat code
 ; segment and 32-bit stack (sw_data->kcs, kss, read-only to the guest:
 ; the stub reads the instruction at linear EIP and its IRET must not
-; return to a 16-bit stack), no TF or vm86, error code 0, and the
-; instruction at EIP, unprefixed, is one of those.  CLI also needs the user
+; return to a 16-bit stack), no TF or vm86, and the instruction at EIP,
+; unprefixed, is one of those.  (Its error code is then 0, unchecked: each
+; of them raises only #GP(0), and a #GP with a selector or gate in its error
+; code at one of those bytes would need the delivery of an event there to
+; fail, but every real IDT gate an event can take is the monitor's own, and
+; a direct gate is taken only by INT n, whose EIP is the INT.)  CLI also needs the user
 ; code segments hidden (else the kernel's next return to user mode would
 ; not trap, and could not set IF): already, or by its own LGDT of the GDT
 ; that hides them (vdesc.c); STI needs no virtual interrupt due (else C
@@ -183,8 +187,8 @@ sw_code_start:
 ; CLI ... STI; IRET to user mode then takes one trap, not three).  The
 ; GDTR images are C's, on the switcher's data page (read-only to the
 ; guest), and each names one of the two GDTs, both validated: whichever
-; the CPU holds keeps the isolation invariant.  Everything else goes to sw_alltraps.  The
-; state is sw_fast, at the bottom of the vCPU page (switcher.h); all
+; the CPU holds keeps the isolation invariant.  Everything else goes to
+; sw_alltraps.  The state is sw_fast, at the bottom of the vCPU page (switcher.h); all
 ; accesses go through SS, the monitor's flat data segment, since DS is
 ; still the guest's.  The instruction bytes are read at linear EIP (the code
 ; segment is flat): the CPU fetched them from there a moment ago, all of
@@ -195,8 +199,6 @@ sw_code_start:
 sw_fast_gp:
 	test dword [ss:esp + 12], FL_VM | FL_TF         ; [esp]: err, eip, cs, eflags
 	jnz .slow
-	cmp dword [ss:esp], 0
-	jne .slow
 	push eax
 	mov eax, [ss:esp + 12]                          ; cs
 	cmp eax, [ss:SW_DATA_KCS]
@@ -228,14 +230,14 @@ sw_fast_gp:
 	inc dword [ss:SW_FAST_STI]
 	jmp .next
 .cli:
-	cmp byte [ss:SW_FAST_USER_HIDDEN], 0
+	cmp byte [ss:SW_FAST_CLI_FAST], 0
 	je .slow_eax
 .cli_fast:                                              ; (a label for make profile)
 	inc dword [ss:SW_FAST_CLI]
 	lgdt [ss:SW_DATA_GDTR_CLI]                      ; user code hidden
 	mov byte [ss:SW_FAST_VIF], 0                    ; off, whether or not it was:
-	mov eax, [ss:SW_FAST_IF_KEEP]                   ; fast_enter sees the change
-	and [ss:esp + 16], eax                          ; and dates it
+	and dword [ss:esp + 16], ~FL_IF                 ; fast_enter sees the change
+							; and dates it (iflag=real)
 .next:
 	inc dword [ss:esp + 8]                          ; both are one byte long
 	pop eax

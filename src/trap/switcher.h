@@ -107,10 +107,11 @@ struct switcher_priv {
  * (fastpath_leave).  The stub handles a #GP on CLI or STI in the guest
  * kernel by itself when these say it may, without the world switch. */
 struct switcher_fast {
-	uint32_t if_keep;       /* EFLAGS bits CLI keeps in the frame: ~IF (iflag=real) or all */
 	uint8_t vif;            /* the virtual IF */
 	uint8_t pending;        /* a virtual interrupt is due: STI takes the C path */
-	uint8_t user_hidden;    /* user code segments hidden: CLI may be fast */
+	uint8_t cli_fast;       /* the CLI may be fast: iflag=real (it clears the
+				   real IF) and user code hidden, or hidden by
+				   the CLI's own LGDT */
 	uint8_t pad;
 	uint32_t shadow_eip;    /* not 0: STI opened an interrupt shadow that
 				   covers the instruction here */

@@ -981,7 +981,7 @@ static void fast_kernel_selectors(const struct vcpu *v)
  * runs natively, as it would have after an STI emulated in C (not while
  * tracing: a trace shows the CLI and the return through C, as before).  Where the
  * stub may not change what the tables show, its CLI is fast only with
- * user code already hidden (user_hidden), and its STI (off to on) finds
+ * user code already hidden (cli_fast), and its STI (off to on) finds
  * it hidden too (the virtual IF was off: the return had to trap), so both
  * images can name the hiding GDT.  Decided again only when what it
  * depends on changed (most exits: nothing). */
@@ -1012,11 +1012,10 @@ static void fast_leave(struct vcpu *v, bool pending)
 	fast_kernel_selectors(v);
 	sw_data->kcs = flat.stub_kcs;
 	sw_data->kss = flat.stub_kss;
-	f->if_keep = mon_opts.iflag == IFLAG_REAL ? ~FL_IF : ~0u;
 	f->vif = v->vif;
 	f->pending = pending;
 	fast_gdt_rules(v);
-	f->user_hidden = gdt_rules.hides || !vdesc_user_visible();
+	f->cli_fast = mon_opts.iflag == IFLAG_REAL && (gdt_rules.hides || !vdesc_user_visible());
 	f->cr[0] = v->cr0;
 	f->cr[2] = v->cr2;
 	f->cr[3] = v->cr3;
