@@ -199,6 +199,19 @@ def gates_contained(run, calls):
     assert int(emulated.get("lret", 0)) >= calls, emulated
 
 
+BASED_CLI = re.compile(r"^attack: CLI at offset (0x[0-9a-f]+) of a code segment based at "
+                       r"0x90000000 \(linear (0x[0-9a-f]+) unmapped\): done, IF after it 0$")
+
+
+def based_cli_done(run, strategy):
+    """forged-kcs: the CLI in the code segment based at 0x90000000 was
+    done (IF 0 after it, no fault), at an offset whose linear address
+    (taken as based at 0) is unmapped: the one the forged stub read."""
+    m = [BASED_CLI.match(l) for l in run.lines() if BASED_CLI.match(l)]
+    assert len(m) == 1, "no 'CLI at offset ... done, IF after it 0' line"
+    assert m[0].group(1) == m[0].group(2)
+
+
 def holes_as_documented(run, strategy):
     """POPF and IRET in ring 1 cannot change IOPL (docs/x86-holes.md)."""
     assert ln("hole: POPF with IOPL 3: PUSHF shows IOPL 0") in run.lines()
@@ -458,6 +471,14 @@ ATTACKS = [
     Attack("split-cs-in-gs", HW,
            [ln("user GS = its CS 0x1b, a system call with interrupts off: GS 0x1b after it")],
            native=SAME),
+
+    # ---- the switcher's fast-path state (attack_fast.c) ----
+    # a kcs/kss the guest forged once made the ring-0 stub fault (a panic)
+    # or return to a 16-bit stack (ESP's high half the monitor's)
+    Attack("forged-kcs", HW, check=based_cli_done, native=SAME),
+    Attack("forged-kss", HW,
+           [ln("CLI with the flat kernel code on a 16-bit stack, ESP 0x12340ff0: "
+               "ESP after it 0x12340ff0")], native=SAME),
 ]
 BY_NAME = {a.name: a for a in ATTACKS}
 NATIVE_SAYS["eflags"] = BY_NAME["eflags"].says + NATIVE_SAYS["eflags"]

