@@ -204,7 +204,7 @@ BASED_CLI = re.compile(r"^attack: CLI at offset (0x[0-9a-f]+) of a code segment 
 
 
 def based_cli_done(run, strategy):
-    """forged-kcs: the CLI in the code segment based at 0x90000000 was
+    """fast-forged-kcs: the CLI in the code segment based at 0x90000000 was
     done (IF 0 after it, no fault), at an offset whose linear address
     (taken as based at 0) is unmapped: the one the forged stub read."""
     m = [BASED_CLI.match(l) for l in run.lines() if BASED_CLI.match(l)]
@@ -475,8 +475,8 @@ ATTACKS = [
     # ---- the switcher's fast-path state (attack_fast.c) ----
     # a kcs/kss the guest forged once made the ring-0 stub fault (a panic)
     # or return to a 16-bit stack (ESP's high half the monitor's)
-    Attack("forged-kcs", HW, check=based_cli_done, native=SAME),
-    Attack("forged-kss", HW,
+    Attack("fast-forged-kcs", HW, check=based_cli_done, native=SAME),
+    Attack("fast-forged-kss", HW,
            [ln("CLI with the flat kernel code on a 16-bit stack, ESP 0x12340ff0: "
                "ESP after it 0x12340ff0")], native=SAME),
 ]

@@ -6,35 +6,44 @@
  * the guest kernel in the switcher, without the world switch, when the
  * trap frame's CS and SS are the kernel's flat code and 32-bit stack
  * selectors.  It then reads the instruction bytes at *linear* EIP (CS
- * base 0) and IRETs straight back (SS must not be 16-bit: the IRET would
+ * base 0) and IRETs straight back (SS must not be 16-bit: that IRET would
  * leave the ring-0 stack's high half in ESP).  The monitor once kept
- * those two selectors (sw_fast->kcs, kss) at the bottom of the vCPU page
- * (0xFFC23000), which the CPU must be able to push frames on, so the
- * guest kernel in ring 1 can write it (docs/security.md, "What ring 1 can
- * read in the switcher").  A forged kcs or kss turns the stub's
- * assumptions into the guest's choice:
+ * those two selectors (sw_fast->kcs, kss) in the first two words of the
+ * vCPU page (0xFFC23000), which the CPU must be able to push frames on,
+ * so the guest kernel in ring 1 can write it (docs/security.md, "What
+ * ring 1 can read in the switcher").  The attacks write their forgery
+ * there, then trap on a CLI with no exit in between (an exit rewrites
+ * the page's fast-path state):
  *
- *   forged-kcs  a DPL-0 code segment based at 0x90000000 (ring 1 under
- *               the monitor), its selector (RPL of the CPL) written into
- *               kcs and the current SS into kss, then a far JMP into it
- *               to a CLI at an offset whose linear address (offset as if
- *               based at 0) is unmapped in the guest's page tables; the
- *               CLI is done with IF set, and IF read back after it.
- *               Hardware: the write to 0xFFC23000 faults (unmapped; the
- *               attack then skips it), the CLI runs in ring 0: IF 0.
- *               Monitor (forgery honoured): the ring-0 stub reads the
- *               byte at the unmapped linear address, a #PF inside the
- *               monitor's own code.  Monitor (contained): the selectors
- *               are the monitor's, not the guest's; the CLI goes to C,
- *               which fetches it through the segment base: IF 0, the
- *               kernel goes on, the output equals native.
- *   forged-kss  SS = a 16-bit stack segment (AGDT_STACK16, as in
- *               attack=stack16) written into kss, then with the flat
- *               kernel CS a CLI on that stack with ESP 0x12340FF0.
- *               Hardware: ESP is still 0x12340FF0.  Monitor (forgery
- *               honoured): the stub's IRET returns to the 16-bit stack
- *               and ESP's high half becomes the ring-0 stack's (0xFFC2).
- *               Monitor (contained): C's espfix return, ESP 0x12340FF0.
+ *   fast-forged-kcs  a DPL-0 code segment based at 0x90000000 (ring 1
+ *               under the monitor); its selector (with the RPL of the
+ *               CPL, as trap frames show it) written into kcs and the
+ *               current SS into kss; then a far JMP into it to a CLI at
+ *               an offset whose linear address (the offset taken as based
+ *               at 0) is unmapped in the guest's page tables; the CLI is
+ *               done with IF set, and IF read back after it.
+ *               Hardware: the write to 0xFFC23000 faults (unmapped: the
+ *               attack skips it), the CLI runs in ring 0: IF 0.
+ *               Monitor, forgery honoured (before the fix): the ring-0
+ *               stub reads the byte at the unmapped linear address, a #PF
+ *               in the monitor's own code: "monitor: panic: monitor
+ *               fault: vector 14 ... cr2 <the offset>".  Monitor,
+ *               contained: kcs and kss are on the read-only sw_data page;
+ *               the CLI goes to C, which fetches it through the segment
+ *               base: IF 0, the kernel goes on, the output equals native.
+ *   fast-forged-kss  SS = a 16-bit stack segment (AGDT_STACK16, as in
+ *               attack=stack16) written into kss, then, with the flat
+ *               kernel CS and IF clear, a CLI on that stack with ESP
+ *               0x12340FF0.  Hardware: ESP is still 0x12340FF0.  Monitor,
+ *               forgery honoured: the stub's IRET returns to the 16-bit
+ *               stack and ESP's high half becomes the ring-0 stack's
+ *               (0xFFC20FF0).  Monitor, contained: the CLI goes to C, and
+ *               its espfix return keeps ESP 0x12340FF0, as natively.
+ *
+ * Since the fix the two words are other fast-path state of the guest's
+ * own (its virtual IF and interrupt-shadow hints), which the monitor
+ * reads back as untrusted: the attacks still write them, and the guest
+ * must still get the native outcome.
  *
  * Each sequence runs once unforged first: the first load of a descriptor
  * sets its accessed bit, a write to the real GDT the monitor does for
@@ -44,7 +53,7 @@
  * ring=3: a supervisor page at CPL 3) the probe faults, nothing is
  * forged, and the rest runs as it would natively; nothing the attack
  * prints says whether the forgery was written, so the output is the
- * native run's whenever the monitor is contained.
+ * native run's whenever the monitor contains it.
  */
 #include "attack_lib.h"
 #include "gdt.h"
@@ -126,7 +135,7 @@ static void atk_forged_kss(void)
 }
 
 const struct attack attacks_fast[] = {
-	{ "forged-kcs", atk_forged_kcs },
-	{ "forged-kss", atk_forged_kss },
+	{ "fast-forged-kcs", atk_forged_kcs },
+	{ "fast-forged-kss", atk_forged_kss },
 	{ 0, 0 },
 };

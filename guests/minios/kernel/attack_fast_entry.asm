@@ -1,20 +1,21 @@
-; attack_fast_entry.asm - the forged-kcs and forged-kss attacks' instruction
-; sequences (attack_fast.c): a forged write to the switcher's fast-path
-; selectors followed, with no trap in between, by a CLI from the segment
-; the forgery names.
+; attack_fast_entry.asm - the fast-forged-kcs and fast-forged-kss
+; attacks' instruction sequences (attack_fast.c): a forged write to the
+; switcher's fast-path selectors followed, with no trap in between, by a
+; CLI from the segment the forgery names.
 ;
 ; Mechanism: the monitor rewrites the vCPU page's fast-path state at every
 ; exit, so a forgery must reach the CPU's #GP on the CLI without any exit
 ; in between: no segment load that traps (every selector loaded here
 ; carries the RPL of the CPL the code runs at, which ring compression lets
-; the CPU load natively), no interrupt (forged-kss runs with IF clear; in
-; forged-kcs an IRQ in the three-instruction window would only undo the
-; forgery).  Natively (or where the guest cannot write the vCPU page)
-; forge is 0 and only the CLI runs.
+; the CPU load natively, and its accessed bit is already set), no
+; interrupt (fast-forged-kss runs with IF clear; in fast-forged-kcs an IRQ
+; in the three-instruction window would only undo the forgery).  Natively
+; (or wherever the guest cannot write the vCPU page) forge is 0 and only
+; the CLI runs.
 
 SW_VCPU      equ 0xFFC23000     ; the vCPU page (attack_lib.h SW_VCPU)
-SW_FAST_KCS  equ SW_VCPU        ; struct switcher_fast: kcs, then kss,
-SW_FAST_KSS  equ SW_VCPU + 4    ; in the monitor that let the guest write them
+SW_FAST_KCS  equ SW_VCPU        ; struct switcher_fast: kcs, then kss, on
+SW_FAST_KSS  equ SW_VCPU + 4    ; the vCPU page before the fix
 SEL_KCODE    equ 0x08
 SEL_KDATA    equ 0x10
 SEL_STACK16  equ 0x58           ; AGDT_STACK16 (attack_lib.h)
