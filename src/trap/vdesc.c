@@ -115,12 +115,22 @@ static struct vtable vgdt = { .copy = vgdt_copy, .max = GDT_MON_FIRST, .moded = 
 static struct vtable vldt = { .copy = vldt_copy, .max = LDT_ENTRIES, .moded = ldt_moded,
 			      .name = "LDT",
 			      .watch = { .name = "LDT", .wrote = table_wrote, .ctx = &vldt } };
-/* DS and ES as the CPU holds them (the hidden descriptors, below) */
-struct hidden_seg {
-	uint16_t sel;           /* the selector the register holds */
-	bool known;             /* desc is what it was loaded with */
-	bool kept;              /* resumed with desc, which its table lacks */
+/* DS and ES as the CPU holds them (the hidden descriptors, below): what
+ * the register was loaded with, as last read from the copy for a selector */
+struct hidden_read {
+	uint16_t sel;           /* the selector */
+	bool known;             /* the copy had an entry for it: desc */
+	bool read;              /* known and desc are the copy's entry as it
+				   was at generation (not since kept) */
+	uint32_t generation;    /* vdesc_generation then */
 	struct segdesc desc;    /* the copy's form (ring-compressed) */
+};
+struct hidden_seg {
+	struct hidden_read way[2];      /* the register's now (way[cur]), and
+					   the one it held before, as read */
+	unsigned cur;
+	bool kept;              /* resumed with way[cur].desc, which its
+				   table lacks */
 };
 static struct hidden_seg hidden[KEEP_REGS];
 struct vdesc_mode vdesc_mode = { true, true, true };
@@ -842,32 +852,63 @@ static const struct segdesc *copy_entry(uint16_t sel)
 	return i < t->entries && (i != 0 || (sel & SEL_TI)) ? &t->copy[i] : 0;
 }
 
+static struct hidden_read *hidden_now(struct hidden_seg *h)
+{
+	return &h->way[h->cur];
+}
+
+/* Does w hold sel as read from the copy as it is now (reading it again
+ * would give the same known and desc: vdesc_generation unchanged)? */
+static bool read_now(const struct hidden_read *w, uint16_t sel)
+{
+	return w->sel == sel && w->read && w->generation == vdesc_generation;
+}
+
+/* What a register holds now: sel, loaded (the monitor assumes) from the
+ * copy as it is.  Nothing to read when it is kept with sel (no load of
+ * sel has succeeded since), or holds sel as read from an unchanged copy;
+ * nor when it holds again the selector it held before (a kernel's and its
+ * user code's DS, one after the other), that read from an unchanged
+ * copy: the two ways are swapped.  These are the selectors of most traps.
+ * A register once kept is read again when it is no longer kept: its desc
+ * is the hidden one, not necessarily the copy's at its generation. */
+static inline __attribute__((always_inline)) void hidden_record(struct hidden_seg *h,
+								 uint16_t sel)
+{
+	struct hidden_read *w = hidden_now(h);
+
+	if (w->sel == sel && h->kept)
+		return;
+	h->kept = false;
+	if (read_now(w, sel))
+		return;
+	h->cur ^= 1;
+	w = hidden_now(h);
+	if (read_now(w, sel))
+		return;
+	const struct segdesc *d = copy_entry(sel);
+	w->sel = sel;
+	w->known = d != 0;
+	if (d)
+		w->desc = *d;
+	w->read = true;
+	w->generation = vdesc_generation;
+}
+
 void vdesc_hidden_entry(const struct vcpu *v)
 {
-	const uint32_t sels[KEEP_REGS] = { [KEEP_DS] = v->tf.ds, [KEEP_ES] = v->tf.es };
-
-	for (unsigned r = 0; r < KEEP_REGS; r++) {
-		struct hidden_seg *h = &hidden[r];
-		uint16_t sel = (uint16_t)sels[r];
-
-		if (h->kept && h->sel == sel)
-			continue;       /* no load of sel has succeeded since */
-		const struct segdesc *d = copy_entry(sel);
-		h->sel = sel;
-		h->kept = false;
-		h->known = d != 0;
-		if (d)
-			h->desc = *d;
-	}
+	hidden_record(&hidden[KEEP_DS], (uint16_t)v->tf.ds);
+	hidden_record(&hidden[KEEP_ES], (uint16_t)v->tf.es);
 }
 
 uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl)
 {
 	struct hidden_seg *h = &hidden[r];
+	struct hidden_read *w = hidden_now(h);
 	uint32_t i;
 
 	h->kept = false;
-	switch (desc_data_resume(copy_entry(sel), h->known && h->sel == sel ? &h->desc : 0, sel,
+	switch (desc_data_resume(copy_entry(sel), w->known && w->sel == sel ? &w->desc : 0, sel,
 				 cpl)) {
 	case SEG_RELOAD:
 		return sel;
@@ -875,6 +916,7 @@ uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl)
 		if (!real_slot(sel, &i))
 			return 0;       /* the monitor's own GDT slots */
 		h->kept = true;
+		w->read = false;
 		return sel;
 	default:
 		return 0;
@@ -893,10 +935,15 @@ void vdesc_keep_none(void)
 
 void vdesc_resume_patches(struct sw_keep *keep)
 {
+	if (!vdesc_keeps()) {           /* most resumes: no patched load */
+		keep[KEEP_DS].slot = keep[KEEP_ES].slot = 0;
+		return;
+	}
 	for (unsigned r = 0; r < KEEP_REGS; r++) {
 		const struct hidden_seg *h = &hidden[r];
+		const struct hidden_read *w = &h->way[h->cur];
 		uint32_t i;
-		struct vtable *t = h->kept ? real_slot(h->sel, &i) : 0;
+		struct vtable *t = h->kept ? real_slot(w->sel, &i) : 0;
 
 		if (!t) {
 			keep[r].slot = 0;
@@ -905,8 +952,8 @@ void vdesc_resume_patches(struct sw_keep *keep)
 		/* the GDT the CPU holds (ring 1: the one that shows user code,
 		 * or the one that hides it) */
 		bool shown = t == &vgdt && vgdt.shown && vdesc_mode.user_cs;
-		keep[r].sel = h->sel;
-		keep[r].desc = real_of_mode(h->desc, vdesc_mode.user_cs);    /* in today's mode */
+		keep[r].sel = w->sel;
+		keep[r].desc = real_of_mode(w->desc, vdesc_mode.user_cs);    /* in today's mode */
 		keep[r].table = shown ? t->shown[i] : t->real[i];
 		keep[r].slot = SW_VA(t == &vldt ? SW_LDT_OFF : shown ? SW_GDT_SHOWN_OFF : SW_GDT_OFF) +
 			       i * 8;

@@ -513,6 +513,54 @@ static void ldt_selector_kept_within_and_beyond_the_real_ldt(void **state)
 	assert_int_equal(real_ldt[1].hi, 0);
 }
 
+/* The descriptor kept is the one the register was loaded with at its last
+ * trap, read again from the copy whenever the copy changed since it was
+ * last read (vdesc_generation), also for a selector held before and held
+ * again (the kernel's DS, then its user code's, then the kernel's: the two
+ * are remembered, not read at every trap), and after it was kept. */
+static struct segdesc kept_ds_after_short_gdt(uint16_t sel)
+{
+	struct sw_keep keep[KEEP_REGS];
+
+	trap_with(sel, 0);
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, 2 * 8 - 1), 0);        /* null, code */
+	assert_int_equal(vdesc_resume_data(KEEP_DS, sel, 1), sel);
+	assert_int_equal(vdesc_resume_data(KEEP_ES, 0, 1), 0);
+	vdesc_resume_patches(keep);
+	assert_int_equal(keep[KEEP_DS].sel, sel);
+	return keep[KEEP_DS].desc;
+}
+
+static void hidden_read_again_when_the_copy_changed(void **state)
+{
+	(void)state;
+	const uint16_t sel_udata = 0x23;        /* entry 4: user data */
+	const unsigned n = 5;
+
+	put_guest(4, desc_make(0, 0xFFFFFFFF, DATA_TYPE, 3, true, true));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, n * 8 - 1), 0);
+	trap_with(SEL_KDATA, SEL_KDATA);
+	trap_with(sel_udata, sel_udata);
+	trap_with(SEL_KDATA, SEL_KDATA);        /* held before, copy unchanged */
+	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 1), SEL_KDATA);
+	assert_false(vdesc_keeps());
+
+	/* the kernel's entry edited while user code runs: its DS is the new
+	 * one at its next trap, not the one remembered from before */
+	trap_with(sel_udata, sel_udata);
+	put_guest(2, desc_make(0x5000, 0xFFFF, DATA_TYPE, 0, true, false));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, n * 8 - 1), 0);
+	assert_int_equal(desc_base(kept_ds_after_short_gdt(SEL_KDATA)), 0x5000);
+
+	/* the table has it again, edited once more: loaded from the table,
+	 * no longer kept; the next trap reads what it was loaded with */
+	put_guest(2, desc_make(0x7000, 0xFFFF, DATA_TYPE, 0, true, false));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, n * 8 - 1), 0);
+	assert_int_equal(vdesc_resume_data(KEEP_DS, SEL_KDATA, 1), SEL_KDATA);
+	assert_false(vdesc_keeps());
+	assert_int_equal(desc_base(kept_ds_after_short_gdt(SEL_KDATA)), 0x7000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup(ds_keeps_what_a_shorter_gdt_lost, setup),
 		cmocka_unit_test_setup(table_wins_when_it_loads, setup),
 		cmocka_unit_test_setup(ldt_selector_kept_within_and_beyond_the_real_ldt, setup),
+		cmocka_unit_test_setup(hidden_read_again_when_the_copy_changed, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
