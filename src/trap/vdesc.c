@@ -76,6 +76,7 @@
  * listed (moded[]), so a switch rewrites only them.
  */
 #include "guest.h"
+#include "decode.h"
 #include "reflect.h"
 #include "switcher.h"
 #include "watch.h"
@@ -291,10 +292,18 @@ uint32_t stack_mask(const struct vcpu *v, uint16_t ss)
 	return guest_segment(v, ss, &d) == 0 && !DESC_DB(d) ? 0xFFFFu : 0xFFFFFFFFu;
 }
 
+/* (a switch: every emulated memory operand asks, and an array of all six
+ * built on the stack for it cost more than the rest of the lookup) */
 uint16_t sreg_value(const struct vcpu *v, unsigned s)
 {
-	const uint32_t vals[] = { v->tf.es, v->tf.cs, v->tf.ss, v->tf.ds, v->tf.fs, v->tf.gs };
-	return s < 6 ? (uint16_t)vals[s] : (uint16_t)v->tf.ds;
+	switch (s) {
+	case SREG_ES: return (uint16_t)v->tf.es;
+	case SREG_CS: return (uint16_t)v->tf.cs;
+	case SREG_SS: return (uint16_t)v->tf.ss;
+	case SREG_FS: return (uint16_t)v->tf.fs;
+	case SREG_GS: return (uint16_t)v->tf.gs;
+	default: return (uint16_t)v->tf.ds;     /* SREG_DS, and no override */
+	}
 }
 
 /* ---- entering and leaving the guest's user mode ---- */
