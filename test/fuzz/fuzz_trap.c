@@ -843,10 +843,12 @@ static int load_stack_seg(uint16_t sel, unsigned cpl, struct cpu_fault *f)
 
 static bool desc_ok(struct segdesc d);
 
-/* The real table entry sel names (in the switcher's GDT or LDT pages). */
+/* The real table entry sel names (in the switcher's LDT, or in the GDT
+ * the CPU holds: the one that hides user code or the one that shows it). */
 static struct segdesc *real_entry(uint16_t sel)
 {
 	return (sel & SEL_TI) ? &sw_ldt[SEL_INDEX(sel) % LDT_ENTRIES]
+	       : hw.gdt_shown ? &sw_gdt_shown[SEL_INDEX(sel) % GDT_ENTRIES]
 			      : &sw_gdt[SEL_INDEX(sel) % GDT_ENTRIES];
 }
 
@@ -860,7 +862,7 @@ static void kept_load(const struct sw_keep *k, uint16_t sel, struct segdesc *loa
 {
 	struct cpu_fault f;
 	struct segdesc *e = real_entry(sel);
-	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : SW_GDT_OFF;
+	uint32_t table = (sel & SEL_TI) ? SW_LDT_OFF : hw.gdt_shown ? SW_GDT_SHOWN_OFF : SW_GDT_OFF;
 
 	if (k->slot != SW_VA(table) + SEL_INDEX(sel) * 8 ||
 	    (!(sel & SEL_TI) && (SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_MON_FIRST)))
