@@ -87,6 +87,14 @@ LAR_P       equ 0x8000          ; P in LAR's access rights
 	mov %1, cx
 %endmacro
 
+; An 8-byte descriptor from [ss:src] to [ss:dst], through EAX.
+%macro COPY_DESC 2
+	mov eax, [ss:%2]
+	mov [ss:%1], eax
+	mov eax, [ss:%2 + 4]
+	mov [ss:%1 + 4], eax
+%endmacro
+
 ; KEPT_OR sreg, keep, selector, load: loads DS or ES with the selector
 ; (a word in memory).  If the monitor keeps that register's hidden
 ; descriptor (keep, a struct sw_keep armed for this selector: the guest
@@ -107,32 +115,20 @@ LAR_P       equ 0x8000          ; P in LAR's access rights
 	jz %%other
 	cmp ecx, [ss:%2 + KEEP_SEL]
 	jne %%other
-	mov eax, [ss:%2 + KEEP_DESC]
-	mov [ss:edx], eax
-	mov eax, [ss:%2 + KEEP_DESC + 4]
-	mov [ss:edx + 4], eax
+	COPY_DESC edx, %2 + KEEP_DESC
 	cmp dword [ss:%2 + KEEP_LDTR], 0
 	je %%load
-	mov eax, [ss:%2 + KEEP_LDT]
-	mov [ss:SW_GDT_MON_LDT], eax
-	mov eax, [ss:%2 + KEEP_LDT + 4]
-	mov [ss:SW_GDT_MON_LDT + 4], eax
+	COPY_DESC SW_GDT_MON_LDT, %2 + KEEP_LDT
 	mov ax, SEL_MON_LDT
 	lldt ax
 %%load:
 	mov %1, cx
 	cmp dword [ss:%2 + KEEP_LDTR], 0
 	je %%restore
-	mov eax, [ss:%2 + KEEP_LDT_AFTER]
-	mov [ss:SW_GDT_MON_LDT], eax
-	mov eax, [ss:%2 + KEEP_LDT_AFTER + 4]
-	mov [ss:SW_GDT_MON_LDT + 4], eax
+	COPY_DESC SW_GDT_MON_LDT, %2 + KEEP_LDT_AFTER
 	lldt [ss:%2 + KEEP_LDTR_AFTER]
 %%restore:
-	mov eax, [ss:%2 + KEEP_TABLE]
-	mov [ss:edx], eax
-	mov eax, [ss:%2 + KEEP_TABLE + 4]
-	mov [ss:edx + 4], eax
+	COPY_DESC edx, %2 + KEEP_TABLE
 	jmp %%done
 %%other:
 	%4 %1

@@ -59,16 +59,7 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def window(runs):
-    prof = load_profile_module()
-    save = runs[0][0]
-    windows = prof.parse_raw(os.path.join(save, "trapprof.out"))
-    prof.name_windows(windows, open(os.path.join(save, "console.txt")).read().splitlines())
-    w = [w for w in windows if w.name == BENCH]
-    assert len(w) == 1, "no single %s window in %s" % (BENCH, [x.name for x in windows])
-    monitor = prof.Monitor(os.path.join(ROOT, "build", "monitor.elf"),
-                           os.path.join(ROOT, "build", "monitor.sym"))
-    kinds = {k.label: k for k in prof.analyse(monitor, prof.Attributor(monitor), w[0])}
-    return w[0], kinds
+    return bench_window(load_profile_module(), runs[0][0], BENCH)
 
 
 def bench_window(prof, save, name):

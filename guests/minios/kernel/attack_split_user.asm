@@ -152,22 +152,19 @@ u_s_cs_gs:
 ; ---- into conforming code of DPL 0 from user mode: CPL stays 3 ----
 ; a far JMP or CALL to s_access through ESI (a flat conforming selector):
 ; its linear address is this page's, found by CALL
+%macro FAR_TO_S_ACCESS 1       ; jmp or call
+	call %%here
+%%here:
+	pop eax
+	add eax, s_access - %%here
+	push esi
+	push eax
+	%1 far [esp]
+%endmacro
 u_s_conf_jmp:
-	call .here
-.here:
-	pop eax
-	add eax, s_access - .here
-	push esi
-	push eax
-	jmp far [esp]
+	FAR_TO_S_ACCESS jmp
 u_s_conf_call:
-	call .here
-.here:
-	pop eax
-	add eax, s_access - .here
-	push esi
-	push eax
-	call far [esp]
+	FAR_TO_S_ACCESS call
 ; INT to a DPL-3 gate whose handler is s_access in conforming code
 VEC_CONF    equ 0x85            ; VEC_SPARE0 (attack_lib.h)
 u_s_conf_int:
