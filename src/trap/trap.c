@@ -942,17 +942,14 @@ static void fast_reads(void)
  * compare them (the CPU holds them with RPL 3 in ring=3). */
 static struct {
 	uint32_t cs, ss;        /* as found in a kernel frame */
-	uint32_t kcs, kss;      /* ...or 0 if not flat */
 	uint32_t generation;
-	uint32_t stub_kcs, stub_kss;
+	uint32_t stub_kcs, stub_kss;    /* as the stub compares them, or 0: not flat */
 } flat;
 
 static void flat_found(uint32_t kcs, uint32_t kss)
 {
 	uint32_t rpl = mon_opts.ring == 3 ? 3 : 0;
 
-	flat.kcs = kcs;
-	flat.kss = kss;
 	flat.stub_kcs = kcs ? kcs | rpl : 0;
 	flat.stub_kss = kss ? kss | rpl : 0;
 }
