@@ -17,7 +17,7 @@
 
 #define WAIT_PERIODS   12     /* at most; the wait ends at ENOUGH_TICKS */
 #define ENOUGH_TICKS   3
-#define USER_SPIN_MAX  50000000u
+#define USER_SPIN_PERIODS 30   /* the ring-3 spin's bound, in timer periods */
 #define USER_TICKS     2
 
 static volatile u32 ticks;
@@ -156,26 +156,39 @@ static void check_no_eoi(void)
 	timer_off();
 }
 
-/* Ring 3 with IF set: the timer interrupts user code. */
-static volatile u32 user_spins;
+/* Ring 3 with IF set: the timer interrupts user code.  The spin is bounded
+ * by time (the TSC, USER_SPIN_PERIODS timer periods measured against the
+ * PIT just before), not by a count of iterations: on a loaded host QEMU
+ * may run the spin fast while its timer thread waits, and a count that
+ * takes 20 ms idle then ends before the second tick arrives. */
+static volatile u64 user_spin_tsc;
 
 static void user_spin(void)
 {
-	u32 i;
-	for (i = 0; i < USER_SPIN_MAX && ticks < USER_TICKS; i++)
+	u64 end = rdtsc() + user_spin_tsc;
+	while (ticks < USER_TICKS && rdtsc() < end)
 		__asm__ volatile("" ::: "memory");
-	user_spins = i;
+}
+
+/* TSC cycles in USER_SPIN_PERIODS periods of the running PIT. */
+static u64 spin_budget(void)
+{
+	u64 t0 = rdtsc();
+	pit_wait_periods(1);
+	return (rdtsc() - t0) * USER_SPIN_PERIODS;
 }
 
 static void check_ring3(void)
 {
 	timer_on();
+	user_spin_tsc = spin_budget();
 	run_user(user_spin, FL_IF);
 	u32 n = ticks;
 	timer_off();
 	report("irq.ring3.if1", "%s", n >= USER_TICKS ? "ticks" : verdict(n));
 	report("irq.ring3.frame.cs", "0x%04x", irq_cs & 0xFFFF);
 	timer_on();
+	user_spin_tsc = spin_budget();
 	ticks = 0;
 	run_user(user_spin, 0);
 	n = ticks;
