@@ -68,16 +68,20 @@ run-native-xv6: xv6
 # monitor's IDE disk 1, which backs the guest's disk 1 (disk1=hd1); the
 # monitor's log goes to $(XV6_MONLOG) and is shown after the run.  A
 # scripted run ends by typing Ctrl-] (0x1d), which the monitor takes as
-# "end the run" and answers with the exit table; interactively, type it.
+# "end the run" and answers with the exit table; interactively, type it
+# (QEMU then exits with status 237, the monitor's 0x76 through
+# isa-debug-exit: a normal end, and the log is shown after it too).
+XV6_END_STATUS := 237
 run-xv6: xv6 $(MON).elf
 	@rm -f $(XV6_MONLOG)
-	@$(XV6_CONSOLE) --log $(XV6_MONLOG) --end-byte 0x1d -- $(XV6_QEMU) $(XV6_DRIVE) \
+	@$(XV6_CONSOLE) --log $(XV6_MONLOG) --end-byte 0x1d --end-status $(XV6_END_STATUS) \
+	  -- $(XV6_QEMU) $(XV6_DRIVE) \
 	  -debugcon file:$(XV6_MONLOG) -kernel $(MON).elf -initrd $(XB)/kernel \
 	  -append "$(XV6_MONARGS) $(MONARGS)"
 
 # usertests takes minutes under the monitor, so it is not in make test: its
-# pytest module is marked slow, and this target runs it (-m slow overrides a
-# "not slow" default).  The times and exit tables end up in
+# pytest module is marked long (make test runs -m "not long"), and this
+# target runs it (-m long).  The times and exit tables end up in
 # $(B)/xv6-usertests.txt as well.
 test-usertests: xv6 $(MON).elf
 	$(PYTHON) -m pytest -m long -v test/integration/test_xv6_usertests.py

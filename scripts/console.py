@@ -31,14 +31,21 @@ Ending: after the last prompt (or a panic or the timeout) the script ends
 QEMU with SIGTERM.  With --end-byte B it first types the byte B and gives
 QEMU a moment to exit by itself: the monitor takes Ctrl-] (0x1d) on its
 console as "end the run and print the exit table" (docs/xv6.md), which a
-guest that never exits (xv6) cannot do otherwise.
+guest that never exits (xv6) cannot do otherwise.  Interactively the user
+types that byte; --end-status N is QEMU's exit status when the run ended
+that way (isa-debug-exit: the monitor's code * 2 + 1), which then counts
+as a normal end (status 0), and the --log file (the exit table) is printed
+after an interactive run as after a scripted one.  A SIGTERM or SIGHUP to
+this script (a test harness giving up) ends QEMU too: QEMU runs in its
+own session, so nothing else would.
 
-Exit status: 0 when every command's prompt came back; 1 panic; 2 timeout;
-3 QEMU ended early; 4 bad usage.
+Exit status: 0 when every command's prompt came back (interactive: QEMU's
+own status, 0 for --end-status); 1 panic; 2 timeout; 3 QEMU ended early;
+4 bad usage.
 
     console.py [--cmds CMDS] [--timeout S] [--disk IMG] [--keep-disk PATH]
                [--log FILE] [--prompt P] [--panic P] [--settle S] [--end-byte B]
-               -- QEMU ARGS...
+               [--end-status N] -- QEMU ARGS...
 """
 import argparse
 import os
@@ -255,11 +262,12 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def run_interactive(argv, timeout):
-    """QEMU on this terminal; returns its exit status."""
+def run_interactive(argv, timeout, end_status=None):
+    """QEMU on this terminal; returns its exit status (0 if it is
+    end_status: the run was ended by the end byte)."""
     p = subprocess.Popen(argv)
     try:
-        return p.wait(timeout=timeout)
+        status = p.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         p.terminate()
         p.wait()
@@ -267,6 +275,23 @@ def run_interactive(argv, timeout):
         return EXIT_TIMEOUT
     except KeyboardInterrupt:
         return p.wait()
+    except SystemExit:          # SIGTERM or SIGHUP (end_on_signal)
+        p.terminate()
+        p.wait()
+        raise
+    if end_status is not None and status == end_status:
+        print("console: run ended by the end byte", file=sys.stderr)
+        return EXIT_OK
+    return status
+
+
+def end_on_signal(signum, frame):
+    """SIGTERM/SIGHUP: unwind, so that the finally clauses end QEMU (in its
+    own session: a signal to this script's group does not reach it) and
+    delete the disk copy.  A second signal does not cut that short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
 
 
 QEMU_SIGNAL_NOTE = "terminating on signal"    # QEMU's own line when we end it
@@ -304,6 +329,9 @@ def parse_args(argv):
     ap.add_argument("--end-byte", type=lambda x: int(x, 0), default=None,
                     help="byte to type to end the run before QEMU is signalled "
                          "(0x1d: Ctrl-], the monitor's end-of-run key)")
+    ap.add_argument("--end-status", type=int, default=None,
+                    help="QEMU's exit status when the end byte ended the run (the "
+                         "monitor's 0x76: 237); an interactive run then ends with 0")
     ap.add_argument("qemu", nargs=argparse.REMAINDER, help="-- then the QEMU command")
     a = ap.parse_args(argv)
     if a.qemu and a.qemu[0] == "--":
@@ -317,13 +345,16 @@ def parse_args(argv):
 
 def main(argv):
     a = parse_args(argv)
+    signal.signal(signal.SIGTERM, end_on_signal)
+    signal.signal(signal.SIGHUP, end_on_signal)
     disk, delete_disk = prepare_disk(a.disk, a.keep_disk)
     qemu = substitute_disk(a.qemu, disk)
     fd, err_path = tempfile.mkstemp(prefix="console-stderr-")
     os.close(fd)
     try:
         if a.cmds is None:
-            status = run_interactive(qemu, a.timeout)
+            status = run_interactive(qemu, a.timeout, a.end_status)
+            print_file(a.log, a.log)
         else:
             r = run_scripted(qemu, split_cmds(a.cmds), a.timeout or 120, a.prompt, a.panic,
                              a.settle, sys.stdout.buffer, err_path, a.end_byte)

@@ -124,6 +124,13 @@ def test_fs_reader_against_built_image():
         fs.read_file("/nope")
 
 
+def test_interactive_keys_reach_the_shell():
+    """make run-native GUEST=xv6 without CMDS, on a terminal: what is typed
+    reaches xv6's shell through COM1 and its output comes back."""
+    status, shown = xv6run.interactive("run-native", "echo typed-by-hand")
+    assert "typed-by-hand\r\ntyped-by-hand\r\n$ " in shown, shown[-500:]
+
+
 @pytest.mark.slow
 def test_usertests_pass_natively():
     rc, out, err = run_native("usertests", timeout=300)
@@ -177,3 +184,61 @@ def test_console_ignores_dollar_inside_output():
         ["price"], timeout=10, settle=0.3)
     assert r.ok, r.reason
     assert r.transcript == b"$ costs $ 5 only\n$ "
+
+
+CONSOLE = os.path.join(xv6run.ROOT, "scripts", "console.py")
+
+
+def console_cmd(*args):
+    return [sys.executable, CONSOLE] + list(args)
+
+
+def test_console_interactive_end_status_and_log(tmp_path):
+    """Interactive (no --cmds): QEMU's status for the end byte (the
+    monitor's Ctrl-], 237) is a normal end, and the --log file (the
+    monitor's exit table) is shown after the run; another status is
+    passed on as it is."""
+    import subprocess
+    log = tmp_path / "monitor.log"
+    log.write_text("monitor: run ended from the console (Ctrl-])\nmonitor: exits by vector:\n")
+    p = subprocess.run(console_cmd("--log", str(log), "--end-status", "237", "--",
+                                   "/bin/sh", "-c", "exit 237"),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "monitor: exits by vector:" in p.stderr
+    assert "console: run ended by the end byte" in p.stderr
+    p = subprocess.run(console_cmd("--log", str(log), "--end-status", "237", "--",
+                                   "/bin/sh", "-c", "exit 3"),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3
+    assert "monitor: exits by vector:" in p.stderr
+
+
+@pytest.mark.parametrize("cmds", [None, "ls"])
+def test_console_sigterm_ends_the_guest(tmp_path, cmds):
+    """A harness that gives up sends SIGTERM: console.py ends its QEMU (a
+    session of its own, so the signal to the script's group misses it)
+    before it exits, scripted or interactive."""
+    import signal
+    import subprocess
+    import time
+    pidfile = tmp_path / "guest.pid"
+    guest = 'echo $$ > %s; printf booting; exec sleep 60' % pidfile
+    args = (["--cmds", cmds, "--timeout", "60"] if cmds else []) + ["--", "/bin/sh", "-c", guest]
+    p = subprocess.Popen(console_cmd(*args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    guest_pid = int(pidfile.read_text())
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=20) == 128 + signal.SIGTERM
+    for _ in range(100):            # reaped by console.py; gone at once
+        try:
+            os.kill(guest_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(guest_pid, signal.SIGKILL)
+        pytest.fail("the guest (pid %d) outlived console.py" % guest_pid)

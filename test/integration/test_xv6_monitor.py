@@ -59,3 +59,19 @@ def test_fixed_commands_same_as_native(native_fixed, shadow, ring, tmp_path):
     # the run ended with Ctrl-]: the monitor's line, then its exit table
     assert "monitor: run ended from the console (Ctrl-])\nmonitor: exits by vector:" in err
     assert "guest ended" not in err and "monitor: panic" not in err
+
+
+CTRL_RBRACKET = 0x1D        # the monitor's end-of-run byte (docs/xv6.md)
+
+
+def test_interactive_keys_reach_the_shell():
+    """make run GUEST=xv6 without CMDS, on a terminal: typed keys reach
+    xv6's shell through the monitor (the host's COM1, the virtual UART, its
+    interrupt through the I/O APIC); Ctrl-] ends the run with the exit
+    table, and make succeeds."""
+    status, shown = xv6run.interactive("run", "echo typed-by-hand", end=CTRL_RBRACKET)
+    assert "typed-by-hand\r\ntyped-by-hand\r\n$ " in shown, shown[-1500:]
+    assert "monitor: run ended from the console (Ctrl-])" in shown, shown[-1500:]
+    assert "monitor: exits by vector:" in shown
+    assert "console: run ended by the end byte" in shown
+    assert status == 0, shown[-1500:]
