@@ -97,6 +97,8 @@ enum insn_kind {
     INSN_STOS, INSN_MOVS,
     INSN_TEST, INSN_MOVZX, INSN_MOVSX,      /* reads (MMIO) */
     INSN_BT, INSN_BTS, INSN_BTR, INSN_BTC,
+    INSN_INC, INSN_DEC, INSN_NOT, INSN_NEG,
+    INSN_SHL, INSN_SHR, INSN_SAR,           /* SAL decodes as SHL */
     INSN_KIND_COUNT
 };
 

@@ -52,18 +52,18 @@ static const struct group_entry grp2[GROUP_SIZE] = {
     { OPF_DST, IMM_NONE, INSN_OTHER, "ror" }, /* /1 */
     { OPF_DST, IMM_NONE, INSN_OTHER, "rcl" }, /* /2 */
     { OPF_DST, IMM_NONE, INSN_OTHER, "rcr" }, /* /3 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "shl" }, /* /4 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "shr" }, /* /5 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "sal" }, /* /6: alias of /4 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "sar" }, /* /7 */
+    { OPF_DST, IMM_NONE, INSN_SHL,   "shl" }, /* /4 */
+    { OPF_DST, IMM_NONE, INSN_SHR,   "shr" }, /* /5 */
+    { OPF_DST, IMM_NONE, INSN_SHL,   "sal" }, /* /6: alias of /4 */
+    { OPF_DST, IMM_NONE, INSN_SAR,   "sar" }, /* /7 */
 };
 
 /* F6/F7: only TEST takes an immediate */
 static const struct group_entry grp3[GROUP_SIZE] = {
     { 0,       IMM_E,    INSN_TEST,  "test" }, /* /0 TEST E,ib/iz */
     { 0,       IMM_E,    INSN_TEST,  "test" }, /* /1: alias of /0 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "not"  }, /* /2 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "neg"  }, /* /3 */
+    { OPF_DST, IMM_NONE, INSN_NOT,   "not"  }, /* /2 */
+    { OPF_DST, IMM_NONE, INSN_NEG,   "neg"  }, /* /3 */
     { 0,       IMM_NONE, INSN_OTHER, "mul"  }, /* /4 */
     { 0,       IMM_NONE, INSN_OTHER, "imul" }, /* /5 */
     { 0,       IMM_NONE, INSN_OTHER, "div"  }, /* /6 */
@@ -72,8 +72,8 @@ static const struct group_entry grp3[GROUP_SIZE] = {
 
 /* FE: INC/DEC Eb */
 static const struct group_entry grp4[GROUP_SIZE] = {
-    { OPF_DST, IMM_NONE, INSN_OTHER, "inc"   }, /* /0 */
-    { OPF_DST, IMM_NONE, INSN_OTHER, "dec"   }, /* /1 */
+    { OPF_DST, IMM_NONE, INSN_INC,   "inc"   }, /* /0 */
+    { OPF_DST, IMM_NONE, INSN_DEC,   "dec"   }, /* /1 */
     { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /2 */
     { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /3 */
     { OPF_BAD, IMM_NONE, INSN_OTHER, "(bad)" }, /* /4 */
@@ -84,8 +84,8 @@ static const struct group_entry grp4[GROUP_SIZE] = {
 
 /* FF: INC/DEC/CALL/JMP/PUSH Ev; far CALL/JMP through a pointer in memory */
 static const struct group_entry grp5[GROUP_SIZE] = {
-    { OPF_DST, IMM_NONE, INSN_OTHER,    "inc"   }, /* /0 */
-    { OPF_DST, IMM_NONE, INSN_OTHER,    "dec"   }, /* /1 */
+    { OPF_DST, IMM_NONE, INSN_INC,      "inc"   }, /* /0 */
+    { OPF_DST, IMM_NONE, INSN_DEC,      "dec"   }, /* /1 */
     { 0,       IMM_NONE, INSN_OTHER,    "call"  }, /* /2 near, Ev */
     { OPF_MEM, IMM_NONE, INSN_CALL_FAR, "lcall" }, /* /3 far, Mp */
     { 0,       IMM_NONE, INSN_OTHER,    "jmp"   }, /* /4 near, Ev */

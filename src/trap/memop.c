@@ -25,6 +25,8 @@
  *             and r,r/m (a read)
  *   BTS/BTR/BTC  0F AB/B3/BB r/m,r (a bit string)   0F BA /5-7 r/m,imm8
  *   BT        0F A3, 0F BA /4                                    (reads)
+ *   INC/DEC   FE/FF /0 /1       NOT/NEG  F6/F7 /2 /3
+ *   SHL/SHR/SAR  C0/C1 (imm8), D0/D1 (1), D2/D3 (CL) /4 /5 /7 (/6, SAL, is SHL)
  *   STOS      AA/AB ES:[EDI]        MOVS A4/A5 ES:[EDI] <- seg:[ESI]
  *
  * at any width (byte, word with 66, dword; qword for CMPXCHG8B) and with a
@@ -36,8 +38,8 @@
  *
  * Page-table writes take only the forms that write memory; MMIO takes all
  * but the string forms.  Any other instruction (a PUSH or CALL with the
- * stack in a page table, an x87 or SSE store) is EMUL_REFUSED with nothing
- * changed: for a page table the dispatcher then releases the frame from
+ * stack in a page table, a rotate, SHLD/SHRD, SETcc, an x87 or SSE store)
+ * is EMUL_REFUSED with nothing changed: for a page table the dispatcher then releases the frame from
  * protection and lets the guest run it; for a device the guest ends.
  */
 #include "emul.h"
@@ -237,6 +239,85 @@ static enum emul_result op_alu(const struct memop_ops *m, struct vcpu *v, const 
 	return r;
 }
 
+/* INC, DEC (CF kept), NEG (CF = operand != 0) and NOT (no flags). */
+static enum emul_result op_unary(const struct memop_ops *m, struct vcpu *v,
+				 const struct insn *in, uint32_t addr)
+{
+	uint32_t old = 0, res, flags = v->tf.eflags;
+	RMW_READ(m, v, addr, in, &old);
+	switch (in->kind) {
+	case INSN_INC:
+		res = alu(v, INSN_ADD, old, 1, in->width);
+		v->tf.eflags = (v->tf.eflags & ~FL_CF) | (flags & FL_CF);
+		break;
+	case INSN_DEC:
+		res = alu(v, INSN_SUB, old, 1, in->width);
+		v->tf.eflags = (v->tf.eflags & ~FL_CF) | (flags & FL_CF);
+		break;
+	case INSN_NEG:
+		res = alu(v, INSN_SUB, 0, old, in->width);
+		break;
+	default:        /* INSN_NOT */
+		res = ~old & vio_size_mask(in->width);
+		break;
+	}
+	enum emul_result r = m_write(m, v, addr, &res, in->width);
+	if (r != EMUL_NEXT)
+		v->tf.eflags = flags;   /* a faulting instruction changes nothing */
+	return r;
+}
+
+#define SHIFT_COUNT_MASK 0x1Fu  /* the CPU uses the count's low 5 bits */
+
+/* The count of a shift: an immediate (C0/C1), 1 (D0/D1) or CL (D2/D3). */
+static unsigned shift_count(const struct vcpu *v, const struct insn *in)
+{
+	uint32_t c = in->opcode <= 0xC1 ? in->imm : in->opcode <= 0xD1 ? 1 : v->tf.ecx;
+	return c & SHIFT_COUNT_MASK;
+}
+
+/* SHL, SHR, SAR of a memory operand.  A count of 0 (after the mask)
+ * changes nothing: no flags, and no write (the CPU's write would store the
+ * same value; to a device register that write would not be harmless).
+ * CF is the last bit shifted out (0 once the count passes the width), SF,
+ * ZF and PF follow the result; OF, which the SDM defines for a count of 1
+ * only (SHL: MSB(result) XOR CF, SHR: MSB(operand), SAR: 0), is MSB(operand
+ * XOR result) for SHL and SHR at every count, as those formulas give for 1;
+ * AF, undefined, is cleared. */
+static enum emul_result op_shift(const struct memop_ops *m, struct vcpu *v,
+				 const struct insn *in, uint32_t addr)
+{
+	unsigned bits = 8 * in->width, c = shift_count(v, in);
+	uint32_t mask = vio_size_mask(in->width), top = 1u << (bits - 1);
+	uint32_t old = 0, res, cf, flags = v->tf.eflags;
+	RMW_READ(m, v, addr, in, &old);
+	if (c == 0)
+		return EMUL_NEXT;
+	old &= mask;
+	if (in->kind == INSN_SHL) {
+		res = (uint32_t)((uint64_t)old << c) & mask;
+		cf = c <= bits ? (old >> (bits - c)) & 1 : 0;
+	} else if (in->kind == INSN_SHR) {
+		res = old >> c;                 /* c < 32: defined in C */
+		cf = c <= bits ? (old >> (c - 1)) & 1 : 0;
+	} else {                                /* SAR: the sign fills in */
+		int32_t sx = (int32_t)(old << (32 - bits)) >> (32 - bits);
+		res = (uint32_t)(sx >> c) & mask;
+		cf = (uint32_t)(sx >> (c - 1)) & 1;
+	}
+	uint32_t fl = cf ? FL_CF : 0;
+	if (in->kind != INSN_SAR && ((old ^ res) & top))
+		fl |= FL_OF;
+	fl |= res == 0 ? FL_ZF : 0;
+	fl |= res & top ? FL_SF : 0;
+	fl |= parity_even(res) ? FL_PF : 0;
+	v->tf.eflags = (v->tf.eflags & ~FL_ARITH) | fl;
+	enum emul_result r = m_write(m, v, addr, &res, in->width);
+	if (r != EMUL_NEXT)
+		v->tf.eflags = flags;
+	return r;
+}
+
 /* One element of STOS or MOVS; with REP, EMUL_JUMPED while more remain. */
 static enum emul_result op_string(const struct memop_ops *m, struct vcpu *v,
 				  const struct insn *in)
@@ -370,6 +451,10 @@ static enum emul_result op_store(const struct memop_ops *m, struct vcpu *v, cons
 		return op_alu(m, v, in, addr);
 	case INSN_BTS: case INSN_BTR: case INSN_BTC:
 		return op_bit(m, v, in, addr);
+	case INSN_INC: case INSN_DEC: case INSN_NOT: case INSN_NEG:
+		return op_unary(m, v, in, addr);
+	case INSN_SHL: case INSN_SHR: case INSN_SAR:
+		return op_shift(m, v, in, addr);
 	default:
 		return EMUL_REFUSED;
 	}
@@ -423,14 +508,27 @@ static enum emul_result gva_op_write(struct vcpu *v, void *ctx, uint32_t addr, c
 
 static const struct memop_ops guest_memory = { gva_op_read, gva_op_write, 0 };
 
+/* May a LOCK prefix precede it (with a memory destination)?  MOV, the
+ * shifts and the string forms: #UD. */
+static bool lockable(enum insn_kind k)
+{
+	switch (k) {
+	case INSN_MOV: case INSN_STOS: case INSN_MOVS:
+	case INSN_SHL: case INSN_SHR: case INSN_SAR:
+		return false;
+	default:
+		return true;
+	}
+}
+
 enum emul_result emul_pt_write(struct vcpu *v, const struct insn *in)
 {
 	bool string = in->kind == INSN_STOS || in->kind == INSN_MOVS;
 
 	if (!string && !in->mem_dst)
 		return EMUL_REFUSED;
-	if (in->lock && (string || in->kind == INSN_MOV))
-		return emul_fault(v, T_UD, 0);  /* LOCK MOV/STOS/MOVS */
+	if (in->lock && !lockable(in->kind))
+		return emul_fault(v, T_UD, 0);  /* LOCK MOV/STOS/MOVS/SHL... */
 	if (string)
 		return op_string(&guest_memory, v, in);
 	return op_store(&guest_memory, v, in);
@@ -440,9 +538,7 @@ enum emul_result emul_memop(struct vcpu *v, const struct insn *in, const struct 
 {
 	if (!in->has_mem || in->kind == INSN_STOS || in->kind == INSN_MOVS)
 		return EMUL_REFUSED;
-	if (in->lock && !in->mem_dst)
-		return emul_fault(v, T_UD, 0);  /* LOCK on a read form */
-	if (in->lock && in->kind == INSN_MOV)
-		return emul_fault(v, T_UD, 0);
+	if (in->lock && (!in->mem_dst || !lockable(in->kind)))
+		return emul_fault(v, T_UD, 0);  /* LOCK on a read form, MOV, a shift */
 	return in->mem_dst ? op_store(m, v, in) : op_load_any(m, v, in);
 }

@@ -55,7 +55,8 @@
  * moffs, segment override, 16-bit addressing), XCHG 86/87, CMPXCHG 0F
  * B0/B1 (equal and not), CMPXCHG8B (equal and not), XADD 0F C0/C1,
  * ADD/OR/ADC/SBB/AND/SUB/XOR in the 00-31 E,G forms and 80/81/82/83 with
- * sign extension, STOS and MOVS with and without REP (one element per
+ * sign extension, INC/DEC/NOT/NEG, SHL/SHR/SAR by 1, imm8 and CL (the
+ * count masked; 0 writes nothing), STOS and MOVS with and without REP (one element per
  * call), REPNE, DF, 16-bit addressing and segments; byte, word, dword and
  * qword widths, AL-BL and AH-BH; exact memory bytes, registers and the
  * six arithmetic flags (AF not held after logic ops, where it is
@@ -64,6 +65,13 @@
  * emulate, are refused with nothing changed; every emulated form (one
  * table) is run once cleanly, once on a not-present page and once on a
  * read-only one, where it must fault and change nothing.
+ *
+ * MMIO (test_mmio_*): the same emulation against a device backend: every
+ * writing form of that table (a store does not read the device; a
+ * read-modify-write reads once and writes once, same address and width;
+ * bytes and registers as on the memory path) and every read form (MOV in
+ * all its encodings, MOVZX/MOVSX, TEST, CMP, BT, ALU into a register: one
+ * read, no write).
  *
  * The bug_* tests are the CPU behaviours these tests first found emul.c
  * getting wrong (SS RPL checks, CR0.NW without CD, INS reading the port
@@ -3680,6 +3688,83 @@ static void test_pt_lock_alu(void **state)
 	assert_regs();
 }
 
+/* ---- page-table writes: INC, DEC, NOT, NEG, shifts ---------------------- */
+
+/* One instruction on the dword at PT: the value after, the six flags
+ * after (the rest of EFLAGS stays), no register changed. */
+static void unary_case(const uint8_t *code, size_t n, enum insn_kind kind, uint32_t before,
+		       uint32_t flags_before, uint32_t after, uint32_t flags_after)
+{
+	pt_setup();
+	put32(PT, before);
+	set_arith(flags_before);
+	snapshot();
+	want_flags(flags_after);
+	assert_int_equal(pt_run(code, n, kind), EMUL_NEXT);
+	assert_int_equal(get32(PT), after);
+	assert_regs();
+}
+
+#define UNARY(code, kind, b, fb, a, fa) unary_case(code, sizeof code, kind, b, fb, a, fa)
+
+/* INC and DEC keep CF (a loop counter's carry chain is the reason); NEG
+ * is 0 - x (CF unless x is 0); NOT changes no flag. */
+static void test_pt_inc_dec_not_neg(void **state)
+{
+	static const uint8_t inc_d[] = { 0xFF, 0x07 }, dec_d[] = { 0xFF, 0x0F };
+	static const uint8_t dec_b[] = { 0xFE, 0x0F }, inc_w[] = { 0x66, 0xFF, 0x07 };
+	static const uint8_t not_d[] = { 0xF7, 0x17 }, neg_d[] = { 0xF7, 0x1F };
+	static const uint8_t lock_neg_b[] = { 0xF0, 0xF6, 0x1F };
+	(void)state;
+	UNARY(inc_d, INSN_INC, 0x7FFFFFFF, FL_CF, 0x80000000, FL_CF | FL_OF | FL_SF | FL_AF | FL_PF);
+	UNARY(inc_d, INSN_INC, 0xFFFFFFFF, 0, 0, FL_ZF | FL_AF | FL_PF);        /* no CF */
+	UNARY(dec_d, INSN_DEC, 0x80000000, 0, 0x7FFFFFFF, FL_OF | FL_AF | FL_PF);
+	UNARY(dec_d, INSN_DEC, 1, FL_CF, 0, FL_CF | FL_ZF | FL_PF);
+	UNARY(dec_b, INSN_DEC, 0x12345600, 0, 0x123456FF, FL_SF | FL_AF | FL_PF); /* byte only */
+	UNARY(inc_w, INSN_INC, 0xAAAAFFFF, FL_CF, 0xAAAA0000, FL_CF | FL_ZF | FL_AF | FL_PF);
+	UNARY(not_d, INSN_NOT, 0x00105003, FL_CF | FL_ZF, 0xFFEFAFFC, FL_CF | FL_ZF);
+	UNARY(neg_d, INSN_NEG, 5, 0, 0xFFFFFFFB, FL_CF | FL_SF | FL_AF);
+	UNARY(neg_d, INSN_NEG, 0, FL_CF, 0, FL_ZF | FL_PF);
+	UNARY(neg_d, INSN_NEG, 0x80000000, 0, 0x80000000, FL_CF | FL_OF | FL_SF | FL_PF);
+	UNARY(lock_neg_b, INSN_NEG, 0x11111101, 0, 0x111111FF, FL_CF | FL_SF | FL_AF | FL_PF);
+}
+
+/* SHL/SHR/SAR: CF the last bit out, OF for a count of 1 (SHL: MSB(result)
+ * XOR CF, SHR: MSB(operand), SAR: 0), the count masked to 5 bits, a
+ * masked count of 0 a no-op without a write, LOCK #UD. */
+static void test_pt_shifts(void **state)
+{
+	static const uint8_t shl1[] = { 0xD1, 0x27 }, shr_b3[] = { 0xC0, 0x2F, 0x03 };
+	static const uint8_t sar_w_cl[] = { 0x66, 0xD3, 0x3F }, shl_cl[] = { 0xD3, 0x27 };
+	static const uint8_t shr1[] = { 0xD1, 0x2F }, sar1[] = { 0xD1, 0x3F };
+	static const uint8_t lock_shl1[] = { 0xF0, 0xD1, 0x27 };
+	(void)state;
+	UNARY(shl1, INSN_SHL, 0x80000001, 0, 0x00000002, FL_CF | FL_OF);
+	UNARY(shl1, INSN_SHL, 0x40000000, FL_CF, 0x80000000, FL_OF | FL_SF | FL_PF);
+	UNARY(shr1, INSN_SHR, 0x80000003, 0, 0x40000001, FL_CF | FL_OF);
+	UNARY(sar1, INSN_SAR, 0x80000003, 0, 0xC0000001, FL_CF | FL_SF);
+	UNARY(shr_b3, INSN_SHR, 0xAAAAAA85, 0, 0xAAAAAA10, FL_CF | FL_OF);      /* byte only */
+	vc.tf.ecx = 4;
+	UNARY(sar_w_cl, INSN_SAR, 0x55558010, FL_CF, 0x5555F801, FL_SF);
+	vc.tf.ecx = 0x24;                                       /* 36 & 31 = 4 */
+	UNARY(shl_cl, INSN_SHL, 0x1000000F, 0, 0x000000F0, FL_CF | FL_PF);
+
+	vc.tf.ecx = 0x20;                                       /* 32 & 31 = 0 */
+	pt_setup();
+	put32(PT, 0x00105003);
+	set_arith(FL_CF | FL_OF);
+	snapshot();
+	unsigned writes = fk.writes;
+	assert_int_equal(PT_RUN(shl_cl, INSN_SHL), EMUL_NEXT);
+	assert_int_equal(fk.writes, writes);                    /* nothing stored */
+	assert_unchanged();
+
+	pt_setup();
+	snapshot();
+	assert_int_equal(PT_RUN(lock_shl1, INSN_SHL), EMUL_FAULTED);
+	assert_injected(T_UD, 0);
+}
+
 /* ---- page-table writes: STOS, MOVS -------------------------------------- */
 
 /* Without REP: one element, EDI moves, ECX untouched. */
@@ -3989,11 +4074,8 @@ static const struct pt_form non_writing_forms[] = {
  * dispatcher unprotects the frame and lets the guest run them. */
 static const struct pt_form unemulated_writing_forms[] = {
 	{ { 0x8F, 0x06 }, 2, INSN_OTHER, 0 },                     /* pop dword [esi] */
-	{ { 0xFF, 0x06 }, 2, INSN_OTHER, 0 },                     /* inc dword [esi] */
-	{ { 0xFE, 0x0E }, 2, INSN_OTHER, 0 },                     /* dec byte [esi] */
-	{ { 0xF7, 0x1E }, 2, INSN_OTHER, 0 },                     /* neg dword [esi] */
-	{ { 0xF7, 0x16 }, 2, INSN_OTHER, 0 },                     /* not dword [esi] */
-	{ { 0xD1, 0x26 }, 2, INSN_OTHER, 0 },                     /* shl dword [esi], 1 */
+	{ { 0xD1, 0x06 }, 2, INSN_OTHER, 0 },                     /* rol dword [esi], 1 */
+	{ { 0xD3, 0x1E }, 2, INSN_OTHER, 0 },                     /* rcr dword [esi], cl */
 	{ { 0x0F, 0xA4, 0x06, 0x04 }, 4, INSN_OTHER, 0 },         /* shld [esi], eax, 4 */
 	{ { 0x0F, 0x90, 0x06 }, 3, INSN_OTHER, 0 },               /* seto [esi] */
 	{ { 0x8C, 0x06 }, 2, INSN_MOV_FROM_SREG, 0 },             /* mov [esi], es */
@@ -4077,6 +4159,15 @@ static const struct pt_form pt_forms[] = {
 	{ { 0xF0, 0x0F, 0xBA, 0x2F, 0x01 }, 5, INSN_BTS, 4 },     /* lock bts dword [edi], 1 */
 	{ { 0x0F, 0xB3, 0x0F }, 3, INSN_BTR, 4 },                 /* btr [edi], ecx */
 	{ { 0x0F, 0xBB, 0x0F }, 3, INSN_BTC, 4 },                 /* btc [edi], ecx */
+	{ { 0xFF, 0x07 }, 2, INSN_INC, 4 },                       /* inc dword [edi] */
+	{ { 0xF0, 0x66, 0xFF, 0x07 }, 4, INSN_INC, 2 },           /* lock inc word [edi] */
+	{ { 0xFE, 0x0F }, 2, INSN_DEC, 1 },                       /* dec byte [edi] */
+	{ { 0xF7, 0x17 }, 2, INSN_NOT, 4 },                       /* not dword [edi] */
+	{ { 0xF0, 0xF6, 0x1F }, 3, INSN_NEG, 1 },                 /* lock neg byte [edi] */
+	{ { 0xD1, 0x27 }, 2, INSN_SHL, 4 },                       /* shl dword [edi], 1 */
+	{ { 0xD0, 0x37 }, 2, INSN_SHL, 1 },                       /* sal byte [edi], 1 */
+	{ { 0xC1, 0x2F, 0x03 }, 3, INSN_SHR, 4 },                 /* shr dword [edi], 3 */
+	{ { 0x66, 0xD3, 0x3F }, 3, INSN_SAR, 2 },                 /* sar word [edi], cl (1) */
 	{ { 0xAA }, 1, INSN_STOS, 1 },                            /* stosb */
 	{ { 0xAB }, 1, INSN_STOS, 4 },                            /* stosd */
 	{ { 0x66, 0xAB }, 2, INSN_STOS, 2 },                      /* stosw */
@@ -4355,6 +4446,7 @@ static enum emul_result mmio_run(const uint8_t *code, size_t n, enum insn_kind k
 }
 
 #define MMIO_RUN(code, kind) mmio_run(code, sizeof code, kind)
+#define MMIO_RUN_N(code, n, kind) mmio_run(code, n, kind)
 
 /* xv6's lapicw() and its read-back: MOV store, MOV load (EDX = 0x20). */
 static void test_mmio_mov_store_and_load(void **state)
@@ -4432,6 +4524,119 @@ static void test_mmio_rmw_and_refusals(void **state)
 	assert_int_equal(fk.injected, injected + 1);
 	assert_injected(T_UD, 0);
 	assert_int_equal(dev.writes, 1);
+}
+
+/* Every writing form memop.c emulates (pt_forms, the string forms aside,
+ * which MMIO refuses) against the device instead of memory: the device
+ * sees what a bus would (a store: one write and no read, since a read
+ * can have a side effect on a device register; a read-modify-write: one
+ * read, then one write of the same width at the same address), and the
+ * bytes and registers come out as on the memory path (whose results the
+ * test_pt_* tests check bit by bit). */
+static void test_mmio_every_writing_form(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_PT_FORMS; i++) {
+		const struct pt_form *f = &pt_forms[i];
+		if (f->kind == INSN_STOS || f->kind == INSN_MOVS)
+			continue;
+		pt_form_setup();
+		assert_int_equal(pt_run(f->code, f->len, f->kind), EMUL_NEXT);
+		struct trapframe tf_mem = vc.tf;
+		uint8_t mem_after[16];
+		memcpy(mem_after, mem + PT, sizeof mem_after);
+
+		pt_form_setup();
+		memset(&dev, 0, sizeof dev);
+		memcpy(dev.reg, mem + PT, sizeof mem_after);   /* the device at offset 0 = PT */
+		assert_int_equal(MMIO_RUN_N(f->code, f->len, f->kind), EMUL_NEXT);
+		assert_int_equal(dev.reads, f->kind == INSN_MOV ? 0 : 1);
+		assert_int_equal(dev.writes, 1);
+		assert_int_equal(dev.last_addr & 0x3F, 0);
+		assert_int_equal(dev.last_n, f->width);
+		assert_memory_equal(dev.reg, mem_after, sizeof mem_after);
+		assert_memory_equal(&vc.tf, &tf_mem, sizeof vc.tf);
+	}
+}
+
+/* Every read form: one read of the operand's width, no write; the loads'
+ * results.  EDX = 8: the device's third dword, 0x80C1F0A5. */
+struct mmio_read_form {
+	uint8_t code[8];
+	uint8_t len;
+	enum insn_kind kind;
+	uint8_t width;          /* bytes read */
+	uint8_t reg;            /* the register a load fills (GPR_*), or NO_REG */
+	uint32_t want;          /* its value after */
+};
+
+#define NO_REG 0xFF
+#define DEV_WORD 0x80C1F0A5u
+
+static const struct mmio_read_form mmio_reads[] = {
+	{ { 0x8A, 0x02 }, 2, INSN_MOV, 1, GPR_EAX, 0x111111A5 },         /* mov al,[edx] */
+	{ { 0x8A, 0x3A }, 2, INSN_MOV, 1, GPR_EBX, 0x2222A522 },         /* mov bh,[edx] */
+	{ { 0x66, 0x8B, 0x02 }, 3, INSN_MOV, 2, GPR_EAX, 0x1111F0A5 },   /* mov ax,[edx] */
+	{ { 0x8B, 0x0A }, 2, INSN_MOV, 4, GPR_ECX, DEV_WORD },           /* mov ecx,[edx] */
+	{ { 0x8B, 0x42, 0x00 }, 3, INSN_MOV, 4, GPR_EAX, DEV_WORD },     /* mov eax,[edx+0] */
+	{ { 0xA0, 0x08, 0, 0, 0 }, 5, INSN_MOV, 1, GPR_EAX, 0x111111A5 },        /* mov al,[8] */
+	{ { 0x66, 0xA1, 0x08, 0, 0, 0 }, 6, INSN_MOV, 2, GPR_EAX, 0x1111F0A5 },  /* mov ax,[8] */
+	{ { 0xA1, 0x08, 0, 0, 0 }, 5, INSN_MOV, 4, GPR_EAX, DEV_WORD },          /* mov eax,[8] */
+	{ { 0x0F, 0xB6, 0x02 }, 3, INSN_MOVZX, 1, GPR_EAX, 0xA5 },       /* movzx eax,byte */
+	{ { 0x0F, 0xB7, 0x02 }, 3, INSN_MOVZX, 2, GPR_EAX, 0xF0A5 },     /* movzx eax,word */
+	{ { 0x0F, 0xBE, 0x02 }, 3, INSN_MOVSX, 1, GPR_EAX, 0xFFFFFFA5 }, /* movsx eax,byte */
+	{ { 0x0F, 0xBF, 0x02 }, 3, INSN_MOVSX, 2, GPR_EAX, 0xFFFFF0A5 }, /* movsx eax,word */
+	{ { 0x66, 0x0F, 0xB6, 0x02 }, 4, INSN_MOVZX, 1, GPR_EAX, 0x111100A5 }, /* movzx ax,byte */
+	{ { 0x84, 0x02 }, 2, INSN_TEST, 1, NO_REG, 0 },                  /* test [edx],al */
+	{ { 0x85, 0x02 }, 2, INSN_TEST, 4, NO_REG, 0 },                  /* test [edx],eax */
+	{ { 0xF6, 0x02, 0x01 }, 3, INSN_TEST, 1, NO_REG, 0 },            /* test byte [edx],1 */
+	{ { 0x66, 0xF7, 0x02, 0x01, 0x00 }, 5, INSN_TEST, 2, NO_REG, 0 }, /* test word [edx],1 */
+	{ { 0x38, 0x02 }, 2, INSN_CMP, 1, NO_REG, 0 },                   /* cmp [edx],al */
+	{ { 0x39, 0x02 }, 2, INSN_CMP, 4, NO_REG, 0 },                   /* cmp [edx],eax */
+	{ { 0x3A, 0x02 }, 2, INSN_CMP, 1, NO_REG, 0 },                   /* cmp al,[edx] */
+	{ { 0x3B, 0x02 }, 2, INSN_CMP, 4, NO_REG, 0 },                   /* cmp eax,[edx] */
+	{ { 0x80, 0x3A, 0x05 }, 3, INSN_CMP, 1, NO_REG, 0 },             /* cmp byte [edx],5 */
+	{ { 0x81, 0x3A, 0, 0, 0, 1 }, 6, INSN_CMP, 4, NO_REG, 0 },       /* cmp dword [edx],imm */
+	{ { 0x83, 0x3A, 0xFF }, 3, INSN_CMP, 4, NO_REG, 0 },             /* cmp dword [edx],-1 */
+	{ { 0x0F, 0xA3, 0x0A }, 3, INSN_BT, 4, NO_REG, 0 },              /* bt [edx],ecx (bit 1) */
+	{ { 0x0F, 0xBA, 0x22, 0x03 }, 4, INSN_BT, 4, NO_REG, 0 },        /* bt dword [edx],3 */
+	{ { 0x03, 0x0A }, 2, INSN_ADD, 4, GPR_ECX, 0x80C1F0A6 },         /* add ecx,[edx] */
+	{ { 0x0A, 0x02 }, 2, INSN_OR, 1, GPR_EAX, 0x111111B5 },          /* or al,[edx] */
+	{ { 0x13, 0x0A }, 2, INSN_ADC, 4, GPR_ECX, 0x80C1F0A6 },         /* adc ecx,[edx] (CF 0) */
+	{ { 0x1B, 0x0A }, 2, INSN_SBB, 4, GPR_ECX, 0x7F3E0F5C },         /* sbb ecx,[edx] */
+	{ { 0x66, 0x23, 0x02 }, 3, INSN_AND, 2, GPR_EAX, 0x11111001 },   /* and ax,[edx] */
+	{ { 0x2B, 0x0A }, 2, INSN_SUB, 4, GPR_ECX, 0x7F3E0F5C },         /* sub ecx,[edx] */
+	{ { 0x32, 0x02 }, 2, INSN_XOR, 1, GPR_EAX, 0x111111B4 },         /* xor al,[edx] */
+};
+
+static void test_mmio_every_read_form(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof mmio_reads / sizeof mmio_reads[0]; i++) {
+		const struct mmio_read_form *f = &mmio_reads[i];
+		memset(&dev, 0, sizeof dev);
+		dev.reg[2] = DEV_WORD;
+		vc.tf.eax = 0x11111111;
+		vc.tf.ebx = 0x22222222;
+		vc.tf.ecx = 1;
+		vc.tf.edx = 8;
+		vc.tf.eflags &= ~FL_ARITH;
+		struct trapframe before = vc.tf;
+		uint32_t saved = f->reg != NO_REG ? *vcpu_gpr(&vc, f->reg) : 0;
+		assert_int_equal(MMIO_RUN_N(f->code, f->len, f->kind), EMUL_NEXT);
+		assert_int_equal(dev.reads, 1);
+		assert_int_equal(dev.writes, 0);
+		assert_int_equal(dev.last_addr & 0x3F, 8);
+		assert_int_equal(dev.last_n, f->width);
+		assert_int_equal(dev.reg[2], DEV_WORD);
+		if (f->reg != NO_REG) {
+			assert_int_equal(*vcpu_gpr(&vc, f->reg), f->want);
+			*vcpu_gpr(&vc, f->reg) = saved;
+		}
+		vc.tf.eflags = (vc.tf.eflags & FL_ARITH) | (before.eflags & ~FL_ARITH);
+		before.eflags = vc.tf.eflags;   /* flags: test_mmio_extend_test_cmp, alu() */
+		assert_memory_equal(&vc.tf, &before, sizeof vc.tf);     /* nothing else moved */
+	}
 }
 
 int main(void)
@@ -4521,6 +4726,8 @@ int main(void)
 		T(test_mmio_mov_store_and_load),
 		T(test_mmio_extend_test_cmp),
 		T(test_mmio_rmw_and_refusals),
+		T(test_mmio_every_writing_form),
+		T(test_mmio_every_read_form),
 		T(test_int_n),
 		T(test_int3),
 		T(test_into_with_of),
@@ -4598,6 +4805,8 @@ int main(void)
 		T(test_pt_alu_81_imm),
 		T(test_pt_alu_83_sign_extended),
 		T(test_pt_lock_alu),
+		T(test_pt_inc_dec_not_neg),
+		T(test_pt_shifts),
 		T(test_pt_stos_single),
 		T(test_pt_rep_stosd),
 		T(test_pt_repne_stosb),
