@@ -1,6 +1,7 @@
 /*
- * idetest.c - a tiny multiboot guest that drives IDE disk 1 by PIO, the way
- * xv6's ide.c does, and says on COM1 what it saw.
+ * idetest.c - a tiny multiboot guest that drives the primary IDE channel's
+ * two disks by PIO, the way xv6's ide.c drives disk 1, and says on COM1
+ * what it saw.
  *
  * The job: exercise the monitor's whole disk path without a big guest.
  * Natively the ports reach QEMU's IDE controller; under the monitor they
@@ -9,12 +10,15 @@
  * transcript must come out both ways, and the sector written must be in
  * the disk image afterwards.
  *
- * Steps (each prints one line): probe disk 1 (status after selecting it),
- * IDENTIFY (model, serial, firmware, geometry, size, a checksum of all 512
- * bytes), read sectors 0-3 (first bytes and a checksum of each, 32-bit
- * REP INSL as xv6), write sector 5 with a known pattern (REP OUTSL), read
- * it back and compare, read past the end of the disk (the error status),
- * a two-sector read, then exit through the debug-exit port with 0.
+ * Steps, for disk 1 (the slave, xv6's) and then disk 0 (the master), each
+ * printing one line: probe (status after selecting it; a drive whose
+ * status reads 0 or 0xFF is not there), IDENTIFY (model, serial, firmware,
+ * geometry, size, a checksum of all 512 bytes; an aborted IDENTIFY means
+ * no drive, and the rest is skipped), read sectors 0-3 (first bytes and a
+ * checksum of each, 32-bit REP INSL as xv6), write sector 5 with a known
+ * pattern naming the disk (REP OUTSL), read it back and compare, read past
+ * the end of the disk (the error status), a two-sector read; then exit
+ * through the debug-exit port with 0.
  */
 #include <stdint.h>
 
@@ -39,7 +43,9 @@
 #define CMD_READ    0x20
 #define CMD_WRITE   0x30
 #define CMD_IDENTIFY 0xEC
-#define DEV_LBA_D1  0xF0            /* LBA, drive 1 */
+#define DEV_LBA     0xE0            /* LBA mode (and the obsolete one bits) */
+#define DEV_SLAVE   0x10            /* DEV: drive 1 */
+#define ST_FLOATING 0xFF            /* nothing on the bus */
 #define SECTOR      512
 #define WAIT_LIMIT  10000000        /* status reads before giving up */
 #define WRITE_LBA   5
@@ -117,6 +123,13 @@ static int wait_ready(void)
 	return -1;
 }
 
+static unsigned drive;               /* the disk the steps drive: 0 or 1 */
+
+static uint8_t dev_bits(void)
+{
+	return (uint8_t)(DEV_LBA | (drive ? DEV_SLAVE : 0));
+}
+
 static void start(uint32_t lba, uint8_t count, uint8_t cmd)
 {
 	wait_ready();
@@ -124,7 +137,7 @@ static void start(uint32_t lba, uint8_t count, uint8_t cmd)
 	outb(IDE_LBA0, (uint8_t)lba);
 	outb(IDE_LBA1, (uint8_t)(lba >> 8));
 	outb(IDE_LBA2, (uint8_t)(lba >> 16));
-	outb(IDE_DEVICE, (uint8_t)(DEV_LBA_D1 | ((lba >> 24) & 0x0F)));
+	outb(IDE_DEVICE, (uint8_t)(dev_bits() | ((lba >> 24) & 0x0F)));
 	outb(IDE_STATUS, cmd);
 }
 
@@ -137,11 +150,17 @@ static int read_data(uint8_t *buf)
 	return st;
 }
 
-static void identify(void)
+/* Returns whether a drive answered (the command was not aborted). */
+static int identify(void)
 {
 	static uint8_t id[SECTOR];
 	start(0, 0, CMD_IDENTIFY);
 	int st = read_data(id);
+	if (st < 0 || (st & ST_ERR)) {
+		puts("identify: status 0x"); puthex((uint32_t)st, 2);
+		puts(" error 0x"); puthex(inb(IDE_ERROR), 2); puts(": no drive\n");
+		return 0;
+	}
 	puts("identify: status 0x"); puthex((uint32_t)st, 2);
 	puts(" model '"); put_ata_string(id, 27, 40);
 	puts("' serial '"); put_ata_string(id, 10, 20);
@@ -153,6 +172,7 @@ static void identify(void)
 	puts(" capabilities 0x"); puthex((uint32_t)(id[98] | id[99] << 8), 4);
 	puts(" sum "); puthex(sum(id, SECTOR), 8);
 	puts("\n");
+	return 1;
 }
 
 static void read_sectors(void)
@@ -172,9 +192,10 @@ static void read_sectors(void)
 static void write_and_check(void)
 {
 	static uint8_t w[SECTOR], r[SECTOR];
-	static const char msg[] = "idetest wrote this sector\n";
+	static char msg[] = "idetest wrote this sector on disk N\n";
+	msg[sizeof msg - 3] = (char)('0' + drive);
 	for (int i = 0; i < SECTOR; i++)
-		w[i] = (uint8_t)(i < (int)sizeof msg - 1 ? msg[i] : (i * 13) & 0xFF);
+		w[i] = (uint8_t)(i < (int)sizeof msg - 1 ? (uint8_t)msg[i] : (i * 13 + (int)drive) & 0xFF);
 	start(WRITE_LBA, 1, CMD_WRITE);
 	int st1 = inb(IDE_CTRL);            /* alternate status: DRQ expected */
 	outsl(IDE_DATA, w, SECTOR / 4);
@@ -204,15 +225,30 @@ static void errors_and_two_sectors(void)
 	puts(" left "); putdec(inb(IDE_NSECT)); puts("\n");
 }
 
-void main(void)
+static void one_disk(unsigned d)
 {
-	puts("idetest: start\n");
-	outb(IDE_DEVICE, DEV_LBA_D1);
-	puts("disk 1: status 0x"); puthex(inb(IDE_STATUS), 2); puts("\n");
-	identify();
+	drive = d;
+	outb(IDE_DEVICE, dev_bits());
+	int st = inb(IDE_STATUS);
+	puts("disk "); putdec(d); puts(": status 0x"); puthex((uint32_t)st, 2); puts("\n");
+	if (st == 0 || st == ST_FLOATING || !identify())
+		return;
 	read_sectors();
 	write_and_check();
 	errors_and_two_sectors();
+}
+
+void main(void)
+{
+	puts("idetest: start\n");
+	puts("after the BIOS: device 0x"); puthex(inb(IDE_DEVICE), 2);
+	puts(" status 0x"); puthex(inb(IDE_STATUS), 2);
+	puts(" error 0x"); puthex(inb(IDE_ERROR), 2);
+	puts(" count 0x"); puthex(inb(IDE_NSECT), 2);
+	puts(" lba 0x"); puthex(inb(IDE_LBA2), 2); puthex(inb(IDE_LBA1), 2); puthex(inb(IDE_LBA0), 2);
+	puts("\n");
+	one_disk(1);
+	one_disk(0);
 	puts("idetest: done\n");
 	outl(DEBUG_EXIT, 0);
 }

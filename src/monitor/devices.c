@@ -219,6 +219,7 @@ static void attach_disks(void)
 		vide_attach(&dev.ide, u, &be);
 		mon_log("guest disk %u is host disk hd%u (%u sectors)", u, hd, n);
 	}
+	vide_bios_probe(&dev.ide);      /* as the BIOS left the channel */
 }
 
 /* The deadline in host clock ticks, and the TSC before which it cannot be

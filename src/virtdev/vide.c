@@ -510,3 +510,29 @@ void vide_write(struct vide *ide, uint16_t port, unsigned size, uint32_t value)
 		task_file_write(ide, reg, (uint8_t)value);
 	}
 }
+
+/* ---- the BIOS's probe ------------------------------------------------------ */
+
+/* What SeaBIOS's ata_detect() leaves (QEMU's firmware; checked with
+ * guests/idetest natively): each drive in turn, master first, selected
+ * with a zero task file and sent IDENTIFY, its data read, its status read
+ * (which lowers IRQ 14).  So the slave stays selected, the task file reads
+ * 0, a present drive is idle (0x50) and an absent master, which QEMU lets
+ * take the command, aborted it (0x41, error ABRT); an absent slave ignores
+ * it and reads 0.  (SeaBIOS then tries IDENTIFY PACKET, aborted too, and
+ * resets the channel before each drive; the end state is the same.) */
+void vide_bios_probe(struct vide *ide)
+{
+	for (unsigned unit = 0; unit < IDE_NDRIVES; unit++) {
+		vide_write(ide, IDE_PRIMARY_BASE + IDE_REG_SELECT, 1,
+			   IDE_SEL_ALWAYS | (unit ? IDE_SEL_SLAVE : 0));
+		for (unsigned reg = IDE_REG_NSECTOR; reg <= IDE_REG_HCYL; reg++)
+			vide_write(ide, IDE_PRIMARY_BASE + reg, 1, 0);
+		vide_write(ide, IDE_PRIMARY_BASE + IDE_REG_STATUS, 1, IDE_CMD_IDENTIFY);
+		for (unsigned i = 0; i < IDE_SECTOR_SIZE / 4 &&
+		     (visible_status(ide) & IDE_DRQ); i++)
+			vide_read(ide, IDE_PRIMARY_BASE + IDE_REG_DATA, 4);
+		vide_read(ide, IDE_PRIMARY_BASE + IDE_REG_STATUS, 1);
+	}
+	ide->commands = ide->irqs = ide->ignored = 0;   /* the guest's counts start here */
+}

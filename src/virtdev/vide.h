@@ -173,6 +173,9 @@ struct vide {
 void vide_init(struct vide *ide);
 /* Gives drive unit (0 master, 1 slave) its medium and resets it. */
 void vide_attach(struct vide *ide, unsigned unit, const struct vide_backend *be);
+/* The state the BIOS's drive probe leaves (after vide_attach): the slave
+ * selected, the task file 0, an absent master's IDENTIFY aborted. */
+void vide_bios_probe(struct vide *ide);
 
 /* Guest IN/OUT on 0x1F0-0x1F7 and 0x3F6: size 2 or 4 on the data port,
  * 1 elsewhere (wider accesses are split by the port bus). */

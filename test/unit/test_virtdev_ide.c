@@ -5,7 +5,9 @@
  * sector with INSL/OUTSL, the interrupt after each) and by other command
  * sequences, checking the status after each step against QEMU's
  * hw/ide/core.c: multi-sector transfers, 16-bit data access, count 0 = 256,
- * CHS addressing, IDENTIFY, errors (outside the disk, backend failure,
+ * CHS addressing, IDENTIFY, master and slave on their own backends, the
+ * state the BIOS's probe leaves,
+ * errors (outside the disk, backend failure,
  * unknown command, absent drives), nIEN, the IRQ line and who lowers it,
  * writes ignored during a data phase, SRST, and the port bus wiring.
  */
@@ -319,6 +321,116 @@ static void test_identify(void **state)
 	assert_int_equal(inb(&ide, 0x1F1), IDE_ABRT);
 }
 
+/* ---- two drives --------------------------------------------------------- */
+
+#define NSECT_MASTER 500
+
+static struct ramdisk disk0;    /* the master's: NSECT_MASTER sectors used */
+static const struct vide_backend ram0 = { ram_read, ram_write, &disk0, NSECT_MASTER };
+
+/* Master and slave both present, each on its own backend: the device
+ * register's DEV bit picks the drive every command goes to; each drive has
+ * its own status, error, capacity and IDENTIFY serial; the data a command
+ * moves comes from and goes to that drive's backend only. */
+static void test_master_and_slave(void **state)
+{
+	(void)state;
+	struct vide ide = xv6_channel();
+	uint8_t buf[IDE_SECTOR_SIZE], id[IDE_SECTOR_SIZE];
+
+	memset(&disk0, 0, sizeof disk0);
+	for (unsigned i = 0; i < IDE_SECTOR_SIZE; i++)
+		disk0.data[3][i] = (uint8_t)(0xC3 ^ i);
+	vide_attach(&ide, 0, &ram0);
+
+	xv6_start(&ide, 0, 3, IDE_CMD_READ);            /* the master's sector 3 */
+	assert_int_equal(status(&ide), ST_DATA);
+	insl(&ide, buf, IDE_SECTOR_SIZE / 4);
+	assert_memory_equal(buf, disk0.data[3], IDE_SECTOR_SIZE);
+	xv6_start(&ide, 1, 3, IDE_CMD_READ);            /* the slave's sector 3 */
+	insl(&ide, buf, IDE_SECTOR_SIZE / 4);
+	assert_memory_equal(buf, disk.data[3], IDE_SECTOR_SIZE);
+	assert_int_equal(disk0.reads, 1);
+	assert_int_equal(disk.reads, 1);
+
+	for (unsigned i = 0; i < sizeof buf; i++)
+		buf[i] = (uint8_t)(0x5A + i);
+	xv6_start(&ide, 0, 10, IDE_CMD_WRITE);          /* a write to the master only */
+	assert_int_equal(altstatus(&ide), ST_DATA);
+	outsl(&ide, buf, IDE_SECTOR_SIZE / 4);
+	assert_true(vide_irq(&ide));
+	assert_int_equal(status(&ide), ST_IDLE);
+	assert_memory_equal(disk0.data[10], buf, IDE_SECTOR_SIZE);
+	assert_int_equal(disk0.writes, 1);
+	assert_int_equal(disk.writes, 0);
+	assert_int_equal(disk.data[10][0], (uint8_t)(10 * 7));  /* the slave's: untouched */
+	assert_int_equal(ide.drive[0].sectors_written, 1);
+	assert_int_equal(ide.drive[1].sectors_written, 0);
+
+	/* each drive's own capacity and status: the master ends at 500 */
+	xv6_start(&ide, 0, NSECT_MASTER, IDE_CMD_READ);
+	assert_int_equal(status(&ide), ST_ERROR);
+	assert_int_equal(inb(&ide, 0x1F1), IDE_ABRT);
+	outb(&ide, 0x1F6, 0xE0 | IDE_SEL_SLAVE);        /* the slave did not fail */
+	assert_int_equal(status(&ide), ST_IDLE);
+	assert_int_equal(inb(&ide, 0x1F1), 0);
+	outb(&ide, 0x1F6, 0xE0);                        /* the master still has its error */
+	assert_int_equal(status(&ide), ST_ERROR);
+	xv6_start(&ide, 1, NSECT_MASTER, IDE_CMD_READ); /* inside the slave's 1000 */
+	assert_int_equal(status(&ide), ST_DATA);
+	insl(&ide, buf, IDE_SECTOR_SIZE / 4);
+	assert_memory_equal(buf, disk.data[NSECT_MASTER], IDE_SECTOR_SIZE);
+
+	/* IDENTIFY: serials QM00001 and QM00002 (QEMU's), each capacity */
+	outb(&ide, 0x1F6, 0xA0);
+	outb(&ide, 0x1F7, IDE_CMD_IDENTIFY);
+	insl(&ide, id, IDE_SECTOR_SIZE / 4);
+	assert_memory_equal(id + 20, "MQ0000 1", 8);
+	assert_int_equal(word(id, 60) | word(id, 61) << 16, NSECT_MASTER);
+	outb(&ide, 0x1F6, 0xA0 | IDE_SEL_SLAVE);
+	outb(&ide, 0x1F7, IDE_CMD_IDENTIFY);
+	insl(&ide, id, IDE_SECTOR_SIZE / 4);
+	assert_memory_equal(id + 20, "MQ0000 2", 8);
+	assert_int_equal(word(id, 60) | word(id, 61) << 16, NSECT);
+}
+
+/* What SeaBIOS's probe leaves, as guests/idetest reads it natively:
+ * "after the BIOS: device 0xb0 status 0x50 error 0x00 count 0x00 lba
+ * 0x000000", and an absent master at 0x41 (its IDENTIFY aborted). */
+static void test_bios_probe_state(void **state)
+{
+	(void)state;
+	struct vide ide = xv6_channel();                /* the slave alone */
+
+	vide_bios_probe(&ide);
+	assert_int_equal(inb(&ide, 0x1F6), 0xB0);
+	assert_int_equal(status(&ide), ST_IDLE);
+	assert_int_equal(inb(&ide, 0x1F1), 0);
+	for (uint16_t p = 0x1F2; p <= 0x1F5; p++)
+		assert_int_equal(inb(&ide, p), 0);
+	assert_false(vide_irq(&ide));
+	assert_int_equal(ide.commands, 0);
+	assert_int_equal(disk.reads + disk.writes, 0);  /* IDENTIFY reads no sector */
+	outb(&ide, 0x1F6, 0xA0);
+	assert_int_equal(status(&ide), ST_ERROR);       /* the absent master */
+	assert_int_equal(inb(&ide, 0x1F1), IDE_ABRT);
+	xv6_start(&ide, 1, 7, IDE_CMD_READ);            /* xv6 then works as before */
+	assert_int_equal(status(&ide), ST_DATA);
+
+	vide_attach(&ide, 0, &ram0);                    /* both drives */
+	vide_bios_probe(&ide);
+	outb(&ide, 0x1F6, 0xA0);
+	assert_int_equal(status(&ide), ST_IDLE);
+
+	vide_init(&ide);                                /* the master alone */
+	vide_attach(&ide, 0, &ram0);
+	vide_bios_probe(&ide);
+	assert_int_equal(inb(&ide, 0x1F6), 0xB0);
+	assert_int_equal(status(&ide), 0);              /* the absent slave */
+	outb(&ide, 0x1F6, 0xA0);
+	assert_int_equal(status(&ide), ST_IDLE);
+}
+
 /* ---- errors ------------------------------------------------------------- */
 
 static void test_errors_abort_with_irq(void **state)
@@ -486,6 +598,8 @@ int main(void)
 		cmocka_unit_test(test_16bit_data_and_count_zero),
 		cmocka_unit_test(test_chs_addressing),
 		cmocka_unit_test(test_identify),
+		cmocka_unit_test(test_master_and_slave),
+		cmocka_unit_test(test_bios_probe_state),
 		cmocka_unit_test(test_errors_abort_with_irq),
 		cmocka_unit_test(test_immediate_commands),
 		cmocka_unit_test(test_nien_masks_the_irq),
