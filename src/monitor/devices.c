@@ -124,10 +124,11 @@ static const struct vmmio_ops ioapic_ops = { ioapic_read, ioapic_write };
 /* The local APIC's read image: every register a read can reach, as the
  * model would return it.  Writes fault and go to the model (then the whole
  * image is redone); what changes without a write (IRR, ISR, TMR and PPR on
- * an interrupt's arrival, acknowledgement and EOI; the timer's current
- * count) is redone after each of those and whenever time catches up (at
- * every timer expiry, PIT edge and PIT access): so a guest read of the
- * current count sees it as of then, not as of the read (docs/xv6.md). */
+ * an interrupt's arrival, acknowledgement and EOI) is redone after each of
+ * those, and the timer's current count whenever time catches up (every
+ * host tick, timer expiry, PIT edge and PIT access): so a guest read of
+ * the current count sees it as of the last of those, at most a host tick
+ * (1 ms) old while the guest runs with interrupts on (docs/xv6.md). */
 static const uint16_t lapic_regs[] = {
 	LAPIC_ID, LAPIC_VER, LAPIC_TPR, LAPIC_APR, LAPIC_PPR, LAPIC_LDR, LAPIC_DFR, LAPIC_SVR,
 	LAPIC_ESR, LAPIC_ICR_LO, LAPIC_ICR_HI, LAPIC_LVT_TIMER, LAPIC_LVT_THERMAL,
@@ -297,6 +298,8 @@ static void advance_time(struct vcpu *v)
 	watch_vif(v, now);
 	if (lapic_moved())
 		lapic_image_volatile();
+	else
+		image_set(LAPIC_TCCR);  /* the count moved on */
 }
 
 /* The device-driven IRQ lines into the virtual PIC. */
@@ -339,18 +342,19 @@ static void after_port_access(uint16_t port)
 }
 
 /* After a trap: time catches up if the next edge is due (most traps come
- * before it, and pay a TSC read and a compare), and after a host tick the
+ * before it, and pay a TSC read and a compare) or a host tick came (the
+ * read image's current count, the IF watch), and after a host tick the
  * UART's input is polled. */
 void devices_sync(struct vcpu *v)
 {
 	uint64_t tsc = rdtsc();
+	bool tick = host_tick_seen();
 	uint8_t c;
 
-	if (tsc >= dev.edge_tsc && host_tsc_to_pit(tsc) >= dev.next_edge)
+	if (tick || (tsc >= dev.edge_tsc && host_tsc_to_pit(tsc) >= dev.next_edge))
 		advance_time(v);
-	if (!host_tick_seen())
+	if (!tick)
 		return;
-	watch_vif(v, host_tsc_to_pit(tsc));
 	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
 		if (c == CONSOLE_ESCAPE)
 			run_stop_from_console();

@@ -269,10 +269,12 @@ void shadow_forget_cr3(uint32_t key)
 		hint_key[(key >> 12) % 64] = hint_root[(key >> 12) % 64] = 0;
 }
 
+/* A device's read image (memory.h): none unless a test gives one. */
+static void *fake_mmio_image;
+
 void *gpa_mmio_image(uint32_t g)
 {
-	(void)g;
-	return NULL;
+	return gpa_is_mmio(g) ? fake_mmio_image : NULL;
 }
 
 int gpa_write(gpa_t g, const void *src, uint32_t n)
@@ -1633,6 +1635,57 @@ static void bad_input(enum shadow_kind kind)
 	fake_mmio_base = fake_mmio_size = 0;
 }
 
+/* A device page with a read image (the local APIC's, devices.c): a read
+ * is mapped read-only onto the image frame and runs without the monitor
+ * from then on; a write still faults as MMIO (to the device model); the
+ * guest's own protection still applies (a user read of a supervisor
+ * mapping is the guest's fault). */
+static void mmio_read_image(enum shadow_kind kind)
+{
+	boot_space(kind);
+	fake_mmio_base = DATA(1);
+	fake_mmio_size = PAGE;
+	fake_mmio_image = host_frame_zeroed();
+	uint32_t image = host_pa(fake_mmio_image);
+
+	struct access a = cpu_access(V_DATA(1) + 0x20, false, false);
+	assert_true(a.ran);
+	assert_int_equal(a.hpa, image + 0x20);
+	assert_int_equal(a.fills, 1);
+	assert_int_equal(spte_of(V_DATA(1)) & (PG_ADDR | PG_W | PG_P), image | PG_P);
+	a = cpu_access(V_DATA(1) + 0x30, false, true);          /* no fault now */
+	assert_true(a.ran);
+	assert_int_equal(a.fills, 0);
+	assert_int_equal(a.hpa, image + 0x30);
+	assert_int_equal(ends(V_DATA(1) + 0xB0, true, false, SHADOW_MMIO).bad, DATA(1) + 0xB0);
+	assert_int_equal(ends(V_DATA(1) + 0xB0, true, true, SHADOW_MMIO).bad, DATA(1) + 0xB0);
+	a = cpu_access(V_DATA(1), false, false);                /* still the image */
+	assert_true(a.ran);
+	assert_int_equal(a.hpa, image);
+
+	guest_store32(V_PTE(V_NEW), DATA(1) | KDATA);           /* a supervisor mapping */
+	ends(V_NEW + 0x20, false, true, SHADOW_GUEST_FAULT);
+	a = cpu_access(V_NEW + 0x20, false, false);
+	assert_true(a.ran);
+	assert_int_equal(a.hpa, image + 0x20);
+
+	fake_mmio_base = fake_mmio_size = 0;
+	host_frame_free(fake_mmio_image);
+	fake_mmio_image = NULL;
+}
+
+static void test_mmio_read_image_vtlb(void **state)
+{
+	(void)state;
+	mmio_read_image(SHADOW_VTLB);
+}
+
+static void test_mmio_read_image_cached(void **state)
+{
+	(void)state;
+	mmio_read_image(SHADOW_CACHED);
+}
+
 static void test_bad_input_vtlb(void **state)
 {
 	(void)state;
@@ -1673,6 +1726,8 @@ int main(void)
 		cmocka_unit_test(test_cached_walks_keep_table_protected),
 		cmocka_unit_test(test_cached_active_directory_kept),
 		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_mmio_read_image_vtlb),
+		cmocka_unit_test(test_mmio_read_image_cached),
 		cmocka_unit_test(test_bad_input_vtlb),
 		cmocka_unit_test(test_bad_input_cached),
 		cmocka_unit_test(test_views_kernel_maps_all_vtlb),
