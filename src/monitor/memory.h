@@ -46,6 +46,17 @@ int gpa_write(gpa_t g, const void *src, uint32_t n);
 int gpa_read(gpa_t g, void *dst, uint32_t n);
 int gpa_to_hpa(gpa_t g, hpa_t *out);
 
+/* gpa_to_hpa() inline, as a pointer: where guest-physical g is in the
+ * monitor's view, or NULL if it is not RAM (the hot paths: page walks). */
+static inline void *gpa_host(uint32_t g)
+{
+	uint32_t gfn = g >> MON_PGSHIFT;
+
+	if (gfn >= guest_mem.nframes)
+		return 0;
+	return host_va((guest_mem.p2m[gfn] << MON_PGSHIFT) | (g & (MON_PGSIZE - 1)));
+}
+
 /* Guest-physical ranges that are device registers (MMIO), not RAM: never
  * mapped in a shadow, so every access faults and is emulated.  Registered
  * by the devices at start; at most GPA_MMIO_MAX.  A one-page range may

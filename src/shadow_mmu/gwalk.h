@@ -67,4 +67,113 @@ enum gwalk_result {
 enum gwalk_result gwalk(const struct gwalk_mem *mem, const struct gwalk_req *req,
 			struct gwalk_res *res);
 
+/* gwalk() over guest RAM (shadow.h's guest_phys_words), its callbacks
+ * inlined: the monitor's every walk of the guest's tables (gva.c). */
+enum gwalk_result gwalk_guest(const struct gwalk_req *req, struct gwalk_res *res);
+
+/* ---- the walk itself ----
+ *
+ * gwalk() is this, out of line.  It is here, inline, for the monitor's own
+ * walks (gva.c): with guest RAM's callbacks known at compile time, each
+ * entry is one load through the p2m, not two calls (a hidden fault walks
+ * the guest's tables once per fill). */
+
+#define GW_E_P     0x001u
+#define GW_E_W     0x002u
+#define GW_E_U     0x004u
+#define GW_E_A     0x020u
+#define GW_E_D     0x040u
+#define GW_E_PS    0x080u
+#define GW_E_ADDR  0xFFFFF000u
+#define GW_E_BIG   0xFFC00000u
+#define GW_E_BIG_RSVD 0x003FE000u  /* a 4 MB PDE's bits 13-21: reserved
+				      without PSE-36 (qemu32's CPU has none) */
+#define GW_PF_RSVD 0x8u
+#define GW_PF_P    0x1u
+#define GW_PF_W    0x2u
+#define GW_PF_U    0x4u
+
+static inline uint32_t gwalk_fault_err(const struct gwalk_req *req, bool present)
+{
+	return (present ? GW_PF_P : 0) | (req->write ? GW_PF_W : 0) | (req->user ? GW_PF_U : 0);
+}
+
+static inline bool gwalk_allowed(const struct gwalk_req *req, bool w, bool u)
+{
+	if (req->user && !u)
+		return false;
+	if (req->write && !w && (req->user || req->wp))
+		return false;
+	return true;
+}
+
+/* Sets bits in the entry at gpa if they are not set yet (the MMU writes
+ * only when something changes). */
+static inline __attribute__((always_inline))
+int gwalk_set_bits(const struct gwalk_mem *mem, uint32_t gpa, uint32_t *e, uint32_t bits)
+{
+	if ((*e & bits) == bits)
+		return 0;
+	*e |= bits;
+	return mem->write(mem->ctx, gpa, *e);
+}
+
+static inline enum gwalk_result gwalk_bad(struct gwalk_res *res, uint32_t gpa)
+{
+	res->bad_gpa = gpa;
+	return GWALK_BAD_GPA;
+}
+
+static inline __attribute__((always_inline))
+enum gwalk_result gwalk_inline(const struct gwalk_mem *mem, const struct gwalk_req *req,
+			       struct gwalk_res *res)
+{
+	uint32_t pde_gpa = (req->cr3 & GW_E_ADDR) + (req->va >> 22) * 4;
+	uint32_t pde, pte, pte_gpa = 0;
+
+	*res = (struct gwalk_res){ 0 };
+	if (mem->read(mem->ctx, pde_gpa, &pde) < 0)
+		return gwalk_bad(res, pde_gpa);
+	if (!(pde & GW_E_P)) {
+		res->err = gwalk_fault_err(req, false);
+		return GWALK_FAULT;
+	}
+	res->big = req->pse && (pde & GW_E_PS);
+	if (res->big && (pde & GW_E_BIG_RSVD)) {
+		res->err = gwalk_fault_err(req, true) | GW_PF_RSVD;
+		return GWALK_FAULT;
+	}
+	if (res->big) {
+		pte = pde;
+	} else {
+		res->pt_gpa = pde & GW_E_ADDR;
+		pte_gpa = res->pt_gpa + ((req->va >> 12) & 0x3FF) * 4;
+		if (mem->read(mem->ctx, pte_gpa, &pte) < 0)
+			return gwalk_bad(res, pte_gpa);
+		if (!(pte & GW_E_P)) {
+			res->err = gwalk_fault_err(req, false);
+			return GWALK_FAULT;
+		}
+	}
+	res->w = (pde & GW_E_W) && (pte & GW_E_W);
+	res->u = (pde & GW_E_U) && (pte & GW_E_U);
+	if (!gwalk_allowed(req, res->w, res->u)) {
+		res->err = gwalk_fault_err(req, true);
+		return GWALK_FAULT;
+	}
+	res->gpa = res->big ? (pde & GW_E_BIG) | (req->va & ~GW_E_BIG)
+			    : (pte & GW_E_ADDR) | (req->va & ~GW_E_ADDR);
+	if (req->set_ad) {
+		uint32_t leaf_bits = GW_E_A | (req->write ? GW_E_D : 0);
+		if (gwalk_set_bits(mem, pde_gpa, &pde, res->big ? leaf_bits : GW_E_A) < 0)
+			return gwalk_bad(res, pde_gpa);
+		if (!res->big && gwalk_set_bits(mem, pte_gpa, &pte, leaf_bits) < 0)
+			return gwalk_bad(res, pte_gpa);
+		if (res->big)
+			pte = pde;
+	}
+	res->dirty = (pte & GW_E_D) != 0;
+	return GWALK_OK;
+}
+
 #endif

@@ -217,7 +217,8 @@ enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,
 enum gva_result gva_write(struct vcpu *v, uint32_t va, const void *buf, uint32_t n,
 			  unsigned acc, struct gva_fault *f);
 
-/* The gwalk memory callbacks over guest RAM. */
+/* The gwalk memory callbacks over guest RAM (gwalk_guest(), gwalk.h, is
+ * the walk over them). */
 extern const struct gwalk_mem guest_phys_words;
 
 #endif

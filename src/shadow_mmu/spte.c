@@ -52,7 +52,7 @@ enum shadow_result shadow_guest_view(struct vcpu *v, uint32_t va, uint32_t hw_er
 		*res = (struct gwalk_res){ .gpa = va, .w = true, .u = true, .dirty = true };
 		return va >= SWITCHER_BASE ? SHADOW_SWITCHER : mmio_or_filled(res, bad);
 	}
-	switch (gwalk(&guest_phys_words, &req, res)) {
+	switch (gwalk_guest(&req, res)) {
 	case GWALK_OK:
 		return (va >> 22) == SWITCHER_PDX ? SHADOW_SWITCHER : mmio_or_filled(res, bad);
 	case GWALK_FAULT:
