@@ -46,6 +46,7 @@
  */
 #include "shadow.h"
 #include "gwalk.h"
+#include "spte.h"
 #include "monitor/memory.h"
 #include "monitor/monitor.h"
 #include "monitor/layout.h"
@@ -503,41 +504,69 @@ static void cached_invlpg(struct vcpu *v, uint32_t va)
 	TRACE("mmu invlpg 0x%x: nothing to do (every page-table write was seen)", va);
 }
 
-static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
-				       uint32_t *guest_err, uint32_t *bad)
+/* Slot `slot` of the current directory has no shadow page table: a new
+ * one, built from guest page table src (or NIL).  Out of line: most fills
+ * find theirs. */
+static __attribute__((noinline)) uint16_t new_spt(struct vcpu *v, uint32_t slot, uint32_t src)
 {
-	struct gwalk_res res;
-	hpa_t h = { 0 };
-	uint32_t image_spte;
-	enum shadow_result r = shadow_guest_view(v, va, hw_err, &res, guest_err, bad);
-	bool image = r == SHADOW_MMIO && shadow_mmio_image(&res, hw_err, &image_spte);
+	uint16_t k;
 
-	if (r != SHADOW_FILLED && !image)
-		return r;
-	if (!image && gpa_to_hpa(gpa(res.gpa & PTE_ADDR), &h) < 0) {
-		*bad = res.gpa;
-		return SHADOW_BAD_GPA;
-	}
+	/* bounded: each make_room frees a table or evicts one of ncache
+	 * directories, and panics when it can do neither */
+	while ((k = spt_alloc(v, cur, slot, src)) == NIL16)
+		make_room(v);
+	return k;
+}
+
+/* The shadow page table for va in the current directory, after a walk
+ * that gave res (made one if there is none). */
+static inline uint16_t table_for(struct vcpu *v, uint32_t va, const struct gwalk_res *res)
+{
 	bool paging = (v->cr0 & CR0_PG) != 0;
-	uint32_t slot = va >> 22, src = paging && !res.big ? res.pt_gpa >> MON_PGSHIFT : NIL;
+	uint32_t slot = va >> 22, src = paging && !res->big ? res->pt_gpa >> MON_PGSHIFT : NIL;
+
 	if (paging) {           /* walked: these are page tables in use */
 		gf[(v->cr3 & PTE_ADDR) >> MON_PGSHIFT].writes = 0;
 		if (src != NIL)
 			gf[src].writes = 0;
 	}
 	uint16_t k = cache[cur].spt[slot];
-	bool fresh = k == NIL16;
-	/* bounded: each make_room frees a table or evicts one of ncache
-	 * directories, and panics when it can do neither */
-	while (k == NIL16 && (k = spt_alloc(v, cur, slot, src)) == NIL16)
-		make_room(v);
-	if (image) {            /* a device's read image: no guest frame behind it */
-		set_spte(k, (va >> 12) & 0x3FF, image_spte, NIL);
-		v->stats.hidden_pf++;
-		TRACE("mmu fill va 0x%x -> gpa 0x%x: a device's read image (read-only)", va, res.gpa);
-		return SHADOW_FILLED;
+	return k != NIL16 ? k : new_spt(v, slot, src);
+}
+
+/* A read of a device page with a read image: its read-only entry (no
+ * guest frame behind it).  Out of line: rare. */
+static __attribute__((noinline)) enum shadow_result fill_image(struct vcpu *v, uint32_t va,
+								const struct gwalk_res *res,
+								uint32_t spte)
+{
+	uint16_t k = table_for(v, va, res);
+
+	set_spte(k, (va >> 12) & 0x3FF, spte, NIL);
+	v->stats.hidden_pf++;
+	TRACE("mmu fill va 0x%x -> gpa 0x%x: a device's read image (read-only)", va, res->gpa);
+	return SHADOW_FILLED;
+}
+
+static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
+				       uint32_t *guest_err, uint32_t *bad)
+{
+	struct gwalk_res res;
+	uint32_t image_spte;
+	enum shadow_result r = shadow_guest_view(v, va, hw_err, &res, guest_err, bad);
+
+	if (r == SHADOW_MMIO && shadow_mmio_image(&res, hw_err, &image_spte))
+		return fill_image(v, va, &res, image_spte);
+	if (r != SHADOW_FILLED)
+		return r;
+	void *frame = gpa_host(res.gpa & PTE_ADDR);
+	if (!frame) {
+		*bad = res.gpa;
+		return SHADOW_BAD_GPA;
 	}
-	uint32_t gfn = res.gpa >> MON_PGSHIFT, spte = shadow_spte(&res, h.v, hw_err);
+	bool fresh = cache[cur].spt[va >> 22] == NIL16;
+	uint16_t k = table_for(v, va, &res);
+	uint32_t gfn = res.gpa >> MON_PGSHIFT, spte = shadow_spte(&res, host_pa(frame), hw_err);
 	uint32_t j = (va >> 12) & 0x3FF;
 	bool pt_frame = is_protected(gfn);
 	if (pt_frame)
@@ -550,7 +579,7 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 		return SHADOW_PT_WRITE;
 	}
 	v->stats.hidden_pf++;
-	TRACE("mmu fill va 0x%x -> gpa 0x%x hpa 0x%x %s%s%s%s%s", va, res.gpa, h.v,
+	TRACE("mmu fill va 0x%x -> gpa 0x%x hpa 0x%x %s%s%s%s%s", va, res.gpa, host_pa(frame),
 	      spte & PTE_W ? "W" : "R", spte & PTE_U ? "U" : "S", res.big ? " (4 MB)" : "",
 	      pt_frame ? " (page table: read-only)" : "", fresh ? " (new shadow table)" : "");
 	return SHADOW_FILLED;

@@ -13,51 +13,13 @@
  * must reach the shadows derived from it (shadow=cached).
  */
 #include "shadow.h"
-#include "gwalk.h"
+#include "gwalk_ram.h"
 #include "monitor/memory.h"
 #include "monitor/x86.h"
 #include "lib/mem.h"
 #include "fault/fault.h"
 
-/* A guest page-table entry, in place: an aligned word of guest RAM (every
- * entry gwalk() reads or sets A/D in), or NULL for anything else, which
- * goes the general way (gpa_read/gpa_write: a byte copy). */
-static inline uint32_t *entry_at(uint32_t g)
-{
-	return (g & 3) ? 0 : gpa_host(g);
-}
-
-static inline int word_read(void *ctx, uint32_t g, uint32_t *val)
-{
-	uint32_t *e = entry_at(g);
-
-	(void)ctx;
-	if (!e)
-		return gpa_read(gpa(g), val, 4);
-	*val = *e;
-	return 0;
-}
-
-static inline int word_write(void *ctx, uint32_t g, uint32_t val)
-{
-	uint32_t *e = entry_at(g);
-
-	(void)ctx;
-	if (!e)
-		return gpa_write(gpa(g), &val, 4);
-	*e = val;
-	return 0;
-}
-
 const struct gwalk_mem guest_phys_words = { word_read, word_write, 0 };
-
-/* The same, static: the compiler inlines calls through it. */
-static const struct gwalk_mem ram_words = { word_read, word_write, 0 };
-
-enum gwalk_result gwalk_guest(const struct gwalk_req *req, struct gwalk_res *res)
-{
-	return gwalk_inline(&ram_words, req, res);
-}
 
 /* The one translation remembered (gva_remember): a page-table write's
  * emulation would otherwise walk the guest's tables a second time for the

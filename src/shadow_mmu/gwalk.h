@@ -67,16 +67,12 @@ enum gwalk_result {
 enum gwalk_result gwalk(const struct gwalk_mem *mem, const struct gwalk_req *req,
 			struct gwalk_res *res);
 
-/* gwalk() over guest RAM (shadow.h's guest_phys_words), its callbacks
- * inlined: the monitor's every walk of the guest's tables (gva.c). */
-enum gwalk_result gwalk_guest(const struct gwalk_req *req, struct gwalk_res *res);
-
 /* ---- the walk itself ----
  *
  * gwalk() is this, out of line.  It is here, inline, for the monitor's own
- * walks (gva.c): with guest RAM's callbacks known at compile time, each
- * entry is one load through the p2m, not two calls (a hidden fault walks
- * the guest's tables once per fill). */
+ * walks (gwalk_ram.h): with guest RAM's callbacks known at compile time,
+ * each entry is one load through the p2m, not two calls (a hidden fault
+ * walks the guest's tables once per fill). */
 
 #define GW_E_P     0x001u
 #define GW_E_W     0x002u

@@ -16,13 +16,12 @@ static const struct shadow_ops *ops = &shadow_cached;
 enum shadow_view shadow_cur_view = SHADOW_ALL;
 uint32_t shadow_epoch;
 
-#define WATCH_FRAMES (MEM_MB_MAX << (20 - 12))
-static uint32_t watched[WATCH_FRAMES / 32];     /* one bit per guest frame */
+uint32_t shadow_watched_map[SHADOW_WATCH_FRAMES / 32];
 static shadow_watcher watcher;
 
 void shadow_init(uint32_t switcher_pde)
 {
-	memset(watched, 0, sizeof watched);
+	memset(shadow_watched_map, 0, sizeof shadow_watched_map);
 	ops = mon_opts.shadow == SHADOW_VTLB ? &shadow_vtlb : &shadow_cached;
 	shadow_cur_view = mon_opts.ring == 3 ? SHADOW_KERNEL : SHADOW_ALL;
 	ops->init(switcher_pde);
@@ -165,17 +164,12 @@ void shadow_set_watcher(shadow_watcher fn)
 	watcher = fn;
 }
 
-bool shadow_watched(uint32_t gfn)
-{
-	return gfn < WATCH_FRAMES && (watched[gfn / 32] >> (gfn % 32)) & 1;
-}
-
 void shadow_watch(struct vcpu *v, uint32_t gfn, bool on)
 {
 	shadow_epoch++;
-	if (gfn >= WATCH_FRAMES || shadow_watched(gfn) == on)
+	if (gfn >= SHADOW_WATCH_FRAMES || shadow_watched(gfn) == on)
 		return;
-	watched[gfn / 32] ^= 1u << (gfn % 32);
+	shadow_watched_map[gfn / 32] ^= 1u << (gfn % 32);
 	if (on)
 		ops->watch_on(v, gfn);
 }

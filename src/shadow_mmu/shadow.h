@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "monitor/options.h"
 #include "monitor/vcpu.h"
 
 enum shadow_result {
@@ -115,7 +116,12 @@ bool shadow_release_recycled(struct vcpu *v, uint32_t va, uint32_t gpa, unsigned
 typedef void (*shadow_watcher)(struct vcpu *v, uint32_t gpa, uint32_t n);
 void shadow_set_watcher(shadow_watcher fn);
 void shadow_watch(struct vcpu *v, uint32_t gfn, bool on);
-bool shadow_watched(uint32_t gfn);
+extern uint32_t shadow_watched_map[];   /* one bit per guest frame */
+#define SHADOW_WATCH_FRAMES (MEM_MB_MAX << (20 - 12))
+static inline bool shadow_watched(uint32_t gfn)
+{
+	return gfn < SHADOW_WATCH_FRAMES && (shadow_watched_map[gfn / 32] >> (gfn % 32)) & 1;
+}
 
 /* Bumped by every call above that may change a shadow entry (a fill, a
  * drop, a flush, a new or evicted directory, a write the monitor made for
@@ -169,24 +175,7 @@ struct shadow_ops {
 
 extern const struct shadow_ops shadow_vtlb, shadow_cached;
 
-/* ---- what both strategies share (spte.c) ---- */
-
-struct gwalk_res;
-
-/* The guest's view of va for the access described by a real #PF error
- * code: a walk of its tables (setting A/D), or identity with paging off. */
-enum shadow_result shadow_guest_view(struct vcpu *v, uint32_t va, uint32_t hw_err,
-				     struct gwalk_res *res, uint32_t *guest_err, uint32_t *bad);
-
-/* A read of a device page that has a read image (memory.h): true, and the
- * read-only shadow entry for it in *spte (user if the guest's is). */
-bool shadow_mmio_image(const struct gwalk_res *res, uint32_t hw_err, uint32_t *spte);
-
-/* The shadow entry for a guest translation res, backed by host-physical
- * frame hpa, after a fault with error code hw_err: writable only if the
- * guest's entry is writable and already dirty (so the first write sets D),
- * user if the guest's is, and the CR0.WP = 0 case. */
-uint32_t shadow_spte(const struct gwalk_res *res, uint32_t hpa, uint32_t hw_err);
+/* ---- what both strategies share: spte.c, spte.h ---- */
 
 /* ---- guest memory by guest-virtual address (gva.c) ---- */
 

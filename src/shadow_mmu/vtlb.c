@@ -29,6 +29,7 @@
  */
 #include "shadow.h"
 #include "gwalk.h"
+#include "spte.h"
 #include "monitor/memory.h"
 #include "monitor/monitor.h"
 #include "monitor/layout.h"

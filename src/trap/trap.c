@@ -503,15 +503,35 @@ static void mmio_access(struct vcpu *v, uint32_t va, uint32_t gpa)
 	}
 }
 
+/* A #PF's shadow_fault() answer, when light_fill() has asked already
+ * (and the answer was not a fill): the walk is made, its A and D bits
+ * set, so page_fault() takes the answer instead of asking again.  Valid
+ * for the trap that asked only. */
+static struct {
+	bool have;
+	enum shadow_result r;
+	uint32_t va, gerr, bad;
+} pf_asked;
+
 static void page_fault(struct vcpu *v)
 {
 	uint32_t va = rcr2(), gerr = 0, bad = 0;
+	enum shadow_result r;
 
-	if (va >= SWITCHER_BASE && vdesc_accessed(v, va)) {
-		trace_pf(va, "accessed bit of a descriptor set");
-		return;
+	if (pf_asked.have) {
+		pf_asked.have = false;
+		va = pf_asked.va;
+		r = pf_asked.r;
+		gerr = pf_asked.gerr;
+		bad = pf_asked.bad;
+	} else {
+		if (va >= SWITCHER_BASE && vdesc_accessed(v, va)) {
+			trace_pf(va, "accessed bit of a descriptor set");
+			return;
+		}
+		r = shadow_fault(v, va, v->tf.err, &gerr, &bad);
 	}
-	switch (shadow_fault(v, va, v->tf.err, &gerr, &bad)) {
+	switch (r) {
 	case SHADOW_FILLED:
 		trace_pf(va, "shadow filled (hidden fault)");
 		return;
@@ -673,34 +693,34 @@ static void deliver_interrupt(struct vcpu *v, bool pending)
 #define CHECKED_WAYS 2u
 
 static struct selector_set {
-	uint32_t sel[6];        /* cs, ss, ds, es, fs, gs */
+	uint32_t sel[3];        /* cs | ss << 16, ds | es << 16, fs | gs << 16 */
 	uint32_t generation;
 	bool valid;
 	bool small_ss;          /* SS's descriptor has B = 0 */
 } checked[2][CHECKED_WAYS];
 static unsigned checked_next[2];        /* the way the next new set replaces */
 
-static unsigned checked_mode(const struct vcpu *v)
+/* Two selectors in one word, as a set keeps them (a frame's upper 16
+ * bits of a pushed segment register are not the selector's). */
+static inline uint32_t sel_pair(uint32_t lo, uint32_t hi)
 {
-	return (v->tf.cs & 3) == 3;
+	return (lo & 0xFFFF) | hi << 16;
 }
 
-static bool set_matches(const struct selector_set *c, const struct vcpu *v)
+static bool set_matches(const struct selector_set *c, const struct trapframe *t)
 {
-	if (!c->valid || c->generation != vdesc_generation)
-		return false;
-	return c->sel[0] == (v->tf.cs & 0xFFFF) && c->sel[1] == (v->tf.ss & 0xFFFF) &&
-	       c->sel[2] == (v->tf.ds & 0xFFFF) && c->sel[3] == (v->tf.es & 0xFFFF) &&
-	       c->sel[4] == (v->tf.fs & 0xFFFF) && c->sel[5] == (v->tf.gs & 0xFFFF);
+	return c->valid && c->generation == vdesc_generation &&
+	       c->sel[0] == sel_pair(t->cs, t->ss) && c->sel[1] == sel_pair(t->ds, t->es) &&
+	       c->sel[2] == sel_pair(t->fs, t->gs);
 }
 
-/* The set the frame's selectors were found good in, or NULL. */
-static const struct selector_set *selectors_checked(const struct vcpu *v)
+/* The set frame t's selectors were found good in, or NULL. */
+static const struct selector_set *selectors_checked(const struct trapframe *t)
 {
-	struct selector_set *ways = checked[checked_mode(v)];
+	struct selector_set *ways = checked[(t->cs & 3) == 3];
 
 	for (unsigned w = 0; w < CHECKED_WAYS; w++)
-		if (set_matches(&ways[w], v))
+		if (set_matches(&ways[w], t))
 			return &ways[w];
 	return 0;
 }
@@ -755,13 +775,12 @@ static const struct selector_set *check_selectors(struct vcpu *v)
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
 	validate_selectors(v, segs);
-	unsigned mode = checked_mode(v);
+	unsigned mode = (v->tf.cs & 3) == 3;
 	struct selector_set *c = &checked[mode][checked_next[mode]];
 	checked_next[mode] = (checked_next[mode] + 1) % CHECKED_WAYS;
-	c->sel[0] = v->tf.cs & 0xFFFF;
-	c->sel[1] = v->tf.ss & 0xFFFF;
-	for (unsigned i = 0; i < 4; i++)
-		c->sel[2 + i] = *segs[i];
+	c->sel[0] = sel_pair(v->tf.cs, v->tf.ss);
+	c->sel[1] = sel_pair(*segs[0], *segs[1]);
+	c->sel[2] = sel_pair(*segs[2], *segs[3]);
 	c->small_ss = stack_mask(v, (uint16_t)v->tf.ss) == 0xFFFFu;
 	c->generation = vdesc_generation;
 	c->valid = !vdesc_keeps();      /* a kept register is checked at every resume */
@@ -771,7 +790,7 @@ static const struct selector_set *check_selectors(struct vcpu *v)
 /* Returns whether the frame's SS is a 16-bit stack segment. */
 static bool sanitize(struct vcpu *v)
 {
-	const struct selector_set *c = selectors_checked(v);
+	const struct selector_set *c = selectors_checked(&v->tf);
 
 	if (c)
 		vdesc_keep_none();      /* all load from the tables, as checked */
@@ -1022,10 +1041,109 @@ static void fast_leave(struct vcpu *v, bool pending)
 	fastesp0_leave(v);
 }
 
-void guest_trap(struct trapframe *f)
-{
-	struct vcpu *v = &vcpu0;
+/* ---- the light path: a #PF that only fills the shadow ---- */
 
+/* Most #PFs are hidden faults: the shadow lacked an entry the guest's
+ * tables have, the fill adds it, and the guest retries the instruction.
+ * Nothing the rest of the trap path works on changes: not the frame (but
+ * for the EFLAGS sanitize() rebuilds the same way every time), not the
+ * virtual IF, IOPL or control registers, not the descriptor copies
+ * (vdesc_generation), not what vidt.c or the switcher's fast paths were
+ * told at the last exit.  So when what the exit path needs is what the
+ * last exit already left, a fill resumes straight away: light_fill()
+ * checks exactly the conditions under which guest_trap()'s own exit
+ * (sanitize, prepare_resume, vdesc_resume_patches, fast_leave) would find
+ * nothing to do, on the frame as the CPU pushed it:
+ *
+ *   - ring=1, no tracing, no fault armed, no single step or STI shadow of
+ *     the monitor's (each wants the full path at every trap: light_note()
+ *     records at each full exit what only a full trap changes);
+ *   - the frame's selectors are a set sanitize() found good at this
+ *     vdesc_generation (selectors_checked: the same check it makes), no
+ *     DS or ES kept from a lost descriptor (vdesc_keeps), and SS is not a
+ *     16-bit stack, nor was it at the last exit (espfix);
+ *   - the real tables show user code exactly when prepare_resume() would
+ *     have them (vdesc_set_mode would not switch);
+ *   - fast_leave()'s decisions stand: the flat kernel selectors and the
+ *     GDT rules were made at this vdesc_generation (and IOPL), for these
+ *     selectors;
+ *   - no virtual interrupt is due with the virtual IF set (its delivery
+ *     changes the frame).
+ * vidt_sync() needs no look: it ran at the last exit, and what it depends
+ * on (vdesc_generation, the IDT and TSS watches, IOPL, the monitor's
+ * single step) changes only in the C paths that emulate, never here.  The
+ * switcher's fast paths since the last exit are taken in by fast_enter(),
+ * as at any trap.  The descriptors DS and ES hold need no record
+ * (vdesc_hidden_entry): none is kept, and the copies are as at the last
+ * exit, which is what any native load since then read.  The shadow is
+ * asked first (most #PFs are fills); if its answer is not a fill, or a
+ * condition fails, the full path runs with that answer (pf_asked).  v->tf
+ * is not brought up to date here: the next full trap copies its own
+ * frame. */
+/* What light_fill() may assume of the last exit: set at each full exit
+ * (trap_leave) from what only a full trap changes. */
+static bool light_ok;
+
+static void light_note(const struct vcpu *v)
+{
+	light_ok = mon_opts.ring == 1 && !mon_opts.trace && !v->shadow_step && !vdesc_keeps() &&
+		   !sw_priv->espfix_esp;
+}
+
+/* Would the exit path of guest_trap() find nothing to change for f?  (The
+ * flat kernel selectors and the GDT rules were decided at the last exit,
+ * at this vdesc_generation and IOPL: fast_leave() would keep both.) */
+static bool light_resume_ok(const struct vcpu *v, const struct trapframe *f)
+{
+	const struct selector_set *c = selectors_checked(f);
+	bool user = (f->cs & 3) == 3;
+
+	if (!c || c->small_ss || v->shadow_active)
+		return false;
+	if ((user || !user_return_must_trap(v)) != vdesc_mode.user_cs)
+		return false;
+	return (f->cs & 3) != 1 || ((f->cs & 0xFFFF) == flat.cs && (f->ss & 0xFFFF) == flat.ss);
+}
+
+/* fast_enter() has run for this trap already (light_fill). */
+static bool entered;
+
+/* True if the trap was a fill and the guest may resume (f as it is but
+ * for EFLAGS); false: the full path must run, with the shadow's answer in
+ * pf_asked if it was asked. */
+static bool light_fill(struct vcpu *v, struct trapframe *f)
+{
+	uint32_t va = rcr2(), gerr = 0, bad = 0;
+
+	if (!light_ok || fault_armed || (f->eflags & FL_VM) || va >= SWITCHER_BASE)
+		return false;
+	fast_enter(v);          /* the shadow is the guest's CR3's */
+	entered = true;
+	enum shadow_result r = shadow_fault(v, va, f->err, &gerr, &bad);
+	pf_asked = (typeof(pf_asked)){ true, r, va, gerr, bad };
+	if (r != SHADOW_FILLED || !light_resume_ok(v, f))
+		return false;
+	devices_sync(v);
+	bool pending = devices_irq_pending() >= 0;
+	if (pending && v->vif)
+		return false;   /* delivered now: the frame changes */
+	pf_asked.have = false;
+	entered = false;
+	v->stats.traps[T_PF]++;
+	f->eflags = (f->eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1 |
+		    (v->vif || mon_opts.iflag == IFLAG_SOFT ? FL_IF : 0);
+	sw_fast->pending = pending;     /* (the virtual IF is clear, or nothing is due) */
+	fast_reads();
+	fastesp0_leave(v);
+	sw_priv->guest_cr3 = shadow_root();
+	return true;
+}
+
+/* ---- every trap from the guest ---- */
+
+/* From the frame the stub saved to the vCPU, ready to dispatch. */
+static void trap_enter(struct vcpu *v, const struct trapframe *f)
+{
 	if (f->eflags & FL_VM)
 		guest_die("the guest entered virtual-8086 mode (vector %u at %x:%x): an IRET with "
 			  "EFLAGS.VM from ring 1, which QEMU honours there; the monitor does not "
@@ -1033,7 +1151,9 @@ void guest_trap(struct trapframe *f)
 	v->tf = *f;
 	from_real_rpl(v);
 	vdesc_hidden_entry(v);
-	fast_enter(v);
+	if (!entered)
+		fast_enter(v);
+	entered = false;
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
 	if (v->shadow_step && v->tf.vector != T_DB) {
@@ -1044,7 +1164,12 @@ void guest_trap(struct trapframe *f)
 	}
 	if (v->shadow_active && v->tf.eip != v->shadow_eip && !v->shadow_step)
 		v->shadow_active = false;
-	dispatch(v);
+}
+
+/* From the vCPU to the frame the exit path loads, and what the switcher
+ * must know until the next trap. */
+static void trap_leave(struct vcpu *v, struct trapframe *f)
+{
 	trace_end(v);
 	devices_sync(v);
 	bool pending = devices_irq_pending() >= 0;
@@ -1059,6 +1184,18 @@ void guest_trap(struct trapframe *f)
 	sw_priv->guest_cr3 = shadow_root();
 	sw_priv->dr7_monitor = dr7_monitor();
 	sw_priv->dr7_guest = dr7_guest();
+	light_note(v);
+}
+
+void guest_trap(struct trapframe *f)
+{
+	struct vcpu *v = &vcpu0;
+
+	if (f->vector == T_PF && light_fill(v, f))
+		return;
+	trap_enter(v, f);
+	dispatch(v);
+	trap_leave(v, f);
 }
 
 /* A trap taken in ring 0: the idle loop's interrupts, a fault in the exit
