@@ -50,6 +50,79 @@ static bool is_known(uint32_t va, unsigned acc)
 	       (!(acc & GVA_WRITE) || (known.acc & GVA_WRITE));
 }
 
+/* Walks made, remembered and checked again at every use (a small TLB
+ * that is never stale).  A walk's result is a function of CR3's frame,
+ * CR4.PSE, CR0.WP, the address, the access (write, user) and the two
+ * entries it reads, nothing else: the PDE at a place CR3 and the address
+ * fix, the PTE at a place that PDE and the address fix (for a 4 MB page,
+ * the PDE again).  An entry remembers where both were (host pointers: the
+ * p2m never changes) and what they held after the walk set A and D; if
+ * both hold that still, the walk would read the same, find the same, and
+ * write nothing (its bits are set): its result is taken without walking.
+ * A write remembered serves a read (the same user bit): what a write may
+ * do, a read may, and A is set.  Nothing needs to invalidate an entry:
+ * every change to the guest's tables, by the guest or the monitor, shows
+ * in the entries compared.  The monitor's walks of the same few pages
+ * (the guest's IDT and TSS, read at every reflected exception) take it. */
+#define WALK_MEMO 8u     /* direct-mapped by the page number's low bits */
+
+static struct walk_memo {
+	uint32_t page;          /* the address's page; 1: empty (never a page) */
+	uint32_t key;           /* CR3's frame | CR4.PSE, CR0.WP, acc bits */
+	const uint32_t *pde, *pte;
+	uint32_t pde_val, pte_val;
+	uint32_t gpa_page;
+} memo[WALK_MEMO];
+
+void gva_reset(void)
+{
+	for (unsigned i = 0; i < WALK_MEMO; i++)
+		memo[i].page = 1;
+	known.valid = false;
+}
+
+#define MEMO_PSE   0x100u
+#define MEMO_WP    0x200u
+
+static uint32_t memo_key(const struct vcpu *v)
+{
+	return (v->cr3 & ~(MON_PGSIZE - 1)) | (v->cr4 & CR4_PSE ? MEMO_PSE : 0) |
+	       (v->cr0 & CR0_WP ? MEMO_WP : 0);
+}
+
+static struct walk_memo *memo_slot(uint32_t va)
+{
+	return &memo[(va >> MON_PGSHIFT) % WALK_MEMO];
+}
+
+/* The remembered walk's guest-physical page for va, if an access acc may
+ * take it (its entries hold what they held); else 1 (never a page). */
+static uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
+{
+	const struct walk_memo *m = memo_slot(va);
+
+	if (m->page != (va & ~(MON_PGSIZE - 1)) ||
+	    (m->key & ~GVA_WRITE) != (memo_key(v) | (acc & GVA_USER)) ||
+	    ((acc & GVA_WRITE) && !(m->key & GVA_WRITE)) ||
+	    *m->pde != m->pde_val || *m->pte != m->pte_val)
+		return 1;
+	return m->gpa_page;
+}
+
+/* Remember a walk just made for va (with res) for access acc. */
+static void memo_add(const struct vcpu *v, uint32_t va, unsigned acc, const struct gwalk_res *res)
+{
+	uint32_t key = memo_key(v);
+	const uint32_t *pde = entry_at((key & ~(MON_PGSIZE - 1)) + (va >> 22) * 4);
+	const uint32_t *pte = res->big ? pde : entry_at(res->pt_gpa + ((va >> 12) & 0x3FF) * 4);
+
+	if (!pde || !pte)
+		return;         /* (a successful walk read both from RAM) */
+	*memo_slot(va) = (struct walk_memo){ va & ~(MON_PGSIZE - 1),
+					     key | (acc & (GVA_USER | GVA_WRITE)),
+					     pde, pte, *pde, *pte, res->gpa & ~(MON_PGSIZE - 1) };
+}
+
 enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 			      uint32_t *gpa_out, struct gva_fault *f)
 {
@@ -68,8 +141,14 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 		*gpa_out = known.gpa_page | (va & (MON_PGSIZE - 1));
 		return GVA_OK;
 	}
+	uint32_t page = memo_find(v, va, acc);
+	if (page != 1) {
+		*gpa_out = page | (va & (MON_PGSIZE - 1));
+		return GVA_OK;
+	}
 	switch (gwalk_guest(&req, &res)) {
 	case GWALK_OK:
+		memo_add(v, va, acc, &res);
 		*gpa_out = res.gpa;
 		return GVA_OK;
 	case GWALK_FAULT:
@@ -106,38 +185,80 @@ static uint8_t *cpu_translation(struct vcpu *v, uint32_t va, unsigned acc)
 	return shadow_kernel_access(va, (acc & GVA_WRITE) != 0);
 }
 
+/* Copies n bytes within one page: a gate, a TSS stack pair, an
+ * exception frame are a few whole words, moved here one by one, where
+ * memcpy's setup costs more than the copy. */
+static inline void copy_small(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	typedef uint32_t __attribute__((aligned(1), may_alias)) word;
+	word *dw = (word *)d;
+	const word *sw = (const word *)s;
+
+	switch (n) {
+	case 24: dw[5] = sw[5];         /* fall through */
+	case 20: dw[4] = sw[4];         /* fall through */
+	case 16: dw[3] = sw[3];         /* fall through */
+	case 12: dw[2] = sw[2];         /* fall through */
+	case 8: dw[1] = sw[1];          /* fall through */
+	case 4: dw[0] = sw[0];
+		return;
+	default:
+		memcpy(d, s, n);
+	}
+}
+
+#define NO_GPA 1u               /* never a page-aligned guest-physical address */
+
+/* Where va's byte is in the monitor's view for an access acc: *h, and
+ * *g its guest-physical address if it came from the guest's tables (a
+ * write through those is told to the shadow), else NO_GPA (the CPU's
+ * own translation, cpu_translation).  A read takes a remembered walk
+ * before the shadow: the monitor reads pages the guest does not touch
+ * (its IDT, its TSS), which the shadow has no entry for. */
+static enum gva_result page_of(struct vcpu *v, uint32_t va, unsigned acc, uint8_t **h,
+			       uint32_t *g, struct gva_fault *f)
+{
+	uint32_t page = (v->cr0 & CR0_PG) && !(acc & GVA_WRITE) ? memo_find(v, va, acc) : 1;
+
+	*g = NO_GPA;
+	if (page != 1) {
+		*h = gpa_host(page | (va & (MON_PGSIZE - 1)));  /* (RAM: walked) */
+		return GVA_OK;
+	}
+	if ((*h = cpu_translation(v, va, acc)))
+		return GVA_OK;
+	enum gva_result r = gva_translate(v, va, acc, g, f);
+	if (r != GVA_OK)
+		return r;
+	if ((*h = gpa_host(*g)))
+		return GVA_OK;
+	f->bad_gpa = *g;
+	return GVA_BAD_GPA;
+}
+
 static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint32_t n,
 				unsigned acc, struct gva_fault *f)
 {
 	while (n > 0) {
 		uint32_t g, chunk = MON_PGSIZE - (va & (MON_PGSIZE - 1));
-		uint8_t *h = cpu_translation(v, va, acc);
+		uint8_t *h;
+		enum gva_result r = page_of(v, va, acc, &h, &g, f);
 
-		chunk = chunk < n ? chunk : n;
-		if (h) {
-			if (acc & GVA_WRITE) {
-				memcpy(h, buf, chunk);
-				known.valid = false;    /* vtlb: it may be a page table */
-			} else {
-				memcpy(buf, h, chunk);
-			}
-			va += chunk;
-			buf += chunk;
-			n -= chunk;
-			continue;
-		}
-		enum gva_result r = gva_translate(v, va, acc, &g, f);
 		if (r != GVA_OK)
 			return r;
-		int bad = (acc & GVA_WRITE) ? gpa_write(gpa(g), buf, chunk)
-					    : gpa_read(gpa(g), buf, chunk);
-		if (bad < 0) {
-			f->bad_gpa = g;
-			return GVA_BAD_GPA;
-		}
-		if (acc & GVA_WRITE) {  /* a page table of a shadow? */
+		chunk = chunk < n ? chunk : n;
+		if (!(acc & GVA_WRITE)) {
+			copy_small(buf, h, chunk);
+		} else if (g == NO_GPA) {
+			copy_small(h, buf, chunk);
+			known.valid = false;    /* vtlb: it may be a page table */
+		} else {
+			if (gpa_write(gpa(g), buf, chunk) < 0) {
+				f->bad_gpa = g;
+				return GVA_BAD_GPA;
+			}
 			known.valid = false;    /* ...or of the remembered walk */
-			shadow_guest_wrote(v, g, chunk);
+			shadow_guest_wrote(v, g, chunk);   /* a page table of a shadow? */
 		}
 		va += chunk;
 		buf += chunk;

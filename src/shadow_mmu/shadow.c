@@ -22,6 +22,7 @@ static shadow_watcher watcher;
 void shadow_init(uint32_t switcher_pde)
 {
 	memset(shadow_watched_map, 0, sizeof shadow_watched_map);
+	gva_reset();
 	ops = mon_opts.shadow == SHADOW_VTLB ? &shadow_vtlb : &shadow_cached;
 	shadow_cur_view = mon_opts.ring == 3 ? SHADOW_KERNEL : SHADOW_ALL;
 	ops->init(switcher_pde);

@@ -201,6 +201,9 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
  * (that write may be to the tables themselves) or gva_forget(). */
 void gva_remember(uint32_t va, uint32_t gpa, unsigned acc);
 void gva_forget(void);
+/* A new run (shadow_init): nothing remembered of the last (gva.c also
+ * keeps the walks it made, each checked again at every use). */
+void gva_reset(void);
 enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,
 			 unsigned acc, struct gva_fault *f);
 enum gva_result gva_write(struct vcpu *v, uint32_t va, const void *buf, uint32_t n,

@@ -124,11 +124,16 @@ static uint32_t guest_eflags(const struct vcpu *v, enum event_kind kind)
 	return kind == EV_FAULT ? fl : fl & ~FL_RF;
 }
 
+/* The frame the CPU pushes, in memory order (lowest address first): it
+ * is built from its top down into the last words of out[], and the first
+ * word is returned. */
+#define FRAME_WORDS 6u          /* SS, ESP, EFLAGS, CS, EIP, error code */
+
 static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err,
 		   struct guest_fault *n)
 {
-	struct segdesc g, cs;
-	uint32_t frame[6], nwords = 0, ss = v->tf.ss, esp = v->tf.esp;
+	struct segdesc g, cs, ssd;
+	uint32_t frame[FRAME_WORDS], *top = frame + FRAME_WORDS, ss = v->tf.ss, esp = v->tf.esp;
 	struct gva_fault f;
 
 	if (read_gate(v, vector, kind, &g, n) < 0)
@@ -147,22 +152,21 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	if (dpl < cpl) {
 		if (tss_inner_stack(v, dpl, &ss, &esp, n) < 0)
 			return -1;
-		frame[nwords++] = v->tf.ss;     /* pushed first: highest address */
-		frame[nwords++] = v->tf.esp;
+		*--top = v->tf.ss;      /* pushed first: highest address */
+		*--top = v->tf.esp;
 	}
-	frame[nwords++] = guest_eflags(v, kind);
-	frame[nwords++] = vcpu_guest_cs(v->tf.cs);
-	frame[nwords++] = v->tf.eip;
+	*--top = guest_eflags(v, kind);
+	*--top = vcpu_guest_cs(v->tf.cs);
+	*--top = v->tf.eip;
 	if (kind == EV_FAULT && vector_has_err(vector))
-		frame[nwords++] = err;
-	/* frame[] is in push order; memory holds it reversed */
-	uint32_t mem[6];
-	for (uint32_t i = 0; i < nwords; i++)
-		mem[i] = frame[nwords - 1 - i];
-	uint32_t mask = stack_mask(v, (uint16_t)ss);   /* a 16-bit stack moves SP only */
-	uint32_t new_esp = stack_move(esp, mask, -nwords * 4);
-	enum gva_result r = gva_write(v, segment_base(v, ss) + (new_esp & mask), mem, nwords * 4,
-				      dpl == 3 ? GVA_USER : 0, &f);
+		*--top = err;
+	uint32_t bytes = (uint32_t)(frame + FRAME_WORDS - top) * 4;
+	/* SS's base, and its size: a 16-bit stack moves SP only */
+	bool have_ss = guest_segment(v, (uint16_t)ss, &ssd) == 0;
+	uint32_t mask = have_ss && !DESC_DB(ssd) ? 0xFFFFu : 0xFFFFFFFFu;
+	uint32_t new_esp = stack_move(esp, mask, -bytes);
+	enum gva_result r = gva_write(v, (have_ss ? desc_base(ssd) : 0) + (new_esp & mask), top,
+				      bytes, dpl == 3 ? GVA_USER : 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its stack 0x%x is at guest-physical 0x%x, which is not RAM",
 			  new_esp, f.bad_gpa);
