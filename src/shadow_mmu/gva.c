@@ -68,7 +68,9 @@ static bool is_known(uint32_t va, unsigned acc)
 
 static struct walk_memo {
 	uint32_t page;          /* the address's page; 1: empty (never a page) */
-	uint32_t key;           /* CR3's frame | CR4.PSE, CR0.WP, acc bits */
+	uint32_t cr3;           /* CR3's frame */
+	uint32_t mode;          /* CR0.WP | CR4.PSE, in place */
+	unsigned acc;           /* GVA_USER, GVA_WRITE */
 	const uint32_t *pde, *pte;
 	uint32_t pde_val, pte_val;
 	uint32_t gpa_page;
@@ -81,13 +83,9 @@ void gva_reset(void)
 	known.valid = false;
 }
 
-#define MEMO_PSE   0x100u
-#define MEMO_WP    0x200u
-
-static uint32_t memo_key(const struct vcpu *v)
+static uint32_t walk_mode(const struct vcpu *v)
 {
-	return (v->cr3 & ~(MON_PGSIZE - 1)) | (v->cr4 & CR4_PSE ? MEMO_PSE : 0) |
-	       (v->cr0 & CR0_WP ? MEMO_WP : 0);
+	return (v->cr0 & CR0_WP) | (v->cr4 & CR4_PSE);
 }
 
 static struct walk_memo *memo_slot(uint32_t va)
@@ -101,10 +99,9 @@ static uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
 {
 	const struct walk_memo *m = memo_slot(va);
 
-	if (m->page != (va & ~(MON_PGSIZE - 1)) ||
-	    (m->key & ~GVA_WRITE) != (memo_key(v) | (acc & GVA_USER)) ||
-	    ((acc & GVA_WRITE) && !(m->key & GVA_WRITE)) ||
-	    *m->pde != m->pde_val || *m->pte != m->pte_val)
+	if (m->page != (va & ~(MON_PGSIZE - 1)) || m->cr3 != (v->cr3 & ~(MON_PGSIZE - 1)) ||
+	    m->mode != walk_mode(v) || ((m->acc ^ acc) & GVA_USER) ||
+	    (acc & ~m->acc & GVA_WRITE) || *m->pde != m->pde_val || *m->pte != m->pte_val)
 		return 1;
 	return m->gpa_page;
 }
@@ -112,15 +109,15 @@ static uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
 /* Remember a walk just made for va (with res) for access acc. */
 static void memo_add(const struct vcpu *v, uint32_t va, unsigned acc, const struct gwalk_res *res)
 {
-	uint32_t key = memo_key(v);
-	const uint32_t *pde = entry_at((key & ~(MON_PGSIZE - 1)) + (va >> 22) * 4);
+	uint32_t cr3 = v->cr3 & ~(MON_PGSIZE - 1);
+	const uint32_t *pde = entry_at(cr3 + (va >> 22) * 4);
 	const uint32_t *pte = res->big ? pde : entry_at(res->pt_gpa + ((va >> 12) & 0x3FF) * 4);
 
 	if (!pde || !pte)
 		return;         /* (a successful walk read both from RAM) */
-	*memo_slot(va) = (struct walk_memo){ va & ~(MON_PGSIZE - 1),
-					     key | (acc & (GVA_USER | GVA_WRITE)),
-					     pde, pte, *pde, *pte, res->gpa & ~(MON_PGSIZE - 1) };
+	*memo_slot(va) = (struct walk_memo){ va & ~(MON_PGSIZE - 1), cr3, walk_mode(v),
+					     acc & (GVA_USER | GVA_WRITE), pde, pte, *pde, *pte,
+					     res->gpa & ~(MON_PGSIZE - 1) };
 }
 
 enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
@@ -265,6 +262,18 @@ static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint3
 		n -= chunk;
 	}
 	return GVA_OK;
+}
+
+const void *gva_peek(struct vcpu *v, uint32_t va, uint32_t n)
+{
+	if ((va & (MON_PGSIZE - 1)) + n > MON_PGSIZE)
+		return 0;
+	if (!(v->cr0 & CR0_PG))
+		return gpa_host(va);
+	uint32_t page = memo_find(v, va, 0);
+	if (page != 1)
+		return gpa_host(page | (va & (MON_PGSIZE - 1)));
+	return shadow_kernel_access(va, false);
 }
 
 enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,

@@ -206,6 +206,13 @@ void gva_forget(void);
 void gva_reset(void);
 enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,
 			 unsigned acc, struct gva_fault *f);
+/* Where [va, va+n) is in the monitor's view for a read by the guest's
+ * kernel, if that needs nothing done: within one page, and a walk the
+ * guest's tables would answer as they answered a remembered one, or the
+ * shadow's own entry (which the walk set A for); else NULL, and gva_read()
+ * is the way (it walks, sets A, and gives the fault).  For reads of what
+ * the CPU reads at every exception: gates, the TSS's stacks. */
+const void *gva_peek(struct vcpu *v, uint32_t va, uint32_t n);
 enum gva_result gva_write(struct vcpu *v, uint32_t va, const void *buf, uint32_t n,
 			  unsigned acc, struct gva_fault *f);
 

@@ -40,6 +40,12 @@
 
 #define EFLAGS_CLEARED_BY_GATE (FL_TF | FL_NT | FL_RF | FL_VM)
 
+/* Eight bytes of guest memory in place (gva_peek): a gate, a TSS's
+ * SS:ESP pair. */
+typedef struct {
+	uint32_t lo, hi;
+} __attribute__((packed, may_alias)) gate_bytes;
+
 /* Delivery failed: what the CPU would raise instead (reflect.h). */
 static int fail(struct guest_fault *n, unsigned vector, uint32_t err)
 {
@@ -70,7 +76,9 @@ static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 
 	if (vector * 8 + 7 > v->idtr.limit)
 		return fail(n, T_GP, gerr);
-	enum gva_result r = gva_read(v, v->idtr.base + vector * 8, g, sizeof *g, 0, &f);
+	const gate_bytes *p = gva_peek(v, v->idtr.base + vector * 8, sizeof *g);
+	enum gva_result r = p ? (g->lo = p->lo, g->hi = p->hi, GVA_OK)
+			      : gva_read(v, v->idtr.base + vector * 8, g, sizeof *g, 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its IDT (0x%x) is at guest-physical 0x%x, which is not RAM",
 			  v->idtr.base, f.bad_gpa);
@@ -105,7 +113,9 @@ int tss_inner_stack(struct vcpu *v, unsigned ring, uint32_t *ss, uint32_t *esp,
 
 	if (v->tr == 0 || v->tr_limit < off + 7)
 		return fail(n, T_TS, v->tr & ~3u);
-	enum gva_result r = gva_read(v, v->tr_base + off, pair, sizeof pair, 0, &f);
+	const gate_bytes *p = gva_peek(v, v->tr_base + off, sizeof pair);
+	enum gva_result r = p ? (pair[0] = p->lo, pair[1] = p->hi, GVA_OK)
+			      : gva_read(v, v->tr_base + off, pair, sizeof pair, 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its TSS (0x%x) is not in RAM", v->tr_base);
 	if (r == GVA_PF) {

@@ -86,7 +86,8 @@ PHASES = ["entry stub", "save", "frame copy", "dispatch", "fetch", "decode", "em
 # function (as DWARF names it; entry.asm: its label) -> phase, or None for
 # a helper that a file rule below would otherwise claim.
 PHASE_OF = {
-    "guest_trap": "dispatch", "dispatch": "dispatch", "general_protection": "dispatch",
+    "guest_trap": "dispatch", "trap_enter": "dispatch", "trap_leave": "dispatch",
+    "light_fill": "dispatch", "dispatch": "dispatch", "general_protection": "dispatch",
     "page_fault": "dispatch", "segment_not_present": "dispatch", "debug_trap": "dispatch",
     "run_emulation": "dispatch", "page_table_write": "dispatch", "mmio_access": "dispatch",
     "fetch_byte": "fetch", "fetch_page": "fetch", "walk_page": "fetch",
@@ -97,7 +98,8 @@ PHASE_OF = {
     "devices_sync": "device sync",
     "deliver_interrupt": "irq delivery", "devices_irq_pending": "irq delivery",
     "devices_irq_ack": "irq delivery",
-    "sanitize": "sanitize", "prepare_resume": "sanitize",
+    "sanitize": "sanitize", "prepare_resume": "sanitize", "selectors_checked": "sanitize",
+    "light_resume_ok": "sanitize",
     "host_trap": "ring-0 trap", "sw_from_ring0": "ring-0 trap",
     "sw_alltraps": "save", "sw_resume": "exit", "sw_exit_start": "exit", "sw_exit_end": "exit",
 }
@@ -117,9 +119,13 @@ PHASE_PREFIXES = [("sw_vector", "entry stub"), ("trace_", "trace, stats"),
 # (function, regular expression on the source line) -> phase: parts of a
 # function that belong to another phase than the rest of it.
 LINE_RULES = [
-    ("guest_trap", r"v->tf = \*f|\*f = v->tf", "frame copy"),
-    ("guest_trap", r"guest_cr3 = ", "exit"),
-    ("guest_trap", r"stats\.", "trace, stats"),
+    ("trap_enter", r"v->tf = \*f", "frame copy"),
+    ("trap_leave", r"\*f = v->tf", "frame copy"),
+    ("trap_leave", r"guest_cr3 = ", "exit"),
+    ("light_fill", r"guest_cr3 = ", "exit"),
+    ("light_fill", r"eflags", "sanitize"),
+    ("trap_enter", r"stats\.", "trace, stats"),
+    ("light_fill", r"stats\.", "trace, stats"),
 ]
 
 # The anatomy table: (column, benchmark, trap kind measured there); where a
