@@ -51,28 +51,30 @@ static bool is_known(uint32_t va, unsigned acc)
 }
 
 /* Walks made, remembered and checked again at every use (a small TLB
- * that is never stale).  A walk's result is a function of CR3's frame,
- * CR4.PSE, CR0.WP, the address, the access (write, user) and the two
- * entries it reads, nothing else: the PDE at a place CR3 and the address
- * fix, the PTE at a place that PDE and the address fix (for a 4 MB page,
- * the PDE again).  An entry remembers where both were (host pointers: the
- * p2m never changes) and what they held after the walk set A and D; if
- * both hold that still, the walk would read the same, find the same, and
- * write nothing (its bits are set): its result is taken without walking.
- * A write remembered serves a read (the same user bit): what a write may
- * do, a read may, and A is set.  Nothing needs to invalidate an entry:
- * every change to the guest's tables, by the guest or the monitor, shows
- * in the entries compared.  The monitor's walks of the same few pages
- * (the guest's IDT and TSS, read at every reflected exception) take it. */
+ * that is never stale).  A walk's result is a function of CR4.PSE,
+ * CR0.WP, the address, the access (write, user) and the two entries it
+ * reads, nothing else: the PDE at the place CR3 and the address fix, the
+ * PTE at a place that PDE's value and the address fix (for a 4 MB page,
+ * none).  An entry remembers what both held after the walk set A and D,
+ * and where the PTE was (a host pointer: the p2m never changes); if the
+ * PDE the current CR3 names holds that value, and the PTE too, the walk
+ * would read the same, find the same, and write nothing (its bits are
+ * set): its result is taken without walking.  So one entry serves every
+ * address space whose directory shares the page table (a kernel's pages:
+ * its IDT, its TSS, read at every reflected exception).  A write
+ * remembered serves a read (the same user bit): what a write may do, a
+ * read may, and A is set.  Nothing needs to invalidate an entry: every
+ * change to the guest's tables, by the guest or the monitor, shows in the
+ * entries compared. */
 #define WALK_MEMO 8u     /* direct-mapped by the page number's low bits */
 
 static struct walk_memo {
 	uint32_t page;          /* the address's page; 1: empty (never a page) */
-	uint32_t cr3;           /* CR3's frame */
 	uint32_t mode;          /* CR0.WP | CR4.PSE, in place */
 	unsigned acc;           /* GVA_USER, GVA_WRITE */
-	const uint32_t *pde, *pte;
-	uint32_t pde_val, pte_val;
+	uint32_t pde_val;
+	const uint32_t *pte;    /* NULL: a 4 MB page (the PDE maps it) */
+	uint32_t pte_val;
 	uint32_t gpa_page;
 } memo[WALK_MEMO];
 
@@ -93,15 +95,22 @@ static struct walk_memo *memo_slot(uint32_t va)
 	return &memo[(va >> MON_PGSHIFT) % WALK_MEMO];
 }
 
+/* The PDE a walk of va reads (NULL: CR3 is not RAM). */
+static const uint32_t *pde_of(const struct vcpu *v, uint32_t va)
+{
+	return entry_at((v->cr3 & ~(MON_PGSIZE - 1)) + (va >> 22) * 4);
+}
+
 /* The remembered walk's guest-physical page for va, if an access acc may
  * take it (its entries hold what they held); else 1 (never a page). */
 static uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
 {
 	const struct walk_memo *m = memo_slot(va);
+	const uint32_t *pde;
 
-	if (m->page != (va & ~(MON_PGSIZE - 1)) || m->cr3 != (v->cr3 & ~(MON_PGSIZE - 1)) ||
-	    m->mode != walk_mode(v) || ((m->acc ^ acc) & GVA_USER) ||
-	    (acc & ~m->acc & GVA_WRITE) || *m->pde != m->pde_val || *m->pte != m->pte_val)
+	if (m->page != (va & ~(MON_PGSIZE - 1)) || m->mode != walk_mode(v) ||
+	    ((m->acc ^ acc) & GVA_USER) || (acc & ~m->acc & GVA_WRITE) ||
+	    !(pde = pde_of(v, va)) || *pde != m->pde_val || (m->pte && *m->pte != m->pte_val))
 		return 1;
 	return m->gpa_page;
 }
@@ -109,19 +118,19 @@ static uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
 /* Remember a walk just made for va (with res) for access acc. */
 static void memo_add(const struct vcpu *v, uint32_t va, unsigned acc, const struct gwalk_res *res)
 {
-	uint32_t cr3 = v->cr3 & ~(MON_PGSIZE - 1);
-	const uint32_t *pde = entry_at(cr3 + (va >> 22) * 4);
-	const uint32_t *pte = res->big ? pde : entry_at(res->pt_gpa + ((va >> 12) & 0x3FF) * 4);
+	const uint32_t *pde = pde_of(v, va);
+	const uint32_t *pte = res->big ? 0 : entry_at(res->pt_gpa + ((va >> 12) & 0x3FF) * 4);
 
-	if (!pde || !pte)
+	if (!pde || (!res->big && !pte))
 		return;         /* (a successful walk read both from RAM) */
-	*memo_slot(va) = (struct walk_memo){ va & ~(MON_PGSIZE - 1), cr3, walk_mode(v),
-					     acc & (GVA_USER | GVA_WRITE), pde, pte, *pde, *pte,
-					     res->gpa & ~(MON_PGSIZE - 1) };
+	*memo_slot(va) = (struct walk_memo){ va & ~(MON_PGSIZE - 1), walk_mode(v),
+					     acc & (GVA_USER | GVA_WRITE), *pde, pte,
+					     pte ? *pte : 0, res->gpa & ~(MON_PGSIZE - 1) };
 }
 
-enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
-			      uint32_t *gpa_out, struct gva_fault *f)
+/* The walk for va and access acc, remembered if it succeeds. */
+static enum gva_result walk(struct vcpu *v, uint32_t va, unsigned acc, uint32_t *gpa_out,
+			    struct gva_fault *f)
 {
 	struct gwalk_req req = {
 		.cr3 = v->cr3, .pse = (v->cr4 & CR4_PSE) != 0, .wp = (v->cr0 & CR0_WP) != 0,
@@ -130,19 +139,6 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 	};
 	struct gwalk_res res;
 
-	if (!(v->cr0 & CR0_PG)) {
-		*gpa_out = va;
-		return GVA_OK;
-	}
-	if (is_known(va, acc)) {
-		*gpa_out = known.gpa_page | (va & (MON_PGSIZE - 1));
-		return GVA_OK;
-	}
-	uint32_t page = memo_find(v, va, acc);
-	if (page != 1) {
-		*gpa_out = page | (va & (MON_PGSIZE - 1));
-		return GVA_OK;
-	}
 	switch (gwalk_guest(&req, &res)) {
 	case GWALK_OK:
 		memo_add(v, va, acc, &res);
@@ -156,6 +152,26 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 		f->bad_gpa = res.bad_gpa;
 		return GVA_BAD_GPA;
 	}
+}
+
+enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
+			      uint32_t *gpa_out, struct gva_fault *f)
+{
+	uint32_t page;
+
+	if (!(v->cr0 & CR0_PG)) {
+		*gpa_out = va;
+		return GVA_OK;
+	}
+	if (is_known(va, acc)) {
+		*gpa_out = known.gpa_page | (va & (MON_PGSIZE - 1));
+		return GVA_OK;
+	}
+	if ((page = memo_find(v, va, acc)) != 1) {
+		*gpa_out = page | (va & (MON_PGSIZE - 1));
+		return GVA_OK;
+	}
+	return walk(v, va, acc, gpa_out, f);
 }
 
 /* The CPU's own translation, for an access by the guest's kernel: the
@@ -174,11 +190,10 @@ enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
  * where the walk would have found no RAM.  User accesses and everything it refuses
  * take the walk, which gives the exact fault.  With the fault injector
  * armed, writes always take the walk (it counts shadow updates). */
-static uint8_t *cpu_translation(struct vcpu *v, uint32_t va, unsigned acc)
+static uint8_t *cpu_translation(uint32_t va, unsigned acc)
 {
-	if (!(v->cr0 & CR0_PG) || (acc & GVA_USER) || ((acc & GVA_WRITE) && fault_armed) ||
-	    is_known(va, acc))
-		return 0;       /* (a remembered walk: a page-table write, not writable) */
+	if ((acc & GVA_USER) || ((acc & GVA_WRITE) && fault_armed))
+		return 0;
 	return shadow_kernel_access(va, (acc & GVA_WRITE) != 0);
 }
 
@@ -209,24 +224,34 @@ static inline void copy_small(uint8_t *d, const uint8_t *s, uint32_t n)
 /* Where va's byte is in the monitor's view for an access acc: *h, and
  * *g its guest-physical address if it came from the guest's tables (a
  * write through those is told to the shadow), else NO_GPA (the CPU's
- * own translation, cpu_translation).  A read takes a remembered walk
- * before the shadow: the monitor reads pages the guest does not touch
- * (its IDT, its TSS), which the shadow has no entry for. */
+ * own translation, cpu_translation).  In the order that is cheapest for
+ * what the monitor accesses: the page-table write's remembered walk
+ * (whose page the shadow maps read-only), for a read a remembered walk
+ * (the monitor reads pages the guest does not touch: its IDT, its TSS,
+ * which the shadow has no entry for), the shadow, a remembered walk for a
+ * write, and the walk. */
 static enum gva_result page_of(struct vcpu *v, uint32_t va, unsigned acc, uint8_t **h,
 			       uint32_t *g, struct gva_fault *f)
 {
-	uint32_t page = (v->cr0 & CR0_PG) && !(acc & GVA_WRITE) ? memo_find(v, va, acc) : 1;
+	uint32_t off = va & (MON_PGSIZE - 1), page;
 
 	*g = NO_GPA;
-	if (page != 1) {
-		*h = gpa_host(page | (va & (MON_PGSIZE - 1)));  /* (RAM: walked) */
+	if (!(v->cr0 & CR0_PG)) {
+		*g = va;
+	} else if (is_known(va, acc)) {
+		*g = known.gpa_page | off;
+	} else if (!(acc & GVA_WRITE) && (page = memo_find(v, va, acc)) != 1) {
+		*h = gpa_host(page | off);      /* (RAM: walked) */
 		return GVA_OK;
+	} else if ((*h = cpu_translation(va, acc))) {
+		return GVA_OK;
+	} else if ((acc & GVA_WRITE) && (page = memo_find(v, va, acc)) != 1) {
+		*g = page | off;
+	} else {
+		enum gva_result r = walk(v, va, acc, g, f);
+		if (r != GVA_OK)
+			return r;
 	}
-	if ((*h = cpu_translation(v, va, acc)))
-		return GVA_OK;
-	enum gva_result r = gva_translate(v, va, acc, g, f);
-	if (r != GVA_OK)
-		return r;
 	if ((*h = gpa_host(*g)))
 		return GVA_OK;
 	f->bad_gpa = *g;
