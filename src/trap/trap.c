@@ -707,21 +707,19 @@ static inline uint32_t sel_pair(uint32_t lo, uint32_t hi)
 	return (lo & 0xFFFF) | hi << 16;
 }
 
-static bool set_matches(const struct selector_set *c, const struct trapframe *t)
-{
-	return c->valid && c->generation == vdesc_generation &&
-	       c->sel[0] == sel_pair(t->cs, t->ss) && c->sel[1] == sel_pair(t->ds, t->es) &&
-	       c->sel[2] == sel_pair(t->fs, t->gs);
-}
-
 /* The set frame t's selectors were found good in, or NULL. */
 static const struct selector_set *selectors_checked(const struct trapframe *t)
 {
-	struct selector_set *ways = checked[(t->cs & 3) == 3];
+	const struct selector_set *ways = checked[(t->cs & 3) == 3];
+	uint32_t css = sel_pair(t->cs, t->ss), dses = sel_pair(t->ds, t->es);
+	uint32_t fsgs = sel_pair(t->fs, t->gs);
 
-	for (unsigned w = 0; w < CHECKED_WAYS; w++)
-		if (set_matches(&ways[w], t))
-			return &ways[w];
+	for (unsigned w = 0; w < CHECKED_WAYS; w++) {
+		const struct selector_set *c = &ways[w];
+		if (c->sel[0] == css && c->sel[1] == dses && c->sel[2] == fsgs && c->valid &&
+		    c->generation == vdesc_generation)
+			return c;
+	}
 	return 0;
 }
 
@@ -1041,105 +1039,16 @@ static void fast_leave(struct vcpu *v, bool pending)
 	fastesp0_leave(v);
 }
 
-/* ---- the light path: a #PF that only fills the shadow ---- */
-
-/* Most #PFs are hidden faults: the shadow lacked an entry the guest's
- * tables have, the fill adds it, and the guest retries the instruction.
- * Nothing the rest of the trap path works on changes: not the frame (but
- * for the EFLAGS sanitize() rebuilds the same way every time), not the
- * virtual IF, IOPL or control registers, not the descriptor copies
- * (vdesc_generation), not what vidt.c or the switcher's fast paths were
- * told at the last exit.  So when what the exit path needs is what the
- * last exit already left, a fill resumes straight away: light_fill()
- * checks exactly the conditions under which guest_trap()'s own exit
- * (sanitize, prepare_resume, vdesc_resume_patches, fast_leave) would find
- * nothing to do, on the frame as the CPU pushed it:
- *
- *   - ring=1, no tracing, no fault armed, no single step or STI shadow of
- *     the monitor's (each wants the full path at every trap: light_note()
- *     records at each full exit what only a full trap changes);
- *   - the frame's selectors are a set sanitize() found good at this
- *     vdesc_generation (selectors_checked: the same check it makes), no
- *     DS or ES kept from a lost descriptor (vdesc_keeps), and SS is not a
- *     16-bit stack, nor was it at the last exit (espfix);
- *   - the real tables show user code exactly when prepare_resume() would
- *     have them (vdesc_set_mode would not switch);
- *   - fast_leave()'s decisions stand: the flat kernel selectors and the
- *     GDT rules were made at this vdesc_generation (and IOPL), for these
- *     selectors;
- *   - no virtual interrupt is due with the virtual IF set (its delivery
- *     changes the frame).
- * vidt_sync() needs no look: it ran at the last exit, and what it depends
- * on (vdesc_generation, the IDT and TSS watches, IOPL, the monitor's
- * single step) changes only in the C paths that emulate, never here.  The
- * switcher's fast paths since the last exit are taken in by fast_enter(),
- * as at any trap.  The descriptors DS and ES hold need no record
- * (vdesc_hidden_entry): none is kept, and the copies are as at the last
- * exit, which is what any native load since then read.  The shadow is
- * asked first (most #PFs are fills); if its answer is not a fill, or a
- * condition fails, the full path runs with that answer (pf_asked).  v->tf
- * is not brought up to date here: the next full trap copies its own
- * frame. */
-/* What light_fill() may assume of the last exit: set at each full exit
- * (trap_leave) from what only a full trap changes. */
-static bool light_ok;
-
-static void light_note(const struct vcpu *v)
-{
-	light_ok = mon_opts.ring == 1 && !mon_opts.trace && !v->shadow_step && !vdesc_keeps() &&
-		   !sw_priv->espfix_esp;
-}
-
-/* Would the exit path of guest_trap() find nothing to change for f?  (The
- * flat kernel selectors and the GDT rules were decided at the last exit,
- * at this vdesc_generation and IOPL: fast_leave() would keep both.) */
-static bool light_resume_ok(const struct vcpu *v, const struct trapframe *f)
-{
-	const struct selector_set *c = selectors_checked(f);
-	bool user = (f->cs & 3) == 3;
-
-	if (!c || c->small_ss || v->shadow_active)
-		return false;
-	if ((user || !user_return_must_trap(v)) != vdesc_mode.user_cs)
-		return false;
-	return (f->cs & 3) != 1 || ((f->cs & 0xFFFF) == flat.cs && (f->ss & 0xFFFF) == flat.ss);
-}
-
-/* fast_enter() has run for this trap already (light_fill). */
-static bool entered;
-
-/* True if the trap was a fill and the guest may resume (f as it is but
- * for EFLAGS); false: the full path must run, with the shadow's answer in
- * pf_asked if it was asked. */
-static bool light_fill(struct vcpu *v, struct trapframe *f)
-{
-	uint32_t va = rcr2(), gerr = 0, bad = 0;
-
-	if (!light_ok || fault_armed || (f->eflags & FL_VM) || va >= SWITCHER_BASE)
-		return false;
-	fast_enter(v);          /* the shadow is the guest's CR3's */
-	entered = true;
-	enum shadow_result r = shadow_fault(v, va, f->err, &gerr, &bad);
-	pf_asked = (typeof(pf_asked)){ true, r, va, gerr, bad };
-	if (r != SHADOW_FILLED || !light_resume_ok(v, f))
-		return false;
-	devices_sync(v);
-	bool pending = devices_irq_pending() >= 0;
-	if (pending && v->vif)
-		return false;   /* delivered now: the frame changes */
-	pf_asked.have = false;
-	entered = false;
-	v->stats.traps[T_PF]++;
-	f->eflags = (f->eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1 |
-		    (v->vif || mon_opts.iflag == IFLAG_SOFT ? FL_IF : 0);
-	sw_fast->pending = pending;     /* (the virtual IF is clear, or nothing is due) */
-	fast_reads();
-	fastesp0_leave(v);
-	sw_priv->guest_cr3 = shadow_root();
-	return true;
-}
-
 /* ---- every trap from the guest ---- */
+
+/* The light path's state (light_pf, below). */
+static struct {
+	bool ok;                /* light_note() */
+	bool entered;           /* fast_enter() has run for this trap */
+} light;
+
+static void light_note(const struct vcpu *v);
+
 
 /* From the frame the stub saved to the vCPU, ready to dispatch. */
 static void trap_enter(struct vcpu *v, const struct trapframe *f)
@@ -1151,9 +1060,9 @@ static void trap_enter(struct vcpu *v, const struct trapframe *f)
 	v->tf = *f;
 	from_real_rpl(v);
 	vdesc_hidden_entry(v);
-	if (!entered)
+	if (!light.entered)
 		fast_enter(v);
-	entered = false;
+	light.entered = false;
 	v->stats.traps[v->tf.vector & 0xFF]++;
 	trace_begin(v);
 	if (v->shadow_step && v->tf.vector != T_DB) {
@@ -1187,11 +1096,146 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
 	light_note(v);
 }
 
+/* ---- the light path: a #PF that fills the shadow or is the guest's ---- */
+
+/* Most #PFs are hidden faults: the shadow lacked an entry the guest's
+ * tables have, the fill adds it, and the guest retries the instruction.
+ * Nothing the rest of the trap path works on changes: not the frame (but
+ * for the EFLAGS sanitize() rebuilds the same way every time), not the
+ * virtual IF, IOPL or control registers, not the descriptor copies
+ * (vdesc_generation), not what vidt.c or the switcher's fast paths were
+ * told at the last exit.  Most of the others are the guest's own, and the
+ * reflection changes only the frame (CS:EIP, SS:ESP, EFLAGS), the virtual
+ * IF (an interrupt gate) and CR2.  So when what the exit path needs is
+ * what the last exit already left, the guest resumes straight away:
+ * light_pf() checks exactly the conditions under which trap_leave()'s own
+ * work (sanitize, prepare_resume, vdesc_resume_patches, fast_leave) would
+ * find nothing to do, on the frame it resumes:
+ *
+ *   - ring=1, no tracing, no fault armed, no single step or STI shadow of
+ *     the monitor's (each wants the full path at every trap: light_note()
+ *     records at each full exit what only a full trap changes);
+ *   - the frame's selectors are a set sanitize() found good at this
+ *     vdesc_generation (selectors_checked: the same check it makes), no
+ *     DS or ES kept from a lost descriptor (vdesc_keeps), and SS is not a
+ *     16-bit stack, nor was it at the last exit (espfix);
+ *   - the real tables show user code exactly when prepare_resume() would
+ *     have them (vdesc_set_mode would not switch);
+ *   - fast_leave()'s decisions stand: the flat kernel selectors and the
+ *     GDT rules were made at this vdesc_generation (and IOPL), for these
+ *     selectors;
+ *   - no virtual interrupt is due with the virtual IF set (its delivery
+ *     changes the frame);
+ *   - a reflection wrote guest memory only through the shadow's own
+ *     entries (shadow_epoch: a write through a walk is told to the
+ *     shadow, and may have been to a table the monitor follows) and
+ *     changed no descriptor (vdesc_generation).
+ * vidt_sync() needs no look: it ran at the last exit, and what it depends
+ * on (vdesc_generation, the IDT and TSS watches, IOPL, the monitor's
+ * single step) changes only in the C paths that emulate, never here.  The
+ * switcher's fast paths since the last exit are taken in by fast_enter(),
+ * as at any trap.  A fill needs no record of the descriptors DS and ES
+ * hold (vdesc_hidden_entry): none is kept, and the copies are as at the
+ * last exit, which is what any native load since then read; a reflection
+ * makes it, as trap_enter() does, before anything could change a copy.
+ * The shadow is asked first; if a condition fails before the guest's
+ * fault is delivered, the full path runs with the shadow's answer
+ * (pf_asked), after it, with what trap_leave() does.  On a fill, v->tf is
+ * not brought up to date: the next full trap copies its own frame. */
+static void light_note(const struct vcpu *v)
+{
+	light.ok = mon_opts.ring == 1 && !mon_opts.trace && !v->shadow_step && !vdesc_keeps() &&
+		   !sw_priv->espfix_esp;
+}
+
+/* Would trap_leave() find nothing to change for frame f (CS, SS, EFLAGS'
+ * IF and the interrupt shadow aside)?  (The flat kernel selectors and the
+ * GDT rules were decided at the last exit, at this vdesc_generation and
+ * IOPL: fast_leave() would keep both.) */
+static inline __attribute__((always_inline))
+bool light_resume_ok(const struct vcpu *v, const struct trapframe *f)
+{
+	const struct selector_set *c = selectors_checked(f);
+	bool user = (f->cs & 3) == 3;
+
+	if (!c || c->small_ss || v->shadow_active)
+		return false;
+	if ((user || !user_return_must_trap(v)) != vdesc_mode.user_cs)
+		return false;
+	return (f->cs & 3) != 1 || ((f->cs & 0xFFFF) == flat.cs && (f->ss & 0xFFFF) == flat.ss);
+}
+
+/* The light exit: what sanitize() and fast_leave() would change. */
+static inline __attribute__((always_inline))
+void light_leave(struct vcpu *v, struct trapframe *f, bool pending)
+{
+	f->eflags = (f->eflags & ~(FL_IOPL | FL_VM | FL_IF)) | FL_RESERVED1 |
+		    (v->vif || mon_opts.iflag == IFLAG_SOFT ? FL_IF : 0);
+	sw_fast->vif = v->vif;
+	sw_fast->pending = pending;     /* (the virtual IF is clear, or nothing is due) */
+	sw_fast->cr[2] = v->cr2;
+	fast_reads();
+	fastesp0_leave(v);
+	sw_priv->guest_cr3 = shadow_root();
+}
+
+/* The guest's own #PF at va (error gerr), delivered through its IDT:
+ * true once delivered (and resumed, lightly or through trap_leave);
+ * false if nothing is done yet (the full path delivers it). */
+static bool light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint32_t gerr,
+			  bool pending)
+{
+	v->tf = *f;
+	vdesc_hidden_entry(v);
+	light.entered = false;
+	v->stats.traps[T_PF]++;
+	uint32_t epoch = shadow_epoch, generation = vdesc_generation;
+	reflect_pf(v, va, gerr);
+	if (shadow_epoch != epoch || vdesc_generation != generation ||
+	    !light_resume_ok(v, &v->tf)) {
+		trace_pf(va, "guest #PF reflected");
+		trap_leave(v, f);       /* (trap_enter's other work: none applies) */
+		return true;
+	}
+	*f = v->tf;
+	light_leave(v, f, pending);
+	return true;
+}
+
+/* True if the trap was dealt with (the guest may resume with f); false:
+ * the full path must run, with the shadow's answer in pf_asked if it was
+ * asked. */
+static bool light_pf(struct vcpu *v, struct trapframe *f)
+{
+	uint32_t va = rcr2(), gerr = 0, bad = 0;
+
+	if (!light.ok || fault_armed || (f->eflags & FL_VM) || va >= SWITCHER_BASE)
+		return false;
+	fast_enter(v);          /* the shadow is the guest's CR3's */
+	light.entered = true;
+	enum shadow_result r = shadow_fault(v, va, f->err, &gerr, &bad);
+	pf_asked = (typeof(pf_asked)){ true, r, va, gerr, bad };
+	/* (a reflection's frame is checked once it is made) */
+	if (r != SHADOW_GUEST_FAULT && (r != SHADOW_FILLED || !light_resume_ok(v, f)))
+		return false;
+	devices_sync(v);
+	bool pending = devices_irq_pending() >= 0;
+	if (pending && v->vif)
+		return false;   /* delivered now: the frame changes */
+	pf_asked.have = false;
+	if (r == SHADOW_GUEST_FAULT)
+		return light_reflect(v, f, va, gerr, pending);
+	light.entered = false;
+	v->stats.traps[T_PF]++;
+	light_leave(v, f, pending);
+	return true;
+}
+
 void guest_trap(struct trapframe *f)
 {
 	struct vcpu *v = &vcpu0;
 
-	if (f->vector == T_PF && light_fill(v, f))
+	if (f->vector == T_PF && light_pf(v, f))
 		return;
 	trap_enter(v, f);
 	dispatch(v);
