@@ -78,10 +78,18 @@ static struct walk_memo {
 	uint32_t gpa_page;
 } memo[WALK_MEMO];
 
+/* The page directory CR3 names, in the monitor's view (NULL: not RAM),
+ * for the last CR3 asked about (the p2m never changes). */
+static struct {
+	uint32_t cr3;
+	const uint32_t *pd;
+} dir = { 1, 0 };
+
 void gva_reset(void)
 {
 	for (unsigned i = 0; i < WALK_MEMO; i++)
 		memo[i].page = 1;
+	dir.cr3 = 1;
 	known.valid = false;
 }
 
@@ -96,14 +104,21 @@ static struct walk_memo *memo_slot(uint32_t va)
 }
 
 /* The PDE a walk of va reads (NULL: CR3 is not RAM). */
-static const uint32_t *pde_of(const struct vcpu *v, uint32_t va)
+static inline const uint32_t *pde_of(const struct vcpu *v, uint32_t va)
 {
-	return entry_at((v->cr3 & ~(MON_PGSIZE - 1)) + (va >> 22) * 4);
+	uint32_t cr3 = v->cr3 & ~(MON_PGSIZE - 1);
+
+	if (cr3 != dir.cr3) {
+		dir.pd = gpa_host(cr3);
+		dir.cr3 = cr3;
+	}
+	return dir.pd ? dir.pd + (va >> 22) : 0;
 }
 
 /* The remembered walk's guest-physical page for va, if an access acc may
  * take it (its entries hold what they held); else 1 (never a page). */
-static uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
+static inline __attribute__((always_inline))
+uint32_t memo_find(const struct vcpu *v, uint32_t va, unsigned acc)
 {
 	const struct walk_memo *m = memo_slot(va);
 	const uint32_t *pde;

@@ -67,18 +67,45 @@ static bool idt_gate_type(struct segdesc g)
 	}
 }
 
+/* A gate as delivery uses it: read from the IDT and checked, with the
+ * code segment it names, in everything that does not depend on the CPL. */
+struct gate_use {
+	uint32_t lo, hi;        /* the gate's eight bytes */
+	uint32_t generation;    /* vdesc_generation its code segment was checked at */
+	uint32_t offset;
+	uint16_t sel;           /* its selector, ring-compressed */
+	uint8_t dpl;            /* the gate's DPL */
+	uint8_t cs_dpl;         /* its code segment's */
+	bool conforming;        /* ...which is conforming code */
+	bool interrupt;         /* an interrupt gate: it clears the (virtual) IF */
+	bool valid;
+};
+
+/* The last gate each vector was delivered through.  Nothing invalidates
+ * an entry, and none is ever stale: each delivery reads the gate from the
+ * guest's IDT as the CPU does (a gate rewritten, an IDT moved by LIDT or
+ * remapped reads other bytes) and takes the entry only if those bytes are
+ * the entry's and the descriptor copies its code segment was checked in
+ * are unchanged (vdesc_generation); the checks the entry skips are pure
+ * functions of those two.  Only gates that passed every check are kept. */
+static struct gate_use gate_seen[256];
+
+/* Reads gate vector (the CPU's checks on it and its code segment but the
+ * CPL's: dpl against CPL for the code segment is the caller's). */
 static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
-		     struct segdesc *g, struct guest_fault *n)
+		     const struct gate_use **use, struct guest_fault *n)
 {
 	uint32_t ext = kind == EV_SOFT ? 0 : ERR_EXT;
 	uint32_t gerr = vector * 8 + ERR_IDT + ext;
+	struct gate_use *u = &gate_seen[vector & 0xFF];
+	struct segdesc g, cs;
 	struct gva_fault f;
 
 	if (vector * 8 + 7 > v->idtr.limit)
 		return fail(n, T_GP, gerr);
-	const gate_bytes *p = gva_peek(v, v->idtr.base + vector * 8, sizeof *g);
-	enum gva_result r = p ? (g->lo = p->lo, g->hi = p->hi, GVA_OK)
-			      : gva_read(v, v->idtr.base + vector * 8, g, sizeof *g, 0, &f);
+	const gate_bytes *p = gva_peek(v, v->idtr.base + vector * 8, sizeof g);
+	enum gva_result r = p ? (g.lo = p->lo, g.hi = p->hi, GVA_OK)
+			      : gva_read(v, v->idtr.base + vector * 8, &g, sizeof g, 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its IDT (0x%x) is at guest-physical 0x%x, which is not RAM",
 			  v->idtr.base, f.bad_gpa);
@@ -86,12 +113,15 @@ static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 		n->cr2 = f.va;
 		return fail(n, T_PF, f.err);
 	}
-	unsigned type = DESC_TYPE(*g);
-	if (!idt_gate_type(*g))         /* a call gate, a TSS, a segment... */
+	*use = u;
+	if (u->valid && u->lo == g.lo && u->hi == g.hi && u->generation == vdesc_generation)
+		return kind == EV_SOFT && u->dpl < vcpu_cpl(v) ? fail(n, T_GP, gerr) : 0;
+	unsigned type = DESC_TYPE(g);
+	if (!idt_gate_type(g))          /* a call gate, a TSS, a segment... */
 		return fail(n, T_GP, gerr);
-	if (kind == EV_SOFT && DESC_DPL(*g) < vcpu_cpl(v))
+	if (kind == EV_SOFT && DESC_DPL(g) < vcpu_cpl(v))
 		return fail(n, T_GP, gerr);
-	if (!DESC_P(*g))
+	if (!DESC_P(g))
 		return fail(n, T_NP, gerr);
 	if (type == SYS_T_TASK)
 		guest_die("vector %u goes through a task gate, which the monitor does not "
@@ -99,6 +129,15 @@ static int read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 	if (type != SYS_T_INT32 && type != SYS_T_TRAP32)
 		guest_die("vector %u: gate type 0x%x is not a 32-bit interrupt or trap gate",
 			  vector, type);
+	uint16_t sel = sel_compress(gate_selector(g));
+	uint32_t sel_err = (sel & ~3u) + ext;
+	if (guest_segment(v, sel, &cs) < 0 || !DESC_S(cs) || !(DESC_TYPE(cs) & SEG_T_CODE))
+		return fail(n, T_GP, sel_err);
+	if (!DESC_P(cs))
+		return fail(n, T_NP, sel_err);
+	*u = (struct gate_use){ g.lo, g.hi, vdesc_generation, gate_offset(g), sel, DESC_DPL(g),
+				DESC_DPL(cs), (DESC_TYPE(cs) & SEG_T_C) != 0, type == SYS_T_INT32,
+				true };
 	return 0;
 }
 
@@ -134,30 +173,25 @@ static uint32_t guest_eflags(const struct vcpu *v, enum event_kind kind)
 	return kind == EV_FAULT ? fl : fl & ~FL_RF;
 }
 
-/* The frame the CPU pushes, in memory order (lowest address first): it
- * is built from its top down into the last words of out[], and the first
- * word is returned. */
+/* The frame the CPU pushes is built from its top down (in memory order,
+ * lowest address first) into the last words of frame[]. */
 #define FRAME_WORDS 6u          /* SS, ESP, EFLAGS, CS, EIP, error code */
 
 static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32_t err,
 		   struct guest_fault *n)
 {
-	struct segdesc g, cs, ssd;
+	const struct gate_use *u;
+	struct segdesc ssd;
 	uint32_t frame[FRAME_WORDS], *top = frame + FRAME_WORDS, ss = v->tf.ss, esp = v->tf.esp;
 	struct gva_fault f;
 
-	if (read_gate(v, vector, kind, &g, n) < 0)
+	if (read_gate(v, vector, kind, &u, n) < 0)
 		return -1;
-	uint16_t sel = sel_compress(gate_selector(g));
-	uint32_t sel_err = (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT);
-	if (guest_segment(v, sel, &cs) < 0 || !DESC_S(cs) || !(DESC_TYPE(cs) & SEG_T_CODE))
-		return fail(n, T_GP, sel_err);
-	unsigned dpl = DESC_DPL(cs), cpl = v->tf.cs & 3;
-	if (!DESC_P(cs))
-		return fail(n, T_NP, sel_err);
+	uint16_t sel = u->sel;
+	unsigned dpl = u->cs_dpl, cpl = v->tf.cs & 3;
 	if (dpl > cpl)
-		return fail(n, T_GP, sel_err);
-	if (DESC_TYPE(cs) & SEG_T_C)
+		return fail(n, T_GP, (sel & ~3u) + (kind == EV_SOFT ? 0 : ERR_EXT));
+	if (u->conforming)
 		dpl = cpl;      /* conforming: the handler runs at the CPL it came from */
 	if (dpl < cpl) {
 		if (tss_inner_stack(v, dpl, &ss, &esp, n) < 0)
@@ -187,9 +221,9 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	v->tf.ss = ss;
 	v->tf.esp = new_esp;
 	v->tf.cs = (sel & ~3u) | dpl;
-	v->tf.eip = gate_offset(g);
+	v->tf.eip = u->offset;
 	v->tf.eflags &= ~EFLAGS_CLEARED_BY_GATE;
-	if (DESC_TYPE(g) == SYS_T_INT32)
+	if (u->interrupt)
 		vcpu_set_vif(v, false);
 	return 0;
 }
