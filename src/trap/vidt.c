@@ -59,6 +59,9 @@ static struct {
 	bool usable;            /* both watches whole, SS0 valid */
 	uint32_t generation;    /* vdesc_generation the candidates were checked at */
 	bool dirty;             /* recheck before the next resume */
+	bool tables_ok;         /* tables_allow() as of the last resync: what it
+				   reads (the watches) changes only where dirty is
+				   set (LIDT, LTR, a page let go) or at vidt_reset */
 	bool stack_dirty;       /* only the guest's SS0:ESP0 changed */
 } d;
 
@@ -160,18 +163,26 @@ static void watch_lost(struct vcpu *v, void *ctx)
  * virtual one (iflag=soft shows the hole: no direct gates there).  Never
  * in ring=3: a system call must switch the shadow view, and there is no
  * inner ring for the CPU to switch stacks into. */
+static bool tables_allow(void)
+{
+	return mon_opts.ring == 1 && mon_opts.iflag == IFLAG_REAL && idt_watch.len &&
+	       tss_watch.len && watch_complete(&idt_watch) && watch_complete(&tss_watch);
+}
+
 static bool allowed(const struct vcpu *v)
 {
-	return mon_opts.ring == 1 && mon_opts.iflag == IFLAG_REAL && v->iopl == 0 &&
-	       !v->shadow_step && idt_watch.len &&
-	       tss_watch.len && watch_complete(&idt_watch) && watch_complete(&tss_watch);
+	return d.tables_ok && v->iopl == 0 && !v->shadow_step;
 }
 
 /* Something changed: the candidates, the kernel stack, or whether gates
  * may be direct at all (ok).  Out of line: vidt_sync() runs before every
  * resume, and this rarely. */
-static __attribute__((noinline)) void resync(struct vcpu *v, bool ok)
+static __attribute__((noinline)) void resync(struct vcpu *v)
 {
+	bool ok;
+
+	d.tables_ok = tables_allow();
+	ok = allowed(v);
 	if (d.generation != vdesc_generation) {
 		check_all(v);   /* a code selector may have changed */
 		d.dirty = true;
@@ -203,10 +214,8 @@ static __attribute__((noinline)) void resync(struct vcpu *v, bool ok)
 
 void vidt_sync(struct vcpu *v)
 {
-	bool ok = allowed(v);
-
-	if (d.generation != vdesc_generation || d.dirty || d.stack_dirty || ok != d.usable)
-		resync(v, ok);  /* else nothing changed since the last resume: most traps */
+	if (d.generation != vdesc_generation || d.dirty || d.stack_dirty || allowed(v) != d.usable)
+		resync(v);      /* else nothing changed since the last resume: most traps */
 }
 
 uint32_t vidt_esp0_va(const struct vcpu *v, uint32_t gpa)
@@ -228,4 +237,5 @@ void vidt_reset(struct vcpu *v)
 	watch_set(v, &tss_watch, 0, 0);
 	d.usable = false;
 	d.dirty = false;
+	d.tables_ok = false;    /* (nothing watched) */
 }
