@@ -173,6 +173,32 @@ static uint32_t guest_eflags(const struct vcpu *v, enum event_kind kind)
 	return kind == EV_FAULT ? fl : fl & ~FL_RF;
 }
 
+/* The stack segment the frame goes to: its base, and its size (a 16-bit
+ * stack moves SP only), as segment_base() and stack_mask() give them.
+ * The last one asked about is remembered with vdesc_generation (the
+ * copies it was read from): the kernel's one stack segment, almost
+ * always. */
+static void stack_segment(const struct vcpu *v, uint16_t ss, uint32_t *base, uint32_t *mask)
+{
+	static struct {
+		uint32_t generation, base, mask;
+		uint16_t sel;
+		bool valid;
+	} last;
+	struct segdesc d;
+
+	if (!last.valid || last.sel != ss || last.generation != vdesc_generation) {
+		bool have = guest_segment(v, ss, &d) == 0;
+		last.base = have ? desc_base(d) : 0;
+		last.mask = have && !DESC_DB(d) ? 0xFFFFu : 0xFFFFFFFFu;
+		last.sel = ss;
+		last.generation = vdesc_generation;
+		last.valid = true;
+	}
+	*base = last.base;
+	*mask = last.mask;
+}
+
 /* The frame the CPU pushes is built from its top down (in memory order,
  * lowest address first) into the last words of frame[]. */
 #define FRAME_WORDS 6u          /* SS, ESP, EFLAGS, CS, EIP, error code */
@@ -181,7 +207,6 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 		   struct guest_fault *n)
 {
 	const struct gate_use *u;
-	struct segdesc ssd;
 	uint32_t frame[FRAME_WORDS], *top = frame + FRAME_WORDS, ss = v->tf.ss, esp = v->tf.esp;
 	struct gva_fault f;
 
@@ -204,13 +229,11 @@ static int deliver(struct vcpu *v, unsigned vector, enum event_kind kind, uint32
 	*--top = v->tf.eip;
 	if (kind == EV_FAULT && vector_has_err(vector))
 		*--top = err;
-	uint32_t bytes = (uint32_t)(frame + FRAME_WORDS - top) * 4;
-	/* SS's base, and its size: a 16-bit stack moves SP only */
-	bool have_ss = guest_segment(v, (uint16_t)ss, &ssd) == 0;
-	uint32_t mask = have_ss && !DESC_DB(ssd) ? 0xFFFFu : 0xFFFFFFFFu;
+	uint32_t bytes = (uint32_t)(frame + FRAME_WORDS - top) * 4, base, mask;
+	stack_segment(v, (uint16_t)ss, &base, &mask);
 	uint32_t new_esp = stack_move(esp, mask, -bytes);
-	enum gva_result r = gva_write(v, (have_ss ? desc_base(ssd) : 0) + (new_esp & mask), top,
-				      bytes, dpl == 3 ? GVA_USER : 0, &f);
+	enum gva_result r = gva_write(v, base + (new_esp & mask), top, bytes,
+				      dpl == 3 ? GVA_USER : 0, &f);
 	if (r == GVA_BAD_GPA)
 		guest_die("its stack 0x%x is at guest-physical 0x%x, which is not RAM",
 			  new_esp, f.bad_gpa);
