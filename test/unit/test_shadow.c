@@ -1173,6 +1173,88 @@ static void test_cached_pt_write_walked_once(void **state)
 	assert_int_equal(g, F_GPA + off0);
 }
 
+/* gva.c remembers the walks it makes and takes one again only if the two
+ * entries it read still hold what they held (and CR0.WP, CR4.PSE and the
+ * access agree): whatever the guest (or the monitor) changes in its
+ * tables, behind the monitor's back here, the next translation sees, in
+ * every address space, and nothing is written (A and D are set). */
+static void test_walks_remembered_never_stale(void **state)
+{
+	struct gva_fault f;
+	uint32_t g;
+	(void)state;
+
+	boot_space(SHADOW_CACHED);
+	assert_int_equal(gva_translate(&vc, V_DATA(1), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, DATA(1));
+	map(PT_LO, V_DATA(1), DATA(5) | UDATA);         /* the PTE changes */
+	assert_int_equal(gva_translate(&vc, V_DATA(1) + 8, 0, &g, &f), GVA_OK);
+	assert_int_equal(g, DATA(5) + 8);
+	map(PT_LO, V_DATA(1), 0);                       /* ...goes */
+	assert_int_equal(gva_translate(&vc, V_DATA(1), 0, &g, &f), GVA_PF);
+	assert_int_equal(f.err, 0);
+	map(PT_LO, V_DATA(1), DATA(1) | PG_P | PG_U);   /* read-only, no A */
+	assert_int_equal(gva_translate(&vc, V_DATA(1), GVA_USER, &g, &f), GVA_OK);
+	assert_int_equal(*gword(PT_LO + PTX(V_DATA(1)) * 4), DATA(1) | PG_P | PG_U | PG_A);
+	/* a read remembered is no licence to write */
+	assert_int_equal(gva_translate(&vc, V_DATA(1), GVA_USER | GVA_WRITE, &g, &f), GVA_PF);
+	assert_int_equal(f.err, PFE_P | PFE_W | PFE_U);
+	/* CR0.WP = 0: the kernel may write it; WP again: it may not */
+	vc.cr0 &= ~CR0_WP;
+	assert_int_equal(gva_translate(&vc, V_DATA(1), GVA_WRITE, &g, &f), GVA_OK);
+	vc.cr0 |= CR0_WP;
+	assert_int_equal(gva_translate(&vc, V_DATA(1), GVA_WRITE, &g, &f), GVA_PF);
+	/* PD_B shares PT_LO: the walk made under PD_A serves it... */
+	map(PT_LO, V_DATA(2), DATA(2) | UDATA);
+	assert_int_equal(gva_translate(&vc, V_DATA(2), 0, &g, &f), GVA_OK);
+	set_cr3(PD_B);
+	assert_int_equal(gva_translate(&vc, V_DATA(2), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, DATA(2));
+	/* ...until PD_B's own PDE says otherwise */
+	map_table(PD_B, V_LO, PT_N(0) | TABLE);
+	map(PT_N(0), V_DATA(2), DATA(9) | UDATA);
+	assert_int_equal(gva_translate(&vc, V_DATA(2), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, DATA(9));
+	set_cr3(PD_A);
+	assert_int_equal(gva_translate(&vc, V_DATA(2), 0, &g, &f), GVA_OK);
+	assert_int_equal(g, DATA(2));
+}
+
+/* gva_peek: guest memory in place for the kernel's read, only when that
+ * needs nothing done (a remembered walk, the shadow's own entry); after a
+ * change to the tables it gives what the walk now gives, or NULL. */
+static void test_peek(void **state)
+{
+	struct gva_fault f;
+	uint32_t g, word = 0x12345678u;
+	(void)state;
+
+	boot_space(SHADOW_CACHED);
+	*gword(DATA(3) + 16) = word;
+	/* never walked, never filled: nothing to take in place */
+	assert_null(gva_peek(&vc, V_DATA(3) + 16, 4));
+	assert_int_equal(gva_translate(&vc, V_DATA(3), 0, &g, &f), GVA_OK);
+	const uint32_t *p = gva_peek(&vc, V_DATA(3) + 16, 4);
+	assert_non_null(p);
+	assert_int_equal(*p, word);
+	assert_null(gva_peek(&vc, V_DATA(3) + PAGE - 2, 4));     /* crosses a page */
+	map(PT_LO, V_DATA(3), DATA(4) | UDATA);
+	*gword(DATA(4) + 16) = ~word;
+	assert_null(gva_peek(&vc, V_DATA(3) + 16, 4));  /* (no shadow entry either) */
+	assert_int_equal(gva_translate(&vc, V_DATA(3), 0, &g, &f), GVA_OK);
+	p = gva_peek(&vc, V_DATA(3) + 16, 4);
+	assert_non_null(p);
+	assert_int_equal(*p, ~word);
+	map(PT_LO, V_DATA(3), 0);
+	assert_null(gva_peek(&vc, V_DATA(3) + 16, 4));
+	/* the shadow's own entry, once a fill made it */
+	map(PT_LO, V_DATA(3), DATA(3) | UDATA);
+	assert_int_equal(runs(V_DATA(3), false, false, DATA(3)), 1);
+	p = gva_peek(&vc, V_DATA(3) + 16, 4);
+	assert_non_null(p);
+	assert_int_equal(*p, word);
+}
+
 /* ---- 4. the unprotect heuristic ------------------------------------------ */
 
 #define UNPROTECT_AFTER 16u     /* cached.c's */
@@ -1722,6 +1804,8 @@ int main(void)
 		cmocka_unit_test(test_cached_out_of_frames),
 		cmocka_unit_test(test_vtlb_out_of_frames),
 		cmocka_unit_test(test_cached_pt_write_walked_once),
+		cmocka_unit_test(test_walks_remembered_never_stale),
+		cmocka_unit_test(test_peek),
 		cmocka_unit_test(test_cached_unprotect_after_16_writes),
 		cmocka_unit_test(test_cached_walks_keep_table_protected),
 		cmocka_unit_test(test_cached_active_directory_kept),
