@@ -169,6 +169,27 @@ static enum gva_result walk(struct vcpu *v, uint32_t va, unsigned acc, uint32_t 
 	}
 }
 
+#ifdef MON_HOST_TEST
+uint32_t gva_memo_stale(struct vcpu *v)
+{
+	for (unsigned i = 0; i < WALK_MEMO; i++) {
+		const struct walk_memo *m = &memo[i];
+		uint32_t page = m->page == 1 ? 1 : memo_find(v, m->page, m->acc);
+		struct gwalk_req req = {
+			.cr3 = v->cr3, .pse = (v->cr4 & CR4_PSE) != 0, .wp = (v->cr0 & CR0_WP) != 0,
+			.va = m->page, .write = (m->acc & GVA_WRITE) != 0,
+			.user = (m->acc & GVA_USER) != 0, .set_ad = false,
+		};
+		struct gwalk_res res;
+		if (page == 1 || !(v->cr0 & CR0_PG))
+			continue;
+		if (gwalk(&guest_phys_words, &req, &res) != GWALK_OK || res.gpa != page)
+			return m->page;
+	}
+	return 1;
+}
+#endif
+
 enum gva_result gva_translate(struct vcpu *v, uint32_t va, unsigned acc,
 			      uint32_t *gpa_out, struct gva_fault *f)
 {

@@ -204,6 +204,11 @@ void gva_forget(void);
 /* A new run (shadow_init): nothing remembered of the last (gva.c also
  * keeps the walks it made, each checked again at every use). */
 void gva_reset(void);
+#ifdef MON_HOST_TEST
+/* For the trap fuzzer: the page of a remembered walk that would be taken
+ * now for an answer a walk now (without A/D) does not give; 1 if none. */
+uint32_t gva_memo_stale(struct vcpu *v);
+#endif
 enum gva_result gva_read(struct vcpu *v, uint32_t va, void *buf, uint32_t n,
 			 unsigned acc, struct gva_fault *f);
 /* Where [va, va+n) is in the monitor's view for a read by the guest's

@@ -47,6 +47,8 @@
  *             no system descriptor (gate, TSS, LDT) among the guest's
  *   LDTR      loaded (never the CPU's reset value) and null, or the
  *             switcher's LDT with a limit within its LDT_ENTRIES
+ *   walks     a walk gva.c remembers (shadow.h) is taken only while a walk
+ *             of the guest's tables as they are gives the same page
  *   shadow    every present entry of the active shadow maps the host frame
  *             the p2m gives for the guest's own translation of that page,
  *             never with more W or U than the guest's tables grant; with
@@ -1078,6 +1080,17 @@ static bool guest_view(const struct vcpu *v, uint32_t va, uint32_t gpde, const u
 	return true;
 }
 
+/* gva.c's remembered walks (taken instead of a walk while the entries
+ * that walk read are unchanged): none would now give an answer a walk of
+ * the guest's tables as they are does not. */
+static void check_walks(struct vcpu *v)
+{
+	uint32_t va = gva_memo_stale(v);
+
+	if (va != 1)
+		finding("a remembered walk of 0x%x is stale (cr3 0x%x)", va, v->cr3);
+}
+
 static void check_shadow(const struct vcpu *v)
 {
 	static uint32_t gpt[1024];
@@ -1706,6 +1719,7 @@ static bool one_trap(struct trapframe *f)
 				     b.in.kind == INSN_LLDT || b.in.kind == INSN_LTR)))
 		check_tables();
 	check_shadow(&vcpu0);
+	check_walks(&vcpu0);
 	check_fast_reads();
 	exit_path(f, b.tf.fs, b.tf.gs);
 	return true;
