@@ -12,7 +12,8 @@
 #include "monitor/x86.h"
 #include "fault/fault.h"
 
-static const struct shadow_ops *ops = &shadow_cached;
+const struct shadow_ops *shadow_ops_now = &shadow_cached;
+#define ops shadow_ops_now
 enum shadow_view shadow_cur_view = SHADOW_ALL;
 uint32_t shadow_epoch;
 
@@ -82,18 +83,13 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 	ops->invlpg(v, va);
 }
 
-enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
-				uint32_t *guest_err, uint32_t *bad)
+void shadow_fault_done(struct vcpu *v, uint32_t va, uint32_t hw_err, enum shadow_result r,
+		       uint32_t bad)
 {
-	shadow_epoch++;
-	if (shadow_cur_view == SHADOW_KERNEL)
-		hw_err &= ~PFE_U;       /* CPL 3 for the CPU, the guest's kernel for us */
-	enum shadow_result r = ops->fault(v, va, hw_err, guest_err, bad);
 	if (fault_armed)
 		fault_shadow_fault(v, r);
 	else if (r == SHADOW_PT_WRITE)  /* the emulation's access: the same walk */
-		gva_remember(va, *bad, GVA_WRITE | (hw_err & PFE_U ? GVA_USER : 0));
-	return r;
+		gva_remember(va, bad, GVA_WRITE | (hw_err & PFE_U ? GVA_USER : 0));
 }
 
 /* Does [gpa, gpa+n) touch a watched frame? */

@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include "monitor/options.h"
 #include "monitor/vcpu.h"
+#include "monitor/x86.h"
+#include "fault/fault.h"
 
 enum shadow_result {
 	SHADOW_FILLED,          /* hidden fault: the entry is there now, retry */
@@ -86,8 +88,8 @@ void shadow_invlpg(struct vcpu *v, uint32_t va);
  * address.  On SHADOW_PT_WRITE *bad is where the guest's tables put va,
  * and that translation is remembered for the emulation of the write
  * (gva_remember below): the caller calls gva_forget() when it is done. */
-enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
-				uint32_t *guest_err, uint32_t *bad);
+static inline enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
+					    uint32_t *guest_err, uint32_t *bad);
 
 /* The monitor wrote [gpa, gpa+n) of guest memory for the guest (an
  * emulated instruction): shadows derived from it must follow. */
@@ -174,6 +176,25 @@ struct shadow_ops {
 };
 
 extern const struct shadow_ops shadow_vtlb, shadow_cached;
+extern const struct shadow_ops *shadow_ops_now;        /* the one chosen */
+
+/* shadow_fault()'s rarer part, out of line: the fault injector's hook, the
+ * page-table write's walk remembered (shadow.c). */
+void shadow_fault_done(struct vcpu *v, uint32_t va, uint32_t hw_err, enum shadow_result r,
+		       uint32_t bad);
+
+/* Inline: every #PF asks (most of them are fills). */
+static inline enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
+					    uint32_t *guest_err, uint32_t *bad)
+{
+	shadow_epoch++;
+	if (shadow_cur_view == SHADOW_KERNEL)
+		hw_err &= ~PFE_U;       /* CPL 3 for the CPU, the guest's kernel for us */
+	enum shadow_result r = shadow_ops_now->fault(v, va, hw_err, guest_err, bad);
+	if (fault_armed || r == SHADOW_PT_WRITE)
+		shadow_fault_done(v, va, hw_err, r, *bad);
+	return r;
+}
 
 /* ---- what both strategies share: spte.c, spte.h ---- */
 

@@ -708,7 +708,8 @@ static inline uint32_t sel_pair(uint32_t lo, uint32_t hi)
 }
 
 /* The set frame t's selectors were found good in, or NULL. */
-static const struct selector_set *selectors_checked(const struct trapframe *t)
+static inline __attribute__((always_inline))
+const struct selector_set *selectors_checked(const struct trapframe *t)
 {
 	const struct selector_set *ways = checked[(t->cs & 3) == 3];
 	uint32_t css = sel_pair(t->cs, t->ss), dses = sel_pair(t->ds, t->es);
