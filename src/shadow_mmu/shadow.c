@@ -83,6 +83,8 @@ void shadow_invlpg(struct vcpu *v, uint32_t va)
 	ops->invlpg(v, va);
 }
 
+_Static_assert(SHADOW_PFE_U == PFE_U, "shadow.h's PFE_U");
+
 void shadow_fault_done(struct vcpu *v, uint32_t va, uint32_t hw_err, enum shadow_result r,
 		       uint32_t bad)
 {

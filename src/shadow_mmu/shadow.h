@@ -36,7 +36,6 @@
 #include <stdint.h>
 #include "monitor/options.h"
 #include "monitor/vcpu.h"
-#include "monitor/x86.h"
 #include "fault/fault.h"
 
 enum shadow_result {
@@ -184,12 +183,14 @@ void shadow_fault_done(struct vcpu *v, uint32_t va, uint32_t hw_err, enum shadow
 		       uint32_t bad);
 
 /* Inline: every #PF asks (most of them are fills). */
+#define SHADOW_PFE_U 0x4u       /* x86.h's PFE_U (shadow.c checks), which the
+				   host tests' own models define too */
 static inline enum shadow_result shadow_fault(struct vcpu *v, uint32_t va, uint32_t hw_err,
 					    uint32_t *guest_err, uint32_t *bad)
 {
 	shadow_epoch++;
 	if (shadow_cur_view == SHADOW_KERNEL)
-		hw_err &= ~PFE_U;       /* CPL 3 for the CPU, the guest's kernel for us */
+		hw_err &= ~SHADOW_PFE_U;        /* CPL 3 for the CPU, the guest's kernel for us */
 	enum shadow_result r = shadow_ops_now->fault(v, va, hw_err, guest_err, bad);
 	if (fault_armed || r == SHADOW_PT_WRITE)
 		shadow_fault_done(v, va, hw_err, r, *bad);
