@@ -134,15 +134,6 @@ struct hidden_seg {
 				   table lacks */
 };
 static struct hidden_seg hidden[KEEP_REGS];
-/* DS and ES (one word) as last recorded, with neither kept: both
- * registers then hold their way's selector, read from the copy at this
- * vdesc_generation, and hidden_record() would change nothing (most
- * traps: one compare).  Not valid once a register is kept
- * (vdesc_resume_data) or everything is forgotten (vdesc_reset). */
-static struct {
-	uint32_t ds_es, generation;
-	bool valid;
-} hidden_same;
 struct vdesc_mode vdesc_mode = { true, true, true };
 uint32_t vdesc_generation;      /* bumped whenever a copied descriptor changes */
 
@@ -549,7 +540,6 @@ void vdesc_reset(struct vcpu *v)
 	alias_forget();
 	vldt.entries = 0;
 	memset(hidden, 0, sizeof hidden);
-	hidden_same.valid = false;
 	/* until the guest loads its own GDT: flat ring-1 code and data, so
 	 * selectors 0x08 and 0x10 work as a multiboot loader leaves them */
 	vgdt.entries = BOOT_GDT_ENTRIES;
@@ -914,18 +904,30 @@ static inline __attribute__((always_inline)) void hidden_record(struct hidden_se
 	w->generation = vdesc_generation;
 }
 
+/* hidden_record()'s cases that read nothing, for the register h holding
+ * sel: it is its way's selector as read from the copy as it is now, or
+ * its other way's (a kernel's and its user code's DS in turn), which then
+ * becomes its way.  False: the record is to be made in full (the same
+ * result, by the longer path). */
+static inline bool hidden_quick(struct hidden_seg *h, uint16_t sel)
+{
+	if (h->kept)
+		return false;
+	if (read_now(&h->way[h->cur], sel))
+		return true;
+	if (!read_now(&h->way[h->cur ^ 1], sel))
+		return false;
+	h->cur ^= 1;
+	return true;
+}
+
 void vdesc_hidden_entry(const struct vcpu *v)
 {
-	uint32_t ds_es = (v->tf.ds & 0xFFFF) | v->tf.es << 16;
-
-	if (hidden_same.valid && hidden_same.ds_es == ds_es &&
-	    hidden_same.generation == vdesc_generation)
-		return;
+	if (hidden_quick(&hidden[KEEP_DS], (uint16_t)v->tf.ds) &&
+	    hidden_quick(&hidden[KEEP_ES], (uint16_t)v->tf.es))
+		return;         /* most traps */
 	hidden_record(&hidden[KEEP_DS], (uint16_t)v->tf.ds);
 	hidden_record(&hidden[KEEP_ES], (uint16_t)v->tf.es);
-	hidden_same.valid = !vdesc_keeps();
-	hidden_same.ds_es = ds_es;
-	hidden_same.generation = vdesc_generation;
 }
 
 uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl)
@@ -944,7 +946,6 @@ uint16_t vdesc_resume_data(unsigned r, uint16_t sel, unsigned cpl)
 			return 0;       /* the monitor's own GDT slots */
 		h->kept = true;
 		w->read = false;
-		hidden_same.valid = false;
 		return sel;
 	default:
 		return 0;
