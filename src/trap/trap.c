@@ -1186,7 +1186,15 @@ void light_leave(struct vcpu *v, struct trapframe *f, bool pending)
 static bool light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint32_t gerr,
 			  bool pending)
 {
-	v->tf = *f;
+	/* what the delivery reads and writes (and DS, ES for the record):
+	 * the rest of the frame, the registers, is not touched */
+	v->tf.ds = f->ds;
+	v->tf.es = f->es;
+	v->tf.eip = f->eip;
+	v->tf.cs = f->cs;
+	v->tf.eflags = f->eflags;
+	v->tf.esp = f->esp;
+	v->tf.ss = f->ss;
 	vdesc_hidden_entry(v);
 	light.entered = false;
 	v->stats.traps[T_PF]++;
@@ -1194,11 +1202,22 @@ static bool light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint
 	reflect_pf(v, va, gerr);
 	if (shadow_epoch != epoch || vdesc_generation != generation ||
 	    !light_resume_ok(v, &v->tf)) {
+		struct trapframe t = v->tf;
+		v->tf = *f;             /* the whole frame, as trap_enter() copies it */
+		v->tf.eip = t.eip;
+		v->tf.cs = t.cs;
+		v->tf.eflags = t.eflags;
+		v->tf.esp = t.esp;
+		v->tf.ss = t.ss;
 		trace_pf(va, "guest #PF reflected");
 		trap_leave(v, f);       /* (trap_enter's other work: none applies) */
 		return true;
 	}
-	*f = v->tf;
+	f->eip = v->tf.eip;
+	f->cs = v->tf.cs;
+	f->eflags = v->tf.eflags;
+	f->esp = v->tf.esp;
+	f->ss = v->tf.ss;
 	light_leave(v, f, pending);
 	return true;
 }
