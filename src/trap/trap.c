@@ -1020,6 +1020,14 @@ static void fast_gdt_rules(const struct vcpu *v)
 
 /* What the stub may assume until the next trap; pending: a virtual
  * interrupt is due. */
+/* What every exit tells the switcher's fast paths, the light path's
+ * (light_leave) too: values a device or the shadow may have changed. */
+static inline void fast_leave_always(struct vcpu *v)
+{
+	fast_reads();
+	fastesp0_leave(v);
+}
+
 static void fast_leave(struct vcpu *v, bool pending)
 {
 	struct switcher_fast *f = sw_fast;
@@ -1036,8 +1044,7 @@ static void fast_leave(struct vcpu *v, bool pending)
 	f->cr[3] = v->cr3;
 	f->cr[4] = v->cr4;
 	sw_data->paging = (v->cr0 & CR0_PG) != 0;
-	fast_reads();
-	fastesp0_leave(v);
+	fast_leave_always(v);
 }
 
 /* ---- every trap from the guest ---- */
@@ -1175,8 +1182,7 @@ void light_leave(struct vcpu *v, struct trapframe *f, bool pending)
 	sw_fast->vif = v->vif;
 	sw_fast->pending = pending;     /* (the virtual IF is clear, or nothing is due) */
 	sw_fast->cr[2] = v->cr2;
-	fast_reads();
-	fastesp0_leave(v);
+	fast_leave_always(v);
 	sw_priv->guest_cr3 = shadow_root();
 }
 
