@@ -441,7 +441,8 @@ void devices_attach_mmio(uint32_t base, uint32_t size, const struct vmmio_ops *o
 			 const char *name, void *image)
 {
 	if (!vmmio_map(&dev.mmio, base, size, ops, d, name) || gpa_mmio_add(base, size, image) < 0)
-		mon_panic("MMIO device %s at 0x%x overlaps another or the bus is full", name, base);
+		mon_panic("MMIO device %s at 0x%x overlaps another or guest RAM, or the bus is full",
+			  name, base);
 }
 
 static const char *mmio_name(uint32_t gpa)

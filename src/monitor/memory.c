@@ -120,8 +120,9 @@ int gpa_read(gpa_t g, void *dst, uint32_t n)
 
 int gpa_mmio_add(uint32_t base, uint32_t size, void *image)
 {
-	if (nmmio >= GPA_MMIO_MAX || (image && size != MON_PGSIZE))
-		return -1;
+	if (nmmio >= GPA_MMIO_MAX || (image && size != MON_PGSIZE) ||
+	    base >> MON_PGSHIFT < guest_mem.nframes)
+		return -1;      /* (a device's range is never RAM: memory.h) */
 	if (base < mmio_lowest)
 		mmio_lowest = base;
 	mmio[nmmio].base = base;

@@ -59,7 +59,10 @@ static inline void *gpa_host(uint32_t g)
 
 /* Guest-physical ranges that are device registers (MMIO), not RAM: never
  * mapped in a shadow, so every access faults and is emulated.  Registered
- * by the devices at start; at most GPA_MMIO_MAX.  A one-page range may
+ * by the devices at start, after guest_mem_init(), above guest RAM (a
+ * range that starts in RAM is refused: so an address in RAM is never a
+ * device's, which the shadow's fill takes for granted); at most
+ * GPA_MMIO_MAX.  A one-page range may
  * have a read image: a host frame the device keeps equal to what reads of
  * its registers return; the shadow then maps it read-only, so reads run
  * at native speed and only writes fault (the local APIC, whose ID xv6

@@ -13,10 +13,10 @@
 #include "monitor/memory.h"
 
 /* A translation to a device's registers is never mapped: the access is
- * emulated (memop.c, devices.c). */
+ * emulated (memop.c, devices.c).  Guest RAM never is (gpa_mmio_add). */
 static inline enum shadow_result mmio_or_filled(const struct gwalk_res *res, uint32_t *bad)
 {
-	if (!gpa_is_mmio(res->gpa))
+	if (res->gpa >> MON_PGSHIFT < guest_mem.nframes || !gpa_is_mmio(res->gpa))
 		return SHADOW_FILLED;
 	*bad = res->gpa;
 	return SHADOW_MMIO;

@@ -581,8 +581,8 @@ int gpa_read(gpa_t g, void *dst, uint32_t n) { return gpa_copy(g.v, dst, n, fals
 
 int gpa_mmio_add(uint32_t base, uint32_t size, void *image)
 {
-	if (hw.nmmio >= GPA_MMIO_MAX)
-		return -1;
+	if (hw.nmmio >= GPA_MMIO_MAX || base / PAGE < RAM_FRAMES)
+		return -1;      /* never RAM (memory.h): the shadow's fill relies on it */
 	hw.mmio_base[hw.nmmio] = base;
 	hw.mmio_image[hw.nmmio] = image;
 	hw.mmio_size[hw.nmmio++] = size;

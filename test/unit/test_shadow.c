@@ -118,6 +118,7 @@
 #define RAM_FIRST   (1u + POOL_FRAMES)          /* arena index of guest RAM */
 #define ARENA_FRAMES (RAM_FIRST + RAM_FRAMES)
 #define RAM_END     (RAM_FRAMES * PAGE)
+#define DEV_GPA     (RAM_END + 4 * PAGE)        /* a device's page (bad_input) */
 
 #define SWITCHER_PT_HPA HPA_BASE
 #define SWITCHER_PDE (SWITCHER_PT_HPA | PG_P | PG_W)
@@ -1698,12 +1699,13 @@ static void bad_input(enum shadow_kind kind)
 	assert_int_equal(runs(V_DATA(0), false, false, DATA(0)), 1);    /* still fine */
 	assert_int_equal(spde_of(SWITCHER_BASE), SWITCHER_PDE);
 
-	/* a device's registers: never mapped, reported as MMIO each time
-	 * (inside RAM too: the device range wins) */
-	fake_mmio_base = DATA(1);
+	/* a device's registers (above RAM: memory.h): never mapped, reported
+	 * as MMIO each time */
+	fake_mmio_base = DEV_GPA;
 	fake_mmio_size = PAGE;
-	assert_int_equal(ends(V_DATA(1) + 0x20, true, false, SHADOW_MMIO).bad, DATA(1) + 0x20);
-	assert_int_equal(ends(V_DATA(1) + 0x30, false, false, SHADOW_MMIO).bad, DATA(1) + 0x30);
+	map(PT_LO, V_DATA(1), DEV_GPA | UDATA);
+	assert_int_equal(ends(V_DATA(1) + 0x20, true, false, SHADOW_MMIO).bad, DEV_GPA + 0x20);
+	assert_int_equal(ends(V_DATA(1) + 0x30, false, false, SHADOW_MMIO).bad, DEV_GPA + 0x30);
 	assert_int_equal(runs(V_DATA(0), false, false, DATA(0)), 0);    /* still mapped */
 
 	/* with paging off: the address is the guest-physical one */
@@ -1713,7 +1715,7 @@ static void bad_input(enum shadow_kind kind)
 			 RAM_END + 0x10);
 	ends(SWITCHER_BASE + 0x10000, false, false, SHADOW_SWITCHER);
 	assert_int_equal(spde_of(SWITCHER_BASE), SWITCHER_PDE);
-	assert_int_equal(ends(DATA(1) + 4, true, false, SHADOW_MMIO).bad, DATA(1) + 4);
+	assert_int_equal(ends(DEV_GPA + 4, true, false, SHADOW_MMIO).bad, DEV_GPA + 4);
 	fake_mmio_base = fake_mmio_size = 0;
 }
 
