@@ -1051,11 +1051,9 @@ static void fast_leave(struct vcpu *v, bool pending)
 
 /* The light path's state (light_pf, below). */
 static struct {
-	bool ok;                /* light_note() */
 	bool entered;           /* fast_enter() has run for this trap */
+	bool known, ok;         /* light_allowed() since the last full exit */
 } light;
-
-static void light_note(const struct vcpu *v);
 
 
 /* From the frame the stub saved to the vCPU, ready to dispatch. */
@@ -1101,7 +1099,7 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
 	sw_priv->guest_cr3 = shadow_root();
 	sw_priv->dr7_monitor = dr7_monitor();
 	sw_priv->dr7_guest = dr7_guest();
-	light_note(v);
+	light.known = false;
 }
 
 /* ---- the light path: a #PF that fills the shadow or is the guest's ---- */
@@ -1121,8 +1119,7 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * find nothing to do, on the frame it resumes:
  *
  *   - ring=1, no tracing, no fault armed, no single step or STI shadow of
- *     the monitor's (each wants the full path at every trap: light_note()
- *     records at each full exit what only a full trap changes);
+ *     the monitor's (each wants the full path at every trap);
  *   - the frame's selectors are a set sanitize() found good at this
  *     vdesc_generation (selectors_checked: the same check it makes), no
  *     DS or ES kept from a lost descriptor (vdesc_keeps), and SS is not a
@@ -1150,12 +1147,15 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * fault is delivered, the full path runs with the shadow's answer
  * (pf_asked), after it, with what trap_leave() does.  On a fill, v->tf is
  * not brought up to date: the next full trap copies its own frame. */
-static void light_note(const struct vcpu *v)
+/* Does the last exit allow the light path?  Ring=1 without tracing, and
+ * what that exit left (each is set only at a full exit, and stays until
+ * the next trap): no single step or kept DS/ES of the monitor's, no
+ * 16-bit stack (espfix). */
+static inline bool light_allowed(const struct vcpu *v)
 {
-	light.ok = mon_opts.ring == 1 && !mon_opts.trace && !v->shadow_step && !vdesc_keeps() &&
-		   !sw_priv->espfix_esp;
+	return mon_opts.ring == 1 && !mon_opts.trace && !fault_armed && !v->shadow_step &&
+	       !sw_priv->espfix_esp && !vdesc_keeps();
 }
-
 /* Would trap_leave() find nothing to change for frame f (CS, SS, EFLAGS'
  * IF and the interrupt shadow aside)?  (The flat kernel selectors and the
  * GDT rules were decided at the last exit, at this vdesc_generation and
@@ -1235,7 +1235,11 @@ static bool light_pf(struct vcpu *v, struct trapframe *f)
 {
 	uint32_t va = rcr2(), gerr = 0, bad = 0;
 
-	if (!light.ok || fault_armed || (f->eflags & FL_VM) || va >= SWITCHER_BASE)
+	if (!light.known) {     /* (a light trap changes none of it) */
+		light.ok = light_allowed(v);
+		light.known = true;
+	}
+	if (!light.ok || (f->eflags & FL_VM) || va >= SWITCHER_BASE)
 		return false;
 	fast_enter(v);          /* the shadow is the guest's CR3's */
 	light.entered = true;
