@@ -5,6 +5,7 @@
  */
 #include "shadow.h"
 #include "monitor/options.h"
+#include "monitor/monitor.h"
 #include "monitor/run.h"
 #include "lib/mem.h"
 #include "monitor/layout.h"
@@ -20,6 +21,28 @@ uint32_t shadow_epoch;
 uint32_t shadow_watched_map[SHADOW_WATCH_FRAMES / 32];
 static shadow_watcher watcher;
 
+/* The current shadow directory in the monitor's view (ops->root()): a
+ * strategy switches directories only in the calls below that read it
+ * again (init, a new CR3, another view, a mode change); a fill, a drop, an
+ * eviction never switch (cached.c evicts only other directories, and
+ * empties the current one in place).  The host tests check it against
+ * ops->root() at every use. */
+static const uint32_t *root_pd;
+
+static void root_switched(void)
+{
+	root_pd = host_va(ops->root());
+}
+
+static inline const uint32_t *current_pd(void)
+{
+#ifdef MON_HOST_TEST
+	if (root_pd != host_va(ops->root()))
+		mon_panic("shadow.c: the current directory changed behind root_switched()");
+#endif
+	return root_pd;
+}
+
 void shadow_init(uint32_t switcher_pde)
 {
 	memset(shadow_watched_map, 0, sizeof shadow_watched_map);
@@ -27,6 +50,7 @@ void shadow_init(uint32_t switcher_pde)
 	ops = mon_opts.shadow == SHADOW_VTLB ? &shadow_vtlb : &shadow_cached;
 	shadow_cur_view = mon_opts.ring == 3 ? SHADOW_KERNEL : SHADOW_ALL;
 	ops->init(switcher_pde);
+	root_switched();
 }
 
 /* The strategies keep one shadow per (address space, view): a switch is
@@ -39,6 +63,7 @@ void shadow_set_view(struct vcpu *v, enum shadow_view view)
 	shadow_cur_view = view;
 	v->stats.view_switches++;
 	ops->view_changed(v);
+	root_switched();
 }
 
 bool shadow_pt_frame(uint32_t gfn)
@@ -60,12 +85,14 @@ void shadow_new_cr3(struct vcpu *v)
 {
 	shadow_epoch++;
 	ops->new_cr3(v);
+	root_switched();
 }
 
 void shadow_mode_changed(struct vcpu *v)
 {
 	shadow_epoch++;
 	ops->mode_changed(v);
+	root_switched();
 }
 
 bool shadow_invlpg_needed(void)
@@ -133,7 +160,7 @@ bool shadow_release_recycled(struct vcpu *v, uint32_t va, uint32_t gpa, unsigned
 
 bool shadow_lookup(uint32_t va, uint32_t *hpa)
 {
-	const uint32_t *pd = host_va(ops->root());
+	const uint32_t *pd = current_pd();
 	uint32_t pde = pd[va >> 22];
 
 	if (!(pde & PTE_P) || (pde & PTE_PS))
@@ -147,7 +174,7 @@ bool shadow_lookup(uint32_t va, uint32_t *hpa)
 
 void *shadow_kernel_access(uint32_t va, bool write)
 {
-	const uint32_t *pd = host_va(ops->root());
+	const uint32_t *pd = current_pd();
 	uint32_t pde = pd[va >> 22], need = PTE_P | (write ? PTE_W : 0);
 
 	if (va >= SWITCHER_BASE || (pde & (PTE_P | PTE_PS)) != PTE_P || (write && !(pde & PTE_W)))
