@@ -1244,15 +1244,18 @@ static bool light_pf(struct vcpu *v, struct trapframe *f)
 	fast_enter(v);          /* the shadow is the guest's CR3's */
 	light.entered = true;
 	enum shadow_result r = shadow_fault(v, va, f->err, &gerr, &bad);
-	pf_asked = (typeof(pf_asked)){ true, r, va, gerr, bad };
 	/* (a reflection's frame is checked once it is made) */
-	if (r != SHADOW_GUEST_FAULT && (r != SHADOW_FILLED || !light_resume_ok(v, f)))
+	bool ok = r == SHADOW_GUEST_FAULT || (r == SHADOW_FILLED && light_resume_ok(v, f));
+	bool pending = false;
+	if (ok) {
+		devices_sync(v);
+		pending = devices_irq_pending() >= 0;
+		ok = !(pending && v->vif);      /* delivered now: the frame changes */
+	}
+	if (!ok) {              /* the full path, with the answer */
+		pf_asked = (typeof(pf_asked)){ true, r, va, gerr, bad };
 		return false;
-	devices_sync(v);
-	bool pending = devices_irq_pending() >= 0;
-	if (pending && v->vif)
-		return false;   /* delivered now: the frame changes */
-	pf_asked.have = false;
+	}
 	if (r == SHADOW_GUEST_FAULT)
 		return light_reflect(v, f, va, gerr, pending);
 	light.entered = false;
