@@ -87,7 +87,8 @@ PHASES = ["entry stub", "save", "frame copy", "dispatch", "fetch", "decode", "em
 # a helper that a file rule below would otherwise claim.
 PHASE_OF = {
     "guest_trap": "dispatch", "trap_enter": "dispatch", "trap_leave": "dispatch",
-    "light_fill": "dispatch", "dispatch": "dispatch", "general_protection": "dispatch",
+    "light_pf": "dispatch", "light_reflect": "dispatch",
+    "dispatch": "dispatch", "general_protection": "dispatch",
     "page_fault": "dispatch", "segment_not_present": "dispatch", "debug_trap": "dispatch",
     "run_emulation": "dispatch", "page_table_write": "dispatch", "mmio_access": "dispatch",
     "fetch_byte": "fetch", "fetch_page": "fetch", "walk_page": "fetch",
@@ -122,10 +123,12 @@ LINE_RULES = [
     ("trap_enter", r"v->tf = \*f", "frame copy"),
     ("trap_leave", r"\*f = v->tf", "frame copy"),
     ("trap_leave", r"guest_cr3 = ", "exit"),
-    ("light_fill", r"guest_cr3 = ", "exit"),
-    ("light_fill", r"eflags", "sanitize"),
+    ("light_leave", r"guest_cr3 = ", "exit"),
+    ("light_leave", r"f->eflags = ", "sanitize"),
+    ("light_reflect", r"v->tf\.\w+ = f->|f->\w+ = v->tf", "frame copy"),
     ("trap_enter", r"stats\.", "trace, stats"),
-    ("light_fill", r"stats\.", "trace, stats"),
+    ("light_pf", r"stats\.", "trace, stats"),
+    ("light_reflect", r"stats\.", "trace, stats"),
 ]
 
 # The anatomy table: (column, benchmark, trap kind measured there); where a
