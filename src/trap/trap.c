@@ -1049,6 +1049,13 @@ static void fast_leave(struct vcpu *v, bool pending)
 
 /* ---- every trap from the guest ---- */
 
+/* What the light path did with a #PF (light_pf, below). */
+enum light_outcome {
+	LIGHT_DONE,             /* dealt with: the guest resumes with the frame */
+	LIGHT_FULL,             /* nothing done: the full path runs */
+	LIGHT_LEAVE,            /* delivered, on the vCPU: only trap_leave() runs */
+};
+
 /* The light path's state (light_pf, below). */
 static struct {
 	bool entered;           /* fast_enter() has run for this trap */
@@ -1186,10 +1193,9 @@ void light_leave(struct vcpu *v, struct trapframe *f, bool pending)
 	sw_priv->guest_cr3 = shadow_root();
 }
 
-/* The guest's own #PF at va (error gerr), delivered through its IDT:
- * true once delivered (and resumed, lightly or through trap_leave);
- * false if nothing is done yet (the full path delivers it). */
-static bool light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint32_t gerr,
+/* The guest's own #PF at va (error gerr), delivered through its IDT,
+ * and resumed lightly (LIGHT_DONE) or not (LIGHT_LEAVE). */
+static enum light_outcome light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint32_t gerr,
 			  bool pending)
 {
 	/* what the delivery reads and writes (and DS, ES for the record):
@@ -1216,8 +1222,7 @@ static bool light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint
 		v->tf.esp = t.esp;
 		v->tf.ss = t.ss;
 		trace_pf(va, "guest #PF reflected");
-		trap_leave(v, f);       /* (trap_enter's other work: none applies) */
-		return true;
+		return LIGHT_LEAVE;     /* (trap_enter's other work: none applies) */
 	}
 	f->eip = v->tf.eip;
 	f->cs = v->tf.cs;
@@ -1225,13 +1230,12 @@ static bool light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint
 	f->esp = v->tf.esp;
 	f->ss = v->tf.ss;
 	light_leave(v, f, pending);
-	return true;
+	return LIGHT_DONE;
 }
 
-/* True if the trap was dealt with (the guest may resume with f); false:
- * the full path must run, with the shadow's answer in pf_asked if it was
- * asked. */
-static bool light_pf(struct vcpu *v, struct trapframe *f)
+/* A #PF on the light path: LIGHT_FULL if the full path must run (with
+ * the shadow's answer in pf_asked if it was asked). */
+static enum light_outcome light_pf(struct vcpu *v, struct trapframe *f)
 {
 	uint32_t va = rcr2(), gerr = 0, bad = 0;
 
@@ -1240,7 +1244,7 @@ static bool light_pf(struct vcpu *v, struct trapframe *f)
 		light.known = true;
 	}
 	if (!light.ok || (f->eflags & FL_VM) || va >= SWITCHER_BASE)
-		return false;
+		return LIGHT_FULL;
 	fast_enter(v);          /* the shadow is the guest's CR3's */
 	light.entered = true;
 	enum shadow_result r = shadow_fault(v, va, f->err, &gerr, &bad);
@@ -1254,25 +1258,30 @@ static bool light_pf(struct vcpu *v, struct trapframe *f)
 	}
 	if (!ok) {              /* the full path, with the answer */
 		pf_asked = (typeof(pf_asked)){ true, r, va, gerr, bad };
-		return false;
+		return LIGHT_FULL;
 	}
 	if (r == SHADOW_GUEST_FAULT)
 		return light_reflect(v, f, va, gerr, pending);
 	light.entered = false;
 	v->stats.traps[T_PF]++;
 	light_leave(v, f, pending);
-	return true;
+	return LIGHT_DONE;
 }
 
 void guest_trap(struct trapframe *f)
 {
 	struct vcpu *v = &vcpu0;
 
-	if (f->vector == T_PF && light_pf(v, f))
+	switch (f->vector == T_PF ? light_pf(v, f) : LIGHT_FULL) {
+	case LIGHT_DONE:
 		return;
-	trap_enter(v, f);
-	dispatch(v);
-	trap_leave(v, f);
+	case LIGHT_FULL:
+		trap_enter(v, f);
+		dispatch(v);
+		/* fall through */
+	case LIGHT_LEAVE:
+		trap_leave(v, f);
+	}
 }
 
 /* A trap taken in ring 0: the idle loop's interrupts, a fault in the exit
