@@ -1125,8 +1125,9 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * work (sanitize, prepare_resume, vdesc_resume_patches, fast_leave) would
  * find nothing to do, on the frame it resumes:
  *
- *   - ring=1, no tracing, no fault armed, no single step or STI shadow of
- *     the monitor's (each wants the full path at every trap);
+ *   - ring=1, no tracing, no fault armed, no single step of the monitor's
+ *     (each wants the full path at every trap), no STI or MOV SS shadow
+ *     open (trap_enter decides whether it still holds);
  *   - the frame's selectors are a set sanitize() found good at this
  *     vdesc_generation (selectors_checked: the same check it makes), no
  *     DS or ES kept from a lost descriptor (vdesc_keeps), and SS is not a
@@ -1154,6 +1155,7 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * fault is delivered, the full path runs with the shadow's answer
  * (pf_asked), after it, with what trap_leave() does.  On a fill, v->tf is
  * not brought up to date: the next full trap copies its own frame. */
+
 /* Does the last exit allow the light path?  Ring=1 without tracing, and
  * what that exit left (each is set only at a full exit, and stays until
  * the next trap): no single step or kept DS/ES of the monitor's, no
@@ -1163,6 +1165,7 @@ static inline bool light_allowed(const struct vcpu *v)
 	return mon_opts.ring == 1 && !mon_opts.trace && !fault_armed && !v->shadow_step &&
 	       !sw_priv->espfix_esp && !vdesc_keeps();
 }
+
 /* Would trap_leave() find nothing to change for frame f (CS, SS, EFLAGS'
  * IF and the interrupt shadow aside)?  (The flat kernel selectors and the
  * GDT rules were decided at the last exit, at this vdesc_generation and
@@ -1195,8 +1198,8 @@ void light_leave(struct vcpu *v, struct trapframe *f, bool pending)
 
 /* The guest's own #PF at va (error gerr), delivered through its IDT,
  * and resumed lightly (LIGHT_DONE) or not (LIGHT_LEAVE). */
-static enum light_outcome light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va, uint32_t gerr,
-			  bool pending)
+static enum light_outcome light_reflect(struct vcpu *v, struct trapframe *f, uint32_t va,
+					uint32_t gerr, bool pending)
 {
 	/* what the delivery reads and writes (and DS, ES for the record):
 	 * the rest of the frame, the registers, is not touched */
@@ -1247,6 +1250,8 @@ static enum light_outcome light_pf(struct vcpu *v, struct trapframe *f)
 		return LIGHT_FULL;
 	fast_enter(v);          /* the shadow is the guest's CR3's */
 	light.entered = true;
+	if (v->shadow_active)   /* trap_enter() decides whether it still holds */
+		return LIGHT_FULL;
 	enum shadow_result r = shadow_fault(v, va, f->err, &gerr, &bad);
 	/* (a reflection's frame is checked once it is made) */
 	bool ok = r == SHADOW_GUEST_FAULT || (r == SHADOW_FILLED && light_resume_ok(v, f));
