@@ -1257,7 +1257,6 @@ static enum light_outcome light_pf(struct vcpu *v, struct trapframe *f)
 	bool ok = r == SHADOW_GUEST_FAULT || (r == SHADOW_FILLED && light_resume_ok(v, f));
 	bool pending = false;
 	if (ok) {
-		v->tf.eip = f->eip;     /* (for what devices_sync may report) */
 		devices_sync(v);
 		pending = devices_irq_pending() >= 0;
 		ok = !(pending && v->vif);      /* delivered now: the frame changes */
