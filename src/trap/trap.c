@@ -1154,7 +1154,9 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * The shadow is asked first; if a condition fails before the guest's
  * fault is delivered, the full path runs with the shadow's answer
  * (pf_asked), after it, with what trap_leave() does.  On a fill, v->tf is
- * not brought up to date: the next full trap copies its own frame. */
+ * not brought up to date: the next full trap copies its own frame (a
+ * report made meanwhile, ifwatch's, names the EIP of the last trap that
+ * copied it). */
 
 /* Does the last exit allow the light path?  Ring=1 without tracing, and
  * what that exit left (each is set only at a full exit, and stays until
