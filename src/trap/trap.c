@@ -22,6 +22,9 @@
  *      delivered if the virtual IF allows, the frame is made safe to load
  *   5. the exit path loads the shadow CR3 and IRETs into the guest
  *
+ * A #PF that only fills the shadow, or is the guest's own, takes a light
+ * path (light_pf, below) when step 4 would change nothing in the frame.
+ *
  * EIP is advanced here, in this file only, when an emulation says EMUL_NEXT
  * (general_protection and page_table_write).
  */

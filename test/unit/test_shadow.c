@@ -43,7 +43,11 @@
  *   unprotect   16 emulated writes with no walk release a page table; walks
  *               in between keep it; the active directory is kept;
  *               shadow_release()
- *   bad input   tables or frames outside guest RAM, the switcher's slot
+ *   bad input   tables or frames outside guest RAM, the switcher's slot, a
+ *               device's page (above RAM)
+ *   walks       gva.c's remembered walks: never taken once a PTE or PDE
+ *               changed, across CR0.WP, for a write after a read, and in
+ *               each of two directories sharing a table; gva_peek()
  *   views       ring=3: the guest kernel and its user code both at real
  *               CPL 3, so every simulated access is a user one and the
  *               view (shadow_set_view) says whose it is: the kernel view
