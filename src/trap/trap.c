@@ -1128,9 +1128,9 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * work (sanitize, prepare_resume, vdesc_resume_patches, fast_leave) would
  * find nothing to do, on the frame it resumes:
  *
- *   - ring=1, no tracing, no fault armed, no single step of the monitor's
- *     (each wants the full path at every trap), no STI or MOV SS shadow
- *     open (trap_enter decides whether it still holds);
+ *   - ring=1, no trace of traps, no fault armed, no single step of the
+ *     monitor's (each wants the full path at every trap), no STI or MOV
+ *     SS shadow open (trap_enter decides whether it still holds);
  *   - the frame's selectors are a set sanitize() found good at this
  *     vdesc_generation (selectors_checked: the same check it makes), no
  *     DS or ES kept from a lost descriptor (vdesc_keeps), and SS is not a
@@ -1161,14 +1161,16 @@ static void trap_leave(struct vcpu *v, struct trapframe *f)
  * report made meanwhile, ifwatch's, names the EIP of the last trap that
  * copied it). */
 
-/* Does the last exit allow the light path?  Ring=1 without tracing, and
- * what that exit left (each is set only at a full exit, and stays until
- * the next trap): no single step or kept DS/ES of the monitor's, no
- * 16-bit stack (espfix). */
+/* Does the last exit allow the light path?  Ring=1, no trace of traps
+ * (trace=traps wants a line for each; trace=mmu's lines come from the
+ * shadow, which the light path asks too), no fault armed, and what that
+ * exit left (each is set only at a full exit, and stays until the next
+ * trap): no single step or kept DS/ES of the monitor's, no 16-bit stack
+ * (espfix). */
 static inline bool light_allowed(const struct vcpu *v)
 {
-	return mon_opts.ring == 1 && !mon_opts.trace && !fault_armed && !v->shadow_step &&
-	       !sw_priv->espfix_esp && !vdesc_keeps();
+	return mon_opts.ring == 1 && !(mon_opts.trace & TRACE_TRAPS) && !fault_armed &&
+	       !v->shadow_step && !sw_priv->espfix_esp && !vdesc_keeps();
 }
 
 /* Would trap_leave() find nothing to change for frame f (CS, SS, EFLAGS'
