@@ -277,8 +277,7 @@ static enum gva_result page_of(struct vcpu *v, uint32_t va, unsigned acc, uint8_
 	} else if (is_known(va, acc)) {
 		*g = known.gpa_page | off;
 	} else if (!(acc & GVA_WRITE) && (page = memo_find(v, va, acc)) != 1) {
-		*h = gpa_host(page | off);      /* (RAM: walked) */
-		return GVA_OK;
+		*g = page | off;        /* (a page the walk found: RAM or not) */
 	} else if ((*h = cpu_translation(va, acc))) {
 		return GVA_OK;
 	} else if ((acc & GVA_WRITE) && (page = memo_find(v, va, acc)) != 1) {

@@ -1223,6 +1223,15 @@ static void test_walks_remembered_never_stale(void **state)
 	set_cr3(PD_A);
 	assert_int_equal(gva_translate(&vc, V_DATA(2), 0, &g, &f), GVA_OK);
 	assert_int_equal(g, DATA(2));
+	/* a page beyond RAM: remembered or not, reading it is not RAM */
+	uint32_t word;
+	map(PT_LO, V_DATA(4), (RAM_END + PAGE) | UDATA);
+	assert_int_equal(gva_translate(&vc, V_DATA(4), 0, &g, &f), GVA_OK);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(gva_read(&vc, V_DATA(4) + 4, &word, 4, 0, &f), GVA_BAD_GPA);
+		assert_int_equal(f.bad_gpa, RAM_END + PAGE + 4);
+		assert_null(gva_peek(&vc, V_DATA(4) + 4, 4));
+	}
 }
 
 /* gva_peek: guest memory in place for the kernel's read, only when that
