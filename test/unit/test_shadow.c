@@ -122,7 +122,7 @@
 #define RAM_FIRST   (1u + POOL_FRAMES)          /* arena index of guest RAM */
 #define ARENA_FRAMES (RAM_FIRST + RAM_FRAMES)
 #define RAM_END     (RAM_FRAMES * PAGE)
-#define DEV_GPA     (RAM_END + 4 * PAGE)        /* a device's page (bad_input) */
+#define DEV_GPA     (RAM_END + 4 * PAGE)        /* a device's page, above RAM (memory.h) */
 
 #define SWITCHER_PT_HPA HPA_BASE
 #define SWITCHER_PDE (SWITCHER_PT_HPA | PG_P | PG_W)
@@ -1740,7 +1740,8 @@ static void bad_input(enum shadow_kind kind)
 static void mmio_read_image(enum shadow_kind kind)
 {
 	boot_space(kind);
-	fake_mmio_base = DATA(1);
+	map(PT_LO, V_DATA(1), DEV_GPA | UDATA);         /* a device's page, above RAM */
+	fake_mmio_base = DEV_GPA;
 	fake_mmio_size = PAGE;
 	fake_mmio_image = host_frame_zeroed();
 	uint32_t image = host_pa(fake_mmio_image);
@@ -1754,13 +1755,13 @@ static void mmio_read_image(enum shadow_kind kind)
 	assert_true(a.ran);
 	assert_int_equal(a.fills, 0);
 	assert_int_equal(a.hpa, image + 0x30);
-	assert_int_equal(ends(V_DATA(1) + 0xB0, true, false, SHADOW_MMIO).bad, DATA(1) + 0xB0);
-	assert_int_equal(ends(V_DATA(1) + 0xB0, true, true, SHADOW_MMIO).bad, DATA(1) + 0xB0);
+	assert_int_equal(ends(V_DATA(1) + 0xB0, true, false, SHADOW_MMIO).bad, DEV_GPA + 0xB0);
+	assert_int_equal(ends(V_DATA(1) + 0xB0, true, true, SHADOW_MMIO).bad, DEV_GPA + 0xB0);
 	a = cpu_access(V_DATA(1), false, false);                /* still the image */
 	assert_true(a.ran);
 	assert_int_equal(a.hpa, image);
 
-	guest_store32(V_PTE(V_NEW), DATA(1) | KDATA);           /* a supervisor mapping */
+	guest_store32(V_PTE(V_NEW), DEV_GPA | KDATA);           /* a supervisor mapping */
 	ends(V_NEW + 0x20, false, true, SHADOW_GUEST_FAULT);
 	a = cpu_access(V_NEW + 0x20, false, false);
 	assert_true(a.ran);
