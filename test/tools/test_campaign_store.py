@@ -132,6 +132,15 @@ def test_qemu_command_escapes_commas():
     assert "-icount" in cmd and "shift=0,sleep=off" in cmd
 
 
+def test_qemu_command_passes_the_monitor_modules():
+    cmd = runner.qemu_command({"guest": "build/xv6/kernel", "monitor": "m.elf", "args": "",
+                               "modules": ["build/xv6/fs.img", "c,d.cmds"],
+                               "monargs": "disk1=mod1 input=mod2", "root": "/r",
+                               "qemu_mem": 512}, "/tmp/l")
+    assert cmd[cmd.index("-initrd") + 1] == "/r/build/xv6/kernel,/r/build/xv6/fs.img,/r/c,,d.cmds"
+    assert cmd[cmd.index("-m") + 1] == "512"
+
+
 def test_help_documents_every_option(capsys):
     for sub, opts in [("run", ["--runs", "--seed", "--db", "--fresh", "--workers",
                                "--scheduler", "--stop-after", "--no-progress", "--no-report",
