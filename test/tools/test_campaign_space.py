@@ -104,6 +104,9 @@ def test_exhaustive_needs_points_and_enumerates():
     jobs = f.jobs("exhaustive")
     assert len(jobs) == 2 * 8 * 2
     assert [j["idx"] for j in jobs] == list(range(32))
+    # the report's N is the space it enumerated, so its margin is 0
+    ex = fs([dict(t, persist=["once", "5"])], {"time": 1}, runs="exhaustive")
+    assert ex.class_sizes() == {"port": 2 * 8 * 2 * 2} == {"port": len(ex.jobs("exhaustive"))}
     with pytest.raises(space.SpaceError):
         fs([{"class": "port", "weight": 1}], {"time": 1}).jobs("exhaustive")
 

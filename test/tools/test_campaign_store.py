@@ -7,6 +7,7 @@ import pytest
 
 from campaign import cli, elfinfo, pool, report, runner
 from campaign.store import Store
+from campaign.classify import OUTCOMES
 
 GOLDEN = {"code": 0, "text": "t", "log": "l", "end_us": 1000, "wall": 0.5}
 
@@ -161,3 +162,15 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert err.startswith("campaign: ") and err.count("\n") == 1 and "missing 'workload'" in err
     assert cli.main(["report", str(tmp_path / "none.sqlite")]) == 2
     assert "no such campaign database" in capsys.readouterr().err
+
+
+def test_exhaustive_class_has_exact_shares():
+    """A class whose whole space was run: margin 0 and each share its own
+    interval; a sampled one: the Wilson interval around it."""
+    lines = report.class_table("shadow", {o: 0 for o in OUTCOMES} | {"benign": 3,
+                                                                     "not activated": 1}, 4)
+    assert lines[0] == "shadow: 4 runs of 4 faults (margin +-0.0% at 95%; +-1% needs 4 runs)"
+    assert "75.00%  [ 75.00%,  75.00%]  of 4: ~3 [3, 3]" in lines[1]
+    sampled = report.class_table("shadow", {o: 0 for o in OUTCOMES} | {"benign": 3,
+                                                                       "not activated": 1}, 400)
+    assert "75.00%  [ 30.06%,  95.44%]" in sampled[1]

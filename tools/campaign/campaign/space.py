@@ -222,10 +222,17 @@ class FaultSpace:
         return sum(self.triggers.size(k) for k, _ in self.kinds)
 
     def class_sizes(self):
-        """Faults per target class: its values times every trigger point."""
+        """Faults per target class: its values times every trigger point of
+        the golden run; in an exhaustive campaign, the space it enumerates
+        (values x its listed points x persistences), every fault of which
+        it runs."""
         out = {}
         for t in self.targets:
-            out[t.cls] = out.get(t.cls, 0) + t.size() * self.trigger_points()
+            if self.c.runs == "exhaustive":
+                n = t.size() * len(t.t.get("points", [])) * len(t.persist)
+            else:
+                n = t.size() * self.trigger_points()
+            out[t.cls] = out.get(t.cls, 0) + n
         return out
 
     def job(self, idx):
