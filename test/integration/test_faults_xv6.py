@@ -35,8 +35,10 @@ ENV = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "campaign"))
 EXIT_SCRIPT_DONE = 0x76
 RUN_TIMEOUT_S = 300
 
-# xv6 runs: seconds each of a loaded 2-core machine
+# xv6 runs: seconds each of a loaded 2-core machine.  The tests that read
+# the known-outcomes campaign go to one xdist worker, which runs it once.
 pytestmark = pytest.mark.slow
+KNOWN_GROUP = pytest.mark.xdist_group("faults-xv6-known")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,6 +108,7 @@ def known(tmp_path_factory):
     return db
 
 
+@KNOWN_GROUP
 def test_each_known_xv6_fault_ends_in_its_class(known):
     rows = results(known)
     assert len(rows) == 7
@@ -126,6 +129,7 @@ def test_each_known_xv6_fault_ends_in_its_class(known):
     assert not [r for r in rows if r["outcome"] == "monitor failure"]
 
 
+@KNOWN_GROUP
 def test_rerun_reproduces_xv6_jobs(known):
     code, out = campaign("rerun", known, "3", "4")     # detected, SDC
     assert code == 0, out
