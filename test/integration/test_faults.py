@@ -286,3 +286,26 @@ def test_sampled_campaign_has_no_monitor_failures(tmp_path):
     assert not [r for r in rows if r["outcome"] == "monitor failure"], out
     assert "monitor failures: 0" in out
     assert os.path.exists(str(tmp_path / "minios-kernel.png"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["minios-tests", "minios-bench"])
+def test_shipped_minios_workloads_run(name, tmp_path):
+    """The shipped workloads besides the default: minios's whole test suite
+    and its benchmarks (cycle counts blanked by 'normalize').  Their golden
+    runs repeat (the tool refuses otherwise) and a few sampled jobs end
+    without a monitor failure."""
+    db = str(tmp_path / (name + ".sqlite"))
+    code, out = campaign("run", os.path.join(ROOT, "tools", "campaign", "campaigns",
+                                             name + ".toml"),
+                         "--runs", "4", "--db", db, "--no-progress", "--no-report",
+                         check=False)
+    assert code == 0, out
+    rows = results(db)
+    assert len(rows) == 4
+    assert not [r for r in rows if r["outcome"] == "monitor failure"], out
+    con = sqlite3.connect(db)
+    golden_code, golden_text = con.execute("SELECT golden_code, golden_text FROM campaign").fetchone()
+    con.close()
+    assert golden_code == 0
+    assert ("bench " if name == "minios-bench" else "ok ") in golden_text
