@@ -15,7 +15,8 @@
  *   fault_host_debug         trap.c host_trap             ...hit by the monitor
  *   fault_emulated           stats.c stats_emulated       emul triggers/results
  *   fault_port_read          devices.c devices_in         port values
- *   fault_timer_edge         devices.c advance_time       lost/delayed IRQ 0
+ *   fault_timer_edge         devices.c advance_time       lost/delayed timer
+ *                                                        (PIT IRQ 0, LAPIC)
  *   fault_shadow_fault       shadow.c shadow_fault        page-table writes
  *   fault_drop_invlpg        shadow.c shadow_invlpg       dropped invalidation
  *   fault_drop_shadow_update shadow.c shadow_guest_wrote  stale shadow entry
@@ -35,8 +36,6 @@
 #include "monitor/vcpu.h"
 #include "monitor/options.h"
 
-struct vpic;
-
 #ifdef MON_HOST_TEST
 /* The shadow MMU's host test (test/unit/test_shadow.c) runs without an
  * injector: every hook is off and compiles away. */
@@ -54,7 +53,7 @@ static inline bool fault_host_debug(struct trapframe *f) { (void)f; return false
 static inline void fault_emulated(struct vcpu *v, const struct insn *in) { (void)v; (void)in; }
 static inline uint32_t fault_port_read(uint16_t port, unsigned size, uint32_t val)
 { (void)port; (void)size; return val; }
-static inline bool fault_timer_edge(struct vpic *pic) { (void)pic; return false; }
+static inline bool fault_timer_edge(unsigned timer) { (void)timer; return true; }
 static inline void fault_idle(struct vcpu *v) { (void)v; }
 static inline void fault_report(const struct vcpu *v) { (void)v; }
 #else
@@ -66,7 +65,10 @@ bool fault_debug_trap(struct vcpu *v, uint32_t *dr6);
 bool fault_host_debug(struct trapframe *f);
 void fault_emulated(struct vcpu *v, const struct insn *in);
 uint32_t fault_port_read(uint16_t port, unsigned size, uint32_t val);
-bool fault_timer_edge(struct vpic *pic);
+/* A timer (enum fault_timer) has an interrupt to raise: false if the fault
+ * holds it back (lost, or delayed: inject.c raises it later through
+ * devices_timer_edge). */
+bool fault_timer_edge(unsigned timer);
 void fault_shadow_fault(struct vcpu *v, int result);
 bool fault_drop_invlpg(struct vcpu *v, uint32_t va);
 bool fault_drop_shadow_update(struct vcpu *v, uint32_t gpa);

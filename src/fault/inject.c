@@ -13,7 +13,9 @@
  *            emulation result, shadow invalidation) waits for its event
  *   STUCK    persist=N|forever: the state is forced back to the faulty
  *            value at each of the next N trap boundaries; an event fault
- *            corrupts every such event in that window
+ *            corrupts every such event in that window.  The log says at
+ *            the window's end (or the run's) how often the guest had
+ *            changed the state back and how many events were corrupted
  *   DONE     nothing more to do; the run goes on
  *
  * Activation is said where the monitor can tell: a memory byte is watched
@@ -44,8 +46,7 @@
 #include "monitor/x86.h"
 #include "trap/guest.h"
 #include "shadow_mmu/shadow.h"
-#include "virtdev/vpic.h"
-#include "virtdev/vpit.h"
+#include "monitor/devices.h"
 
 #define US_PER_MS 1000ull
 #define DESC_MAX 64
@@ -68,8 +69,9 @@ static struct {
 	uint64_t at_us;
 	uint32_t eip_hits;      /* TG_EIP: DR0 hits so far */
 	uint32_t stuck;         /* the faulty value (register, entry, byte) */
+	uint32_t reforced;      /* STUCK: times the guest had changed it back */
+	uint32_t events;        /* event faults: events corrupted */
 	uint32_t gpa;           /* mem/pte/pde/insn: where it is */
-	struct vpic *pic;       /* seen at the first timer edge */
 	bool delayed;           /* an IRQ 0 edge held back ... */
 	uint64_t delayed_due_us;        /* ... until then */
 	bool ptwrite_now;       /* this trap emulates a page-table write */
@@ -224,6 +226,8 @@ static void restick(struct vcpu *v)
 	uint32_t mask = fault_mask(&inj.s), cur = 0;
 
 	if (inj.s.target == FT_REG) {
+		if ((target_reg_value(&v->tf, v->vif, inj.s.reg) & mask) != (inj.stuck & mask))
+			inj.reforced++;
 		target_force_reg(&v->tf, &v->vif, &inj.s, inj.stuck);
 		return;
 	}
@@ -232,11 +236,21 @@ static void restick(struct vcpu *v)
 		return;
 	cur = (cur & ~mask) | (inj.stuck & mask);
 	write_guest(v, inj.gpa, &cur, n);
+	inj.reforced++;
+}
+
+/* What a stuck-at fault did in the traps it was held (the log's only
+ * sign of it). */
+static void log_window(const char *what, uint32_t traps)
+{
+	mon_log("fault: %s %u traps after the injection: re-forced %u times, %u events "
+		"corrupted", what, traps, inj.reforced, inj.events);
 }
 
 static void end_window(void)
 {
 	inj.phase = PH_DONE;
+	log_window("released: held for", inj.s.persist);
 	if (inj.s.target == FT_MEM && inj.act == ACT_UNKNOWN)
 		return;         /* the watch stays until the first access */
 	dr_disarm(DR_WRITE_WATCH);
@@ -256,6 +270,7 @@ static void persist_step(struct vcpu *v)
 /* An event fault took effect. */
 static void event_hit(const char *what, uint32_t before, uint32_t after)
 {
+	inj.events++;
 	if (!inj.injected)
 		injected(what, before, after);
 	verdict(ACT_YES, what);
@@ -285,9 +300,9 @@ static void time_passes(struct vcpu *v)
 
 	if (inj.watchdog_ms && t >= inj.watchdog_ms * US_PER_MS)
 		hang_end(v, t);
-	if (inj.delayed && inj.pic && t >= inj.delayed_due_us) {
+	if (inj.delayed && t >= inj.delayed_due_us) {
 		inj.delayed = false;
-		vpic_pulse_irq(inj.pic, PIT_IRQ);
+		devices_timer_edge(inj.s.timer);
 	}
 }
 
@@ -327,8 +342,8 @@ void fault_trap(struct vcpu *v)
 		inject_state(v);
 		return;
 	}
-	if (inj.phase == PH_FIRED && inj.s.target == FT_IRQ && inj.s.mode == FIRQ_SPURIOUS && inj.pic) {
-		vpic_pulse_irq(inj.pic, PIT_IRQ);
+	if (inj.phase == PH_FIRED && inj.s.target == FT_IRQ && inj.s.mode == FIRQ_SPURIOUS) {
+		devices_timer_edge(inj.s.timer);
 		event_hit("a spurious timer edge raised", 0, 1);
 		inj.phase = PH_DONE;
 		return;
@@ -428,10 +443,9 @@ uint32_t fault_port_read(uint16_t port, unsigned size, uint32_t val)
 	return bad;
 }
 
-bool fault_timer_edge(struct vpic *pic)
+bool fault_timer_edge(unsigned timer)
 {
-	inj.pic = pic;
-	if (!event_armed(FT_IRQ) || inj.s.mode == FIRQ_SPURIOUS)
+	if (!event_armed(FT_IRQ) || inj.s.timer != timer || inj.s.mode == FIRQ_SPURIOUS)
 		return true;
 	if (inj.s.mode == FIRQ_DELAY) {
 		if (inj.delayed)
@@ -493,6 +507,8 @@ void fault_report(const struct vcpu *v)
 	else if (inj.s.target == FT_MEM && inj.act == ACT_UNKNOWN)
 		verdict(ACT_NO, "the guest never touched the flipped byte (as far as a watch "
 			"on its linear address sees)");
+	if (inj.s.persist != PERSIST_ONCE && (inj.phase == PH_STUCK || inj.phase == PH_FIRED))
+		log_window("still stuck at the end of the run,", inj.traps - inj.at_trap);
 	mon_log("fault: result: injected=%u activated=%s trap=%u eip=0x%x us=%llu end_us=%llu",
 		inj.injected ? 1u : 0u, act_name(inj.act), inj.at_trap, inj.at_eip,
 		(unsigned long long)inj.at_us, (unsigned long long)now_us());

@@ -143,7 +143,7 @@ static int refuse(char *err, size_t errlen, const char *opt, const char *v, size
 /* ---- fault= ---- */
 
 #define TARGET_FORMS "fault= takes reg:R:BIT[:WIDTH], mem:VA:BIT, pte:VA:BIT, pde:VA:BIT, " \
-	"insn:OFF:BIT, port:P:BIT, irq:lost|delay:MS|spurious, emul:BIT, shadow:invlpg|ptwrite"
+	"insn:OFF:BIT, port:P:BIT, irq:[lapic:]lost|delay:MS|spurious, emul:BIT, shadow:invlpg|ptwrite"
 
 static int parse_reg(const struct fields *f, struct fault_spec *s)
 {
@@ -175,16 +175,23 @@ static int parse_addr_bit(const struct fields *f, struct fault_spec *s, uint64_t
 	return 0;
 }
 
+/* irq:[pit:|lapic:]lost|spurious|delay:MS */
 static int parse_irq(const struct fields *f, struct fault_spec *s)
 {
 	uint64_t ms;
+	unsigned m = 1;         /* the field with the mode */
 
-	if (f->count == 2 && field_is(f, 1, "lost"))
+	s->timer = FTIMER_PIT;
+	if (field_is(f, 1, "lapic") || field_is(f, 1, "pit")) {
+		s->timer = field_is(f, 1, "lapic") ? FTIMER_LAPIC : FTIMER_PIT;
+		m = 2;
+	}
+	if (f->count == m + 1 && field_is(f, m, "lost"))
 		s->mode = FIRQ_LOST;
-	else if (f->count == 2 && field_is(f, 1, "spurious"))
+	else if (f->count == m + 1 && field_is(f, m, "spurious"))
 		s->mode = FIRQ_SPURIOUS;
-	else if (f->count == 3 && field_is(f, 1, "delay") &&
-		 field_num(f, 2, 1, FAULT_DELAY_MS_MAX, &ms) == 0) {
+	else if (f->count == m + 2 && field_is(f, m, "delay") &&
+		 field_num(f, m + 1, 1, FAULT_DELAY_MS_MAX, &ms) == 0) {
 		s->mode = FIRQ_DELAY;
 		s->delay_ms = (uint32_t)ms;
 	} else
@@ -349,11 +356,14 @@ void fault_describe_target(const struct fault_spec *s, char *buf, size_t n)
 	case FT_PDE: fmt_snprintf(buf, n, "pde of 0x%x bit %u", s->addr, s->bit); return;
 	case FT_INSN: fmt_snprintf(buf, n, "insn byte eip+%u bit %u", s->addr, s->bit); return;
 	case FT_PORT: fmt_snprintf(buf, n, "port 0x%x read bit %u", s->addr, s->bit); return;
-	case FT_IRQ:
-		fmt_snprintf(buf, n, "irq0 %s", irq_modes[s->mode]);
+	case FT_IRQ: {
+		const char *src = s->timer == FTIMER_LAPIC ? "lapic timer" : "irq0";
 		if (s->mode == FIRQ_DELAY)
-			fmt_snprintf(buf, n, "irq0 delayed %u ms", s->delay_ms);
+			fmt_snprintf(buf, n, "%s delayed %u ms", src, s->delay_ms);
+		else
+			fmt_snprintf(buf, n, "%s %s", src, irq_modes[s->mode]);
 		return;
+	}
 	case FT_EMUL: fmt_snprintf(buf, n, "emulation result bit %u", s->bit); return;
 	case FT_SHADOW:
 		fmt_snprintf(buf, n, "shadow %s dropped", s->mode == FSH_INVLPG ? "invlpg" : "ptwrite");

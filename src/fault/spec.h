@@ -17,6 +17,9 @@
  *     irq:lost        the next virtual timer interrupt (IRQ 0) never comes
  *     irq:delay:MS    ...comes MS milliseconds of virtual time late
  *     irq:spurious    an IRQ 0 no timer raised
+ *     irq:lapic:...   the same for the local APIC timer's interrupt (the
+ *                     timer of an APIC kernel such as xv6); irq:pit:... is
+ *                     the default above
  *     emul:B          bit B of the result of the next emulated instruction
  *                     that has one (IN, RDMSR, MOV from CR/DR: the register
  *                     written; CLI/STI: the virtual IF)
@@ -56,6 +59,7 @@ enum fault_target {
 #define FREG_COUNT  10u
 
 enum fault_irq { FIRQ_LOST, FIRQ_DELAY, FIRQ_SPURIOUS };
+enum fault_timer { FTIMER_PIT, FTIMER_LAPIC };   /* whose interrupt irq: hits */
 enum fault_shadow { FSH_INVLPG, FSH_PTWRITE };
 
 enum trigger_kind { TG_NONE, TG_TRAP, TG_EMUL, TG_SHADOW, TG_IRQ, TG_EIP, TG_TIME };
@@ -75,6 +79,7 @@ struct fault_spec {
 	unsigned bit, width;    /* bits [bit, bit+width) are flipped */
 	unsigned mode;          /* FT_IRQ: enum fault_irq; FT_SHADOW: fault_shadow */
 	uint32_t delay_ms;      /* FIRQ_DELAY */
+	unsigned timer;         /* FT_IRQ: enum fault_timer */
 
 	enum trigger_kind trig;
 	unsigned trig_what;     /* TG_TRAP: vector; TG_EMUL: enum insn_kind;

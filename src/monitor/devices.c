@@ -21,9 +21,15 @@
  * (CONSOLE_ESCAPE, as telnet's escape) ends the run with the exit table,
  * the way to end a guest that never exits by itself (xv6).
  *
+ * With input=modN the monitor itself is the operator at that console: a
+ * script module typed one line at each shell prompt (vscript.h), fed into
+ * the receiver at the same polls, so a run repeats under -icount.
+ *
  * Disk: the IDE model's drives are backed by the host's own IDE disks
- * through the monitor's driver (hostdisk.c), as the disk0=/disk1= options
- * say; IRQ 14 follows the model's line like the UART's IRQ 4.
+ * through the monitor's driver (hostdisk.c), or by a module in RAM
+ * (disk0=modN: the run's own copy of an image, read and written with no
+ * host device in between), as the disk0=/disk1= options say; IRQ 14
+ * follows the model's line like the UART's IRQ 4.
  *
  * Also on the bus, for real PC kernels: the CRT controller's cursor ports,
  * an 8042 with no data, port 0x92.  A reset asked through the last two is
@@ -49,9 +55,11 @@
 #include "virtdev/vmmio.h"
 #include "virtdev/vlapic.h"
 #include "virtdev/vioapic.h"
+#include "virtdev/vscript.h"
 #include "memory.h"
 #include "x86.h"
 #include "lib/fmt.h"
+#include "lib/mem.h"
 #include "fault/fault.h"
 
 #define CONSOLE_ESCAPE 0x1Du            /* Ctrl-] */
@@ -69,6 +77,8 @@ static struct {
 	struct vsysctl sysctl;
 	struct vlapic lapic;
 	struct vioapic ioapic;
+	struct vscript script;  /* input=modN */
+	bool scripted;
 	uint32_t *lapic_image;  /* what reads of its page return (memory.h) */
 	uint32_t lapic_events;  /* its counters when the image was last redone */
 	uint64_t pit_synced;    /* host_pit_now() when the devices last advanced */
@@ -190,6 +200,8 @@ static void uart_tx(void *ctx, uint8_t byte)
 {
 	(void)ctx;
 	host_com1_putc(byte);
+	if (dev.scripted)
+		vscript_output(&dev.script, byte);
 }
 
 static bool hd_read(void *ctx, uint32_t lba, uint8_t *buf)
@@ -202,9 +214,57 @@ static bool hd_write(void *ctx, uint32_t lba, const uint8_t *buf)
 	return hostdisk_write((unsigned)(uintptr_t)ctx, lba, buf);
 }
 
-/* Guest disk u is host disk hdN (disk0=/disk1=); a host disk that does not
- * answer refuses the option. */
-static void attach_disks(void)
+/* A disk in RAM: a module's bytes, IDE_SECTOR_SIZE at a time. */
+struct ramdisk {
+	uint8_t *data;
+	uint32_t nsectors;
+};
+static struct ramdisk ramdisks[GUEST_DISKS];
+
+static bool ram_read(void *ctx, uint32_t lba, uint8_t *buf)
+{
+	const struct ramdisk *r = ctx;
+	if (lba >= r->nsectors)
+		return false;
+	memcpy(buf, r->data + lba * IDE_SECTOR_SIZE, IDE_SECTOR_SIZE);
+	return true;
+}
+
+static bool ram_write(void *ctx, uint32_t lba, const uint8_t *buf)
+{
+	const struct ramdisk *r = ctx;
+	if (lba >= r->nsectors)
+		return false;
+	memcpy(r->data + lba * IDE_SECTOR_SIZE, buf, IDE_SECTOR_SIZE);
+	return true;
+}
+
+/* The module an option names; refuses the option if there is none. */
+static const struct mon_module *named_module(const struct mon_module *mods, unsigned n,
+					     unsigned i, const char *opt)
+{
+	if (i >= n)
+		mon_refuse(MON_EXIT_BAD_OPTION, "%s=mod%u: the monitor was given %u module(s) after "
+			   "the guest (QEMU -initrd \"GUEST,FILE,...\")", opt, i, n ? n - 1 : 0);
+	return &mods[i];
+}
+
+static void attach_ramdisk(unsigned u, const struct mon_module *m)
+{
+	if (m->len == 0 || m->len % IDE_SECTOR_SIZE)
+		mon_refuse(MON_EXIT_BAD_OPTION, "disk%u=mod%u: the image is %u bytes, not a whole "
+			   "number of %u-byte sectors", u, mon_opts.disk_mod[u], m->len,
+			   IDE_SECTOR_SIZE);
+	ramdisks[u] = (struct ramdisk){ m->data, m->len / IDE_SECTOR_SIZE };
+	struct vide_backend be = { ram_read, ram_write, &ramdisks[u], ramdisks[u].nsectors };
+	vide_attach(&dev.ide, u, &be);
+	mon_log("guest disk %u is module %u in RAM (%u sectors)", u, mon_opts.disk_mod[u],
+		ramdisks[u].nsectors);
+}
+
+/* Guest disk u is host disk hdN or module N (disk0=/disk1=); a host disk
+ * that does not answer, or a missing module, refuses the option. */
+static void attach_disks(const struct mon_module *mods, unsigned nmods)
 {
 	for (unsigned u = 0; u < GUEST_DISKS; u++) {
 		unsigned hd = mon_opts.disk[u] == DISK_HD0 ? 0 : 1;
@@ -213,6 +273,11 @@ static void attach_disks(void)
 
 		if (mon_opts.disk[u] == DISK_NONE)
 			continue;
+		if (mon_opts.disk[u] == DISK_MOD) {
+			attach_ramdisk(u, named_module(mods, nmods, mon_opts.disk_mod[u],
+						       u ? "disk1" : "disk0"));
+			continue;
+		}
 		if (!hostdisk_open(hd, &n, &why))
 			mon_refuse(MON_EXIT_BAD_OPTION, "disk%u=hd%u: host disk hd%u: %s", u, hd, hd,
 				   why);
@@ -221,6 +286,17 @@ static void attach_disks(void)
 		mon_log("guest disk %u is host disk hd%u (%u sectors)", u, hd, n);
 	}
 	vide_bios_probe(&dev.ide);      /* as the BIOS left the channel */
+}
+
+static void attach_script(const struct mon_module *mods, unsigned n)
+{
+	if (!mon_opts.input_mod)
+		return;
+	const struct mon_module *m = named_module(mods, n, mon_opts.input_mod, "input");
+	vscript_init(&dev.script, m->data, m->len, VSCRIPT_PROMPT);
+	dev.scripted = true;
+	mon_log("console input: module %u (%u bytes), a line at each prompt \"%s\"",
+		mon_opts.input_mod, m->len, VSCRIPT_PROMPT);
 }
 
 /* The deadline in host clock ticks, and the TSC before which it cannot be
@@ -246,7 +322,7 @@ static void note_next_edge(void)
 	set_next_edge(edge);
 }
 
-void devices_init(void)
+void devices_init(const struct mon_module *mods, unsigned nmods)
 {
 	vio_init(&dev.bus);
 	vpic_init(&dev.pic);
@@ -264,12 +340,30 @@ void devices_init(void)
 	    !vio_attach_ide(&dev.bus, &dev.ide) || !vio_attach_crtc(&dev.bus, &dev.crtc) ||
 	    !vio_attach_kbc(&dev.bus, &dev.kbc) || !vio_attach_sysctl(&dev.bus, &dev.sysctl))
 		mon_panic("virtual devices overlap on the port bus");
-	attach_disks();
+	attach_disks(mods, nmods);
+	attach_script(mods, nmods);
 	attach_apics();
 	dev.pit_synced = host_pit_now();
 	note_next_edge();       /* the PIT runs as the BIOS left it (found by fuzz_trap: with
 				   UINT64_MAX here, a guest that never reprogrammed the PIT got
 				   no timer IRQ, and its HLT slept forever) */
+	irq_changed();
+}
+
+/* OUT0 of the PIT rose: IRQ 0 at the PIC and at the I/O APIC's ISA pin. */
+static void pit_edge(void)
+{
+	vpic_pulse_irq(&dev.pic, PIT_IRQ);
+	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), true);
+	vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), false);
+}
+
+void devices_timer_edge(unsigned timer)
+{
+	if (timer == FTIMER_LAPIC)
+		vlapic_timer_fire(&dev.lapic);
+	else
+		pit_edge();
 	irq_changed();
 }
 
@@ -283,15 +377,14 @@ static void advance_time(struct vcpu *v)
 	uint64_t dt = now - dev.pit_synced;
 
 	irq_changed();
-	vlapic_advance(&dev.lapic, vlapic_pit_to_ns(now) - vlapic_pit_to_ns(dev.pit_synced));
+	if (vlapic_advance_held(&dev.lapic, vlapic_pit_to_ns(now) - vlapic_pit_to_ns(dev.pit_synced)) &&
+	    (!fault_armed || fault_timer_edge(FTIMER_LAPIC)))
+		vlapic_timer_fire(&dev.lapic);
 	dev.pit_synced = now;
 	while (dt > 0) {
 		uint32_t step = dt > 0x10000000u ? 0x10000000u : (uint32_t)dt;
-		if (vpit_advance(&dev.pit, step) && (!fault_armed || fault_timer_edge(&dev.pic))) {
-			vpic_pulse_irq(&dev.pic, PIT_IRQ);
-			vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), true);
-			vioapic_set_irq(&dev.ioapic, vioapic_isa_pin(PIT_IRQ), false);
-		}
+		if (vpit_advance(&dev.pit, step) && (!fault_armed || fault_timer_edge(FTIMER_PIT)))
+			pit_edge();
 		dt -= step;
 	}
 	note_next_edge();
@@ -341,6 +434,18 @@ static void after_port_access(uint16_t port)
 		lapic_image_volatile();
 }
 
+/* input=modN: what the script has to type now, as much as the FIFO takes;
+ * the prompt after its last line ends the run. */
+static void type_script(void)
+{
+	uint8_t c;
+
+	if (vscript_done(&dev.script))
+		run_end_script(dev.script.lines);
+	while (vuart_can_receive(&dev.uart) && vscript_next(&dev.script, &c))
+		vuart_receive(&dev.uart, c);
+}
+
 /* After a trap: time catches up if the next edge is due (most traps come
  * before it, and pay a TSC read and a compare) or a host tick came (the
  * read image's current count, the IF watch), and after a host tick the
@@ -355,6 +460,8 @@ void devices_sync(struct vcpu *v)
 		advance_time(v);
 	if (!tick)
 		return;
+	if (dev.scripted)
+		type_script();
 	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
 		if (c == CONSOLE_ESCAPE)
 			run_stop_from_console();

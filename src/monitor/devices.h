@@ -9,7 +9,18 @@
 #include <stdint.h>
 #include "vcpu.h"
 
-void devices_init(void);
+/* A module the boot loader gave the monitor (main.c): what disk=modN and
+ * input=modN name. */
+struct mon_module {
+	uint8_t *data;
+	uint32_t len;
+};
+
+/* mods[0..n) are the monitor's modules (mods[0] the guest image). */
+void devices_init(const struct mon_module *mods, unsigned n);
+/* A timer interrupt the fault injector raises (a delayed or spurious one):
+ * timer is enum fault_timer (the PIT's IRQ 0, or the local APIC timer). */
+void devices_timer_edge(unsigned timer);
 /* Let virtual time catch up with the real PIT, update the IRQ lines. */
 void devices_sync(struct vcpu *v);
 uint32_t devices_in(struct vcpu *v, uint16_t port, unsigned size);

@@ -106,23 +106,45 @@ static void load_guest(const struct mb_module *m, struct guest_boot *boot)
 		cmdline, boot->nsegs, boot->load_lo, boot->load_hi, boot->entry, mon_opts.mem_mb);
 }
 
-/* The monitor's modules after the first are the guest's modules. */
+/* Module i is the monitor's own (disk0=/disk1=/input=modN name it). */
+static bool monitor_owns(unsigned i)
+{
+	for (unsigned u = 0; u < GUEST_DISKS; u++)
+		if (mon_opts.disk[u] == DISK_MOD && mon_opts.disk_mod[u] == i)
+			return true;
+	return mon_opts.input_mod == i;
+}
+
+/* The monitor's modules after the first are the guest's modules, but for
+ * those the options give the monitor. */
 static void load_guest_modules(const struct mb_info *mbi, const struct guest_boot *boot)
 {
 	const struct mb_module *m = (const struct mb_module *)mbi->mods_addr;
-	struct guest_module gm[GUEST_MODS_MAX];
+	struct guest_module gm[GUEST_MODS_MAX + MON_MOD_MAX];
 	struct guest_phys gp = { guest_mem.nframes << MON_PGSHIFT, guest_write, NULL };
-	unsigned n = mbi->mods_count - 1;
+	unsigned n = 0;
 	const char *why;
 
-	for (unsigned i = 0; i < n && i < GUEST_MODS_MAX; i++)
-		gm[i] = (struct guest_module){ (const void *)m[i + 1].start,
-					       m[i + 1].end - m[i + 1].start,
-					       str_or_empty(m[i + 1].string) };
+	for (unsigned i = 1; i < mbi->mods_count && n < GUEST_MODS_MAX + MON_MOD_MAX; i++)
+		if (!monitor_owns(i))
+			gm[n++] = (struct guest_module){ (const void *)m[i].start,
+							 m[i].end - m[i].start,
+							 str_or_empty(m[i].string) };
 	if (guest_add_modules(gm, n, &gp, boot, &why) < 0)
 		mon_refuse(MON_EXIT_BAD_GUEST, "guest modules: %s", why);
 	if (n)
 		mon_log("passed %u module(s) to the guest", n);
+}
+
+/* The boot loader's modules as devices.c takes them (disk=modN, input=). */
+static unsigned monitor_modules(const struct mb_info *mbi, struct mon_module *out, unsigned max)
+{
+	const struct mb_module *m = (const struct mb_module *)mbi->mods_addr;
+	unsigned n = 0;
+
+	for (; n < mbi->mods_count && n < max; n++)
+		out[n] = (struct mon_module){ (uint8_t *)m[n].start, m[n].end - m[n].start };
+	return n;
 }
 
 /* CR4 bits a guest may set: what this CPU has, of what the monitor
@@ -154,8 +176,9 @@ static uint32_t cr4_supported(void)
 
 void monitor_main(uint32_t magic, const struct mb_info *mbi)
 {
-	char err[160];
+	char err[OPTIONS_ERR_MAX];
 	struct guest_boot boot;
+	struct mon_module mods[MON_MOD_MAX + 1];
 
 	if (magic != MB_BOOT_MAGIC)
 		mon_panic("not started by a multiboot loader (eax=0x%x)", magic);
@@ -181,7 +204,7 @@ void monitor_main(uint32_t magic, const struct mb_info *mbi)
 		mon_log("no local APIC timer for the NMI watchdog: running with iflag=soft");
 		mon_opts.iflag = IFLAG_SOFT;
 	}
-	devices_init();
+	devices_init(mods, monitor_modules(mbi, mods, MON_MOD_MAX + 1));
 	cr4_guest_mask = cr4_supported();
 	fault_init(&mon_opts);
 	run_guest(boot.entry, boot.eax, boot.ebx);

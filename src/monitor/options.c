@@ -76,12 +76,21 @@ static int is_disk_key(const char *w, size_t k, unsigned *unit)
 	return 1;
 }
 
-/* hd0, hd1 or none; -1 if none of them. */
+/* modN with N in 1..MON_MOD_MAX: N, or -1. */
+static long module_value(const char *v, size_t vn)
+{
+	if (vn < 4 || fmt_strncmp(v, "mod", 3) != 0)
+		return -1;
+	return parse_num(v + 3, vn - 3, 1, MON_MOD_MAX);
+}
+
+/* hd0, hd1, modN or none; -1 if none of them. */
 static int disk_value(const char *v, size_t vn)
 {
 	if (word_eq(v, vn, "hd0")) return DISK_HD0;
 	if (word_eq(v, vn, "hd1")) return DISK_HD1;
 	if (word_eq(v, vn, "none")) return DISK_NONE;
+	if (module_value(v, vn) > 0) return DISK_MOD;
 	return -1;
 }
 
@@ -91,12 +100,48 @@ static int parse_disk(const char *w, size_t n, unsigned unit, const char *v, siz
 	int d = disk_value(v, vn);
 
 	if (d < 0) {
-		fmt_snprintf(err, errlen, "bad value in '%.*s': disk%u= takes hd0, hd1 or none",
-			     (int)n, w, unit);
+		fmt_snprintf(err, errlen, "bad value in '%.*s': disk%u= takes hd0, hd1, mod1..mod%u "
+			     "or none", (int)n, w, unit, MON_MOD_MAX);
 		return 0;
 	}
 	o->disk[unit] = (enum disk_backing)d;
+	o->disk_mod[unit] = d == DISK_MOD ? (unsigned)module_value(v, vn) : 0;
 	return 1;
+}
+
+static int parse_input(const char *w, size_t n, const char *v, size_t vn,
+		       struct mon_options *o, char *err, size_t errlen)
+{
+	long m = module_value(v, vn);
+
+	if (m < 0) {
+		fmt_snprintf(err, errlen, "bad value in '%.*s': input= takes mod1..mod%u (the "
+			     "monitor's module holding the lines to type)", (int)n, w, MON_MOD_MAX);
+		return 0;
+	}
+	o->input_mod = (unsigned)m;
+	return 1;
+}
+
+/* Two options naming the same host disk or the same module. */
+static int check_backings(const struct mon_options *o, char *err, size_t errlen)
+{
+	if (o->disk[0] != DISK_NONE && o->disk[0] != DISK_MOD && o->disk[0] == o->disk[1]) {
+		fmt_snprintf(err, errlen, "disk0= and disk1= both use host disk hd%d: one host disk "
+			     "backs at most one guest disk", o->disk[0] == DISK_HD0 ? 0 : 1);
+		return -1;
+	}
+	unsigned used[GUEST_DISKS + 1] = { o->disk[0] == DISK_MOD ? o->disk_mod[0] : 0,
+					   o->disk[1] == DISK_MOD ? o->disk_mod[1] : 0,
+					   o->input_mod };
+	for (unsigned i = 0; i < GUEST_DISKS + 1; i++)
+		for (unsigned j = i + 1; j < GUEST_DISKS + 1; j++)
+			if (used[i] && used[i] == used[j]) {
+				fmt_snprintf(err, errlen, "module %u is named twice (disk0=, disk1=, "
+					     "input=): each module backs one thing", used[i]);
+				return -1;
+			}
+	return 0;
 }
 
 /* key=value; returns 0, or -1 with the reason in err. */
@@ -166,6 +211,8 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 				     "to %u", (int)n, w, IFWATCH_MAX_S);
 	} else if (ok && is_disk_key(w, k, &unit)) {
 		ok = parse_disk(w, n, unit, v, vn, o, err, errlen);
+	} else if (ok && word_eq(w, k, "input")) {
+		ok = parse_input(w, n, v, vn, o, err, errlen);
 	} else if (ok && word_eq(w, k, "fault")) {
 		ok = fault_parse_target(v, vn, &o->fault, err, errlen) == 0;
 	} else if (ok && word_eq(w, k, "trigger")) {
@@ -181,7 +228,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 	} else {
 		ok = 0;
 		fmt_snprintf(err, errlen, "unknown option '%.*s' (known: mem= ring= shadow= "
-			     "shadow_cache= trace= stats= iflag= ifwatch= userret= disk0= disk1= fault= "
+			     "shadow_cache= trace= stats= iflag= ifwatch= userret= disk0= disk1= input= fault= "
 			     "trigger= persist= watchdog=)",
 			     (int)(n < WORDMAX ? n : WORDMAX), w);
 	}
@@ -216,11 +263,8 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 		if (parse_kv(w, n, o, &cache_given, err, errlen) < 0)
 			return -1;
 	}
-	if (o->disk[0] != DISK_NONE && o->disk[0] == o->disk[1]) {
-		fmt_snprintf(err, errlen, "disk0= and disk1= both use host disk hd%d: one host disk "
-			     "backs at most one guest disk", o->disk[0] == DISK_HD0 ? 0 : 1);
+	if (check_backings(o, err, errlen) < 0)
 		return -1;
-	}
 	if (cache_given && o->shadow == SHADOW_VTLB) {
 		fmt_snprintf(err, errlen, "shadow_cache= applies to shadow=cached, not shadow=vtlb "
 			     "(which keeps no shadows to cache)");

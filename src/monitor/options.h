@@ -32,7 +32,18 @@
  *                  through the monitor's driver (hostdisk.c), so what the
  *                  guest writes lands in IMG; or none (default: the guest's
  *                  channel has no drive).  One host disk backs at most one
- *                  guest disk.  xv6: disk1=hd1 (see docs/xv6.md)
+ *                  guest disk.  xv6: disk1=hd1 (see docs/xv6.md).  Or modN
+ *                  (N from 1): the monitor's module N (QEMU -initrd
+ *                  "GUEST,IMAGE", GRUB's second 'module' line) as a disk in
+ *                  RAM: the guest reads and writes that copy only, so every
+ *                  run starts from the same image and no host disk's timing
+ *                  enters the run (fault-injection campaigns need that)
+ *   input=modN     the monitor's module N is a script of lines typed at the
+ *                  guest's console, one line each time the guest prints its
+ *                  shell prompt "$ " (docs/fault-injection.md, xv6 as a
+ *                  workload); the prompt after the last line ends the run
+ *                  (exit 0x76, as Ctrl-] does).  Keyed to what the guest
+ *                  prints, not to host time: a run repeats exactly
  *   fault=TARGET   inject one fault (src/fault/spec.h lists the targets;
  *   trigger=WHEN   docs/fault-injection.md): what, when, and for how long
  *   persist=P      (once, N traps stuck-at, forever)
@@ -60,7 +71,10 @@ enum shadow_kind { SHADOW_CACHED, SHADOW_VTLB };
 enum iflag_kind { IFLAG_REAL, IFLAG_SOFT };
 
 #define GUEST_DISKS 2           /* IDE primary master, slave */
-enum disk_backing { DISK_NONE, DISK_HD0, DISK_HD1 };
+enum disk_backing { DISK_NONE, DISK_HD0, DISK_HD1, DISK_MOD };
+/* Monitor modules the options may name: 0 is the guest, so modN is 1..7
+ * (QEMU's and GRUB's module table; loader.h keeps the guest's at 8). */
+#define MON_MOD_MAX 7u
 
 struct mon_options {
 	unsigned mem_mb;
@@ -73,6 +87,8 @@ struct mon_options {
 	unsigned ifwatch_s;     /* seconds with IF clear before the guest ends */
 	bool userret_trap;      /* userret=trap */
 	enum disk_backing disk[GUEST_DISKS];    /* disk0=, disk1= */
+	unsigned disk_mod[GUEST_DISKS];         /* DISK_MOD: which module */
+	unsigned input_mod;                     /* input=modN; 0: none */
 	struct fault_spec fault;        /* target FT_NONE: no fault */
 	unsigned watchdog_ms;           /* 0: none */
 };
@@ -85,6 +101,10 @@ struct mon_options {
 #define MEM_MB_MIN 4
 #define MEM_MB_MAX 1024
 #define WATCHDOG_MS_MAX 3600000u
+
+/* Room for any reason options_parse gives (the longest: an unknown option
+ * and the list of the known ones). */
+#define OPTIONS_ERR_MAX 200
 
 /* Returns 0 and fills *o, or -1 with a one-line reason in err. */
 int options_parse(const char *line, struct mon_options *o, char *err, size_t errlen);

@@ -136,6 +136,14 @@ void run_stop_from_console(void)
 	mon_exit(MON_EXIT_CONSOLE);
 }
 
+void run_end_script(unsigned lines)
+{
+	mon_log("run ended: the console script (input=mod%u) is done: %u lines typed",
+		mon_opts.input_mod, lines);
+	stats_print(&vcpu0);
+	mon_exit(MON_EXIT_CONSOLE);
+}
+
 void guest_die(const char *fmt, ...)
 {
 	char why[200];

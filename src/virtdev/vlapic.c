@@ -244,16 +244,27 @@ static uint32_t expiries(const struct vlapic *l, uint64_t old, uint64_t new)
 	return old < p && new >= p;
 }
 
-uint32_t vlapic_advance(struct vlapic *l, uint64_t ns)
+uint32_t vlapic_advance_held(struct vlapic *l, uint64_t ns)
 {
 	uint64_t old = l->now_ns - l->load_ns;
 	uint32_t n = expiries(l, old, old + ns);
 
 	l->now_ns += ns;
-	if (n) {
-		l->timer_fires += n;
-		local_deliver(l, LVT_TIMER, false);     /* several merge in IRR */
-	}
+	l->timer_fires += n;
+	return n;
+}
+
+void vlapic_timer_fire(struct vlapic *l)
+{
+	local_deliver(l, LVT_TIMER, false);     /* several merge in IRR */
+}
+
+uint32_t vlapic_advance(struct vlapic *l, uint64_t ns)
+{
+	uint32_t n = vlapic_advance_held(l, ns);
+
+	if (n)
+		vlapic_timer_fire(l);
 	return n;
 }
 

@@ -203,6 +203,12 @@ void vlapic_mmio_write(struct vlapic *l, uint32_t off, unsigned size, uint32_t v
 /* Lets ns nanoseconds of virtual time pass; returns the timer expiries in
  * that time (each latches the LVT timer vector unless masked). */
 uint32_t vlapic_advance(struct vlapic *l, uint64_t ns);
+/* The same in two steps, for a caller that may hold an expiry back (the
+ * fault injector's lost or delayed timer interrupt): the clock moves and
+ * the expiries are counted, and vlapic_timer_fire() latches the LVT timer
+ * vector (unless masked) when the caller lets them through. */
+uint32_t vlapic_advance_held(struct vlapic *l, uint64_t ns);
+void vlapic_timer_fire(struct vlapic *l);
 /* Nanoseconds until the next timer expiry, or VLAPIC_NO_TIMER. */
 uint64_t vlapic_ns_to_timer(const struct vlapic *l);
 /* Exact nanoseconds of ticks at 1193182 Hz (the PIT clock the monitor

@@ -1238,7 +1238,7 @@ static void machine_reset(struct reader *r)
 	hw.vtlb = cfg & CFG_VTLB;
 	cr4_guest_mask = CR4_DE | CR4_PSE | CR4_PGE | CR4_TSD | CR4_PCE | CR4_OSFXSR |
 			 CR4_OSXMMEXCPT;
-	devices_init();
+	devices_init(NULL, 0);
 	devices_attach_mmio(MMIO_GPA, PAGE, &fake_mmio_ops, 0, "fuzz-dev", NULL);
 
 	build_template();

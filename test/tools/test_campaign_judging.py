@@ -76,6 +76,24 @@ def test_classify(r, fault, outcome):
     assert classify.classify(GOLDEN, r, fault)[0] == outcome
 
 
+def test_guest_panic_is_detected_whatever_ended_the_run():
+    """A guest that reports its own error and then spins (xv6's panic) is
+    'detected', even though the watchdog or the monitor ended it; a monitor
+    failure stays one."""
+    text = "a\nlapicid 0: panic: popcli - interruptible\n 80104566 0 0\n"
+    for code in (0x75, 0x73, 0x76):
+        o, why = classify.classify(GOLDEN, run(code=code, text=text), FAULT, "panic: ")
+        assert o == "detected"
+        assert why == "guest panic: lapicid 0: panic: popcli - interruptible"
+    assert classify.classify(GOLDEN, run(code=0x74, text=text), FAULT, "panic: ")[0] == \
+        "monitor failure"
+    assert classify.classify(GOLDEN, run(code=0x75, text=text), FAULT)[0] == "hang"
+    assert classify.classify(GOLDEN, run(code=0x75), FAULT, "panic: ")[0] == "hang"
+    assert classify.panic_line("x\npanic: y", "panic: ") == "panic: y"
+    assert classify.panic_line("x\n", "panic: ") is None
+    assert classify.panic_line("panic: y", "") is None
+
+
 def test_sdc_detail_and_normalize():
     o, why = classify.classify(GOLDEN, run(text="a\nc\n"), FAULT)
     assert o == "SDC" and why == "line 2: 'b' | 'c'"

@@ -81,6 +81,7 @@ def test_target_weights():
     ({"class": "insn", "weight": 1}, 32),
     ({"class": "port", "weight": 1, "ports": [0x40]}, 8),
     ({"class": "irq", "weight": 1}, 3),
+    ({"class": "irq", "weight": 1, "timers": ["pit", "lapic"]}, 6),
     ({"class": "emul", "weight": 1}, 32),
     ({"class": "shadow", "weight": 1}, 2),
 ])
@@ -103,6 +104,9 @@ def test_exhaustive_needs_points_and_enumerates():
     jobs = f.jobs("exhaustive")
     assert len(jobs) == 2 * 8 * 2
     assert [j["idx"] for j in jobs] == list(range(32))
+    # the report's N is the space it enumerated, so its margin is 0
+    ex = fs([dict(t, persist=["once", "5"])], {"time": 1}, runs="exhaustive")
+    assert ex.class_sizes() == {"port": 2 * 8 * 2 * 2} == {"port": len(ex.jobs("exhaustive"))}
     with pytest.raises(space.SpaceError):
         fs([{"class": "port", "weight": 1}], {"time": 1}).jobs("exhaustive")
 
@@ -117,3 +121,17 @@ def test_monargs():
     assert space.monargs({"monargs": "mem=16"}, j, 250) == \
         "mem=16 fault=reg:eax:1 trigger=time:5 persist=once watchdog=250"
     assert space.monargs({"monargs": ""}, j, 1).startswith("fault=")
+
+
+def test_irq_faults_name_their_timer():
+    import random
+    rng = random.Random(5)
+    lapic = space.TargetSpace({"class": "irq", "weight": 1, "timers": ["lapic"]}, "unused")
+    drawn = {lapic.draw(rng) for _ in range(200)}
+    assert {d.split(":")[2] if d.startswith("irq:lapic:delay") else d for d in drawn} == \
+        {"irq:lapic:lost", "irq:lapic:spurious", "delay"}
+    assert all(d.startswith("irq:lapic:") for d in drawn)
+    assert sorted(lapic.enumerate()) == ["irq:lapic:delay:1", "irq:lapic:lost",
+                                         "irq:lapic:spurious"]
+    pit = space.TargetSpace({"class": "irq", "weight": 1}, "unused")
+    assert sorted(pit.enumerate()) == ["irq:delay:1", "irq:lost", "irq:spurious"]

@@ -23,11 +23,21 @@ time = 0.5
 """
 
 
+def test_modules_panic_and_timers():
+    c = spec.parse(GOOD.replace('monargs = "mem=16"', 'monargs = "mem=16 disk1=mod1"\n'
+                                'modules = ["build/xv6/fs.img"]\npanic = "panic: "')
+                   .replace('class = "mem"', 'class = "irq"\ntimers = ["lapic", "pit"]'))
+    assert c.workload["modules"] == ["build/xv6/fs.img"]
+    assert c.workload["panic"] == "panic: "
+    assert c.targets[1]["timers"] == ["lapic", "pit"]
+
+
 def test_good_file_and_defaults():
     c = spec.parse(GOOD)
     assert (c.name, c.runs, c.seed) == ("t1", 50, 7)
     assert c.workload["monitor"] == "build/monitor.elf"
     assert c.workload["success"] == 0 and c.workload["normalize"] == []
+    assert c.workload["modules"] == [] and c.workload["panic"] == ""
     assert [t["class"] for t in c.targets] == ["reg", "mem"]
     assert c.targets[1]["weight"] == 1
     assert c.triggers == {"trap": 1, "time": 0.5}
@@ -66,6 +76,14 @@ def test_fixed_jobs():
     (("[[targets]]\nclass = \"reg\"", "[[jobs]]\nfault = \"reg:eax:0\"\ntrigger = \"time:0\"\n"
       "[[targets]]\nclass = \"reg\""), "exactly one"),
     (("[workload]", "[workload\n"), "not TOML"),
+    (("monargs = \"mem=16\"", "monargs = \"mem=16\"\nmodules = \"fs.img\""),
+     "'modules' must be a list of file paths"),
+    (("monargs = \"mem=16\"", "monargs = \"mem=16\"\npanic = \"(\""),
+     "'panic' is not a regular expression"),
+    (("monargs = \"mem=16\"", "monargs = \"mem=16\"\npanic = 1"), "'panic' must be str"),
+    (("class = \"mem\"", "class = \"irq\"\ntimers = [\"hpet\"]"),
+     "timers must be a list of pit lapic"),
+    (("class = \"mem\"", "class = \"irq\"\ntimers = []"), "timers must be a list"),
 ])
 def test_refusals_are_one_line(change, why):
     old, new = change

@@ -7,6 +7,7 @@ import pytest
 
 from campaign import cli, elfinfo, pool, report, runner
 from campaign.store import Store
+from campaign.classify import OUTCOMES
 
 GOLDEN = {"code": 0, "text": "t", "log": "l", "end_us": 1000, "wall": 0.5}
 
@@ -132,6 +133,15 @@ def test_qemu_command_escapes_commas():
     assert "-icount" in cmd and "shift=0,sleep=off" in cmd
 
 
+def test_qemu_command_passes_the_monitor_modules():
+    cmd = runner.qemu_command({"guest": "build/xv6/kernel", "monitor": "m.elf", "args": "",
+                               "modules": ["build/xv6/fs.img", "c,d.cmds"],
+                               "monargs": "disk1=mod1 input=mod2", "root": "/r",
+                               "qemu_mem": 512}, "/tmp/l")
+    assert cmd[cmd.index("-initrd") + 1] == "/r/build/xv6/kernel,/r/build/xv6/fs.img,/r/c,,d.cmds"
+    assert cmd[cmd.index("-m") + 1] == "512"
+
+
 def test_help_documents_every_option(capsys):
     for sub, opts in [("run", ["--runs", "--seed", "--db", "--fresh", "--workers",
                                "--scheduler", "--stop-after", "--no-progress", "--no-report",
@@ -152,3 +162,15 @@ def test_bad_input_is_one_line(tmp_path, capsys):
     assert err.startswith("campaign: ") and err.count("\n") == 1 and "missing 'workload'" in err
     assert cli.main(["report", str(tmp_path / "none.sqlite")]) == 2
     assert "no such campaign database" in capsys.readouterr().err
+
+
+def test_exhaustive_class_has_exact_shares():
+    """A class whose whole space was run: margin 0 and each share its own
+    interval; a sampled one: the Wilson interval around it."""
+    lines = report.class_table("shadow", {o: 0 for o in OUTCOMES} | {"benign": 3,
+                                                                     "not activated": 1}, 4)
+    assert lines[0] == "shadow: 4 runs of 4 faults (margin +-0.0% at 95%; +-1% needs 4 runs)"
+    assert "75.00%  [ 75.00%,  75.00%]  of 4: ~3 [3, 3]" in lines[1]
+    sampled = report.class_table("shadow", {o: 0 for o in OUTCOMES} | {"benign": 3,
+                                                                       "not activated": 1}, 400)
+    assert "75.00%  [ 30.06%,  95.44%]" in sampled[1]

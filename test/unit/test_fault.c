@@ -85,6 +85,18 @@ static void test_targets(void **state)
 	assert_int_equal(s.delay_ms, 20);
 	assert_int_equal(ok("irq:lost", "time:5", NULL).mode, FIRQ_LOST);
 	assert_int_equal(ok("irq:spurious", "time:5", NULL).mode, FIRQ_SPURIOUS);
+	assert_int_equal(ok("irq:lost", "time:5", NULL).timer, FTIMER_PIT);
+	s = ok("irq:lapic:delay:7", "time:5", NULL);     /* the local APIC timer */
+	assert_int_equal(s.timer, FTIMER_LAPIC);
+	assert_int_equal(s.mode, FIRQ_DELAY);
+	assert_int_equal(s.delay_ms, 7);
+	s = ok("irq:lapic:lost", "time:5", NULL);
+	assert_int_equal(s.timer, FTIMER_LAPIC);
+	assert_int_equal(s.mode, FIRQ_LOST);
+	assert_int_equal(ok("irq:lapic:spurious", "time:5", NULL).mode, FIRQ_SPURIOUS);
+	s = ok("irq:pit:spurious", "time:5", NULL);
+	assert_int_equal(s.timer, FTIMER_PIT);
+	assert_int_equal(s.mode, FIRQ_SPURIOUS);
 	assert_int_equal(ok("emul:9", "emul:cli:1", NULL).bit, 9);
 	assert_int_equal(ok("shadow:invlpg", "time:1", NULL).mode, FSH_INVLPG);
 	assert_int_equal(ok("shadow:ptwrite", "time:1", NULL).mode, FSH_PTWRITE);
@@ -98,7 +110,8 @@ static void test_bad_targets(void **state)
 		"reg:eax:5:1:1", "mem:0x1:8", "mem:0x100000000:1", "mem:zz:1", "mem:0x:1",
 		"pte:1:32", "insn:15:0", "port:0x10000:0", "irq:late", "irq:delay:0",
 		"irq:delay:10001", "emul:32", "emul", "shadow:flush", "cpu:1", "", ":", "reg::1",
-		"mem:-1:0", "mem:1:1:1",
+		"mem:-1:0", "mem:1:1:1", "irq:lapic", "irq:lapic:late", "irq:hpet:lost",
+		"irq:lapic:delay:0", "irq:lapic:lost:1", "irq:pit:lapic:lost",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		refused(bad[i], "time:1", NULL, "fault= takes");
@@ -160,6 +173,12 @@ static void test_descriptions(void **state)
 	fault_describe_trigger(&s, w, sizeof w);
 	assert_string_equal(t, "irq0 delayed 5 ms");
 	assert_string_equal(w, "time 1500 us");
+	s = ok("irq:lapic:lost", "irq:4", "forever");
+	fault_describe_target(&s, t, sizeof t);
+	assert_string_equal(t, "lapic timer lost");
+	s = ok("irq:lapic:delay:9", "irq:4", NULL);
+	fault_describe_target(&s, t, sizeof t);
+	assert_string_equal(t, "lapic timer delayed 9 ms");
 }
 
 /* ---- trigger.c ---- */

@@ -15,7 +15,7 @@
 static struct mon_options parse_ok(const char *line)
 {
 	struct mon_options o;
-	char err[160];
+	char err[OPTIONS_ERR_MAX];
 	int r = options_parse(line, &o, err, sizeof err);
 	if (r != 0)
 		fail_msg("'%s' refused: %s", line, err);
@@ -25,7 +25,7 @@ static struct mon_options parse_ok(const char *line)
 static void expect_refused(const char *line, const char *why_part)
 {
 	struct mon_options o;
-	char err[160];
+	char err[OPTIONS_ERR_MAX];
 	assert_int_equal(options_parse(line, &o, err, sizeof err), -1);
 	if (strstr(err, why_part) == NULL)
 		fail_msg("'%s': reason '%s' lacks '%s'", line, err, why_part);
@@ -52,6 +52,38 @@ static void test_defaults(void **state)
 	}
 }
 
+/* disk0=/disk1=modN and input=modN: a module of the monitor's, each
+ * module backing at most one of them. */
+static void test_modules(void **state)
+{
+	(void)state;
+	struct mon_options o = parse_ok("mem=256 disk1=mod1 input=mod2");
+	assert_int_equal(o.disk[1], DISK_MOD);
+	assert_int_equal(o.disk_mod[1], 1);
+	assert_int_equal(o.disk[0], DISK_NONE);
+	assert_int_equal(o.input_mod, 2);
+	o = parse_ok("disk0=mod7 disk1=hd1");
+	assert_int_equal(o.disk[0], DISK_MOD);
+	assert_int_equal(o.disk_mod[0], 7);
+	assert_int_equal(o.disk[1], DISK_HD1);
+	assert_int_equal(o.input_mod, 0);
+	o = parse_ok("disk0=mod1 disk1=mod2");          /* two modules: no conflict */
+	assert_int_equal(o.disk_mod[0], 1);
+	assert_int_equal(o.disk_mod[1], 2);
+	o = parse_ok("disk0=mod1 disk0=hd0");           /* the last word wins */
+	assert_int_equal(o.disk[0], DISK_HD0);
+	assert_int_equal(o.disk_mod[0], 0);
+	expect_refused("disk0=mod0", "disk0= takes hd0, hd1, mod1..mod7 or none");
+	expect_refused("disk0=mod8", "disk0= takes");
+	expect_refused("disk0=mod", "disk0= takes");
+	expect_refused("disk0=modx", "disk0= takes");
+	expect_refused("input=hd1", "bad value in 'input=hd1': input= takes mod1..mod7");
+	expect_refused("input=mod0", "input= takes mod1..mod7");
+	expect_refused("input=", "input= takes");
+	expect_refused("disk0=mod1 disk1=mod1", "module 1 is named twice");
+	expect_refused("disk1=mod3 input=mod3", "module 3 is named twice");
+}
+
 static void test_disks(void **state)
 {
 	(void)state;
@@ -65,8 +97,9 @@ static void test_disks(void **state)
 	assert_int_equal(o.disk[0], DISK_NONE);
 	o = parse_ok("disk0=none disk1=none");          /* none twice is no conflict */
 	assert_int_equal(o.disk[1], DISK_NONE);
-	expect_refused("disk1=hd2", "bad value in 'disk1=hd2': disk1= takes hd0, hd1 or none");
-	expect_refused("disk0=", "disk0= takes hd0, hd1 or none");
+	expect_refused("disk1=hd2", "bad value in 'disk1=hd2': disk1= takes hd0, hd1, mod1..mod7 "
+		       "or none");
+	expect_refused("disk0=", "disk0= takes hd0, hd1, mod1..mod7 or none");
 	expect_refused("disk2=hd0", "unknown option 'disk2=hd0'");
 	expect_refused("disk0=hd1 disk1=hd1", "both use host disk hd1");
 	expect_refused("disk1=hd0 disk0=hd0", "one host disk backs at most one guest disk");
@@ -204,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_each_option),
 		cmocka_unit_test(test_trace_lists),
 		cmocka_unit_test(test_disks),
+		cmocka_unit_test(test_modules),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_iflag),
 		cmocka_unit_test(test_fault_options),

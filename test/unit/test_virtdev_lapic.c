@@ -138,6 +138,27 @@ static void test_timer_expiry_instant_is_exact(void **state)
 	assert_int_equal(vlapic_ns_to_timer(&l), XV6_TICR + 1ull);
 }
 
+/* The fault injector's two steps: an expiry counted but held back latches
+ * nothing until vlapic_timer_fire(), and the clock moved all the same. */
+static void test_held_expiry_fires_only_when_let_through(void **state)
+{
+	(void)state;
+	struct vlapic l = fresh();
+	xv6_lapicinit(&l);
+	assert_int_equal(vlapic_advance_held(&l, XV6_TICR + 1ull), 1);
+	assert_int_equal(l.timer_fires, 1);
+	assert_int_equal(vlapic_pending_vector(&l), -1);       /* lost, so far */
+	assert_int_equal(rd(&l, LAPIC_TCCR), XV6_TICR);        /* reloaded */
+	vlapic_timer_fire(&l);                                  /* delayed: now */
+	assert_int_equal(vlapic_pending_vector(&l), V_TIMER);
+	assert_int_equal(vlapic_ack(&l), V_TIMER);
+	vlapic_timer_fire(&l);                                  /* spurious */
+	assert_int_equal(l.timer_fires, 1);                     /* no expiry counted */
+	assert_int_equal(vlapic_pending_vector(&l), -1);        /* its class in service */
+	wr(&l, LAPIC_EOI, 0);
+	assert_int_equal(vlapic_pending_vector(&l), V_TIMER);
+}
+
 static void test_current_count_with_each_divider(void **state)
 {
 	(void)state;
@@ -464,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_xv6_lapicinit_leaves_nothing_pending),
 		cmocka_unit_test(test_xv6_timer_is_100hz),
 		cmocka_unit_test(test_timer_expiry_instant_is_exact),
+		cmocka_unit_test(test_held_expiry_fires_only_when_let_through),
 		cmocka_unit_test(test_current_count_with_each_divider),
 		cmocka_unit_test(test_one_shot_fires_once),
 		cmocka_unit_test(test_masked_expiries_are_lost),

@@ -11,7 +11,9 @@ The classes (docs/fault-injection.md), decided in this order:
   guest crash      the monitor ended the guest: triple fault, an access
                    beyond its RAM, a state it cannot resume (0x73)
   detected         the guest ended with another code than the golden run's
-                   (its own panic or failed-test exit)
+                   (its own panic or failed-test exit), or its transcript
+                   matches the workload's 'panic' pattern (a guest that
+                   panics and then spins, xv6: whatever ended the run)
   SDC              the golden run's exit code, but a different transcript
                    (with no fault injected that can only be timing: the
                    injector's own instructions count in virtual time under
@@ -54,10 +56,23 @@ def first_difference(a, b):
     return ""
 
 
-def classify(golden, run, fault):
+def panic_line(text, pattern):
+    """The first line of text the guest's panic pattern matches, or None."""
+    if not pattern:
+        return None
+    m = re.search(pattern, text)
+    if not m:
+        return None
+    start = text.rfind("\n", 0, m.start()) + 1
+    end = text.find("\n", m.end())
+    return text[start:end if end >= 0 else len(text)]
+
+
+def classify(golden, run, fault, panic=""):
     """(outcome, detail).  golden: {'code', 'text'} (text normalized);
     run: runner result with 'text' normalized; fault: monlog.fault_result()
-    of the run, or None."""
+    of the run, or None; panic: the workload's regex for the guest's own
+    error report (the golden transcript never matches it)."""
     code = run["code"]
     if run["timed_out"]:
         return "monitor failure", "host timeout: the monitor's watchdog did not end the run"
@@ -67,6 +82,9 @@ def classify(golden, run, fault):
         return "monitor failure", "the monitor refused the run (exit 0x%x)" % code
     if code is None:
         return "monitor failure", "QEMU ended without a debug exit (rc %s)" % run.get("rc")
+    line = panic_line(run["text"], panic)
+    if line is not None:
+        return "detected", "guest panic: %s" % line[:100]
     if code == MON_HANG:
         return "hang", "watchdog"
     if code == MON_GUEST_DIED:

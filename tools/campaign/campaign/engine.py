@@ -12,6 +12,7 @@
 """
 import math
 import os
+import re
 import time
 
 from campaign import classify, monlog, pool, runner, space
@@ -24,8 +25,8 @@ GOLDEN_TIMEOUT_S = 600
 def job_payload(c, job, timeout, root):
     w = c.workload
     return {"idx": job["idx"], "guest": w["guest"], "args": w["args"], "monitor": w["monitor"],
-            "monargs": job["monargs"], "timeout": timeout, "qemu_mem": w["qemu_mem"],
-            "root": root}
+            "modules": w["modules"], "monargs": job["monargs"], "timeout": timeout,
+            "qemu_mem": w["qemu_mem"], "root": root}
 
 
 def golden_run(c, root):
@@ -33,14 +34,17 @@ def golden_run(c, root):
     'text' normalized and 'end_us' from the monitor's result line."""
     args = (c.workload["monargs"] + " watchdog=%d" % GOLDEN_WATCHDOG_MS).strip()
     job = {"idx": -1, "guest": c.workload["guest"], "args": c.workload["args"],
-           "monitor": c.workload["monitor"], "monargs": args, "timeout": GOLDEN_TIMEOUT_S,
-           "qemu_mem": c.workload["qemu_mem"], "root": root}
+           "monitor": c.workload["monitor"], "modules": c.workload["modules"], "monargs": args,
+           "timeout": GOLDEN_TIMEOUT_S, "qemu_mem": c.workload["qemu_mem"], "root": root}
     runs = [runner.run_job(job) for _ in range(2)]
     g = runs[0]
     if g["code"] != c.workload["success"]:
         raise CampaignError("the golden run ended with %s, not the success code %d; its log "
                             "ends: %s" % (g["code"], c.workload["success"],
                                           monlog.excerpt(g["log"])[-300:].replace("\n", " / ")))
+    if c.workload["panic"] and re.search(c.workload["panic"], g["text"]):
+        raise CampaignError("the golden run's transcript matches the workload's 'panic' "
+                            "pattern %r: no run could be told apart" % c.workload["panic"])
     if (g["text"], g["log"]) != (runs[1]["text"], runs[1]["log"]):
         raise CampaignError("two golden runs differ: the workload is not deterministic "
                             "under -icount (%s)" % classify.first_difference(g["text"], runs[1]["text"]))
@@ -100,7 +104,8 @@ def judge(p, res, job_row):
     """The stored result of one finished run."""
     text = classify.normalize(res["text"], p.c.workload["normalize"])
     fault = monlog.fault_result(res["log"])
-    outcome, detail = classify.classify(p.golden, dict(res, text=text), fault)
+    outcome, detail = classify.classify(p.golden, dict(res, text=text), fault,
+                                        p.c.workload["panic"])
     f = fault or {}
     return {"idx": res["idx"], "outcome": outcome, "detail": detail, "code": res["code"],
             "injected": f.get("injected", 0), "activated": f.get("activated", "?"),

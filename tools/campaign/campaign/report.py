@@ -36,7 +36,8 @@ def class_table(cls, counts, N):
              % (cls, n, _fmt_big(N), 100 * stats.margin(n, N), stats.sample_size(N))]
     for o in OUTCOMES:
         k = counts[o]
-        lo, hi = stats.wilson(k, n)
+        # every fault of the space was run (exhaustive): the share is exact
+        lo, hi = (k / n, k / n) if n and n >= N else stats.wilson(k, n)
         lines.append("  %-16s %5d  %6.2f%%  [%6.2f%%, %6.2f%%]  of %s: ~%s [%s, %s]"
                      % (o, k, 100 * k / n if n else 0, 100 * lo, 100 * hi, _fmt_big(N),
                         _fmt_big(N * k / n if n else 0), _fmt_big(N * lo), _fmt_big(N * hi)))

@@ -1,8 +1,9 @@
 """runner.py - one boot of the monitor with one fault: the unit of work.
 
 A job is a plain dict (picklable, so a Dask worker on another host can run
-it): the QEMU binary, the monitor and guest images (paths relative to the
-repository root, which is VMM_ROOT on a worker or its working directory),
+it): the QEMU binary, the monitor and guest images and the monitor's other
+modules (paths relative to the repository root, which is VMM_ROOT on a
+worker or its working directory),
 the guest's command line, the monitor's options (the fault among them), a
 host timeout.  QEMU runs with -icount shift=0,sleep=off: the guest's clock
 is the instruction count, so the same job gives the same run, byte for
@@ -27,13 +28,22 @@ def root():
     return os.environ.get("VMM_ROOT", os.getcwd())
 
 
+def initrd(r, job):
+    """QEMU's -initrd: the guest with its command line, then the monitor's
+    other modules (disk images, console scripts), comma-separated (a comma
+    inside one is doubled)."""
+    guest = os.path.join(r, job["guest"])
+    mods = [(guest + " " + job["args"]).strip()] + [os.path.join(r, m)
+                                                    for m in job.get("modules", [])]
+    return ",".join(m.replace(",", ",,") for m in mods)
+
+
 def qemu_command(job, log_path):
     r = job.get("root") or root()
-    guest = os.path.join(r, job["guest"])
     return [job.get("qemu", "qemu-system-i386"), "-m", str(job.get("qemu_mem", 256))] + QEMU_ARGS + [
         "-serial", "stdio", "-debugcon", "file:" + log_path,
         "-kernel", os.path.join(r, job["monitor"]), "-append", job["monargs"],
-        "-initrd", (guest + " " + job["args"].replace(",", ",,")).strip()]
+        "-initrd", initrd(r, job)]
 
 
 def run_job(job):

@@ -24,6 +24,7 @@ DEFAULT_PORTS = [0x3FD, 0x40, 0x21, 0x3F8]
 DEFAULT_PTE_RANGES = [[0x400000, 0x410000]]     # a user program's first pages
 SHADOW_EVENTS = ("fill", "flush", "invlpg", "ptwrite")
 IRQ_MODES = ("lost", "delay", "spurious")
+IRQ_TIMERS = ("pit",)           # the PIT's IRQ 0; "lapic": the local APIC timer (xv6)
 EXHAUSTIVE_MAX = 100000
 OBJDUMP_INSN = re.compile(r"^\s*([0-9a-f]+):\t")
 PLACEHOLDER = re.compile(r"\{(sym|str):([^}]*)\}")
@@ -135,7 +136,7 @@ class TargetSpace:
         if c == "port":
             return len(t.get("ports", DEFAULT_PORTS)) * 8
         if c == "irq":
-            return len(t.get("modes", IRQ_MODES))
+            return len(t.get("modes", IRQ_MODES)) * len(t.get("timers", IRQ_TIMERS))
         if c == "emul":
             return 32
         return len(t.get("modes", ("invlpg", "ptwrite")))
@@ -155,10 +156,11 @@ class TargetSpace:
             return "port:0x%x:%d" % (rng.choice(t.get("ports", DEFAULT_PORTS)), rng.randint(0, 7))
         if c == "irq":
             mode = rng.choice(t.get("modes", IRQ_MODES))
+            timer = _timer_prefix(rng.choice(t.get("timers", IRQ_TIMERS)))
             if mode == "delay":
                 lo, hi = t.get("delay_ms", [1, 20])
-                return "irq:delay:%d" % rng.randint(lo, hi)
-            return "irq:" + mode
+                return "irq:%sdelay:%d" % (timer, rng.randint(lo, hi))
+            return "irq:" + timer + mode
         if c == "emul":
             return "emul:%d" % rng.randint(0, 31)
         return "shadow:" + rng.choice(t.get("modes", ["invlpg", "ptwrite"]))
@@ -194,8 +196,8 @@ class TargetSpace:
             return ["port:0x%x:%d" % (p, b) for p in t.get("ports", DEFAULT_PORTS) for b in range(8)]
         if c == "irq":
             lo, _ = t.get("delay_ms", [1, 20])
-            return ["irq:delay:%d" % lo if m == "delay" else "irq:" + m
-                    for m in t.get("modes", IRQ_MODES)]
+            return ["irq:" + _timer_prefix(tm) + ("delay:%d" % lo if m == "delay" else m)
+                    for tm in t.get("timers", IRQ_TIMERS) for m in t.get("modes", IRQ_MODES)]
         if c == "emul":
             return ["emul:%d" % b for b in range(32)]
         return ["shadow:" + m for m in t.get("modes", ["invlpg", "ptwrite"])]
@@ -220,10 +222,17 @@ class FaultSpace:
         return sum(self.triggers.size(k) for k, _ in self.kinds)
 
     def class_sizes(self):
-        """Faults per target class: its values times every trigger point."""
+        """Faults per target class: its values times every trigger point of
+        the golden run; in an exhaustive campaign, the space it enumerates
+        (values x its listed points x persistences), every fault of which
+        it runs."""
         out = {}
         for t in self.targets:
-            out[t.cls] = out.get(t.cls, 0) + t.size() * self.trigger_points()
+            if self.c.runs == "exhaustive":
+                n = t.size() * len(t.t.get("points", [])) * len(t.persist)
+            else:
+                n = t.size() * self.trigger_points()
+            out[t.cls] = out.get(t.cls, 0) + n
         return out
 
     def job(self, idx):
@@ -265,6 +274,11 @@ class FaultSpace:
                             raise SpaceError("exhaustive campaign of more than %d jobs"
                                              % EXHAUSTIVE_MAX)
         return out
+
+
+def _timer_prefix(timer):
+    """The fault= word for an irq fault's timer: the PIT is the default."""
+    return "" if timer == "pit" else timer + ":"
 
 
 def _pick(rng, pairs):

@@ -11,8 +11,10 @@ A campaign file is TOML (docs/fault-injection.md has the reference):
     args = "tests=kernel"           # the guest's command line
     monitor = "build/monitor.elf"
     monargs = "mem=16"              # the monitor's options besides the fault
+    modules = []                    # more monitor modules (disk1=mod1, input=mod2)
     success = 0                     # the exit code of a good run
     normalize = []                  # regexes blanked before transcripts compare
+    panic = ""                      # regex: the guest detected an error itself
     watchdog_factor = 2.0           # watchdog = factor x golden + margin ms
     watchdog_margin_ms = 50
 
@@ -38,13 +40,16 @@ A bad file is refused with one line naming the key.
 import hashlib
 import json
 import os
+import re
 import tomllib
 
 TARGET_CLASSES = ("reg", "mem", "pte", "pde", "insn", "port", "irq", "emul", "shadow")
 TRIGGER_KINDS = ("trap", "emul", "shadow", "irq", "eip", "time")
+IRQ_TIMERS = ("pit", "lapic")   # irq faults: the PIT's IRQ 0, the local APIC timer
 WORKLOAD_DEFAULTS = {"monitor": "build/monitor.elf", "monargs": "", "success": 0,
                      "normalize": [], "watchdog_factor": 2.0, "watchdog_margin_ms": 50,
-                     "timeout_factor": 10.0, "timeout_min": 120, "qemu_mem": 256}
+                     "timeout_factor": 10.0, "timeout_min": 120, "qemu_mem": 256,
+                     "modules": [], "panic": ""}
 
 
 class CampaignError(ValueError):
@@ -86,6 +91,14 @@ def _workload(d, where):
                             "watchdog= (the campaign does)" % where)
     if not isinstance(w["normalize"], list) or not all(isinstance(r, str) for r in w["normalize"]):
         raise CampaignError("%s: 'normalize' must be a list of regular expressions" % where)
+    if not isinstance(w["modules"], list) or not all(isinstance(m, str) for m in w["modules"]):
+        raise CampaignError("%s: 'modules' must be a list of file paths (the monitor's "
+                            "modules after the guest: mod1, mod2, ...)" % where)
+    _need(w, "panic", str, where)
+    try:
+        re.compile(w["panic"])
+    except re.error as e:
+        raise CampaignError("%s: 'panic' is not a regular expression: %s" % (where, e))
     return w
 
 
@@ -99,6 +112,11 @@ def _targets(lst, where):
         w = t.get("weight", 1)
         if not isinstance(w, (int, float)) or w <= 0:
             raise CampaignError("%s[%d]: weight must be a positive number" % (where, i))
+        timers = t.get("timers", ["pit"])
+        if cls == "irq" and (not isinstance(timers, list) or not timers or
+                             not set(timers) <= set(IRQ_TIMERS)):
+            raise CampaignError("%s[%d]: timers must be a list of %s" % (where, i,
+                                                                       " ".join(IRQ_TIMERS)))
         out.append(dict(t, weight=w))
     return out
 
