@@ -71,7 +71,7 @@ static int split(const char *v, size_t n, struct fields *f)
 	size_t start = 0;
 
 	f->count = 0;
-	for (size_t i = 0; i <= n; i++) {
+	for (size_t i = 0; i <= n; i++) {	/* bound: the spec's n characters */
 		if (i < n && v[i] != ':')
 			continue;
 		if (f->count == FIELDS_MAX)
@@ -112,7 +112,7 @@ static int field_num(const struct fields *f, unsigned i, uint64_t min, uint64_t 
 		base = 16;
 		k = 2;
 	}
-	for (; k < n; k++) {
+	for (; k < n; k++) {	/* bound: the number's n digits */
 		int d = digit_value(s[k], base);
 		if (d < 0 || (uint64_t)d > max || v > (max - (uint64_t)d) / base)
 			return -1;
@@ -127,7 +127,7 @@ static int field_num(const struct fields *f, unsigned i, uint64_t min, uint64_t 
 static int name_index(const struct fields *f, unsigned i, const char *const *names,
 		      unsigned count)
 {
-	for (unsigned k = 0; k < count; k++)
+	for (unsigned k = 0; k < count; k++)	/* bound: count names */
 		if (names[k] && field_is(f, i, names[k]))
 			return (int)k;
 	return -1;

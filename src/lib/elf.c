@@ -71,6 +71,7 @@ static int check(const void *img, uint32_t len, uint32_t lo, uint32_t hi, int ph
 	const char *bad = check_header(eh, len);
 	int entry_ok = 0, loads = 0;
 
+	/* bound: phnum, 16 bits (checked against the image's length) */
 	for (unsigned i = 0; bad == NULL && i < eh->phnum; i++) {
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type != PT_LOAD || ph->memsz == 0)
@@ -100,7 +101,7 @@ int elf_check_phys(const void *img, uint32_t len, uint32_t lo, uint32_t hi, cons
 uint32_t elf_entry_phys(const void *img)
 {
 	const struct elf32_ehdr *eh = img;
-	for (unsigned i = 0; i < eh->phnum; i++) {
+	for (unsigned i = 0; i < eh->phnum; i++) {	/* bound: phnum, 16 bits */
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type == PT_LOAD && eh->entry >= ph->vaddr && eh->entry - ph->vaddr < ph->memsz)
 			return eh->entry - ph->vaddr + ph->paddr;

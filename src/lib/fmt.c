@@ -23,7 +23,7 @@ static void put(struct sink *s, char c)
 
 static void pad(struct sink *s, char c, int n)
 {
-	while (n-- > 0)
+	while (n-- > 0)	/* bound: n, a field width */
 		put(s, c);
 }
 
@@ -35,7 +35,7 @@ static void put_uint(struct sink *s, uint64_t v, unsigned base, int upper,
 	char tmp[24];
 	int n = 0;
 
-	do {
+	do {	/* bound: at most 20 digits (64 bits in base 10 or 16) */
 		tmp[n++] = digits[v % base];
 		v /= base;
 	} while (v != 0);
@@ -46,7 +46,7 @@ static void put_uint(struct sink *s, uint64_t v, unsigned base, int upper,
 		put(s, '-');
 	if (!left && zero)
 		pad(s, '0', width - len);
-	while (n > 0)
+	while (n > 0)	/* bound: n digits */
 		put(s, tmp[--n]);
 	if (left)
 		pad(s, ' ', width - len);
@@ -58,11 +58,11 @@ static void put_str(struct sink *s, const char *str, int width, int prec, int le
 	if (str == NULL)
 		str = "(null)";
 	int len = 0;
-	while (str[len] && (prec < 0 || len < prec))
+	while (str[len] && (prec < 0 || len < prec))	/* bound: the string's length, or prec */
 		len++;
 	if (!left)
 		pad(s, ' ', width - len);
-	for (int i = 0; i < len; i++)
+	for (int i = 0; i < len; i++)	/* bound: len */
 		put(s, str[i]);
 	if (left)
 		pad(s, ' ', width - len);
@@ -112,20 +112,20 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	va_list aq;
 
 	va_copy(aq, ap);
-	for (; *fmt; fmt++) {
+	for (; *fmt; fmt++) {	/* bound: the format's length (the monitor's own strings) */
 		if (*fmt != '%') {
 			put(&s, *fmt);
 			continue;
 		}
 		fmt++;
 		int left = 0, zero = 0, width = 0, lng = 0;
-		for (; *fmt == '-' || *fmt == '0'; fmt++) {
+		for (; *fmt == '-' || *fmt == '0'; fmt++) {	/* bound: the format's length */
 			if (*fmt == '-')
 				left = 1;
 			else
 				zero = 1;
 		}
-		for (; *fmt >= '0' && *fmt <= '9'; fmt++)
+		for (; *fmt >= '0' && *fmt <= '9'; fmt++)	/* bound: the format's length */
 			width = width * 10 + (*fmt - '0');
 		int prec = -1;
 		if (*fmt == '.') {
@@ -135,10 +135,11 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				prec = va_arg(aq, int);
 				fmt++;
 			}
+			/* bound: the format's length */
 			for (; *fmt >= '0' && *fmt <= '9'; fmt++)
 				prec = prec * 10 + (*fmt - '0');
 		}
-		for (; *fmt == 'l'; fmt++)
+		for (; *fmt == 'l'; fmt++)	/* bound: the format's length */
 			lng++;
 		if (*fmt == '\0')
 			break;
@@ -169,14 +170,14 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 size_t fmt_strlen(const char *s)
 {
 	size_t n = 0;
-	while (s[n])
+	while (s[n])	/* bound: the string's length (NUL-terminated) */
 		n++;
 	return n;
 }
 
 int fmt_strncmp(const char *a, const char *b, size_t n)
 {
-	for (; n > 0; n--, a++, b++) {
+	for (; n > 0; n--, a++, b++) {	/* bound: n, or the first NUL */
 		if (*a != *b)
 			return (unsigned char)*a - (unsigned char)*b;
 		if (*a == '\0')

@@ -16,7 +16,7 @@ void frames_init(struct frame_pool *p, uint32_t first, uint32_t count,
 	p->stack = stack;
 	p->top = 0;
 	/* Push high frames first so allocation starts at the lowest address. */
-	for (uint32_t i = count; i > 0; i--) {
+	for (uint32_t i = count; i > 0; i--) {	/* bound: count frames */
 		ref[i - 1] = 0;
 		stack[p->top++] = first + i - 1;
 	}

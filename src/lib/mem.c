@@ -41,7 +41,7 @@ void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
-	while (n--)
+	while (n--)	/* bound: n bytes */
 		*d++ = *s++;
 	return dst;
 }
@@ -49,7 +49,7 @@ void *memcpy(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
-	while (n--)
+	while (n--)	/* bound: n bytes */
 		*d++ = (unsigned char)c;
 	return dst;
 }
@@ -58,7 +58,7 @@ void *memset(void *dst, int c, size_t n)
 int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;
-	for (; n > 0; n--, x++, y++)
+	for (; n > 0; n--, x++, y++)	/* bound: n bytes */
 		if (*x != *y)
 			return *x - *y;
 	return 0;

@@ -13,6 +13,7 @@ uint64_t mmap_ram_top(const void *map, uint32_t length)
 	const uint8_t *p = map;
 	uint32_t off = 0;
 
+	/* bound: length / 24: each entry moves off by at least 24 bytes */
 	while (off + sizeof(struct mb_mmap_entry) <= length) {
 		const struct mb_mmap_entry *e = (const void *)(p + off);
 		if (e->size < sizeof(*e) - 4 || e->size > length - off - 4)

@@ -25,6 +25,8 @@ _start:
 	push ebx
 	push eax
 	call monitor_main
+; bound: none, by design: monitor_main never returns (the run ends in
+; mon_exit); were it to, the CPU halts here for good
 .hang:
 	hlt
 	jmp .hang

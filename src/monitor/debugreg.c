@@ -66,7 +66,7 @@ static void guest_recompute(void)
 	uint32_t g7 = guest_dr[7];
 
 	guest7 = 0;
-	for (unsigned n = 0; n < 4; n++) {
+	for (unsigned n = 0; n < 4; n++) {	/* bound: the 4 breakpoint registers */
 		if (!(g7 & DR7_LG(n)) || (mon7 & DR7_L(n)) || guest_dr[n] > SWITCHER_BASE - 8)
 			continue;
 		load_addr(n, guest_dr[n]);
@@ -101,7 +101,7 @@ int dr_armed(unsigned n)
 
 void dr_guest_load(const uint32_t dr[8])
 {
-	for (unsigned i = 0; i < 8; i++)
+	for (unsigned i = 0; i < 8; i++)	/* bound: the 8 debug registers */
 		guest_dr[i] = dr[i];
 	guest_recompute();
 }
@@ -110,7 +110,7 @@ uint32_t dr_guest_hits(uint32_t dr6)
 {
 	uint32_t mine = 0;
 
-	for (unsigned n = 0; n < 4; n++)
+	for (unsigned n = 0; n < 4; n++)	/* bound: the 4 breakpoint registers */
 		if (guest7 & DR7_L(n))
 			mine |= DR6_B(n);
 	return dr6 & mine & DR6_HITS;

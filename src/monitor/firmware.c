@@ -53,13 +53,13 @@ static void put32(uint8_t *p, uint32_t off, uint32_t v)
 
 static void put_chars(uint8_t *p, uint32_t off, const char *s, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++)	/* bound: n, a table's field width */
 		p[off + i] = (uint8_t)s[i];
 }
 
 static void zero(uint8_t *p, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++)	/* bound: n, a table's size */
 		p[i] = 0;
 }
 
@@ -67,7 +67,7 @@ uint8_t fw_checksum(const uint8_t *p, uint32_t n)
 {
 	uint8_t sum = 0;
 
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++)	/* bound: n, a table's size */
 		sum = (uint8_t)(sum + p[i]);
 	return sum;
 }
@@ -143,7 +143,7 @@ static uint32_t put_isa_irqs(uint8_t *b, const struct fw_machine *m, unsigned *c
 {
 	uint32_t len = 0;
 
-	for (unsigned irq = 0; irq < ISA_IRQS; irq++) {
+	for (unsigned irq = 0; irq < ISA_IRQS; irq++) {	/* bound: ISA_IRQS */
 		if (irq == ISA_CASCADE_IRQ)
 			continue;
 		len += put_intr(b + len, MP_IOINTR, MP_INT, m->isa_bus_id, (uint8_t)irq,
@@ -222,7 +222,7 @@ static void write_zeros(const struct guest_phys *gp, uint32_t at, uint32_t n)
 {
 	static const uint8_t zeros[ZERO_CHUNK];
 
-	while (n) {
+	while (n) {	/* bound: n / ZERO_CHUNK writes */
 		uint32_t k = n < ZERO_CHUNK ? n : ZERO_CHUNK;
 		gp->write(gp->ctx, gpa(at), zeros, k);
 		at += k;

@@ -173,7 +173,7 @@ static void probe_mtrr(void)
 		return;
 	if ((cap & MTRRCAP_VCNT) > MTRR_VAR_MAX)
 		cap = (cap & ~(uint64_t)MTRRCAP_VCNT) | MTRR_VAR_MAX;
-	for (unsigned i = 0; i < MTRR_COUNT; i++) {
+	for (unsigned i = 0; i < MTRR_COUNT; i++) {	/* bound: MTRR_COUNT */
 		uint32_t msr = mtrr_msr(i);
 		if (mtrr_index(msr, cap) >= 0 && !host_rdmsr(msr, &host_cpu.mtrr[i]))
 			return;         /* an MTRR it says it has is missing: none */

@@ -84,7 +84,7 @@ static inline int mtrr_index(uint32_t msr, uint64_t cap)
 {
 	unsigned vars = 2u * (unsigned)(cap & MTRRCAP_VCNT);
 
-	for (unsigned i = 0; i < MTRR_COUNT; i++) {
+	for (unsigned i = 0; i < MTRR_COUNT; i++) {	/* bound: MTRR_COUNT */
 		if (mtrr_msr(i) != msr)
 			continue;
 		if (i >= 1 && i <= MTRR_FIXED_COUNT && !(cap & MTRRCAP_FIX))

@@ -105,6 +105,7 @@ static uint8_t wait_status(uint8_t mask, uint8_t want, bool *ok)
 	uint64_t start = host_pit_now();
 	uint8_t st = ATA_ST_FLOATING;
 
+	/* bound: HOSTDISK_MAX_POLLS polls, and HOSTDISK_TIMEOUT_MS */
 	for (uint32_t polls = 0; polls < HOSTDISK_MAX_POLLS; polls++) {
 		st = inb(ATA_ALTSTATUS);
 		if ((st & mask) == want) {
@@ -123,7 +124,7 @@ static void select_drive(unsigned unit, uint32_t lba)
 	outb(ATA_ALTSTATUS, ATA_CTRL_NIEN);
 	outb(ATA_DEVICE, (uint8_t)(ATA_DEV_LBA | (unit ? ATA_DEV_SLAVE : 0) |
 				   ((lba >> 24) & ATA_LBA_HIGH_MASK)));
-	for (unsigned i = 0; i < SELECT_DELAY_READS; i++)
+	for (unsigned i = 0; i < SELECT_DELAY_READS; i++)	/* bound: SELECT_DELAY_READS */
 		(void)inb(ATA_ALTSTATUS);
 }
 

@@ -56,6 +56,7 @@
 #define UART_LSR 5
 #define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
+#define COM1_TX_POLLS 100000u    /* a stuck UART costs a line, not the run */
 
 /* The TSC is timed against the PIT over CALIBRATE_TICKS (about 4 ms),
  * with the PIT's counter run for the time at its longest period (65536
@@ -187,13 +188,14 @@ static uint64_t tsc_time_pit(void)
 	uint64_t gap_max = 0;
 
 	pit_sample(&first);
-	for (unsigned i = 1; i < CALIBRATE_FIRST; i++) {
+	for (unsigned i = 1; i < CALIBRATE_FIRST; i++) {	/* bound: CALIBRATE_FIRST samples */
 		pit_sample(&s);
 		if (s.hi - s.lo < first.hi - first.lo)
 			first = s;
 	}
 	first.pit = 0;
 	prev = first;
+	/* bound: CALIBRATE_MAX_READS, then a panic (a PIT that does not count) */
 	for (uint32_t n = 0;; n++) {
 		if (n == CALIBRATE_MAX_READS)
 			mon_panic("the real PIT does not count: no clock to run a guest by");
@@ -231,6 +233,7 @@ static void tsc_calibrate(void)
 	if (!(d & CPUID_TSC))
 		mon_panic("this CPU has no time-stamp counter (CPUID.TSC); the monitor needs it");
 	pit_program(0);
+	/* bound: CALIBRATE_TRIES */
 	for (unsigned i = 0; i < CALIBRATE_TRIES && per_period == 0; i++)
 		per_period = tsc_time_pit();
 	pit_program(HOST_PIT_PERIOD);
@@ -260,8 +263,9 @@ static uint32_t lapic_calibrate(void)
 	*lapic_reg(LAPIC_TICR) = 0xFFFFFFFFu;
 	uint32_t c0 = *lapic_reg(LAPIC_TCCR);
 	uint64_t t0 = rdtsc();
+	/* bound: LAPIC_CALIBRATE_PERIODS PIT periods of TSC time (tsc_calibrate) */
 	while (rdtsc() - t0 < tsc_per_period * LAPIC_CALIBRATE_PERIODS)
-		;               /* bounded: the TSC advances (tsc_calibrate) */
+		;
 	uint32_t c1 = *lapic_reg(LAPIC_TCCR);
 	return (c0 - c1) / LAPIC_CALIBRATE_PERIODS;
 }
@@ -370,7 +374,8 @@ void host_idle(void)
 
 void host_com1_putc(uint8_t c)
 {
-	for (int i = 0; i < 100000 && !(inb(COM1 + UART_LSR) & UART_LSR_THRE); i++)
+	/* bound: COM1_TX_POLLS status reads, then the byte goes anyway */
+	for (unsigned i = 0; i < COM1_TX_POLLS && !(inb(COM1 + UART_LSR) & UART_LSR_THRE); i++)
 		;
 	outb(COM1, c);
 }

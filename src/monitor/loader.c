@@ -55,6 +55,7 @@ int mb_find_header(const void *img, uint32_t len, const char **why)
 	uint32_t end = len < MB_HEADER_SEARCH ? len : MB_HEADER_SEARCH;
 
 	*why = "no multiboot header in the first 8 KB";
+	/* bound: MB_HEADER_SEARCH / 4 offsets */
 	for (uint32_t off = 0; off + sizeof(struct mb_header) <= end; off += 4) {
 		if (rd32(b + off) != MB_HEADER_MAGIC)
 			continue;
@@ -72,7 +73,7 @@ static void load_segment(const uint8_t *img, const struct elf32_phdr *ph,
 	static const uint8_t zeros[256];
 
 	gp->write(gp->ctx, gpa(ph->paddr), img + ph->offset, ph->filesz);
-	for (uint32_t done = ph->filesz; done < ph->memsz;) {
+	for (uint32_t done = ph->filesz; done < ph->memsz;) {	/* bound: memsz / 256 writes */
 		uint32_t n = ph->memsz - done < sizeof zeros ? ph->memsz - done : sizeof zeros;
 		gp->write(gp->ctx, gpa(ph->paddr + done), zeros, n);
 		done += n;
@@ -88,7 +89,7 @@ static bool overlaps(uint32_t lo, uint32_t hi, uint32_t a, uint32_t b)
 static bool segments_cover(const void *img, uint32_t a, uint32_t b)
 {
 	const struct elf32_ehdr *eh = img;
-	for (unsigned i = 0; i < eh->phnum; i++) {
+	for (unsigned i = 0; i < eh->phnum; i++) {	/* bound: phnum, 16 bits */
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type == PT_LOAD && ph->memsz &&
 		    overlaps(ph->paddr, ph->paddr + ph->memsz, a, b))
@@ -119,7 +120,7 @@ static const char *check_placement(const void *img, struct guest_boot *out)
 	out->load_lo = 0xFFFFFFFFu;
 	out->load_hi = 0;
 	out->nsegs = 0;
-	for (unsigned i = 0; i < eh->phnum; i++) {
+	for (unsigned i = 0; i < eh->phnum; i++) {	/* bound: phnum, 16 bits */
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type != PT_LOAD || ph->memsz == 0)
 			continue;
@@ -198,7 +199,7 @@ int guest_load(const void *img, uint32_t len, const char *cmdline,
 		fw = &fw_default;
 	}
 	firmware_write(gp, fw);         /* first: the BIOS ran before the loader */
-	for (unsigned i = 0; i < eh->phnum; i++) {
+	for (unsigned i = 0; i < eh->phnum; i++) {	/* bound: phnum, 16 bits */
 		const struct elf32_phdr *ph = elf_phdr(img, i);
 		if (ph->type == PT_LOAD)
 			load_segment(img, ph, gp);
@@ -237,7 +238,7 @@ int guest_add_modules(const struct guest_module *mods, unsigned n, const struct 
 		*why = "too many modules for the guest (at most 8)";
 		return -1;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++) {	/* bound: n <= GUEST_MODS_MAX (checked above) */
 		uint32_t slen = (uint32_t)fmt_strlen(mods[i].string ? mods[i].string : "") + 1;
 		if (slen > GUEST_MODSTR_MAX) {
 			*why = "a module's string is longer than 255 characters";

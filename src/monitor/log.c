@@ -15,7 +15,7 @@
 
 static void log_write(const char *s)
 {
-	while (*s)
+	while (*s)	/* bound: the line's length (NUL-terminated, fmt's buffer) */
 		outb(PORT_E9_LOG, (uint8_t)*s++);
 }
 
@@ -42,9 +42,9 @@ void mon_exit(uint32_t code)
 
 	__asm__ volatile("cli");
 	outl(PORT_DEBUG_EXIT, code);
-	for (const char *p = bochs; *p; p++)
+	for (const char *p = bochs; *p; p++)	/* bound: the 8 characters of "Shutdown" */
 		outb(PORT_BOCHS_SHUTDOWN, (uint8_t)*p);
-	for (;;)
+	for (;;)	/* bound: none, by design: the run is over, interrupts are off */
 		__asm__ volatile("hlt");
 }
 

@@ -70,9 +70,9 @@ int guest_mem_init(uint32_t mb)
 		return -1;
 	/* the p2m table itself: contiguous, since frames come lowest first */
 	guest_mem.p2m = host_frame_zeroed();
-	for (uint32_t i = 1; i < table_pages; i++)
+	for (uint32_t i = 1; i < table_pages; i++)	/* bound: table_pages */
 		host_frame_zeroed();
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++)	/* bound: n guest frames */
 		guest_mem.p2m[i] = (uint32_t)host_frame_zeroed() >> MON_PGSHIFT;
 	guest_mem.nframes = n;
 	return 0;
@@ -91,7 +91,7 @@ int gpa_to_hpa(gpa_t g, hpa_t *out)
 static int gpa_copy(gpa_t g, void *buf, uint32_t n, int to_guest)
 {
 	uint8_t *b = buf;
-	while (n > 0) {
+	while (n > 0) {	/* bound: n / 4096 + 1 pages */
 		hpa_t h;
 		if (gpa_to_hpa(g, &h) < 0)
 			return -1;
@@ -134,7 +134,7 @@ int gpa_mmio_add(uint32_t base, uint32_t size, void *image)
 
 void *gpa_mmio_image(uint32_t g)
 {
-	for (unsigned i = 0; i < nmmio; i++)
+	for (unsigned i = 0; i < nmmio; i++)	/* bound: GPA_MMIO_MAX ranges */
 		if (g - mmio[i].base < mmio[i].size)
 			return mmio[i].image;
 	return NULL;
@@ -144,7 +144,7 @@ bool gpa_is_mmio(uint32_t g)
 {
 	if (g < mmio_lowest)    /* (every device sits above RAM: most calls) */
 		return false;
-	for (unsigned i = 0; i < nmmio; i++)
+	for (unsigned i = 0; i < nmmio; i++)	/* bound: GPA_MMIO_MAX ranges */
 		if (g - mmio[i].base < mmio[i].size)
 			return true;
 	return false;

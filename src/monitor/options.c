@@ -14,7 +14,7 @@ static int word_eq(const char *w, size_t n, const char *lit)
 
 static int is_path(const char *w, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)	/* bound: the word's n characters */
 		if (w[i] == '/')
 			return 1;
 	return n >= 4 && fmt_strncmp(w + n - 4, ".elf", 4) == 0;
@@ -26,7 +26,7 @@ static long parse_num(const char *s, size_t n, unsigned min, unsigned max)
 	unsigned long v = 0;
 	if (n == 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {	/* bound: the word's n characters */
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		v = v * 10 + (unsigned long)(s[i] - '0');
@@ -51,7 +51,7 @@ static int parse_trace(const char *v, size_t n, struct mon_options *o)
 {
 	unsigned bits = 0;
 	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
+	for (size_t i = 0; i <= n; i++) {	/* bound: the value's n characters */
 		if (i < n && v[i] != ',')
 			continue;
 		long b = trace_item(v + start, i - start);
@@ -149,7 +149,7 @@ static int parse_kv(const char *w, size_t n, struct mon_options *o, int *cache_g
 		    char *err, size_t errlen)
 {
 	size_t k = 0;
-	while (k < n && w[k] != '=')
+	while (k < n && w[k] != '=')	/* bound: the word's n characters */
 		k++;
 	const char *v = w + k + 1;
 	size_t vn = k < n ? n - k - 1 : 0;
@@ -246,11 +246,11 @@ int options_parse(const char *line, struct mon_options *o, char *err, size_t err
 				  .disk = { DISK_NONE, DISK_NONE } };
 	if (errlen > 0)
 		err[0] = '\0';
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
+	for (;;) {	/* bound: one word per turn, to the command line's NUL */
+		while (*s == ' ' || *s == '\t')	/* bound: the command line's length */
 			s++;
 		const char *w = s;
-		while (*s && *s != ' ' && *s != '\t')
+		while (*s && *s != ' ' && *s != '\t')	/* bound: the command line's length */
 			s++;
 		size_t n = (size_t)(s - w);
 		if (n == 0)

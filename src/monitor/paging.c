@@ -28,7 +28,7 @@ void mon_paging_init(void)
 	cpuid(1, &a, &b, &c, &host_cpuid1_edx);
 	if (!(host_cpuid1_edx & CPUID_PSE))
 		mon_panic("this CPU has no 4 MB pages (CPUID.PSE); the monitor needs them");
-	for (uint32_t i = 0; i < SWITCHER_PDX; i++)
+	for (uint32_t i = 0; i < SWITCHER_PDX; i++)	/* bound: SWITCHER_PDX directory entries */
 		mon_pgdir[i] = (i << 22) | PTE_P | PTE_W | PTE_PS;
 	mon_pgdir[SWITCHER_PDX] = (uint32_t)sw_pt_mon | PTE_P | PTE_W;
 	lcr4(rcr4() | CR4_PSE);

@@ -79,6 +79,9 @@ void run_guest(uint32_t entry, uint32_t eax, uint32_t ebx)
 void vcpu_halt(struct vcpu *v)
 {
 	v->stats.halts++;
+	/* bound: the virtual interrupt devices_can_interrupt() promised (the PIT's next
+	 * edge, at most 65536 PIT ticks away, or a byte the user types); each turn is
+	 * one host tick, the monitor idle in between */
 	for (;;) {
 		if (fault_armed)
 			fault_idle(v);

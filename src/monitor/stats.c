@@ -36,7 +36,7 @@ void stats_refused(struct vcpu *v, const struct insn *in)
 	struct vcpu_stats *s = &v->stats;
 
 	s->refused++;
-	for (unsigned i = 0; i < 16; i++) {
+	for (unsigned i = 0; i < 16; i++) {	/* bound: the 16 refused-opcode slots */
 		if (s->refused_count[i] == 0 || s->refused_op[i] == op) {
 			s->refused_op[i] = op;
 			s->refused_count[i]++;
@@ -51,7 +51,7 @@ static void print_traps(const struct vcpu *v)
 {
 	char name[16];
 	mon_log("exits by vector:");
-	for (unsigned i = 0; i < 256; i++)
+	for (unsigned i = 0; i < 256; i++)	/* bound: 256 vectors */
 		if (v->stats.traps[i])
 			mon_log("  %-6s %10u", vector_name(i, name, sizeof name), v->stats.traps[i]);
 }
@@ -59,9 +59,10 @@ static void print_traps(const struct vcpu *v)
 static void print_emulated(const struct vcpu *v)
 {
 	mon_log("emulated instructions:");
-	for (unsigned k = 0; k < INSN_KIND_COUNT; k++)
+	for (unsigned k = 0; k < INSN_KIND_COUNT; k++)	/* bound: INSN_KIND_COUNT */
 		if (v->stats.emul[k])
 			mon_log("  %-10s %10u", v->stats.emul_name[k], v->stats.emul[k]);
+	/* bound: the 16 refused-opcode slots */
 	for (unsigned i = 0; i < 16 && v->stats.refused_count[i]; i++)
 		mon_log("  refused opcode %s%02x: %u", v->stats.refused_op[i] > 0xFF ? "0f " : "",
 			v->stats.refused_op[i] & 0xFF, v->stats.refused_count[i]);
@@ -77,7 +78,7 @@ static void print_events(const struct vcpu *v)
 	char name[16];
 
 	mon_log("reflected to the guest:");
-	for (unsigned i = 0; i < 32; i++)
+	for (unsigned i = 0; i < 32; i++)	/* bound: the 32 exception vectors */
 		if (s->reflected[i])
 			mon_log("  %-6s %10u", vector_name(i, name, sizeof name), s->reflected[i]);
 	mon_log("  INT n  %10u", s->soft_ints);

@@ -179,6 +179,7 @@ static void drop_spte(uint16_t k, uint32_t j)
 static void write_protect(struct vcpu *v, uint32_t gfn)
 {
 	unsigned n = 0;
+	/* bound: a frame's list has at most one node per spte */
 	for (uint32_t node = gf[gfn].rmap; node != NIL; node = spts[node >> 10].rnext[node & 0x3FF]) {
 		spts[node >> 10].pt[node & 0x3FF] &= ~PTE_W;
 		n++;
@@ -219,7 +220,7 @@ static void zeroed_free(uint32_t *frame)
  * or evicts). */
 static void zeroed_drain(void)
 {
-	while (nzeroed)
+	while (nzeroed)	/* bound: ZEROED_MAX frames */
 		host_frame_free(zeroed[--nzeroed]);
 }
 
@@ -275,8 +276,9 @@ static void spt_release(struct vcpu *v, uint16_t k)
 {
 	struct spt *s = &spts[k];
 
-	for (uint32_t g = 0; g < 1024 / GROUP_SIZE; g++)
+	for (uint32_t g = 0; g < 1024 / GROUP_SIZE; g++)	/* bound: 1024 entries, by groups */
 		if (s->live_groups & (1u << g))
+			/* bound: GROUP_SIZE entries */
 			for (uint32_t j = g * GROUP_SIZE; j < (g + 1) * GROUP_SIZE; j++)
 				drop_spte(k, j);
 	if (s->src != NIL) {
@@ -330,9 +332,10 @@ static unsigned keyed_first(uint32_t gfn, unsigned n)
 
 static void spd_empty(struct vcpu *v, unsigned i)
 {
-	for (uint32_t g = 0; g < 1024 / GROUP_SIZE; g++) {
+	for (uint32_t g = 0; g < 1024 / GROUP_SIZE; g++) {	/* bound: 1024 slots, by groups */
 		if (!(cache[i].slot_groups & (1u << g)))
 			continue;
+		/* bound: GROUP_SIZE slots */
 		for (uint32_t slot = g * GROUP_SIZE; slot < (g + 1) * GROUP_SIZE; slot++)
 			if (slot < SWITCHER_PDX && cache[i].spt[slot] != NIL16)
 				spt_release(v, cache[i].spt[slot]);
@@ -358,7 +361,7 @@ static void spd_drop(struct vcpu *v, unsigned i)
 static unsigned lru_victim(unsigned keep)
 {
 	unsigned best = ncache;
-	for (unsigned i = 0; i < ncache; i++)
+	for (unsigned i = 0; i < ncache; i++)	/* bound: ncache directories */
 		if (cache[i].pd && i != keep && (best == ncache || cache[i].used < cache[best].used))
 			best = i;
 	return best;
@@ -392,7 +395,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 	unsigned i = 0;
 	uint32_t *pd;
 
-	while (i < ncache && cache[i].pd)
+	while (i < ncache && cache[i].pd)	/* bound: ncache directories */
 		i++;
 	if (i == ncache) {
 		i = lru_victim(ncache);
@@ -429,6 +432,7 @@ static void select_spd(struct vcpu *v)
 		       (shadow_cur_view == SHADOW_USER ? KEY_USER : 0);
 	unsigned i = 0;
 
+	/* bound: ncache directories */
 	while (i < ncache && !(cache[i].pd && cache[i].key == key))
 		i++;
 	if (i < ncache) {
@@ -456,15 +460,17 @@ static void cached_init(uint32_t pde)
 	/* shadow_cache= counts address spaces: in ring=3 each has two views */
 	ncache = (mon_opts.shadow_cache ? mon_opts.shadow_cache : SHADOW_CACHE_DEFAULT) *
 		 (mon_opts.ring == 3 ? VIEWS_MAX : 1);
+	/* bound: SHADOW_CACHE_MAX * VIEWS_MAX directories */
 	for (unsigned i = 0; i < SHADOW_CACHE_MAX * VIEWS_MAX; i++) {
 		cache[i].pd = NULL;
-		for (uint32_t slot = 0; slot < 1024; slot++)
+		for (uint32_t slot = 0; slot < 1024; slot++)	/* bound: 1024 slots */
 			cache[i].spt[slot] = NIL16;
 	}
 	nzeroed = 0;    /* (a new run: the unit test's fresh machine) */
-	for (uint32_t k = 0; k < SPT_MAX; k++)
+	for (uint32_t k = 0; k < SPT_MAX; k++)	/* bound: SPT_MAX tables */
 		spts[k] = (struct spt){ .dnext = k + 1 < SPT_MAX ? (uint16_t)(k + 1) : NIL16 };
 	spt_free_list = 0;
+	/* bound: GFRAMES_MAX guest frames */
 	for (uint32_t g = 0; g < guest_mem.nframes && g < GFRAMES_MAX; g++)
 		gf[g] = (struct gframe){ .rmap = NIL, .derived = NIL16, .keyed = 0 };
 	lru_clock = 0;
@@ -488,7 +494,7 @@ static void cached_new_cr3(struct vcpu *v)
 static void cached_mode_changed(struct vcpu *v)
 {
 	if (mode_bits(v) != built_mode) {
-		for (unsigned i = 0; i < ncache; i++)
+		for (unsigned i = 0; i < ncache; i++)	/* bound: ncache directories */
 			if (cache[i].pd)
 				spd_drop(v, i);
 		built_mode = mode_bits(v);
@@ -588,13 +594,15 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 /* Drop what the guest frame gfn is used as, and stop protecting it. */
 static void release_frame(struct vcpu *v, uint32_t gfn)
 {
+	/* bound: ncache directories */
 	for (unsigned i = 0; i < ncache && gf[gfn].pd_uses; i++)
 		if (keyed_on(i, gfn)) {
 			TRACE("mmu drop shadow of guest cr3 0x%x: its page directory was released",
 			      cache[i].key);
 			spd_drop(v, i);
 		}
-	while (gf[gfn].derived != NIL16)        /* each turn unlinks one */
+	/* bound: SPT_MAX tables: each turn unlinks one */
+	while (gf[gfn].derived != NIL16)
 		spt_release(v, gf[gfn].derived);
 	gf[gfn].writes = 0;
 }
@@ -626,17 +634,19 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 	unsigned tables = 0, dropped = 0;
 
 	unsigned left = gf[gfn].pd_uses;
-	for (unsigned n = 0; n < ncache && left; n++) {
+	for (unsigned n = 0; n < ncache && left; n++) {	/* bound: ncache directories */
 		unsigned i = keyed_first(gfn, n);
 		if (!keyed_on(i, gfn))
 			continue;
 		left--;
+		/* bound: 1024 entries (off and len lie in one page) */
 		for (uint32_t e = first; e <= last && e < SWITCHER_PDX; e++)
 			if (cache[i].spt[e] != NIL16) {
 				spt_release(v, cache[i].spt[e]);
 				tables++;
 			}
 	}
+	/* bound: SPT_MAX derived tables x 1024 entries (off and len lie in one page) */
 	for (uint16_t k = gf[gfn].derived; k != NIL16; k = spts[k].dnext)
 		for (uint32_t e = first; e <= last; e++)
 			if (spts[k].pt[e] & PTE_P) {
@@ -651,7 +661,7 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 
 static void cached_guest_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 {
-	while (n > 0) {
+	while (n > 0) {	/* bound: n / 4096 + 1 pages */
 		uint32_t off = gpa & (MON_PGSIZE - 1), chunk = MON_PGSIZE - off;
 		chunk = chunk < n ? chunk : n;
 		if (pt_protected(gpa >> MON_PGSHIFT))

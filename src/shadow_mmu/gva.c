@@ -296,7 +296,7 @@ static enum gva_result page_of(struct vcpu *v, uint32_t va, unsigned acc, uint8_
 static enum gva_result gva_copy(struct vcpu *v, uint32_t va, uint8_t *buf, uint32_t n,
 				unsigned acc, struct gva_fault *f)
 {
-	while (n > 0) {
+	while (n > 0) {	/* bound: n / 4096 + 1 pages: each turn reaches the next page */
 		uint32_t g, chunk = MON_PGSIZE - (va & (MON_PGSIZE - 1));
 		uint8_t *h;
 		enum gva_result r = page_of(v, va, acc, &h, &g, f);

@@ -53,12 +53,12 @@ static unsigned nviews;                 /* 2 in ring=3, else 1 */
 static void vtlb_init(uint32_t switcher_pde)
 {
 	nviews = mon_opts.ring == 3 ? VIEWS : 1;
-	for (unsigned k = 0; k < nviews; k++) {
+	for (unsigned k = 0; k < nviews; k++) {	/* bound: VIEWS views */
 		spds[k] = host_frame_zeroed();
 		if (!spds[k])
 			mon_panic("no host frame for the shadow page directory");
 		spds[k][SWITCHER_PDX] = switcher_pde;
-		for (uint32_t i = 0; i < 1024; i++)
+		for (uint32_t i = 0; i < 1024; i++)	/* bound: 1024 slots */
 			bigs[k][i] = 0;
 	}
 	spd = spds[view_index()];
@@ -81,7 +81,7 @@ static void drop_slot_of(unsigned k, uint32_t i)
 
 static void vtlb_flush(struct vcpu *v)
 {
-	for (unsigned k = 0; k < nviews; k++)
+	for (unsigned k = 0; k < nviews; k++)	/* bound: VIEWS views x SWITCHER_PDX slots */
 		for (uint32_t i = 0; i < SWITCHER_PDX; i++)
 			drop_slot_of(k, i);
 	v->stats.shadow_flushes++;
@@ -108,7 +108,7 @@ static void vtlb_invlpg(struct vcpu *v, uint32_t va)
 	if (mon_opts.trace & TRACE_MMU)
 		mon_log("mmu invlpg 0x%x%s", va,
 			big[va >> 22] ? " (4 MB guest page: slot dropped)" : "");
-	for (unsigned k = 0; k < nviews; k++)
+	for (unsigned k = 0; k < nviews; k++)	/* bound: VIEWS views */
 		invlpg_view(k, va);
 }
 

@@ -89,7 +89,7 @@ static enum emul_result far_pointer(struct vcpu *v, const struct insn *in, uint1
 	if (r != GVA_OK)
 		return emul_mem_fault(v, r, &f);
 	*off = 0;
-	for (unsigned b = 0; b < in->opsize; b++)
+	for (unsigned b = 0; b < in->opsize; b++)	/* bound: opsize, at most 4 bytes */
 		*off |= (uint32_t)ptr[b] << (8 * b);
 	*sel = vdesc_kernel_target(v, (uint16_t)(ptr[in->opsize] | ptr[in->opsize + 1] << 8));
 	return EMUL_NEXT;
@@ -166,6 +166,7 @@ static enum emul_result push_frame(struct vcpu *v, uint32_t ss, uint32_t *esp, u
 	uint32_t mask = stack_mask(v, (uint16_t)ss);   /* a 16-bit stack moves SP only */
 	uint32_t new_esp = stack_move(*esp, mask, -(n * size));
 
+	/* bound: n <= GATE_FRAME_MAX values x size <= 4 bytes */
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned b = 0; b < size; b++)
 			bytes[i * size + b] = (uint8_t)(vals[i] >> (8 * b));
@@ -192,9 +193,9 @@ static enum emul_result read_params(struct vcpu *v, unsigned count, unsigned siz
 				     bytes, count * size, 0, &f);
 	if (r != GVA_OK)
 		return emul_mem_fault(v, r, &f);
-	for (unsigned i = 0; i < count; i++) {
+	for (unsigned i = 0; i < count; i++) {	/* bound: count <= GATE_PARAMS_MAX parameters */
 		vals[i] = 0;
-		for (unsigned b = 0; b < size; b++)
+		for (unsigned b = 0; b < size; b++)	/* bound: size, at most 4 bytes */
 			vals[i] |= (uint32_t)bytes[i * size + b] << (8 * b);
 	}
 	return EMUL_NEXT;

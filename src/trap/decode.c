@@ -127,7 +127,7 @@ static enum decode_result next_field(struct cursor *c, uint8_t size, uint32_t *v
 {
     uint32_t v = 0;
 
-    for (uint8_t i = 0; i < size; i++) {
+    for (uint8_t i = 0; i < size; i++) {	/* bound: size, at most 4 bytes */
         uint8_t byte;
         enum decode_result r = next_byte(c, &byte);
         if (r != DECODE_OK)
@@ -200,7 +200,7 @@ static enum decode_result decode_prefixes(struct cursor *c)
     uint8_t other_size = c->ops->code16 ? SIZE_32 : SIZE_16;
     enum decode_result r;
 
-    do {
+    do {	/* bound: INSN_MAX_LEN (15) bytes: next_byte refuses the 16th */
         r = next_byte(c, &c->in->opcode);
         if (r != DECODE_OK)
             return r;

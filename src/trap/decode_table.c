@@ -421,7 +421,7 @@ static const struct opcode_row *search(enum opmap map, uint8_t op)
     const struct opcode_row *rows = map == MAP_0F ? decode_map_0f : decode_map_one;
     size_t n = map == MAP_0F ? decode_map_0f_rows : decode_map_one_rows;
 
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)	/* bound: the map's rows */
         if (op >= rows[i].lo && op <= rows[i].hi)
             return &rows[i];
     return NULL;    /* unreachable: the maps cover 00-FF (unit-tested) */

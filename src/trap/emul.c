@@ -247,6 +247,7 @@ static enum emul_result string_io(struct vcpu *v, const struct insn *in, bool ou
 		return emul_fault(v, T_GP, 0);
 	if ((!rep || (v->tf.ecx & amask) != 0) && emul_null_seg(v, out ? in->seg : SREG_ES))
 		return emul_fault(v, T_GP, 0);
+	/* bound: STRING_IO_BURST elements per trap, then the guest resumes at the same REP */
 	while (!rep || (v->tf.ecx & amask) != 0) {
 		if (burst-- == 0)
 			return EMUL_JUMPED;     /* more to do: the same EIP again */
@@ -612,7 +613,7 @@ void emul_msr_reset(struct vcpu *v)
 {
 	v->apic_base = APIC_BASE_DEFAULT;
 	v->misc_enable = host_cpu.misc_enable;
-	for (unsigned i = 0; i < MTRR_COUNT; i++)
+	for (unsigned i = 0; i < MTRR_COUNT; i++)	/* bound: MTRR_COUNT */
 		v->mtrr[i] = host_cpu.mtrr[i];
 	v->pat = PAT_DEFAULT;
 	v->efer = 0;
@@ -729,6 +730,7 @@ static enum emul_result pop_values(struct vcpu *v, uint32_t *w, unsigned n, unsi
 	if (size == 4)
 		return pop_words(v, w, n, skip);
 	enum emul_result r = pop_words(v, (uint32_t *)half, (n * 2 + 3) / 4, skip);
+	/* bound: n <= 3 values (an IRET's) */
 	for (unsigned i = 0; r == EMUL_NEXT && i < n; i++)
 		w[i] = half[i];
 	return r;

@@ -114,6 +114,7 @@ static void record_bytes(struct sw_esp0 *e, const struct insn *in)
 {
 	uint8_t b[CODE_BYTES] = { 0 }, m[CODE_BYTES] = { 0 };
 
+	/* bound: in->len <= CODE_BYTES (plain_store) */
 	for (unsigned i = 0; i < in->len; i++) {
 		b[i] = in->bytes[i];
 		m[i] = 0xFF;

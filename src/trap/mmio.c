@@ -45,7 +45,7 @@ static enum emul_result mmio_read(struct vcpu *v, void *ctx, uint32_t addr, void
 	}
 	uint32_t val = devices_mmio_read(v, g, n) & vio_size_mask(n);
 	uint8_t *b = buf;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++)	/* bound: n, at most 4 bytes here */
 		b[i] = (uint8_t)(val >> (8 * i));
 	return EMUL_NEXT;
 }
@@ -60,7 +60,7 @@ static enum emul_result mmio_write(struct vcpu *v, void *ctx, uint32_t addr, con
 		mmio_write(v, ctx, addr, buf, 4);
 		return mmio_write(v, ctx, addr + 4, b + 4, 4);
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++)	/* bound: n, at most 4 bytes here */
 		val |= (uint32_t)b[i] << (8 * i);
 	devices_mmio_write(v, g, n, val);
 	return EMUL_NEXT;

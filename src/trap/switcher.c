@@ -77,7 +77,7 @@ void host_trap(struct trapframe *f);
 
 static void map_pages(void)
 {
-	for (uint32_t i = 0; i < SW_PAGES; i++) {
+	for (uint32_t i = 0; i < SW_PAGES; i++) {	/* bound: SW_PAGES */
 		uint32_t pa = (uint32_t)sw_pages[i];
 		int writable = i * 4096 == SW_VCPU_OFF, priv = i * 4096 == SW_PRIV_OFF;
 		sw_pt_mon[i] = pa | PTE_P | PTE_W;
@@ -95,7 +95,7 @@ static void build_tables(void)
 	switcher_gdt_mon(GDT_MON_TSS, desc_make(SW_VA(SW_TSS_OFF), sizeof(struct tss32) - 1,
 						SYS_T_TSS32A, 0, false, false));
 
-	for (int v = 0; v < 256; v++)
+	for (int v = 0; v < 256; v++)	/* bound: 256 vectors */
 		sw_idt[v] = gate_make(code_va + sw_vector_offsets[v], SEL_MON_CS, SYS_T_INT32, 0);
 
 	sw_tss->ss0 = SEL_MON_DS;
@@ -166,7 +166,7 @@ void shadow_forget_cr3(uint32_t key)
 
 void switcher_set_fast_reads(const struct sw_fast_read *r, unsigned n)
 {
-	for (unsigned i = 0; i < SW_FAST_READS; i++) {
+	for (unsigned i = 0; i < SW_FAST_READS; i++) {	/* bound: SW_FAST_READS */
 		sw_data->in[i].port = i < n ? r[i].port : SW_NO_PORT;
 		sw_data->in[i].value = i < n ? r[i].value : 0;
 	}

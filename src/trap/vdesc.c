@@ -310,7 +310,7 @@ uint16_t sreg_value(const struct vcpu *v, unsigned s)
 
 static void refresh_moded(struct vtable *t)
 {
-	for (uint32_t k = 0; k < t->nmoded; k++)
+	for (uint32_t k = 0; k < t->nmoded; k++)	/* bound: nmoded <= the table's entries */
 		put_real(t, t->moded[k]);
 }
 
@@ -318,7 +318,7 @@ static void refresh_moded(struct vtable *t)
  * whose form only the GDT decides, stays as it is). */
 static void refresh_kernel_segs(struct vtable *t)
 {
-	for (uint32_t k = 0; k < t->nmoded; k++)
+	for (uint32_t k = 0; k < t->nmoded; k++)	/* bound: nmoded <= the table's entries */
 		if (!is_user_code(t->copy[t->moded[k]]))
 			put_real(t, t->moded[k]);
 }
@@ -593,6 +593,7 @@ static void revalidate(struct vcpu *v, struct vtable *t, uint32_t i)
 static void rebuild_moded(struct vtable *t)
 {
 	t->nmoded = 0;
+	/* bound: the table's entries (at most LDT_ENTRIES) */
 	for (uint32_t i = 0; i < t->entries; i++)
 		if (is_moded(t->copy[i]))
 			t->moded[t->nmoded++] = (uint16_t)i;
@@ -603,6 +604,7 @@ static void table_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 {
 	struct vtable *t = ctx;
 
+	/* bound: the table's entries (at most LDT_ENTRIES) */
 	for (uint32_t i = off / 8; i <= (off + n - 1) / 8 && i < t->entries; i++)
 		revalidate(v, t, i);
 	rebuild_moded(t);
@@ -615,7 +617,7 @@ static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t
 		       const char *table)
 {
 	t->nmoded = 0;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++) {	/* bound: n <= t->max (LDT_ENTRIES) */
 		struct segdesc g, out;
 		const char *why;
 
@@ -634,6 +636,7 @@ static void copy_table(struct vcpu *v, struct vtable *t, uint32_t base, uint32_t
  * (null or not present): those selectors are the monitor's. */
 static void check_reserved(struct vcpu *v, uint32_t base, uint32_t n)
 {
+	/* bound: n <= LDT_ENTRIES (limit_entries) */
 	for (uint32_t i = GDT_MON_FIRST; i < n; i++) {
 		struct segdesc g;
 		read_desc(v, base, i, &g, "GDT");
@@ -968,7 +971,7 @@ void vdesc_resume_patches(struct sw_keep *keep)
 		keep[KEEP_DS].slot = keep[KEEP_ES].slot = 0;
 		return;
 	}
-	for (unsigned r = 0; r < KEEP_REGS; r++) {
+	for (unsigned r = 0; r < KEEP_REGS; r++) {	/* bound: KEEP_REGS (DS, ES) */
 		const struct hidden_seg *h = &hidden[r];
 		const struct hidden_read *w = &h->way[h->cur];
 		uint32_t i;

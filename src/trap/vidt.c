@@ -76,7 +76,7 @@ static void restore_gate(unsigned n)
 
 static void all_off(void)
 {
-	for (unsigned n = DIRECT_FIRST; n < 256; n++)
+	for (unsigned n = DIRECT_FIRST; n < 256; n++)	/* bound: 256 vectors */
 		restore_gate(n);
 }
 
@@ -102,7 +102,7 @@ static void check_vector(struct vcpu *v, unsigned n)
 
 static void check_all(struct vcpu *v)
 {
-	for (unsigned n = DIRECT_FIRST; n < 256; n++)
+	for (unsigned n = DIRECT_FIRST; n < 256; n++)	/* bound: 256 vectors */
 		check_vector(v, n);
 	d.generation = vdesc_generation;
 }
@@ -140,6 +140,7 @@ void vidt_ltr(struct vcpu *v)
 static void idt_wrote(struct vcpu *v, void *ctx, uint32_t off, uint32_t n)
 {
 	(void)ctx;
+	/* bound: 256 vectors */
 	for (uint32_t vec = off / 8; vec <= (off + n - 1) / 8 && vec < 256; vec++)
 		check_vector(v, vec);
 	d.dirty = true;
@@ -200,7 +201,7 @@ static __attribute__((noinline)) void resync(struct vcpu *v)
 	d.dirty = false;
 	d.stack_dirty = false;
 	d.usable = ok && load_stack(v);
-	for (unsigned n = DIRECT_FIRST; n < 256; n++) {
+	for (unsigned n = DIRECT_FIRST; n < 256; n++) {	/* bound: 256 vectors */
 		if (!d.usable || !d.candidate[n]) {
 			restore_gate(n);
 			continue;

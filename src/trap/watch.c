@@ -49,7 +49,7 @@ static void enroll(struct watch *w)
 /* Is frame gfn under any watch other than page k of w? */
 static bool frame_shared(const struct watch *w, uint32_t k, uint32_t gfn)
 {
-	for (unsigned i = 0; i < nwatches; i++)
+	for (unsigned i = 0; i < nwatches; i++)	/* bound: WATCH_MAX watches x WATCH_PAGES pages */
 		for (uint32_t j = 0; j < watches[i]->npages; j++)
 			if ((watches[i] != w || j != k) && watches[i]->page[j].gfn == gfn)
 				return true;
@@ -77,7 +77,7 @@ void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
 	enroll(w);
 	if (base != w->base || len != w->len || !len)
 		w->busy_gfn = WATCH_NO_FRAME;   /* another range: a fresh start */
-	for (uint32_t k = 0; k < w->npages; k++)
+	for (uint32_t k = 0; k < w->npages; k++)	/* bound: npages <= WATCH_PAGES */
 		page_unwatch(v, w, k);
 	if (pages > WATCH_PAGES)
 		pages = WATCH_PAGES;
@@ -85,7 +85,7 @@ void watch_set(struct vcpu *v, struct watch *w, uint32_t base, uint32_t len)
 	w->len = len;
 	w->npages = pages;
 	w->missing = 0;
-	for (uint32_t k = 0; k < pages; k++) {
+	for (uint32_t k = 0; k < pages; k++) {	/* bound: pages <= WATCH_PAGES (clamped above) */
 		uint32_t va = first + k * MON_PGSIZE, g;
 		bool mapped = gva_translate(v, va, 0, &g, &f) == GVA_OK &&
 			      g >> MON_PGSHIFT != w->busy_gfn;
@@ -120,7 +120,7 @@ static void page_wrote(struct vcpu *v, struct watch *w, uint32_t k, uint32_t va,
 /* shadow.c's watcher: the monitor wrote [gpa, gpa+n) for the guest. */
 static void watch_wrote(struct vcpu *v, uint32_t gpa, uint32_t n)
 {
-	for (unsigned i = 0; i < nwatches; i++)
+	for (unsigned i = 0; i < nwatches; i++)	/* bound: WATCH_MAX watches x WATCH_PAGES pages */
 		for (uint32_t k = 0; k < watches[i]->npages; k++) {
 			struct watch_page *p = &watches[i]->page[k];
 			uint32_t off = gpa - (p->gfn << MON_PGSHIFT);
@@ -135,7 +135,7 @@ bool watch_sole(const struct watch *w, uint32_t gpa)
 	uint32_t gfn = gpa >> MON_PGSHIFT;
 	bool mine = false;
 
-	for (unsigned i = 0; i < nwatches; i++)
+	for (unsigned i = 0; i < nwatches; i++)	/* bound: WATCH_MAX watches x WATCH_PAGES pages */
 		for (uint32_t k = 0; k < watches[i]->npages; k++) {
 			if (watches[i]->page[k].gfn != gfn)
 				continue;
@@ -148,7 +148,7 @@ bool watch_sole(const struct watch *w, uint32_t gpa)
 
 void watch_hit(struct watch *w, uint32_t gpa)
 {
-	for (uint32_t k = 0; k < w->npages; k++)
+	for (uint32_t k = 0; k < w->npages; k++)	/* bound: npages <= WATCH_PAGES */
 		if (w->page[k].gfn == gpa >> MON_PGSHIFT)
 			w->page[k].misses = 0;
 }

@@ -18,7 +18,7 @@ static const uint8_t mode3[] = {
 void vcrtc_init(struct vcrtc *c)
 {
 	c->index = 0;
-	for (unsigned i = 0; i < CRTC_NREGS; i++)
+	for (unsigned i = 0; i < CRTC_NREGS; i++)	/* bound: CRTC_NREGS */
 		c->regs[i] = i < sizeof mode3 ? mode3[i] : 0;
 }
 

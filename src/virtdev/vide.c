@@ -73,7 +73,7 @@ static void guess_geometry(struct vide_drive *d)
 void vide_init(struct vide *ide)
 {
 	*ide = (struct vide){ 0 };
-	for (unsigned i = 0; i < IDE_NDRIVES; i++)
+	for (unsigned i = 0; i < IDE_NDRIVES; i++)	/* bound: IDE_NDRIVES */
 		drive_reset(&ide->drive[i]);
 }
 
@@ -233,7 +233,7 @@ static void put16(uint8_t *buf, unsigned word, uint32_t v)
 /* ATA strings: space-padded, the two bytes of each word swapped. */
 static void put_string(uint8_t *buf, unsigned word, const char *s, unsigned len)
 {
-	for (unsigned i = 0; i < len; i++) {
+	for (unsigned i = 0; i < len; i++) {	/* bound: len characters */
 		char c = *s ? *s++ : ' ';
 		buf[2 * word + (i ^ 1)] = (uint8_t)c;
 	}
@@ -247,7 +247,7 @@ static void identify(struct vide_drive *d, unsigned unit)
 	uint8_t *b = d->buf;
 
 	serial[sizeof serial - 2] = (char)('1' + unit);  /* QEMU numbers drives from 1 */
-	for (unsigned i = 0; i < IDE_SECTOR_SIZE; i++)
+	for (unsigned i = 0; i < IDE_SECTOR_SIZE; i++)	/* bound: IDE_SECTOR_SIZE */
 		b[i] = 0;
 	put16(b, 0, 0x0040);                    /* fixed disk */
 	put16(b, 1, d->cyls); put16(b, 3, d->heads);
@@ -402,7 +402,7 @@ static uint32_t data_read(struct vide *ide, unsigned size)
 
 	if (!(d->status & IDE_DRQ) || d->xfer == IDE_XFER_WRITE || d->pos + size > d->end)
 		return 0;
-	for (unsigned i = 0; i < size; i++)
+	for (unsigned i = 0; i < size; i++)	/* bound: size, at most 4 bytes */
 		v |= (uint32_t)d->buf[d->pos + i] << (i * BITS_PER_BYTE);
 	d->pos = (uint16_t)(d->pos + size);
 	if (d->pos >= d->end)
@@ -416,7 +416,7 @@ static void data_write(struct vide *ide, unsigned size, uint32_t v)
 
 	if (!(d->status & IDE_DRQ) || d->xfer != IDE_XFER_WRITE || d->pos + size > d->end)
 		return;
-	for (unsigned i = 0; i < size; i++)
+	for (unsigned i = 0; i < size; i++)	/* bound: size, at most 4 bytes */
 		d->buf[d->pos + i] = (uint8_t)(v >> (i * BITS_PER_BYTE));
 	d->pos = (uint16_t)(d->pos + size);
 	if (d->pos >= d->end)
@@ -449,7 +449,7 @@ static void task_file_write(struct vide *ide, unsigned reg, uint8_t v)
 		ide->ignored++;
 		return;
 	}
-	for (unsigned i = 0; i < IDE_NDRIVES; i++) {
+	for (unsigned i = 0; i < IDE_NDRIVES; i++) {	/* bound: IDE_NDRIVES */
 		struct vide_drive *d = &ide->drive[i];
 		switch (reg) {
 		case IDE_REG_ERROR:   d->feature = v; break;
@@ -473,7 +473,7 @@ static void control_write(struct vide *ide, uint8_t v)
 	ide->ctrl = v;
 	if (!srst)
 		return;
-	for (unsigned i = 0; i < IDE_NDRIVES; i++) {
+	for (unsigned i = 0; i < IDE_NDRIVES; i++) {	/* bound: IDE_NDRIVES */
 		drive_reset(&ide->drive[i]);
 		ide->drive[i].error = IDE_DIAG_PASSED;
 	}

@@ -33,7 +33,7 @@ static bool valid_size(unsigned size)
 static struct vio_unknown_port *unknown_slot(struct vio_unknown *u,
 					     uint16_t port)
 {
-	for (unsigned i = 0; i < u->nports; i++)
+	for (unsigned i = 0; i < u->nports; i++)	/* bound: nports <= VIO_UNKNOWN_SLOTS */
 		if (u->ports[i].port == port)
 			return &u->ports[i];
 	if (u->nports == VIO_UNKNOWN_SLOTS)
@@ -77,7 +77,7 @@ bool vio_map(struct vio_bus *bus, uint16_t first, uint16_t last,
 	if (bus->nranges == VIO_MAX_RANGES || first > last ||
 	    !valid_size(ops->width))
 		return false;
-	for (unsigned i = 0; i < bus->nranges; i++)
+	for (unsigned i = 0; i < bus->nranges; i++)	/* bound: nranges <= VIO_MAX_RANGES */
 		if (overlaps(&bus->ranges[i], first, last))
 			return false;
 	r = &bus->ranges[bus->nranges++];
@@ -257,7 +257,7 @@ void vio_init(struct vio_bus *bus)
 
 const struct vio_range *vio_find(const struct vio_bus *bus, uint16_t port)
 {
-	for (unsigned i = 0; i < bus->nranges; i++)
+	for (unsigned i = 0; i < bus->nranges; i++)	/* bound: nranges <= VIO_MAX_RANGES */
 		if (port >= bus->ranges[i].first && port <= bus->ranges[i].last)
 			return &bus->ranges[i];
 	return NULL;
@@ -270,7 +270,7 @@ static uint32_t read_split(struct vio_bus *bus, uint16_t port, unsigned size,
 {
 	uint32_t v = 0;
 
-	for (unsigned off = 0; off < size; off += width)
+	for (unsigned off = 0; off < size; off += width)	/* bound: size / width, at most 4 */
 		v |= vio_read(bus, (uint16_t)(port + off), width) <<
 		     (off * BITS_PER_BYTE);
 	return v;
@@ -279,7 +279,7 @@ static uint32_t read_split(struct vio_bus *bus, uint16_t port, unsigned size,
 static void write_split(struct vio_bus *bus, uint16_t port, unsigned size,
 			unsigned width, uint32_t value)
 {
-	for (unsigned off = 0; off < size; off += width)
+	for (unsigned off = 0; off < size; off += width)	/* bound: size / width, at most 4 */
 		vio_write(bus, (uint16_t)(port + off), width,
 			  (value >> (off * BITS_PER_BYTE)) & vio_size_mask(width));
 }
@@ -326,7 +326,7 @@ uint32_t vio_unknown_count(const struct vio_bus *bus, uint16_t port)
 {
 	const struct vio_unknown *u = &bus->unknown;
 
-	for (unsigned i = 0; i < u->nports; i++)
+	for (unsigned i = 0; i < u->nports; i++)	/* bound: nports <= VIO_UNKNOWN_SLOTS */
 		if (u->ports[i].port == port)
 			return u->ports[i].reads + u->ports[i].writes;
 	return 0;

@@ -65,7 +65,7 @@ static void service_pin(struct vioapic *io, unsigned pin)
 
 static void service(struct vioapic *io)
 {
-	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++)
+	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++)	/* bound: IOAPIC_NPINS */
 		if (io->pending & (1u << pin))
 			service_pin(io, pin);
 }
@@ -196,7 +196,7 @@ unsigned vioapic_isa_pin(unsigned irq)
 
 void vioapic_eoi(struct vioapic *io, uint8_t vector)
 {
-	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++) {
+	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++) {	/* bound: IOAPIC_NPINS */
 		uint64_t *e = &io->redtbl[pin];
 		if ((*e & IOAPIC_VECTOR_MASK) != vector || !(*e & IOAPIC_LEVEL))
 			continue;
@@ -208,6 +208,6 @@ void vioapic_eoi(struct vioapic *io, uint8_t vector)
 void vioapic_init(struct vioapic *io, uint8_t id, vioapic_deliver_fn deliver, void *ctx)
 {
 	*io = (struct vioapic){ .id = id & IOAPIC_ID_MASK, .deliver = deliver, .ctx = ctx };
-	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++)
+	for (unsigned pin = 0; pin < IOAPIC_NPINS; pin++)	/* bound: IOAPIC_NPINS */
 		io->redtbl[pin] = IOAPIC_MASKED;
 }

@@ -72,7 +72,7 @@ static bool test_vec(const uint32_t *tab, unsigned v)
 /* The highest vector in tab, or -1. */
 static int highest_vec(const uint32_t *tab)
 {
-	for (int w = LAPIC_NWORDS - 1; w >= 0; w--)
+	for (int w = LAPIC_NWORDS - 1; w >= 0; w--)	/* bound: LAPIC_NWORDS */
 		if (tab[w])
 			return w * BITS_PER_WORD + (BITS_PER_WORD - 1 - __builtin_clz(tab[w]));
 	return -1;
@@ -98,7 +98,7 @@ int vlapic_pending_vector(const struct vlapic *l)
 	if (!enabled(l))                /* the common case for 8259 guests */
 		return -1;
 	uint32_t any = 0;
-	for (unsigned w = 0; w < LAPIC_NWORDS; w++)
+	for (unsigned w = 0; w < LAPIC_NWORDS; w++)	/* bound: LAPIC_NWORDS */
 		any |= l->irr[w];
 	if (!any)
 		return -1;
@@ -448,7 +448,7 @@ void vlapic_init(struct vlapic *l, uint8_t id, vlapic_eoi_fn eoi_fn, void *ctx)
 {
 	*l = (struct vlapic){ .id = id, .svr = BIOS_SVR, .dfr_model = DFR_FLAT,
 			      .icr_lo = BIOS_ICR_LO, .eoi_level = eoi_fn, .eoi_ctx = ctx };
-	for (unsigned i = 0; i < LAPIC_NLVT; i++)
+	for (unsigned i = 0; i < LAPIC_NLVT; i++)	/* bound: LAPIC_NLVT */
 		l->lvt[i] = LAPIC_MASKED;
 	l->lvt[LVT_LINT0] = BIOS_LINT0;
 	l->lvt[LVT_LINT1] = BIOS_LINT1;

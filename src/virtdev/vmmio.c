@@ -19,7 +19,7 @@ bool vmmio_map(struct vmmio_bus *bus, uint32_t base, uint32_t size,
 {
 	if (bus->nranges >= VMMIO_MAX_RANGES || size == 0 || base + size < base)
 		return false;
-	for (unsigned i = 0; i < bus->nranges; i++)
+	for (unsigned i = 0; i < bus->nranges; i++)	/* bound: nranges <= VMMIO_MAX_RANGES */
 		if (overlaps(&bus->ranges[i], base, size))
 			return false;
 	bus->ranges[bus->nranges++] = (struct vmmio_range){ base, size, ops, dev, name };
@@ -28,7 +28,7 @@ bool vmmio_map(struct vmmio_bus *bus, uint32_t base, uint32_t size,
 
 const struct vmmio_range *vmmio_find(const struct vmmio_bus *bus, uint32_t gpa)
 {
-	for (unsigned i = 0; i < bus->nranges; i++)
+	for (unsigned i = 0; i < bus->nranges; i++)	/* bound: nranges <= VMMIO_MAX_RANGES */
 		if (gpa - bus->ranges[i].base < bus->ranges[i].size)
 			return &bus->ranges[i];
 	return 0;

@@ -40,7 +40,7 @@ static unsigned prio_of(const struct vpic_chip *c, unsigned irq)
 /* The highest-priority input whose bit is set in bits, or -1. */
 static int highest_in(const struct vpic_chip *c, uint8_t bits)
 {
-	for (unsigned p = 0; p < PIC_CHIP_IRQS; p++) {
+	for (unsigned p = 0; p < PIC_CHIP_IRQS; p++) {	/* bound: PIC_CHIP_IRQS */
 		unsigned irq = (c->highest_prio + p) & PIC_OCW2_LEVEL_MASK;
 		if (bits & irq_bit(irq))
 			return (int)irq;

@@ -234,7 +234,7 @@ static void ch_control(struct vpit_channel *c, uint8_t cw)
 
 static void readback(struct vpit *pit, uint8_t cw)
 {
-	for (unsigned i = 0; i < PIT_NCHANNELS; i++) {
+	for (unsigned i = 0; i < PIT_NCHANNELS; i++) {	/* bound: PIT_NCHANNELS */
 		if (!(cw & (PIT_RB_CH0 << i)))
 			continue;
 		if (!(cw & PIT_RB_NO_COUNT))
@@ -359,7 +359,7 @@ static void ch_reset(struct vpit_channel *c, bool gate)
 
 void vpit_init(struct vpit *pit)
 {
-	for (unsigned i = 0; i < PIT_NCHANNELS; i++)
+	for (unsigned i = 0; i < PIT_NCHANNELS; i++)	/* bound: PIT_NCHANNELS */
 		ch_reset(&pit->ch[i], i != PIT_SPEAKER_CHANNEL);
 	pit->portb = 0;
 	pit->refresh_phase = 0;
@@ -395,7 +395,7 @@ uint32_t vpit_advance(struct vpit *pit, uint32_t ticks)
 	const uint32_t refresh_period = 2 * PIT_REFRESH_TICKS;
 	uint32_t edges = 0;
 
-	for (unsigned i = 0; i < PIT_NCHANNELS; i++) {
+	for (unsigned i = 0; i < PIT_NCHANNELS; i++) {	/* bound: PIT_NCHANNELS */
 		uint32_t e = ch_advance(&pit->ch[i], ticks);
 		if (i == PIT_IRQ_CHANNEL)
 			edges = e;
