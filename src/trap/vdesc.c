@@ -84,6 +84,7 @@
 #include "shadow_mmu/shadow.h"
 #include "monitor/x86.h"
 #include "monitor/addr.h"
+#include "monitor/monitor.h"
 #include "monitor/run.h"
 #include "lib/mem.h"
 
@@ -647,11 +648,29 @@ static void check_reserved(struct vcpu *v, uint32_t base, uint32_t n)
 	}
 }
 
+/* A guest limit the real table cannot take as it is gets clamped, with
+ * one line the first time (a guest may reload the same table often): the
+ * CPU's answer stays the same, since a selector indexes at most 8192
+ * entries and the monitor's five answer every guest selector with #GP. */
+static void say_clamped(bool *said, const char *what, uint32_t base, uint32_t limit,
+			uint32_t entries, const char *why)
+{
+	if (*said)
+		return;
+	*said = true;
+	mon_log("%s at 0x%x: limit 0x%x clamped to %u entries (bytes 0-0x%x): %s", what,
+		base, limit, entries, entries * 8 - 1, why);
+}
+
 int vdesc_lgdt(struct vcpu *v, uint32_t base, uint32_t limit)
 {
+	static bool said;
 	uint32_t n = limit_entries(limit & 0xFFFF);
 
 	check_reserved(v, base, n);
+	if (n > GDT_MON_FIRST)
+		say_clamped(&said, "GDT", base, limit & 0xFFFF, GDT_MON_FIRST,
+			    "entries 8187-8191 are the monitor's (empty in the guest's table)");
 	alias_forget();
 	copy_table(v, &vgdt, base, n < GDT_MON_FIRST ? n : GDT_MON_FIRST, "GDT");
 	v->gdtr = (struct vdtr){ base, limit & 0xFFFF };
@@ -704,6 +723,7 @@ static int check_system(struct vcpu *v, uint16_t sel, struct segdesc d, unsigned
 
 int vdesc_lldt(struct vcpu *v, uint16_t sel)
 {
+	static bool said;
 	struct segdesc d;
 	uint32_t addr;
 
@@ -713,6 +733,9 @@ int vdesc_lldt(struct vcpu *v, uint16_t sel)
 		if (guest_gdt_entry(v, sel, &d, &addr) < 0 ||
 		    check_system(v, sel, d, SYS_T_LDT) < 0)
 			return -1;
+		if (desc_limit(d) >= LDT_ENTRIES * 8)
+			say_clamped(&said, "LDT", desc_base(d), desc_limit(d), LDT_ENTRIES,
+				    "no selector reaches further");
 		copy_table(v, &vldt, desc_base(d), limit_entries(desc_limit(d)), "LDT");
 	}
 	load_real_ldt();

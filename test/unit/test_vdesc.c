@@ -12,6 +12,11 @@
  * into the monitor's copy and real table.  A null or system descriptor
  * never gets it, and the guest's table is watched (watch.c): the write into
  * it makes the monitor copy that entry again from the guest's memory.
+ * The limits (issue 9's findings 1 and 2): the real LDTR is null from the
+ * start, never the CPU's reset one over guest memory; the real LDT's
+ * limit covers exactly the guest LDT's whole entries (a limit below 7 is
+ * none, 0xFFFFFFFF does not wrap, past 64 KB is clamped to 8192 with a
+ * line), and a 64 KB guest GDT stops below the monitor's five entries.
  * ring=3 (the ring3_* tests): conforming code of the kernel is hidden
  * from it as user code is, and the kernel runs it through an alias past
  * its GDT, with its other code hidden meanwhile (docs/ring-compression.md).
@@ -109,7 +114,18 @@ void guest_die(const char *fmt, ...)
 	abort();
 }
 
-void lldt(uint16_t sel) { (void)sel; }
+/* The CPU's LDTR as the monitor last loaded it (0: null). */
+static uint16_t real_ldtr = 0xFFFF;
+void lldt(uint16_t sel) { real_ldtr = sel; }
+/* The monitor's log: its last line. */
+static char last_log[256];
+void mon_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_log, sizeof last_log, fmt, ap);
+	va_end(ap);
+}
 void switcher_gdt_mon(unsigned i, struct segdesc d) { real_gdt[i] = shown_gdt[i] = d; }
 void switcher_show_user(bool shown) { gdt_shown_loaded = shown; }
 bool switcher_user_shown(void) { return gdt_shown_loaded; }
@@ -561,6 +577,70 @@ static void hidden_read_again_when_the_copy_changed(void **state)
 	assert_int_equal(desc_base(kept_ds_after_short_gdt(SEL_KDATA)), 0x7000);
 }
 
+/* ---- impossible guest limits (issue 9, findings 1 and 2) ---- */
+
+#define SEL_GUEST_LDT 0x18u     /* GDT entry 3 made an LDT descriptor */
+
+/* LLDT of an LDT descriptor whose limit is lim: the entries the real LDT
+ * gets, or 0 if the real LDTR was loaded null. */
+static uint32_t real_ldt_entries(uint32_t lim)
+{
+	put_guest(3, desc_make(0, lim, SYS_T_LDT, 0, false, false));
+	assert_int_equal(vdesc_lgdt(&vc, G_GDT, G_GDT_N * 8 - 1), 0);
+	real_ldtr = 0xFFFF;
+	assert_int_equal(vdesc_lldt(&vc, SEL_GUEST_LDT), 0);
+	if (real_ldtr == 0)
+		return 0;
+	assert_int_equal(real_ldtr, SEL_MON_LDT);
+	struct segdesc d = real_gdt[GDT_MON_LDT];
+	assert_int_equal(desc_base(d), SW_VA(SW_LDT_OFF));
+	assert_int_equal((desc_limit(d) + 1) % 8, 0);
+	return (desc_limit(d) + 1) / 8;
+}
+
+/* The CPU's reset LDTR (base 0, limit 0xFFFF, in guest memory) is never
+ * the guest's: the monitor loads a null one before the guest runs. */
+static void the_reset_ldtr_is_never_left_in_force(void **state)
+{
+	(void)state;
+	real_ldtr = 0xFFFF;
+	vdesc_reset(&vc);
+	assert_int_equal(real_ldtr, 0);
+	assert_int_equal(vc.ldtr, 0);
+}
+
+/* The real LDT's limit covers exactly the guest's whole entries: a limit
+ * below 7 is no entry (null LDTR, every LDT selector #GP, as the CPU's
+ * limit check gives), 0xFFFFFFFF does not wrap to 0, and a limit past
+ * 64 KB is clamped to the 8192 entries a selector can name, with a line. */
+static void ldt_limits_never_wrap(void **state)
+{
+	(void)state;
+	last_log[0] = '\0';
+	assert_int_equal(real_ldt_entries(0), 0);
+	assert_int_equal(real_ldt_entries(6), 0);
+	assert_int_equal(real_ldt_entries(7), 1);
+	assert_int_equal(real_ldt_entries(0x0B), 1);        /* entry 1 is cut: #GP */
+	assert_int_equal(real_ldt_entries(0xFFFF), LDT_ENTRIES);
+	assert_string_equal(last_log, "");
+	assert_int_equal(real_ldt_entries(0xFFFFFFFF), LDT_ENTRIES);
+	assert_non_null(strstr(last_log, "LDT at 0x0: limit 0xffffffff clamped to 8192 entries"));
+	assert_int_equal(real_ldt_entries(0x10000), LDT_ENTRIES);
+}
+
+/* A 64 KB guest GDT reaches the monitor's five entries at its top: empty
+ * there, the guest keeps 8187 (the rest are the monitor's, DPL 0), said
+ * in a line; no guest descriptor is ever copied there. */
+static void gdt_limit_stops_below_the_monitors_entries(void **state)
+{
+	(void)state;
+	last_log[0] = '\0';
+	assert_int_equal(vdesc_lgdt(&vc, 0, 0xFFFF), 0);
+	assert_int_equal(vgdt.entries, GDT_MON_FIRST);
+	assert_non_null(strstr(last_log, "GDT at 0x0: limit 0xffff clamped to 8187 entries"));
+	assert_int_equal(vc.gdtr.limit, 0xFFFF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +661,9 @@ int main(void)
 		cmocka_unit_test_setup(table_wins_when_it_loads, setup),
 		cmocka_unit_test_setup(ldt_selector_kept_within_and_beyond_the_real_ldt, setup),
 		cmocka_unit_test_setup(hidden_read_again_when_the_copy_changed, setup),
+		cmocka_unit_test_setup(the_reset_ldtr_is_never_left_in_force, setup),
+		cmocka_unit_test_setup(ldt_limits_never_wrap, setup),
+		cmocka_unit_test_setup(gdt_limit_stops_below_the_monitors_entries, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
