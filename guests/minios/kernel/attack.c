@@ -12,7 +12,7 @@
  * prints what it saw and exits 0) or ends the guest with a one-line reason
  * and keeps running itself; it never crashes or hangs.
  *
- *   idt-write     write the switcher's IDT at 0xFFC01000 (unmapped in
+ *   idt-write     write the switcher's IDT at 0xFFC10000 (unmapped in
  *                 minios's own tables: #PF, as on hardware)
  *   gdt-write     the same for the switcher's GDT at 0xFFC00000
  *   map-switcher  map the top 4 MB in minios's page directory, then write
@@ -60,7 +60,7 @@
 #include "lib/fmt.h"
 
 #define SWITCHER_GDT 0xFFC00000u
-#define SWITCHER_IDT 0xFFC01000u
+#define SWITCHER_IDT 0xFFC10000u          /* layout.h: SW_VA(SW_IDT_OFF) */
 #define ESCAPE_SLOT  9                  /* a free test-window page */
 #define ALIAS_SLOT   10                 /* ...where pt-alias maps the table */
 #define TARGET_SLOT  11                 /* ...the PTE it writes through it */

@@ -311,6 +311,22 @@ rep_stosd_insn:
 	pop edi
 	ret
 
+; u32 rep_movsd(u32 dst, u32 src, u32 count)
+global rep_movsd, rep_movsd_insn
+rep_movsd:
+	push esi
+	push edi
+	mov edi, [esp + 12]
+	mov esi, [esp + 16]
+	mov ecx, [esp + 20]
+	cld
+rep_movsd_insn:
+	rep movsd
+	mov eax, ecx
+	pop edi
+	pop esi
+	ret
+
 ; u32 rep_outsb(u32 port, u32 src, u32 count)
 global rep_outsb, rep_outsb_insn
 rep_outsb:

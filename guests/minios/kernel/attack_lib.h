@@ -139,9 +139,10 @@ extern struct rep_stop rep_stop;
 /* REP string instructions with a label on the REP (for rep_stop.eip);
  * each returns the ECX it left */
 u32 rep_stosd(u32 dst, u32 count, u32 val);
+u32 rep_movsd(u32 dst, u32 src, u32 count);
 u32 rep_outsb(u32 port, u32 src, u32 count);
 u32 rep_insb(u32 port, u32 dst, u32 count);
-extern u8 rep_stosd_insn[], rep_outsb_insn[], rep_insb_insn[];
+extern u8 rep_stosd_insn[], rep_movsd_insn[], rep_outsb_insn[], rep_insb_insn[];
 
 /* TF over one emulated instruction; IRET with NT; a 16-bit stack */
 void tf_cli(u32), tf_in(u32), tf_mov_cr3(u32 cr3);

@@ -41,6 +41,11 @@
  *                     the timer.  Monitor: the same (one element per
  *                     fault while the table is write-protected, interrupts
  *                     in between).
+ *   rep-movs-pt       the same with REP MOVSD, source and destination both
+ *                     the window (each element copies a PTE onto itself):
+ *                     a string move of 4 GB through a page table.
+ *                     Hardware: stopped by the timer.  Monitor: the same
+ *                     (MOVS is emulated one element per fault too).
  */
 #include "attack_lib.h"
 #include "intr.h"
@@ -173,36 +178,54 @@ void alias_window_clear(u32 slots)
 	vm_switch(kpgdir);
 }
 
-static u32 stos_val;
+static u32 pte_val;             /* every entry of the table: itself */
 
 static void stos_over_pt(u32 unused)
 {
 	(void)unused;
 	intr_enable();
-	rep_stosd(ATK_WIN, STOS_COUNT, stos_val);
+	rep_stosd(ATK_WIN, STOS_COUNT, pte_val);
 }
 
-static void atk_rep_stos_pt(void)
+static void movs_over_pt(u32 unused)
+{
+	(void)unused;
+	intr_enable();
+	rep_movsd(ATK_WIN, ATK_WIN, STOS_COUNT);
+}
+
+/* 'what' (a REP string store run by 'run', the REP at 'insn') sweeps a
+ * page table aliased over ATK_WIN until the timer stops it. */
+static void rep_over_pt(const char *what, void (*run)(u32), u8 *insn)
 {
 	pte_t *pt = page_alloc();
 	if (!pt)
 		panic("attack: no memory for the page table");
-	stos_val = V2P(pt) | PTE_P | PTE_W | PTE_AD;
+	pte_val = V2P(pt) | PTE_P | PTE_W | PTE_AD;
 	for (int i = 0; i < NPTENTRIES; i++)
-		pt[i] = stos_val;
+		pt[i] = pte_val;
 	alias_window(pt, ATK_WIN_SLOTS);
-	rep_stop = (struct rep_stop){ .eip = (u32)rep_stosd_insn, .after = STOP_TICKS,
-				      .start = ticks };
+	rep_stop = (struct rep_stop){ .eip = (u32)insn, .after = STOP_TICKS, .start = ticks };
 	rep_stop.armed = 1;
-	int t = attack_catch(stos_over_pt, 0);
+	int t = attack_catch(run, 0);
 	rep_stop.armed = 0;
 	alias_window_clear(ATK_WIN_SLOTS);
 	page_free(pt);
 	if (t)
-		report_catch("REP STOSD over a page table", t);
-	kprintf("attack: REP STOSD of 0x%x dwords over a page table: stopped by the timer: %s, "
-		"ECX had counted down: %s\n", STOS_COUNT, rep_stop.fired ? "yes" : "no",
+		report_catch(what, t);
+	kprintf("attack: %s of 0x%x dwords over a page table: stopped by the timer: %s, "
+		"ECX had counted down: %s\n", what, STOS_COUNT, rep_stop.fired ? "yes" : "no",
 		rep_stop.fired && rep_stop.ecx_left < STOS_COUNT ? "yes" : "no");
+}
+
+static void atk_rep_stos_pt(void)
+{
+	rep_over_pt("REP STOSD", stos_over_pt, rep_stosd_insn);
+}
+
+static void atk_rep_movs_pt(void)
+{
+	rep_over_pt("REP MOVSD", movs_over_pt, rep_movsd_insn);
 }
 
 const struct attack attacks_mem[] = {
@@ -212,5 +235,6 @@ const struct attack attacks_mem[] = {
 	{ "cr3-storm", atk_cr3_storm },
 	{ "shadow-exhaust", atk_shadow_exhaust },
 	{ "rep-stos-pt", atk_rep_stos_pt },
+	{ "rep-movs-pt", atk_rep_movs_pt },
 	{ 0, 0 },
 };
