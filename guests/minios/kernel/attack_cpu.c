@@ -53,7 +53,9 @@
  *                 Hardware: #PF, unassigned memory, #PF.  Monitor: ring 1
  *                 can read the switcher (paging cannot hide a supervisor
  *                 page from it); what it finds there must be no more than
- *                 the entry code needs: one word.  The private page is
+ *                 the entry code and its fast paths need: the monitor's
+ *                 CR3, then the MOV CR3 fast path's paging flag and its
+ *                 (guest CR3, shadow root) hints.  The private page is
  *                 not in the guest's view at all: #PF as on hardware.
  */
 #include "attack_lib.h"
