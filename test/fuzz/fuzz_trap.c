@@ -51,9 +51,11 @@
  *             of the guest's tables as they are gives the same page
  *   shadow    every present entry of the active shadow maps the host frame
  *             the p2m gives for the guest's own translation of that page,
- *             never with more W or U than the guest's tables grant; with
- *             shadow=cached, never writable onto the guest's page
- *             directory or a page table the shadow derives from
+ *             never with more W or U than the guest's tables grant (under
+ *             vtlb, while the guest's table edits wait for a flush as a
+ *             TLB's would: that it maps guest RAM); with shadow=cached,
+ *             never writable onto the guest's page directory or a page
+ *             table the shadow derives from
  *   bounds    at most 256 port accesses per trap (REP INS/OUTS), at most
  *             HALT_IDLES_MAX idle waits in one HLT
  *   panic     mon_panic is always a finding; guest_die (and the guest's
@@ -127,7 +129,11 @@
 
 static uint8_t arena[ARENA_FRAMES][PAGE] __attribute__((aligned(PAGE)));
 static uint32_t p2m[RAM_FRAMES];
-static bool ram_dirty[RAM_FRAMES];      /* written since the last reset */
+static uint32_t m2p[RAM_FRAMES];         /* its inverse, by the arena's RAM frames */
+/* Written since the last reset: through gpa_write(), the simulated MMU,
+ * or (found by check_shadow) writable in a shadow the monitor may write
+ * through itself (gva.c's cpu_translation, which no fake here sees). */
+static bool ram_dirty[RAM_FRAMES];
 static bool paging_set[RAM_FRAMES];     /* the guest's paging structures (vtlb) */
 
 struct mon_options mon_opts;
@@ -531,6 +537,14 @@ static uint32_t p2m_of(uint32_t gfn)
 	return (HPA_BASE / PAGE) + RAM_FIRST + ((gfn * 97u + 13u) % RAM_FRAMES);
 }
 
+/* The guest frame of host frame pa, or RAM_FRAMES if it is none. */
+static uint32_t gfn_of(uint32_t pa)
+{
+	uint32_t f = ((pa & PTE_ADDR) - HPA_BASE) / PAGE - RAM_FIRST;
+
+	return (pa & PTE_ADDR) >= HPA_BASE && f < RAM_FRAMES ? m2p[f] : RAM_FRAMES;
+}
+
 int gpa_to_hpa(gpa_t g, hpa_t *out)
 {
 	if (g.v / PAGE >= guest_mem.nframes)
@@ -542,7 +556,10 @@ int gpa_to_hpa(gpa_t g, hpa_t *out)
 /* Under vtlb a write to the guest's page tables (its own, or the
  * monitor's on its behalf: an exception frame pushed onto a stack that
  * overlaps them) leaves the shadow stale until the guest flushes, as a TLB
- * would be; changes to A and D alone do not count. */
+ * would be; changes to A and D alone do not count.  Writes through
+ * gpa_write() and the simulated MMU are seen here as they happen; those
+ * the monitor makes through the shadow itself (gva.c's cpu_translation),
+ * by comparing the tables before and after each trap (paging_changed). */
 static void note_table_write(uint32_t g, const uint8_t *buf, uint32_t n, const uint8_t *old)
 {
 	if (!hw.vtlb || !paging_set[g / PAGE])
@@ -1091,6 +1108,20 @@ static void check_walks(struct vcpu *v)
 		finding("a remembered walk of 0x%x is stale (cr3 0x%x)", va, v->cr3);
 }
 
+/* A shadow entry's frame: guest RAM, or a device's read image mapped
+ * read-only (memory.h), never anything else of the host's. */
+static bool maps_guest_ram(uint32_t pte, bool w)
+{
+	uint32_t pa = pte & PTE_ADDR, f = (pa - HPA_BASE) / PAGE;
+
+	if (pa >= HPA_BASE && f >= RAM_FIRST && f < RAM_FIRST + RAM_FRAMES)
+		return true;
+	for (unsigned i = 0; i < hw.nmmio; i++)
+		if (hw.mmio_image[i] && pa == host_pa(hw.mmio_image[i]) && !w)
+			return true;
+	return false;
+}
+
 static void check_shadow(const struct vcpu *v)
 {
 	static uint32_t gpt[1024];
@@ -1104,8 +1135,9 @@ static void check_shadow(const struct vcpu *v)
 			finding("MOV CR3 hint %u: guest CR3 0x%x -> root 0x%x, not a live shadow "
 				"directory", k, sw_data->cr3[k].key, root);
 	}
-	if (hw.vtlb && hw.vtlb_stale)
-		return;         /* the guest changed its tables natively: a TLB may be stale */
+	/* the guest's tables changed since the last flush: a TLB may lag them,
+	 * and so may vtlb's shadow; its entries still map only guest RAM */
+	bool lagging = hw.vtlb && hw.vtlb_stale;
 	for (uint32_t i = 0; i < 1024; i++) {
 		uint32_t pde = spd[i], gpde = 0;
 		if (i == SWITCHER_PDX || !(pde & PTE_P))
@@ -1113,9 +1145,9 @@ static void check_shadow(const struct vcpu *v)
 		uint32_t ptpfn = (pde & PTE_ADDR) / PAGE - HPA_BASE / PAGE - 1;
 		if (ptpfn >= POOL_FRAMES || !hw.pool_live[ptpfn])
 			finding("shadow PDE %u (0x%x) is not a live shadow frame", i, pde);
-		if (paging)
+		if (paging && !lagging)
 			phys_read(0, (v->cr3 & PTE_ADDR) + i * 4, &gpde);
-		bool derived = paging && (gpde & PTE_P) && !((gpde & PTE_PS) && (v->cr4 & CR4_PSE));
+		bool derived = paging && !lagging && (gpde & PTE_P) && !((gpde & PTE_PS) && (v->cr4 & CR4_PSE));
 		bool gpt_ok = derived && gpa_read(gpa(gpde & PTE_ADDR), gpt, sizeof gpt) == 0;
 		uint32_t *spt = host_va(pde & PTE_ADDR);
 		for (uint32_t j = 0; j < 1024; j++) {
@@ -1124,6 +1156,15 @@ static void check_shadow(const struct vcpu *v)
 				continue;
 			bool w = pde & pte & PTE_W, u = pde & pte & PTE_U;
 			struct gwalk_res r;
+			if (w && gfn_of(pte) < RAM_FRAMES)
+				ram_dirty[gfn_of(pte)] = true; /* the monitor may write it itself */
+			if (lagging) {
+				if (!maps_guest_ram(pte, w))
+					finding("shadow maps 0x%x to host 0x%x, not guest RAM (pte 0x%x; "
+						"the guest's tables changed since the last flush)", va,
+						pte & PTE_ADDR, pte);
+				continue;
+			}
 			if (!guest_view(v, va, gpde, gpt, gpt_ok, &r))
 				finding("shadow maps 0x%x (0x%x), which the guest's tables do not "
 					"(cr3 0x%x pde 0x%x pte 0x%x)", va, pte, v->cr3, gpde,
@@ -1220,8 +1261,11 @@ static void machine_reset(struct reader *r)
 	hw.gdt_shown = true;            /* switcher_load(): as vdesc_mode starts */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
 		hw.pool_free[hw.nfree++] = i;
-	for (uint32_t g = 0; g < RAM_FRAMES; g++)
+	for (uint32_t g = 0; g < RAM_FRAMES; g++) {
 		p2m[g] = p2m_of(g);
+		m2p[p2m[g] - HPA_BASE / PAGE - RAM_FIRST] = g;
+	}
+	/* an input must not find what an earlier one left */
 	memset(arena[0], 0, PAGE);
 	for (uint32_t g = 0; g < RAM_FRAMES; g++) {
 		if (ram_dirty[g])
@@ -1590,11 +1634,57 @@ static void check_privilege(const struct before *b, const struct trapframe *f)
 			b->in.mnem, b->tf.eip, cpl);
 }
 
+/* The guest's paging structures that the shadow maps writable, as they
+ * were before the trap (vtlb): the monitor can write those without
+ * gpa_write(), through the shadow (gva.c), and only those. */
+static uint32_t paging_before[RAM_FRAMES][PAGE / 4];
+static bool paging_snapped[RAM_FRAMES];
+
+static uint32_t *ram_words(uint32_t gfn)
+{
+	return host_va(p2m[gfn] * PAGE);
+}
+
+static void snap_writable_paging_frames(void)
+{
+	const uint32_t *spd = host_va(shadow_root());
+
+	memset(paging_snapped, 0, sizeof paging_snapped);
+	for (uint32_t i = 0; i < SWITCHER_PDX; i++) {
+		if (!(spd[i] & PTE_P) || !(spd[i] & PTE_W))
+			continue;
+		const uint32_t *spt = host_va(spd[i] & PTE_ADDR);
+		for (uint32_t j = 0; j < 1024; j++) {
+			uint32_t g = (spt[j] & (PTE_P | PTE_W)) == (PTE_P | PTE_W) ?
+				     gfn_of(spt[j]) : RAM_FRAMES;
+			if (g < RAM_FRAMES && paging_set[g] && !paging_snapped[g]) {
+				paging_snapped[g] = true;
+				memcpy(paging_before[g], ram_words(g), PAGE);
+			}
+		}
+	}
+}
+
+/* Did the trap change any of them, A and D bits aside? */
+static bool paging_changed(void)
+{
+	for (uint32_t g = 0; g < RAM_FRAMES; g++) {
+		const uint32_t *now = ram_words(g);
+		if (!paging_snapped[g] || !memcmp(now, paging_before[g], PAGE))
+			continue;
+		for (uint32_t i = 0; i < PAGE / 4; i++)
+			if ((now[i] ^ paging_before[g][i]) & ~(uint32_t)(PTE_A | PTE_D))
+				return true;
+	}
+	return false;
+}
+
 static void paging_frames(const struct vcpu *v)
 {
 	static uint32_t pd[1024];
 
 	memset(paging_set, 0, sizeof paging_set);
+	memset(paging_snapped, 0, sizeof paging_snapped);
 	if (!hw.vtlb || !(v->cr0 & CR0_PG) || gpa_read(gpa(v->cr3 & PTE_ADDR), pd, sizeof pd) < 0)
 		return;
 	paging_set[(v->cr3 / PAGE) % RAM_FRAMES] = true;
@@ -1602,6 +1692,7 @@ static void paging_frames(const struct vcpu *v)
 		if ((pd[i] & PTE_P) && !((pd[i] & PTE_PS) && (v->cr4 & CR4_PSE)) &&
 		    pd[i] / PAGE < RAM_FRAMES)
 			paging_set[pd[i] / PAGE] = true;
+	snap_writable_paging_frames();
 }
 
 /* The decoder's fetch from bytes already read (a 16-bit code segment
@@ -1708,6 +1799,10 @@ static bool one_trap(struct trapframe *f)
 	if (hw.flushes != vcpu0.stats.shadow_flushes) {
 		hw.flushes = vcpu0.stats.shadow_flushes;
 		hw.vtlb_stale = false;
+	}
+	if (hw.vtlb && paging_changed()) {
+		hw.vtlb_stale = true;   /* (even if it flushed too: which came first?) */
+		say("  the trap wrote the guest's page tables: vtlb's shadow may lag them");
 	}
 	say("  resumes at %x:%x eflags 0x%x", f->cs, f->eip, f->eflags);
 	check_eip(&b, f);
