@@ -423,6 +423,9 @@ ATTACKS = [
     Attack("rep-outsb-stop", HW,
            [ln("REP OUTSB with ECX 0xffffffff: stopped by the timer: yes, ECX had counted "
                "down: yes")], native=SAME),
+    Attack("rep-insb-stop", HW,
+           [ln("REP INSB with ECX 0xffffffff: stopped by the timer: yes, ECX had counted "
+               "down: yes")], native=SAME),
     Attack("hlt-masked", ENDED, [ln("HLT with IF set and both IMRs 0xff")], reason=r"mask"),
     # iflag=real (the default): only the NMI watchdog gets in; the bound is ifwatch=
     Attack("cli-spin", ENDED,

@@ -25,6 +25,7 @@
  *                   the interrupted frame's ECX after 3 ticks.  Hardware:
  *                   stopped by the timer.  Monitor: the same, possible
  *                   only if it lets interrupts in between iterations.
+ *   rep-insb-stop   the same with REP INSB into that window.
  *   hlt-masked      IMRs 0xFF, IF set, HLT.  Hardware: sleeps forever (no
  *                   NMI comes).  Monitor: ends the guest with a reason that
  *                   names the masked sources, promptly.
@@ -112,20 +113,37 @@ static void outsb_forever(u32 unused)
 	rep_outsb(UNUSED_PORT, ATK_WIN, FOREVER);
 }
 
-static void atk_rep_outsb_stop(void)
+static void insb_forever(u32 unused)
+{
+	(void)unused;
+	rep_insb(UNUSED_PORT, ATK_WIN, FOREVER);
+}
+
+/* 'what' with ECX = 2^32 - 1 (run by 'run', the REP at 'insn') over a
+ * 256 MB window aliasing one frame, until the timer stops it. */
+static void string_io_stop(const char *what, void (*run)(u32), u8 *insn)
 {
 	pte_t *pt = scratch_window(ATK_WIN_SLOTS);
-	rep_stop = (struct rep_stop){ .eip = (u32)rep_outsb_insn, .after = STOP_TICKS,
-				      .start = ticks };
+	rep_stop = (struct rep_stop){ .eip = (u32)insn, .after = STOP_TICKS, .start = ticks };
 	rep_stop.armed = 1;
-	int t = attack_catch(outsb_forever, 0);
+	int t = attack_catch(run, 0);
 	rep_stop.armed = 0;
 	drop_window(pt, ATK_WIN_SLOTS);
 	if (t)
-		report_catch("REP OUTSB with ECX 0xffffffff", t);
-	kprintf("attack: REP OUTSB with ECX 0x%x: stopped by the timer: %s, ECX had counted "
-		"down: %s\n", FOREVER, rep_stop.fired ? "yes" : "no",
+		report_catch(what, t);
+	kprintf("attack: %s with ECX 0x%x: stopped by the timer: %s, ECX had counted "
+		"down: %s\n", what, FOREVER, rep_stop.fired ? "yes" : "no",
 		rep_stop.fired && rep_stop.ecx_left < FOREVER ? "yes" : "no");
+}
+
+static void atk_rep_outsb_stop(void)
+{
+	string_io_stop("REP OUTSB", outsb_forever, rep_outsb_insn);
+}
+
+static void atk_rep_insb_stop(void)
+{
+	string_io_stop("REP INSB", insb_forever, rep_insb_insn);
 }
 
 static void atk_hlt_masked(void)
@@ -200,6 +218,7 @@ const struct attack attacks_time[] = {
 	{ "rep-outsb", atk_rep_outsb },
 	{ "rep-insb", atk_rep_insb },
 	{ "rep-outsb-stop", atk_rep_outsb_stop },
+	{ "rep-insb-stop", atk_rep_insb_stop },
 	{ "hlt-masked", atk_hlt_masked },
 	{ "cli-spin", atk_cli_spin },
 	{ "irq-flood", atk_irq_flood },
