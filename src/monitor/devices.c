@@ -154,7 +154,7 @@ static void image_set(uint32_t off)
 /* What an interrupt's coming and going, or time, changes. */
 static void lapic_image_volatile(void)
 {
-	for (uint32_t i = 0; i < 8; i++) {
+	for (uint32_t i = 0; i < 8; i++) {	/* bound: the 8 words of ISR, TMR and IRR */
 		image_set(LAPIC_ISR + 16 * i);
 		image_set(LAPIC_TMR + 16 * i);
 		image_set(LAPIC_IRR + 16 * i);
@@ -165,6 +165,7 @@ static void lapic_image_volatile(void)
 
 static void lapic_image_all(void)
 {
+	/* bound: the register list's length */
 	for (unsigned i = 0; i < sizeof lapic_regs / sizeof lapic_regs[0]; i++)
 		image_set(lapic_regs[i]);
 	lapic_image_volatile();
@@ -266,7 +267,7 @@ static void attach_ramdisk(unsigned u, const struct mon_module *m)
  * that does not answer, or a missing module, refuses the option. */
 static void attach_disks(const struct mon_module *mods, unsigned nmods)
 {
-	for (unsigned u = 0; u < GUEST_DISKS; u++) {
+	for (unsigned u = 0; u < GUEST_DISKS; u++) {	/* bound: GUEST_DISKS */
 		unsigned hd = mon_opts.disk[u] == DISK_HD0 ? 0 : 1;
 		uint32_t n;
 		const char *why;
@@ -381,6 +382,7 @@ static void advance_time(struct vcpu *v)
 	    (!fault_armed || fault_timer_edge(FTIMER_LAPIC)))
 		vlapic_timer_fire(&dev.lapic);
 	dev.pit_synced = now;
+	/* bound: dt / 2^28 steps of at most 2^28 PIT ticks (3.7 minutes) each */
 	while (dt > 0) {
 		uint32_t step = dt > 0x10000000u ? 0x10000000u : (uint32_t)dt;
 		if (vpit_advance(&dev.pit, step) && (!fault_armed || fault_timer_edge(FTIMER_PIT)))
@@ -442,6 +444,7 @@ static void type_script(void)
 
 	if (vscript_done(&dev.script))
 		run_end_script(dev.script.lines);
+	/* bound: the UART's receive FIFO (vuart_can_receive) */
 	while (vuart_can_receive(&dev.uart) && vscript_next(&dev.script, &c))
 		vuart_receive(&dev.uart, c);
 }
@@ -462,7 +465,8 @@ void devices_sync(struct vcpu *v)
 		return;
 	if (dev.scripted)
 		type_script();
-	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {  /* at most a FIFO */
+	/* bound: the UART's receive FIFO (vuart_can_receive) */
+	while (vuart_can_receive(&dev.uart) && host_com1_getc(&c)) {
 		if (c == CONSOLE_ESCAPE)
 			run_stop_from_console();
 		vuart_receive(&dev.uart, c);
@@ -517,6 +521,7 @@ unsigned devices_stable_reads(uint16_t *ports, uint8_t *values, unsigned max)
 
 	if (fault_armed || (mon_opts.trace & TRACE_IO))
 		return 0;       /* fault_port_read and the io trace see every read */
+	/* bound: the stable ports, and max */
 	for (unsigned i = 0; i < sizeof stable_ports / sizeof stable_ports[0] && n < max; i++) {
 		ports[n] = stable_ports[i];
 		values[n++] = (uint8_t)vio_read(&dev.bus, stable_ports[i], 1);
@@ -656,7 +661,7 @@ const char *devices_masked_reason(void)
 
 static void report_disks(void)
 {
-	for (unsigned u = 0; u < GUEST_DISKS; u++) {
+	for (unsigned u = 0; u < GUEST_DISKS; u++) {	/* bound: GUEST_DISKS */
 		const struct vide_drive *d = &dev.ide.drive[u];
 		if (d->present)
 			mon_log("guest disk %u: %u sectors read, %u written, %u errors", u,
@@ -673,7 +678,7 @@ void devices_report(void)
 	if (u->total == 0)
 		return;
 	mon_log("unknown ports: %u accesses", u->total);
-	for (unsigned i = 0; i < u->nports; i++)
+	for (unsigned i = 0; i < u->nports; i++)	/* bound: VIO_UNKNOWN_SLOTS ports */
 		mon_log("  port 0x%x: %u reads, %u writes", u->ports[i].port, u->ports[i].reads,
 			u->ports[i].writes);
 }

@@ -51,6 +51,7 @@ static uint32_t reserved_end(const struct mb_info *mbi)
 		end = max_u32(end, mbi->cmdline + fmt_strlen(str_or_empty(mbi->cmdline)) + 1);
 	if (mbi->flags & MBI_MMAP)
 		end = max_u32(end, mbi->mmap_addr + mbi->mmap_length);
+	/* bound: mods_count, which the boot loader gives */
 	for (uint32_t i = 0; (mbi->flags & MBI_MODS) && i < mbi->mods_count; i++) {
 		end = max_u32(end, mods[i].end);
 		end = max_u32(end, mods[i].string + fmt_strlen(str_or_empty(mods[i].string)) + 1);
@@ -109,7 +110,7 @@ static void load_guest(const struct mb_module *m, struct guest_boot *boot)
 /* Module i is the monitor's own (disk0=/disk1=/input=modN name it). */
 static bool monitor_owns(unsigned i)
 {
-	for (unsigned u = 0; u < GUEST_DISKS; u++)
+	for (unsigned u = 0; u < GUEST_DISKS; u++)	/* bound: GUEST_DISKS */
 		if (mon_opts.disk[u] == DISK_MOD && mon_opts.disk_mod[u] == i)
 			return true;
 	return mon_opts.input_mod == i;
@@ -125,6 +126,7 @@ static void load_guest_modules(const struct mb_info *mbi, const struct guest_boo
 	unsigned n = 0;
 	const char *why;
 
+	/* bound: GUEST_MODS_MAX + MON_MOD_MAX modules */
 	for (unsigned i = 1; i < mbi->mods_count && n < GUEST_MODS_MAX + MON_MOD_MAX; i++)
 		if (!monitor_owns(i))
 			gm[n++] = (struct guest_module){ (const void *)m[i].start,
@@ -142,7 +144,7 @@ static unsigned monitor_modules(const struct mb_info *mbi, struct mon_module *ou
 	const struct mb_module *m = (const struct mb_module *)mbi->mods_addr;
 	unsigned n = 0;
 
-	for (; n < mbi->mods_count && n < max; n++)
+	for (; n < mbi->mods_count && n < max; n++)	/* bound: max modules */
 		out[n] = (struct mon_module){ (uint8_t *)m[n].start, m[n].end - m[n].start };
 	return n;
 }

@@ -134,7 +134,7 @@ static int check_backings(const struct mon_options *o, char *err, size_t errlen)
 	unsigned used[GUEST_DISKS + 1] = { o->disk[0] == DISK_MOD ? o->disk_mod[0] : 0,
 					   o->disk[1] == DISK_MOD ? o->disk_mod[1] : 0,
 					   o->input_mod };
-	for (unsigned i = 0; i < GUEST_DISKS + 1; i++)
+	for (unsigned i = 0; i < GUEST_DISKS + 1; i++)	/* bound: 3 x 3 module names */
 		for (unsigned j = i + 1; j < GUEST_DISKS + 1; j++)
 			if (used[i] && used[i] == used[j]) {
 				fmt_snprintf(err, errlen, "module %u is named twice (disk0=, disk1=, "

@@ -87,7 +87,7 @@ static struct {
 
 void gva_reset(void)
 {
-	for (unsigned i = 0; i < WALK_MEMO; i++)
+	for (unsigned i = 0; i < WALK_MEMO; i++)	/* bound: WALK_MEMO walks */
 		memo[i].page = 1;
 	dir.cr3 = 1;
 	known.valid = false;
@@ -172,7 +172,7 @@ static enum gva_result walk(struct vcpu *v, uint32_t va, unsigned acc, uint32_t 
 #ifdef MON_HOST_TEST
 uint32_t gva_memo_stale(struct vcpu *v)
 {
-	for (unsigned i = 0; i < WALK_MEMO; i++) {
+	for (unsigned i = 0; i < WALK_MEMO; i++) {	/* bound: WALK_MEMO walks */
 		const struct walk_memo *m = &memo[i];
 		uint32_t page = m->page == 1 ? 1 : memo_find(v, m->page, m->acc);
 		struct gwalk_req req = {

@@ -278,6 +278,7 @@ static void deliver_or_nest(struct vcpu *v, unsigned vector, enum event_kind kin
 {
 	struct guest_fault n = { 0, 0, 0 };
 
+	/* bound: 3 deliveries (the fault, #DF, then a triple fault ends the guest) */
 	for (int depth = 0; deliver(v, vector, kind, err, &n) < 0; depth++) {
 		if (vector == T_DF || depth >= 2)
 			guest_die("triple fault: delivering vector %u failed with vector %u "

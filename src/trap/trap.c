@@ -139,7 +139,7 @@ static bool same_insn(const struct decoded *e, const uint8_t *p)
 {
 	if ((*(const unaligned_u32 *)p ^ e->head) & e->head_mask)
 		return false;
-	for (unsigned i = 4; i < e->in.len; i++)
+	for (unsigned i = 4; i < e->in.len; i++)	/* bound: in.len <= INSN_MAX_LEN bytes */
 		if (p[i] != e->in.bytes[i])
 			return false;
 	return true;
@@ -160,7 +160,7 @@ static const struct insn *cached_decode(struct fetch_ctx *c, uint32_t addr, bool
 			return 0;
 		return same_insn(e, c->page + off) ? &e->in : 0;
 	}
-	for (unsigned i = 0; i < len; i++)
+	for (unsigned i = 0; i < len; i++)	/* bound: len <= INSN_MAX_LEN bytes */
 		if (fetch_byte(c, addr + i, &b) || b != e->in.bytes[i])
 			return 0;
 	return &e->in;
@@ -175,7 +175,7 @@ static void remember_decode(uint32_t addr, bool code16, const struct insn *in)
 	e->code16 = code16;
 	e->in = *in;
 	e->head = 0;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++)	/* bound: n <= 4 bytes */
 		e->head |= (uint32_t)in->bytes[i] << (8 * i);
 	e->head_mask = n == 4 ? 0xFFFFFFFFu : (1u << (8 * n)) - 1;
 	e->valid = true;
@@ -718,7 +718,7 @@ const struct selector_set *selectors_checked(const struct trapframe *t)
 	uint32_t css = sel_pair(t->cs, t->ss), dses = sel_pair(t->ds, t->es);
 	uint32_t fsgs = sel_pair(t->fs, t->gs);
 
-	for (unsigned w = 0; w < CHECKED_WAYS; w++) {
+	for (unsigned w = 0; w < CHECKED_WAYS; w++) {	/* bound: CHECKED_WAYS */
 		const struct selector_set *c = &ways[w];
 		if (c->sel[0] == css && c->sel[1] == dses && c->sel[2] == fsgs && c->valid &&
 		    c->generation == vdesc_generation)
@@ -750,7 +750,7 @@ static void validate_selectors(struct vcpu *v, uint32_t *const segs[4])
 	if (!stack_sel_valid(v, (uint16_t)v->tf.ss) || ((v->tf.ss & 3) != cpl && !ring3_alias(v)))
 		guest_die("would resume with SS 0x%x, not a valid stack selector for ring %u",
 			  v->tf.ss & 0xFFFF, cpl);
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 4; i++) {	/* bound: DS, ES, FS, GS */
 		uint32_t sel = *segs[i] & 0xFFFF;
 		/* DS and ES (KEEP_DS, KEEP_ES) keep a descriptor their table
 		 * lost; FS and GS are never reloaded */
@@ -772,7 +772,7 @@ static const struct selector_set *check_selectors(struct vcpu *v)
 	uint32_t *const segs[] = { &v->tf.ds, &v->tf.es, &v->tf.fs, &v->tf.gs };
 
 	validate_selectors(v, segs);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 4; i++)	/* bound: DS, ES, FS, GS */
 		vdesc_preaccess(v, (uint16_t)*segs[i]);
 	vdesc_preaccess(v, (uint16_t)v->tf.cs);
 	vdesc_preaccess(v, (uint16_t)v->tf.ss);
@@ -952,7 +952,7 @@ static void fast_reads(void)
 	if (published == devices_port_writes)
 		return;
 	unsigned n = devices_stable_reads(ports, values, SW_FAST_READS);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++)	/* bound: n <= SW_FAST_READS */
 		r[i] = (struct sw_fast_read){ ports[i], values[i] };
 	switcher_set_fast_reads(r, n);
 	published = devices_port_writes;

@@ -523,12 +523,14 @@ void vide_write(struct vide *ide, uint16_t port, unsigned size, uint32_t value)
  * resets the channel before each drive; the end state is the same.) */
 void vide_bios_probe(struct vide *ide)
 {
-	for (unsigned unit = 0; unit < IDE_NDRIVES; unit++) {
+	for (unsigned unit = 0; unit < IDE_NDRIVES; unit++) {	/* bound: IDE_NDRIVES */
 		vide_write(ide, IDE_PRIMARY_BASE + IDE_REG_SELECT, 1,
 			   IDE_SEL_ALWAYS | (unit ? IDE_SEL_SLAVE : 0));
+		/* bound: the 4 registers NSECTOR-HCYL */
 		for (unsigned reg = IDE_REG_NSECTOR; reg <= IDE_REG_HCYL; reg++)
 			vide_write(ide, IDE_PRIMARY_BASE + reg, 1, 0);
 		vide_write(ide, IDE_PRIMARY_BASE + IDE_REG_STATUS, 1, IDE_CMD_IDENTIFY);
+		/* bound: IDE_SECTOR_SIZE / 4 reads */
 		for (unsigned i = 0; i < IDE_SECTOR_SIZE / 4 &&
 		     (visible_status(ide) & IDE_DRQ); i++)
 			vide_read(ide, IDE_PRIMARY_BASE + IDE_REG_DATA, 4);

@@ -12,6 +12,7 @@ void vscript_init(struct vscript *s, const void *text, uint32_t len, const char 
 	const char *p = prompt ? prompt : VSCRIPT_PROMPT;
 
 	*s = (struct vscript){ .text = text, .len = len };
+	/* bound: VSCRIPT_PROMPT_MAX - 1 bytes */
 	while (p[s->prompt_len] && s->prompt_len < VSCRIPT_PROMPT_MAX - 1) {
 		s->prompt[s->prompt_len] = p[s->prompt_len];
 		s->prompt_len++;
@@ -21,7 +22,7 @@ void vscript_init(struct vscript *s, const void *text, uint32_t len, const char 
 /* Skips the '\r's at pos; true if a byte of the script is left. */
 static bool bytes_left(struct vscript *s)
 {
-	while (s->pos < s->len && s->text[s->pos] == CR)
+	while (s->pos < s->len && s->text[s->pos] == CR)	/* bound: the script's len bytes */
 		s->pos++;
 	return s->pos < s->len;
 }
