@@ -10,6 +10,7 @@
 #include "x86.h"
 #include "trap/switcher.h"
 #include "trap/reflect.h"
+#include "shadow_mmu/shadow.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n@@" #sym " %c0" : : "i"((unsigned)(val)))
 
@@ -88,4 +89,38 @@ void asm_offsets(void)
 	DEFINE(TF_SIZE, sizeof(struct trapframe));
 	DEFINE(SEL_MON_DS, SEL_MON_DS);
 	DEFINE(EXC_ERR_MASK, EXC_ERR_MASK);
+	/* the #PF fast path's page-table writes (fastptw.c) */
+	DEFINE(SW_DATA_PTW, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, ptw));
+	DEFINE(SW_DATA_PTW_DS, SW_VA(SW_DATA_OFF) + offsetof(struct switcher_data, ptw_ds));
+	DEFINE(SW_PTW_SITES, SW_PTW_SITES);
+	DEFINE(SITE_SIZE, sizeof(struct sw_ptw_site));
+	DEFINE(SITE_EIP, offsetof(struct sw_ptw_site, eip));
+	DEFINE(SITE_HEAD, offsetof(struct sw_ptw_site, head));
+	DEFINE(SITE_HEAD_MASK, offsetof(struct sw_ptw_site, head_mask));
+	DEFINE(SITE_TAIL, offsetof(struct sw_ptw_site, tail));
+	DEFINE(SITE_TAIL_MASK, offsetof(struct sw_ptw_site, tail_mask));
+	DEFINE(SITE_LEN, offsetof(struct sw_ptw_site, len));
+	DEFINE(SITE_SRC, offsetof(struct sw_ptw_site, src));
+	DEFINE(SITE_IMM, offsetof(struct sw_ptw_site, imm));
+	DEFINE(SITE_BASE, offsetof(struct sw_ptw_site, base));
+	DEFINE(SITE_INDEX, offsetof(struct sw_ptw_site, index));
+	DEFINE(SITE_SCALE, offsetof(struct sw_ptw_site, scale));
+	DEFINE(SITE_DISP, offsetof(struct sw_ptw_site, disp));
+	DEFINE(SW_PRIV_PTW, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, ptw));
+	DEFINE(SW_PTW_COUNT, SW_VA(SW_PRIV_OFF) + offsetof(struct switcher_priv, ptw_count));
+	DEFINE(SW_PTW_FRAMES, SW_PTW_FRAMES);
+	DEFINE(FRAME_SIZE, sizeof(struct sw_ptw_frame));
+	DEFINE(FRAME_KEY, offsetof(struct sw_ptw_frame, key));
+	DEFINE(FRAME_HOST, offsetof(struct sw_ptw_frame, host));
+	DEFINE(FRAME_WRITES, offsetof(struct sw_ptw_frame, writes));
+	DEFINE(FRAME_WRITES_MAX, offsetof(struct sw_ptw_frame, writes_max));
+	DEFINE(FRAME_N, offsetof(struct sw_ptw_frame, n));
+	DEFINE(FRAME_SPT, offsetof(struct sw_ptw_frame, spt));
+	DEFINE(SPTE_PT_WRITABLE, SPTE_PT_WRITABLE);
+	DEFINE(PTE_P, PTE_P);
+	DEFINE(PTE_PS, PTE_PS);
+	DEFINE(PTE_ADDR, PTE_ADDR);
+	DEFINE(PTE_OFFSET, ~PTE_ADDR);
+	DEFINE(SWITCHER_BASE, SWITCHER_BASE);
+	DEFINE(FL_RF, FL_RF);
 }

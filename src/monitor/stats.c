@@ -104,8 +104,9 @@ static void print_events(const struct vcpu *v)
 		"%u, entries not mapped at load %u; MMIO accesses %u", s->desc_accessed,
 		s->desc_writes, s->desc_pages_released, s->desc_unmapped, s->mmio);
 	mon_log("direct system-call gates installed %u; switcher fast path: cli %u, sti %u, "
-		"mov cr3 %u, in %u, mov from cr %u, invlpg %u, tss esp0 %u", s->direct_gates, f->cli,
-		f->sti, f->mov_cr3, f->in, f->mov_from_cr, f->invlpg, s->fast_esp0);
+		"mov cr3 %u, in %u, mov from cr %u, invlpg %u, tss esp0 %u, page-table writes %u",
+		s->direct_gates, f->cli, f->sti, f->mov_cr3, f->in, f->mov_from_cr, f->invlpg,
+		s->fast_esp0, s->fast_pt_writes);
 }
 
 void stats_print(const struct vcpu *v)

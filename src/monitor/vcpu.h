@@ -73,6 +73,7 @@ struct vcpu_stats {
 	uint32_t mmio;                          /* device-register accesses emulated */
 	uint32_t direct_gates;                  /* direct system-call gates installed */
 	uint32_t fast_esp0;                     /* the switcher: stores to the guest TSS.ESP0 */
+	uint32_t fast_pt_writes;                /* ...and to its page tables (fastptw.c) */
 	uint32_t view_switches;                 /* ring=3: kernel <-> user shadow view */
 	uint32_t conforming_alias;              /* ring=3: kernel resumes in conforming code */
 };

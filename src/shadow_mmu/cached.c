@@ -158,9 +158,12 @@ static void rmap_del(uint16_t k, uint32_t j)
 	*link = spts[k].rnext[j];
 }
 
+/* An spte is on its frame's rmap while it is not 0: the switcher's
+ * page-table write fast path drops a present one by clearing its P bit
+ * alone (shadow.h), and it is taken off here or in drop_spte. */
 static void set_spte(uint16_t k, uint32_t j, uint32_t spte, uint32_t gfn)
 {
-	if (spts[k].pt[j] & PTE_P)
+	if (spts[k].pt[j])
 		rmap_del(k, j);
 	spts[k].pt[j] = spte;
 	spts[k].live_groups |= 1u << (j >> GROUP_SHIFT);
@@ -169,10 +172,17 @@ static void set_spte(uint16_t k, uint32_t j, uint32_t spte, uint32_t gfn)
 
 static void drop_spte(uint16_t k, uint32_t j)
 {
-	if (!(spts[k].pt[j] & PTE_P))
+	if (!spts[k].pt[j])
 		return;
 	rmap_del(k, j);
 	spts[k].pt[j] = 0;
+}
+
+/* A shadow entry onto a protected frame: read-only, and marked if it was
+ * writable (the guest's tables let its kernel write there: shadow.h). */
+static uint32_t pt_readonly(uint32_t spte)
+{
+	return spte & PTE_W ? (spte & ~PTE_W) | SPTE_PT_WRITABLE : spte;
 }
 
 /* The frame just became protected: no shadow may map it writable. */
@@ -181,7 +191,8 @@ static void write_protect(struct vcpu *v, uint32_t gfn)
 	unsigned n = 0;
 	/* bound: a frame's list has at most one node per spte */
 	for (uint32_t node = gf[gfn].rmap; node != NIL; node = spts[node >> 10].rnext[node & 0x3FF]) {
-		spts[node >> 10].pt[node & 0x3FF] &= ~PTE_W;
+		uint32_t *spte = &spts[node >> 10].pt[node & 0x3FF];
+		*spte = pt_readonly(*spte);
 		n++;
 	}
 	gf[gfn].writes = 0;
@@ -267,6 +278,7 @@ static uint16_t spt_alloc(struct vcpu *v, unsigned d, uint32_t slot, uint32_t sr
 		gf[src].derived = k;
 		if (!was)
 			write_protect(v, src);
+		shadow_frame_changed(src);
 	}
 	v->stats.spt_alloc++;
 	return k;
@@ -281,8 +293,9 @@ static void spt_release(struct vcpu *v, uint16_t k)
 			/* bound: GROUP_SIZE entries */
 			for (uint32_t j = g * GROUP_SIZE; j < (g + 1) * GROUP_SIZE; j++)
 				drop_spte(k, j);
-	if (s->src != NIL) {
-		uint16_t *link = &gf[s->src].derived;
+	uint32_t src = s->src;
+	if (src != NIL) {
+		uint16_t *link = &gf[src].derived;
 		while (*link != k)      /* bounded: at most SPT_MAX tables */
 			link = &spts[*link].dnext;
 		*link = s->dnext;
@@ -293,6 +306,8 @@ static void spt_release(struct vcpu *v, uint16_t k)
 	*s = (struct spt){ .dnext = spt_free_list };
 	spt_free_list = k;
 	v->stats.spt_free++;
+	if (src != NIL)
+		shadow_frame_changed(src);
 }
 
 /* ---- the cache of directories ---- */
@@ -350,11 +365,13 @@ static void spd_drop(struct vcpu *v, unsigned i)
 	spd_empty(v, i);
 	if (key_hinted(cache[i].key))
 		shadow_forget_cr3(cache[i].key);
-	if (!key_is_phys(cache[i].key) && in_ram(gfn))
-		gf[gfn].pd_uses--;
 	cache[i].pd[SWITCHER_PDX] = 0;
 	zeroed_free(cache[i].pd);
 	cache[i].pd = NULL;
+	if (!key_is_phys(cache[i].key) && in_ram(gfn)) {
+		gf[gfn].pd_uses--;
+		shadow_frame_changed(gfn);
+	}
 }
 
 /* The least recently used directory other than `keep`, or ncache. */
@@ -418,6 +435,7 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 		gf[gfn].keyed = (uint16_t)i;
 		if (!was)
 			write_protect(v, gfn);
+		shadow_frame_changed(gfn);
 	}
 	if (key_hinted(key))
 		shadow_hint_cr3(key, host_pa(pd));
@@ -437,6 +455,8 @@ static void select_spd(struct vcpu *v)
 		i++;
 	if (i < ncache) {
 		v->stats.cache_hits++;
+		if (key_hinted(key))    /* the switcher's slot for it may hold another */
+			shadow_hint_cr3(key, host_pa(cache[i].pd));
 		TRACE("mmu cr3 0x%x: cached shadow reused (hit)", key);
 	} else {
 		v->stats.cache_misses++;
@@ -576,7 +596,7 @@ static enum shadow_result cached_fault(struct vcpu *v, uint32_t va, uint32_t hw_
 	uint32_t j = (va >> 12) & 0x3FF;
 	bool pt_frame = is_protected(gfn);
 	if (pt_frame)
-		spte &= ~PTE_W;
+		spte = pt_readonly(spte);
 	if (spts[k].pt[j] != spte)      /* (a write to a page table: it is there) */
 		set_spte(k, j, spte, gfn);
 	if (pt_frame && (hw_err & PFE_W)) {
@@ -649,7 +669,7 @@ static void wrote_frame(struct vcpu *v, uint32_t gfn, uint32_t off, uint32_t len
 	/* bound: SPT_MAX derived tables x 1024 entries (off and len lie in one page) */
 	for (uint16_t k = gf[gfn].derived; k != NIL16; k = spts[k].dnext)
 		for (uint32_t e = first; e <= last; e++)
-			if (spts[k].pt[e] & PTE_P) {
+			if (spts[k].pt[e]) {
 				drop_spte(k, e);
 				dropped++;
 			}
@@ -682,6 +702,30 @@ static bool cached_release(struct vcpu *v, uint32_t gpa)
 	return true;
 }
 
+/* ---- the switcher's page-table write fast path (trap/fastptw.c) ---- */
+
+/* A page table and nothing else, with few enough shadow tables built from
+ * it: what a write to one of its entries does in wrote_frame() (drop the
+ * entry in each, count the write) the switcher can do.  Every change to
+ * pd_uses or to the derived list (spd_new, spd_drop, spt_alloc,
+ * spt_release) calls shadow_frame_changed() once it is complete. */
+static bool cached_fast_frame(uint32_t gfn, struct shadow_fast_frame *out)
+{
+	unsigned n = 0;
+
+	if (!in_ram(gfn) || gf[gfn].pd_uses || gf[gfn].derived == NIL16)
+		return false;
+	for (uint16_t k = gf[gfn].derived; k != NIL16; k = spts[k].dnext) {
+		if (n == SHADOW_FAST_SPTS)
+			return false;
+		out->spt[n++] = spts[k].pt;
+	}
+	out->n = n;
+	out->writes = &gf[gfn].writes;
+	out->writes_max = UNPROTECT_AFTER - 1;  /* the next one unprotects: C's */
+	return true;
+}
+
 /* A frame is now watched: no shadow may keep it writable. */
 static void cached_watch_on(struct vcpu *v, uint32_t gfn)
 {
@@ -701,6 +745,7 @@ const struct shadow_ops shadow_cached = {
 	.guest_wrote = cached_guest_wrote,
 	.release = cached_release,
 	.pt_frame = pt_protected,
+	.fast_frame = cached_fast_frame,
 	.watch_on = cached_watch_on,
 	.invlpg_nop = true,
 };

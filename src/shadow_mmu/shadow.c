@@ -17,6 +17,7 @@ const struct shadow_ops *shadow_ops_now = &shadow_cached;
 #define ops shadow_ops_now
 enum shadow_view shadow_cur_view = SHADOW_ALL;
 uint32_t shadow_epoch;
+static shadow_frame_hook frame_hook;
 
 uint32_t shadow_watched_map[SHADOW_WATCH_FRAMES / 32];
 static shadow_watcher watcher;
@@ -69,6 +70,22 @@ void shadow_set_view(struct vcpu *v, enum shadow_view view)
 bool shadow_pt_frame(uint32_t gfn)
 {
 	return ops->pt_frame && ops->pt_frame(gfn);
+}
+
+bool shadow_fast_frame(uint32_t gfn, struct shadow_fast_frame *out)
+{
+	return ops->fast_frame && !shadow_watched(gfn) && ops->fast_frame(gfn, out);
+}
+
+void shadow_set_frame_hook(shadow_frame_hook fn)
+{
+	frame_hook = fn;
+}
+
+void shadow_frame_changed(uint32_t gfn)
+{
+	if (frame_hook)
+		frame_hook(gfn);
 }
 
 const char *shadow_name(void)
@@ -198,4 +215,5 @@ void shadow_watch(struct vcpu *v, uint32_t gfn, bool on)
 	shadow_watched_map[gfn / 32] ^= 1u << (gfn % 32);
 	if (on)
 		ops->watch_on(v, gfn);
+	shadow_frame_changed(gfn);
 }

@@ -135,6 +135,48 @@ extern uint32_t shadow_epoch;
  * write to it must go through shadow_guest_wrote)? */
 bool shadow_pt_frame(uint32_t gfn);
 
+/* ---- for the switcher's page-table write fast path (trap/fastptw.c) ---- */
+
+/* A bit the CPU ignores (one of PTE bits 9-11, the software's): on a shadow
+ * entry that is read-only only because its frame is a page table the
+ * shadow derives from (cached.c), it says the entry was writable before
+ * that, so the guest's own tables let its kernel write the page and need
+ * no A or D bit set for it (spte.c: writable only once dirty). */
+#define SPTE_PT_WRITABLE 0x200u
+
+/* A shadow entry is on its frame's reverse map while it is not 0, present
+ * or not (cached.c): the fast path drops a present one by clearing its P
+ * bit alone, and the C code takes it off the map when it next changes the
+ * entry or frees its table. */
+
+/* Called whenever what guest frame gfn is to the shadow may have changed
+ * (a shadow page table built from it or freed, a directory keyed on it
+ * made or dropped, a watch set or cleared), once the change is complete:
+ * the fast path's entry for the frame follows (trap/fastptw.c). */
+typedef void (*shadow_frame_hook)(uint32_t gfn);
+void shadow_set_frame_hook(shadow_frame_hook fn);
+void shadow_frame_changed(uint32_t gfn);        /* for the strategies */
+
+#define SHADOW_FAST_SPTS 4      /* shadow tables per frame the fast path keeps */
+
+/* What a store to one entry of guest page table gfn must do to the shadow,
+ * for the switcher to do it: clear the P bit of that entry in each of the
+ * n shadow page tables built from the frame (spt: their host addresses),
+ * and count the write in *writes (the unprotect heuristic's count, a
+ * byte) while it is below writes_max; the write that reaches it goes to C. */
+struct shadow_fast_frame {
+	uint8_t *writes;
+	uint32_t writes_max;
+	uint32_t n;
+	uint32_t *spt[SHADOW_FAST_SPTS];
+};
+
+/* True, and *out, if gfn is a guest page table and nothing else to the
+ * shadow (no directory keyed on it, not watched), with 1 to
+ * SHADOW_FAST_SPTS shadow tables built from it; false for every other
+ * frame and under a strategy that keeps no such tables (vtlb). */
+bool shadow_fast_frame(uint32_t gfn, struct shadow_fast_frame *out);
+
 /* Where the current shadow maps va, if it does (a 4 KB entry, present):
  * the CPU has just used that translation to fetch the instruction that
  * trapped, so the dispatcher reads it from there without a walk of the
@@ -170,6 +212,7 @@ struct shadow_ops {
 	void (*guest_wrote)(struct vcpu *v, uint32_t gpa, uint32_t n);
 	bool (*release)(struct vcpu *v, uint32_t gpa);
 	bool (*pt_frame)(uint32_t gfn);         /* NULL: it protects none */
+	bool (*fast_frame)(uint32_t gfn, struct shadow_fast_frame *out); /* NULL: none */
 	void (*watch_on)(struct vcpu *v, uint32_t gfn); /* drop writable mappings */
 	bool invlpg_nop;        /* invlpg never has anything to do */
 };

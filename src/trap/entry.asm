@@ -141,7 +141,8 @@ sw_vector%1:
 	jmp sw_fast_gp                  ; #GP: CLI and STI may not need C
   %endif
   %if %1 == 14
-	jmp sw_fast_pf                  ; #PF: a store to TSS.ESP0 may not
+	jmp sw_fast_pf                  ; #PF: a store to TSS.ESP0 or to a
+					; page table may not
   %endif
   HAS_ERR %1
   %if has_err == 0
@@ -485,7 +486,7 @@ sw_fast_pf:                                             ; [esp]: err, eip, cs, e
 	pushad                                          ; [esp + 32]: err, eip, cs
 	mov eax, cr2
 	cmp eax, [ss:SW_DATA_ESP0_VA]
-	jne .slow_popad
+	jne .ptw
 	mov esi, cr3                                    ; the shadow it faulted in
 	mov eax, [ss:SW_DATA_MON_CR3]
 	mov cr3, eax
@@ -525,6 +526,126 @@ sw_fast_pf:                                             ; [esp]: err, eip, cs, e
 .slow:
 	push dword 14
 	jmp sw_alltraps
+
+; The #PF fast path's other store (src/trap/fastptw.c says why each check
+; is there and why it is safe): the guest kernel's MOV to an entry of one
+; of its page tables, at an EIP C armed (sw_data->ptw: the sites C
+; decoded, read-only to the guest).  In the guest's address space: CS, SS
+; and DS the flat kernel selectors, the bytes at linear EIP the site's, the
+; operand's address (base + index << scale + disp, from the registers the
+; trap saved) CR2 and a whole entry.  In the monitor's: the shadow entry
+; of CR2 marked SPTE_PT_WRITABLE (the guest's tables let its kernel write
+; there), mapping a frame C armed (sw_priv->ptw) whose unprotect count is
+; below its limit.  Then what C's wrote_frame() does: the value into the
+; guest's entry, P cleared in the entry at the same index of each shadow
+; page table built from the frame, the write counted; EIP moves past the
+; store.  The CR3 round trip flushes the TLB of the dropped entries.  Any
+; mismatch goes on to sw_alltraps as vector 14, as before.
+.ptw:                                                   ; eax: CR2
+	push dword 0                                    ; a register the site does not use
+	mov edx, [ss:esp + 40]                          ; [esp]: 0, pushad, err, eip, cs,
+	mov ebx, SW_DATA_PTW                            ; eflags, esp, ss
+.site:
+	cmp edx, [ss:ebx + SITE_EIP]
+	je .site_found
+	add ebx, SITE_SIZE
+	cmp ebx, SW_DATA_PTW + SW_PTW_SITES * SITE_SIZE
+	jb .site
+	jmp .ptw_slow
+.site_found:                                            ; ebx: the site
+	mov ecx, [ss:esp + 44]                          ; cs
+	cmp ecx, [ss:SW_DATA_KCS]
+	jne .ptw_slow
+	mov ecx, [ss:esp + 56]                          ; ss
+	cmp ecx, [ss:SW_DATA_KSS]
+	jne .ptw_slow
+	mov ecx, ds
+	cmp ecx, [ss:SW_DATA_PTW_DS]
+	jne .ptw_slow
+	mov ecx, [ss:edx]                               ; the bytes at EIP, read where the
+	and ecx, [ss:ebx + SITE_HEAD_MASK]              ; CPU fetched them (CS is flat;
+	cmp ecx, [ss:ebx + SITE_HEAD]                   ; the site is at most 8 bytes
+	jne .ptw_slow                                   ; before its page's end)
+	mov ecx, [ss:edx + 4]
+	and ecx, [ss:ebx + SITE_TAIL_MASK]
+	cmp ecx, [ss:ebx + SITE_TAIL]
+	jne .ptw_slow
+	mov edx, [ss:ebx + SITE_INDEX]
+	mov edx, [ss:esp + edx]
+	mov ecx, [ss:ebx + SITE_SCALE]
+	shl edx, cl
+	mov ecx, [ss:ebx + SITE_BASE]
+	add edx, [ss:esp + ecx]
+	add edx, [ss:ebx + SITE_DISP]                   ; the operand (DS is flat)
+	cmp edx, eax
+	jne .ptw_slow                                   ; it does not start at CR2
+	test eax, 3
+	jnz .ptw_slow                                   ; not one whole entry
+	cmp eax, SWITCHER_BASE
+	jae .ptw_slow
+	mov edi, [ss:ebx + SITE_SRC]
+	mov edi, [ss:esp + edi]
+	or edi, [ss:ebx + SITE_IMM]                     ; the value
+	mov esi, cr3                                    ; the shadow it faulted in
+	mov ecx, [ss:SW_DATA_MON_CR3]
+	mov cr3, ecx
+	mov edx, esi
+	and edx, PTE_ADDR
+	mov ecx, eax
+	shr ecx, 22
+	mov edx, [ss:edx + ecx * 4]                     ; the shadow PDE
+	mov ecx, edx
+	and ecx, PTE_P | PTE_PS
+	cmp ecx, PTE_P
+	jne .ptw_back
+	and edx, PTE_ADDR
+	mov ecx, eax
+	shr ecx, 12
+	and ecx, 0x3FF
+	mov edx, [ss:edx + ecx * 4]                     ; the shadow PTE that refused it
+	mov ecx, edx
+	and ecx, PTE_P | SPTE_PT_WRITABLE
+	cmp ecx, PTE_P | SPTE_PT_WRITABLE
+	jne .ptw_back
+	and edx, PTE_ADDR | PTE_P                       ; its frame, as C keys it
+	mov ecx, edx
+	shr ecx, 12
+	and ecx, SW_PTW_FRAMES - 1
+	imul ecx, ecx, FRAME_SIZE
+	add ecx, SW_PRIV_PTW                            ; its entry (direct-mapped)
+	cmp edx, [ss:ecx + FRAME_KEY]
+	jne .ptw_back                                   ; not armed
+	mov ebp, [ss:ecx + FRAME_WRITES]
+	movzx edx, byte [ss:ebp]
+	cmp edx, [ss:ecx + FRAME_WRITES_MAX]
+	jae .ptw_back                                   ; the write that unprotects: C's
+.ptw_fast:                                              ; (a label for make profile)
+	inc byte [ss:ebp]
+	and eax, PTE_OFFSET                             ; the entry's offset in its table
+	mov edx, [ss:ecx + FRAME_HOST]
+	mov [ss:edx + eax], edi                         ; the store
+	mov edx, [ss:ecx + FRAME_N]
+.drop:                                                  ; each shadow table built from it
+	dec edx
+	js .dropped
+	mov ebp, [ss:ecx + FRAME_SPT + edx * 4]
+	and dword [ss:ebp + eax], ~PTE_P                ; (cached.c reaps it)
+	jmp .drop
+.dropped:
+	inc dword [ss:SW_PTW_COUNT]
+	mov ebx, [ss:ebx + SITE_LEN]
+	add [ss:esp + 40], ebx                          ; eip past the store
+	and dword [ss:esp + 48], ~FL_RF                 ; (Bochs sets it in a fault's frame)
+	mov cr3, esi
+	add esp, 4
+	popad
+	add esp, 4                                      ; the error code
+	iret
+.ptw_back:
+	mov cr3, esi
+.ptw_slow:
+	add esp, 4
+	jmp .slow_popad
 
 sw_alltraps:
 	cld                             ; the guest's DF is in the frame; C expects 0

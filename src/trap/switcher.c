@@ -31,6 +31,7 @@
  * calls this espfix).
  */
 #include "switcher.h"
+#include "fastptw.h"
 #include "monitor/monitor.h"
 #include "monitor/x86.h"
 #include "lib/mem.h"
@@ -136,6 +137,7 @@ void switcher_init(void)
 	map_pages();
 	build_tables();
 	switcher_set_fast_reads(0, 0);
+	fastptw_init();
 }
 
 void switcher_load(void)

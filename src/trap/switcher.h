@@ -16,6 +16,15 @@
 #define SW_CR3_HINTS 64
 #define SW_FAST_READS 2         /* ports the IN fast path may answer */
 #define SW_NO_PORT 0xFFFFFFFFu  /* no zero-extended port number is this */
+#define SW_PTW_SITES 4          /* page-table store instructions armed */
+#define SW_PTW_FRAMES 64        /* ...and the guest page tables they may write
+				   (direct-mapped by host frame: a power of 2) */
+#define SW_PTW_SPTS 4           /* shadow tables per such frame (SHADOW_FAST_SPTS) */
+#define SW_PTW_NONE 0xFFFFFFFFu /* an unused site's EIP: the switcher's slot */
+/* The registers of a site (src, base, index), as offsets into what the
+ * stub pushes: a zero dword, then PUSHAD (EDI first). */
+#define SW_PTW_ZERO 0u
+#define SW_PTW_REG(n) (4u + 4u * (7u - (n)))
 
 struct switcher_data {
 	uint32_t mon_cr3;       /* the monitor's page directory */
@@ -47,6 +56,24 @@ struct switcher_data {
 	 * selector (a code segment with a base, a 16-bit stack) would make it
 	 * read the wrong bytes, or fault in ring 0 */
 	uint32_t kcs, kss;
+	/* the #PF fast path's page-table writes (fastptw.c): the store
+	 * instructions it may complete, decoded by C, which the stub compares
+	 * at linear EIP and evaluates with the registers the trap saved.
+	 * Nothing here is secret (the guest's own code); read-only to the
+	 * guest, since the stub stores what a site says to the address it
+	 * computes.  ptw_ds: the flat data selector each site's operand goes
+	 * through (DS, no override), as DS must hold it. */
+	struct sw_ptw_site {
+		uint32_t eip;           /* the store (SW_PTW_NONE: an unused site) */
+		uint32_t head, head_mask;       /* bytes 0-3 at EIP, those it has */
+		uint32_t tail, tail_mask;       /* ...4-7 */
+		uint32_t len;
+		uint32_t src, imm;      /* the value: [regs + src] | imm */
+		uint32_t base, index;   /* the address: [regs + base] + */
+		uint32_t scale;         /* ([regs + index] << scale) + disp */
+		uint32_t disp;
+	} ptw[SW_PTW_SITES];
+	uint32_t ptw_ds;
 };
 
 /* Mapped in the monitor's view only: what the stubs need once on the
@@ -95,6 +122,18 @@ struct switcher_priv {
 		uint32_t esp0;          /* the guest's TSS.ESP0: host address */
 		uint32_t count;         /* stores done, for C to collect */
 	} esp0;
+	/* the guest page tables whose entries the page-table write fast path
+	 * may store to (fastptw.c), found by the host frame the shadow entry
+	 * of the store's address maps: entry (frame number % SW_PTW_FRAMES) */
+	struct sw_ptw_frame {
+		uint32_t key;           /* that host frame | PTE_P (0: unused) */
+		uint32_t host;          /* its host address */
+		uint32_t writes;        /* host address of its unprotect count (a byte) */
+		uint32_t writes_max;    /* the stub writes while the count is below */
+		uint32_t n;             /* shadow page tables built from the frame */
+		uint32_t spt[SW_PTW_SPTS];      /* their host addresses */
+	} ptw[SW_PTW_FRAMES];
+	uint32_t ptw_count;     /* page-table stores done, for C to collect */
 };
 
 #define SW_FAST_CRS 5           /* CR0-CR4 (CR1 is never read: #UD) */

@@ -31,6 +31,7 @@
 #include "trap.h"
 #include "emul.h"
 #include "fastesp0.h"
+#include "fastptw.h"
 #include "guest.h"
 #include "reflect.h"
 #include "switcher.h"
@@ -451,6 +452,7 @@ static void page_table_write(struct vcpu *v, uint32_t va, uint32_t gpa)
 	switch (emul_pt_write(v, in)) {
 	case EMUL_NEXT:
 		fastesp0_arm(v, in, va);        /* the next time, the switcher alone? */
+		fastptw_arm(v, in, va, gpa);
 		v->tf.eip += in->len;
 		v->tf.eflags &= ~FL_RF;
 		/* fall through */
@@ -932,6 +934,7 @@ static void fast_enter(struct vcpu *v)
 		v->shadow_eip = f->shadow_eip;
 		f->shadow_eip = 0;
 	}
+	fastptw_enter(v);               /* (before any shadow call) */
 	if (f->cr[3] != v->cr3) {       /* the stub switched address spaces */
 		v->cr3 = f->cr[3];
 		shadow_new_cr3(v);
@@ -1029,6 +1032,7 @@ static inline void fast_leave_always(struct vcpu *v)
 {
 	fast_reads();
 	fastesp0_leave(v);
+	fastptw_leave();
 }
 
 static void fast_leave(struct vcpu *v, bool pending)

@@ -71,6 +71,7 @@ CLASSIFIERS = [
     ("sw_fast_gp.mov_from_cr_fast", "MOV from CR (fast path)"),
     ("sw_fast_gp.invlpg_fast", "INVLPG (fast path)"),
     ("sw_fast_pf.esp0_fast", "TSS.ESP0 store (fast path)"),
+    ("sw_fast_pf.ptw_fast", "page-table write (fast path)"),
 ]
 # What a trap that executed no classifier is, by vector.
 UNCLASSIFIED = {"#PF": "hidden fill", "#DB": "single step"}
@@ -139,7 +140,7 @@ ANATOMY = [
     ("IN", "port-read", ("#GP IN", "#GP IN (fast path)")),
     ("INT 0x80", "null-syscall", "#GP INT n"),
     ("MOV CR3 hit", "cr3-switch", ("#GP MOV to CR", "#GP MOV CR3 (fast path)")),
-    ("PT write #PF", "pte-invlpg", "#PF page-table write"),
+    ("PT write #PF", "pte-invlpg", ("#PF page-table write", "#PF page-table write (fast path)")),
     ("fill #PF", "demand-zero", "#PF hidden fill"),
 ]
 DEFAULT_BENCH = [b for _, b, _ in ANATOMY]
