@@ -76,6 +76,7 @@
 #include "trap/guest.h"
 #include "trap/desc.h"
 #include "trap/emul.h"
+#include "trap/fastptw.h"
 #include "trap/reflect.h"
 #include "trap/switcher.h"
 #include "trap/vidt.h"
@@ -1257,6 +1258,7 @@ static void machine_reset(struct reader *r)
 	memset(&fast_page, 0, sizeof fast_page);
 	memset(&data_page, 0, sizeof data_page);
 	switcher_set_fast_reads(0, 0);  /* as switcher_init() leaves them */
+	fastptw_init();
 	hw.ldtr = LDTR_RESET;           /* as the CPU comes out of reset */
 	hw.gdt_shown = true;            /* switcher_load(): as vdesc_mode starts */
 	for (uint32_t i = POOL_FRAMES; i-- > 0; )
@@ -1820,6 +1822,68 @@ static bool one_trap(struct trapframe *f)
 	return true;
 }
 
+/* The 8 bytes at linear lin as the CPU fetched them: through present
+ * shadow entries alone (false if one is missing: the CPU would have
+ * faulted on the fetch, not on the store). */
+static bool fetched_code(uint32_t lin, uint8_t code[8])
+{
+	for (uint32_t i = 0; i < 8; i++) {
+		uint32_t *spd = host_va(shadow_root()), a = lin + i, pde = spd[a >> 22], pte = 0;
+		if ((pde & (PTE_P | PTE_PS)) == PTE_P && (a >> 22) != SWITCHER_PDX)
+			pte = ((uint32_t *)host_va(pde & PTE_ADDR))[(a >> 12) & 0x3FF];
+		if (!(pte & PTE_P))
+			return false;
+		code[i] = ((uint8_t *)host_va(pte & PTE_ADDR))[a & (PAGE - 1)];
+	}
+	return true;
+}
+
+/* What the store at EIP writes, decoded here (not by fastptw.c): its
+ * value and address, as the CPU computes them. */
+static bool store_of(struct vcpu *v, const struct before *b, uint32_t *val, uint32_t *addr)
+{
+	if (!b->decoded || b->in.kind != INSN_MOV || !b->in.mem_dst || b->in.width != 4)
+		return false;
+	*addr = emul_operand_addr(v, &b->in);
+	*val = b->in.opcode == 0xC7 ? b->in.imm :
+	       b->in.opcode == 0xA3 ? v->tf.eax : *vcpu_gpr(v, b->in.reg);
+	return true;
+}
+
+/* A #PF the switcher's fast path may take before C (entry.asm, sw_fast_pf:
+ * an armed page-table store, fastptw.c; the model is fastptw_stub()).
+ * True if it did: the guest resumes past the store, no trap reaches the
+ * dispatcher.  Checked then: the guest's entry holds what the instruction
+ * stores, EIP moved by its length, the shadow still agrees with the
+ * guest's tables. */
+static bool fast_page_fault(struct trapframe *f)
+{
+	struct before b;
+	uint8_t code[8];
+	uint32_t val, addr, got = 0;
+	struct vcpu *v = &vcpu0;
+
+	if (f->vector != T_PF || hw.cr2 == sw_data->esp0_va ||
+	    !fetched_code(segment_base(v, (uint16_t)f->cs) + f->eip, code))
+		return false;
+	snapshot(&b, f);
+	if (!fastptw_stub(f, hw.cr2, shadow_root(), code))
+		return false;
+	n_traps++;
+	say("trap 14 err 0x%x at %x:%x cr2 0x%x: the switcher's page-table store", b.tf.err,
+	    b.tf.cs, b.tf.eip, hw.cr2);
+	if (!store_of(v, &b, &val, &addr))
+		finding("the page-table fast path completed %s at 0x%x, not a 32-bit MOV to memory",
+			b.decoded ? b.in.mnem : "an undecodable instruction", b.tf.eip);
+	else if (addr != hw.cr2 || !lin_read(v, addr, &got, 4) || got != val)
+		finding("the page-table fast path at 0x%x: the instruction stores 0x%x at 0x%x, "
+			"the guest's memory there holds 0x%x (cr2 0x%x)", b.tf.eip, val, addr, got,
+			hw.cr2);
+	check_eip(&b, f);
+	check_shadow(v);
+	return true;
+}
+
 /* FUZZ_VERBOSE: at exit, how the inputs' runs ended. */
 __attribute__((destructor)) static void outcomes(void)
 {
@@ -1849,7 +1913,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool trap = next_trap(&r, &f);
 		if (ended_between_traps)
 			break;
-		if (trap && !one_trap(&f))
+		if (trap && !fast_page_fault(&f) && !one_trap(&f))
 			break;
 	}
 	hw.doing = "end of input";

@@ -235,6 +235,20 @@ TRAP_SEEDS = {
                                         store(0x30000, 1)]),
     "pt-write-mov": trap_seed(0, ops=[regs(eax=0x5140, ebx=0x50007),
                                       pf_code(0x5140, 3, 0x89, 0x18)]),
+    # the second store at the same EIP (its code fetched: a hidden fill
+    # first): the switcher's fast path (fastptw.c), then a store through
+    # the entry it rewrote (the shadow's was dropped)
+    "pt-write-fast": trap_seed(0, ops=[raw(14, 0, 0x10000), regs(eax=0x5140, ebx=0x50007),
+                                       pf_code(0x5140, 3, 0x89, 0x18),
+                                       regs(eip=0x10000, ebx=0x51007),
+                                       pf_code(0x5140, 3, 0x89, 0x18), store(0x50000, 1)]),
+    "pt-write-fast-imm-sib": trap_seed(0, ops=[raw(14, 0, 0x10000), regs(eax=0x5000, ebx=0x50),
+                                               pf_code(0x5140, 3, 0xC7, 0x04, 0x98,
+                                                       7, 0, 5, 0),
+                                               regs(eip=0x10000, ebx=0x51),
+                                               pf_code(0x5144, 3, 0xC7, 0x04, 0x98,
+                                                       7, 0, 5, 0),
+                                               store(0x51000, 1)]),
     "pt-write-native-store": trap_seed(0, ops=[regs(eax=0x5140, ebx=0x50007),
                                                gp(0x90), store(0x5140, 0x50007)]),
     "pt-write-vtlb": trap_seed(CFG_VTLB, ops=[store(0x5140, 0x50007), regs(eax=0x50000),

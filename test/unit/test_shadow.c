@@ -43,6 +43,11 @@
  *   unprotect   16 emulated writes with no walk release a page table; walks
  *               in between keep it; the active directory is kept;
  *               shadow_release()
+ *   fast path   what the switcher's page-table store fast path is given
+ *               (shadow_fast_frame: the shadow tables built from a page
+ *               table, the frame hook at each change), the SPTE_PT_WRITABLE
+ *               mark, and entries it drops by their P bit alone: refilled,
+ *               freed and protected as any other
  *   bad input   tables or frames outside guest RAM, the switcher's slot, a
  *               device's page (above RAM)
  *   walks       gva.c's remembered walks: never taken once a PTE or PDE
@@ -1677,6 +1682,137 @@ static void test_watched_cached(void **state)
 	watched_frames(SHADOW_CACHED);
 }
 
+/* ---- 4b. what the switcher's page-table store fast path is given --------- */
+
+static uint32_t hooked[64];
+static unsigned nhooked;
+
+static void record_frame(uint32_t gfn)
+{
+	if (nhooked < 64)
+		hooked[nhooked++] = gfn;
+}
+
+static bool was_hooked(uint32_t gfn)
+{
+	for (unsigned i = 0; i < nhooked; i++)
+		if (hooked[i] == gfn)
+			return true;
+	return false;
+}
+
+/* shadow_fast_frame(): a page table and nothing else, with the shadow
+ * tables built from it; the hook hears of every change to that. */
+static void test_cached_fast_frame(void **state)
+{
+	(void)state;
+	struct shadow_fast_frame ff;
+
+	boot_space(SHADOW_CACHED);
+	nhooked = 0;
+	shadow_set_frame_hook(record_frame);
+	fill_both();                                    /* PT_LO under PD_A and PD_B */
+	assert_true(was_hooked(PT_LO >> 12));
+	assert_true(shadow_fast_frame(PT_LO >> 12, &ff));
+	assert_int_equal(ff.n, 2);
+	for (unsigned k = 0; k < ff.n; k++)             /* each maps V_DATA(0) to DATA(0) */
+		assert_int_equal(ff.spt[k][PTX(V_DATA(0))] & (PG_ADDR | PG_P), hpa_of(DATA(0)) | PG_P);
+	assert_int_equal(*ff.writes, 0);
+	assert_int_equal(ff.writes_max, 15);            /* UNPROTECT_AFTER - 1 */
+	assert_false(shadow_fast_frame(PD_A >> 12, &ff));       /* a directory */
+	assert_false(shadow_fast_frame(DATA(0) >> 12, &ff));    /* no table */
+	assert_false(shadow_fast_frame(RAM_FRAMES + 5, &ff));   /* beyond RAM */
+
+	/* a PDE rewritten: PD_A's table for slot 4 freed, PD_B's left */
+	nhooked = 0;
+	guest_store32(V_PDE(V_PD_A, V_LO), PT_LO | TABLE);
+	assert_true(was_hooked(PT_LO >> 12));
+	assert_true(shadow_fast_frame(PT_LO >> 12, &ff));
+	assert_int_equal(ff.n, 1);
+
+	/* a watch on it, a directory keyed on it: no longer one */
+	nhooked = 0;
+	shadow_watch(&vc, PT_LO >> 12, true);
+	assert_true(was_hooked(PT_LO >> 12));
+	assert_false(shadow_fast_frame(PT_LO >> 12, &ff));
+	shadow_watch(&vc, PT_LO >> 12, false);
+	assert_true(shadow_fast_frame(PT_LO >> 12, &ff));
+	nhooked = 0;
+	set_cr3(PT_LO);
+	assert_true(was_hooked(PT_LO >> 12));
+	assert_false(shadow_fast_frame(PT_LO >> 12, &ff));
+	shadow_set_frame_hook(0);
+}
+
+/* SPTE_PT_WRITABLE: on the read-only entry of a table the guest's kernel
+ * may write (writable, dirty), not on one it may only read. */
+static void test_cached_pt_writable_mark(void **state)
+{
+	(void)state;
+
+	boot_space(SHADOW_CACHED);
+	assert_int_equal(runs(V_DATA(0), false, true, DATA(0)), 1);     /* PT_LO: a table */
+	ends(V_PT_LO, true, false, SHADOW_PT_WRITE);
+	assert_int_equal(spte_of(V_PT_LO) & (PG_P | PG_W | SPTE_PT_WRITABLE),
+			 PG_P | SPTE_PT_WRITABLE);
+	map(PT_HI, V_F, PT_LO | PG_P | PG_A);           /* a read-only alias of it */
+	assert_int_equal(runs(V_F, false, false, PT_LO), 1);
+	assert_int_equal(spte_of(V_F) & (PG_P | PG_W | SPTE_PT_WRITABLE), PG_P);
+
+	/* a data page mapped writable and dirty, then made a table: marked */
+	assert_int_equal(runs(V_DATA(9), true, false, DATA(9)), 1);
+	map(DATA(9), V_F_SLOT, DATA(5) | UDATA);
+	guest_store32(V_PDE(V_PD_A, V_F_SLOT), DATA(9) | TABLE);
+	assert_int_equal(runs(V_F_SLOT, false, true, DATA(5)), 1);
+	assert_int_equal(spte_of(V_DATA(9)) & (PG_P | PG_W | SPTE_PT_WRITABLE),
+			 PG_P | SPTE_PT_WRITABLE);
+}
+
+/* What the stub does to one entry (fastptw.c): the guest's entry written
+ * behind the shadow's back, P cleared in each shadow table built from its
+ * frame, the count bumped.  The entries it leaves (P clear, still on their
+ * frame's rmap) are refilled, freed and dropped as any other. */
+static void test_cached_fast_store_drops(void **state)
+{
+	(void)state;
+	struct shadow_fast_frame ff;
+	unsigned live;
+
+	boot_space(SHADOW_CACHED);
+	fill_both();
+	live = frames_held();
+	assert_true(shadow_fast_frame(PT_LO >> 12, &ff));
+	for (unsigned n = 0; n < 2; n++) {
+		*gword(PT_LO + PTX(V_DATA(n)) * 4) = DATA(7 + n) | UDATA;
+		for (unsigned k = 0; k < ff.n; k++)
+			ff.spt[k][PTX(V_DATA(n))] &= ~PG_P;
+		(*ff.writes)++;
+	}
+	assert_both_present(0xC);
+	assert_int_equal(runs(V_DATA(0), false, true, DATA(7)), 1);     /* refilled */
+	set_cr3(PD_B);
+	assert_int_equal(runs(V_DATA(0), true, true, DATA(7)), 1);
+	set_cr3(PD_A);
+
+	/* DATA(0) made a table: protecting it walks its rmap, which must no
+	 * longer hold the refilled entries, and still holds nothing stale */
+	map(DATA(0), V_F_SLOT, DATA(5) | UDATA);
+	guest_store32(V_PDE(V_PD_A, V_F_SLOT), DATA(0) | TABLE);
+	assert_int_equal(runs(V_F_SLOT, false, true, DATA(5)), 1);
+	set_cr3(PD_B);
+	assert_true(spte_of(V_DATA(0)) & PG_W);         /* DATA(7): no table */
+	set_cr3(PD_A);
+
+	/* V_DATA(1)'s entries stay dropped; the tables holding them freed */
+	guest_store32(V_PDE(V_PD_A, V_LO), PT_LO | TABLE);
+	set_cr3(PD_B);
+	guest_store32(V_PDE(V_PD_B, V_LO), PT_LO | TABLE);
+	assert_int_equal(vc.stats.spt_free, 2);
+	assert_true(frames_held() < live + 4);          /* slot 6's table, nothing leaked */
+	assert_int_equal(runs(V_DATA(1), false, true, DATA(8)), 1);
+	assert_int_equal(runs(V_DATA(2), false, true, DATA(2)), 1);
+}
+
 /* ---- 5. bad input ------------------------------------------------------- */
 
 static void bad_input(enum shadow_kind kind)
@@ -1828,6 +1964,9 @@ int main(void)
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_mmio_read_image_vtlb),
 		cmocka_unit_test(test_mmio_read_image_cached),
+		cmocka_unit_test(test_cached_fast_frame),
+		cmocka_unit_test(test_cached_pt_writable_mark),
+		cmocka_unit_test(test_cached_fast_store_drops),
 		cmocka_unit_test(test_bad_input_vtlb),
 		cmocka_unit_test(test_bad_input_cached),
 		cmocka_unit_test(test_views_kernel_maps_all_vtlb),
