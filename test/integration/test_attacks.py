@@ -221,6 +221,28 @@ def based_cli_done(run, strategy):
     assert m[0].group(1) == m[0].group(2)
 
 
+FAST_PTW = re.compile(r"switcher fast path: .*, page-table writes (\d+)")
+
+
+def fast_ptw_count(run):
+    m = FAST_PTW.search(run.log)
+    assert m, "no 'page-table writes' count on the switcher fast path line"
+    return int(m.group(1))
+
+
+def fast_ptw_taken(run, strategy):
+    """The fast-ptw attacks changed what the switcher's page-table store
+    fast path was armed with (fastptw.c): under shadow=cached, ring=1 it
+    took some stores (so the attack reached it), under vtlb none."""
+    n = fast_ptw_count(run)
+    assert (n > 0) if strategy == "cached" else (n == 0), (strategy, n)
+
+
+def no_fast_ptw(run, strategy):
+    """ring=3: the fast path is not armed (the kernel's stores are user faults)."""
+    assert fast_ptw_count(run) == 0
+
+
 def holes_as_documented(run, strategy):
     """POPF and IRET in ring 1 cannot change IOPL (docs/x86-holes.md)."""
     assert ln("hole: POPF with IOPL 3: PUSHF shows IOPL 0") in run.lines()
@@ -501,6 +523,25 @@ ATTACKS = [
     Attack("fast-forged-kss", HW,
            [ln("CLI with the flat kernel code on a 16-bit stack, ESP 0x12340ff0: "
                "ESP after it 0x12340ff0")], native=SAME),
+    # the page-table store fast path (fastptw.c): armed by repeated stores,
+    # then the instruction rewritten, the table's mapping changed, DS given
+    # a base that makes the store cross into the table from the page
+    # before; an entry beyond RAM, a directory entry for the switcher's slot
+    # stored at the armed site (a directory is never the fast path's)
+    Attack("fast-ptw", HW,
+           [ln("page-table stores through an alias of the table: entry 12 = 0x12348000"),
+            ln("the store rewritten to MOV [EDX], ECX: entry 12 = 0x22222000"),
+            ln("the alias remapped to a data page: entry 12 = 0x12348000, the page's "
+               "word 12 = 0x33333000"),
+            ln("a store through DS based at 0xfffffffd across into the table: entry 0 = "
+               "0x5a, the page before ends 0xb2c3d400")],
+           native=SAME, check=fast_ptw_taken, ring3={"check": no_fast_ptw}),
+    Attack("fast-ptw-escape", ENDED,
+           reason=r"reaches guest-physical 0x40000000, beyond its 64 MB",
+           check=fast_ptw_taken, ring3={"check": no_fast_ptw}),
+    Attack("fast-ptw-switcher", ENDED,
+           reason=r"access to 0xffc10000 at eip 0x[0-9a-f]+: the guest maps the monitor's "
+                  r"switcher slot", check=fast_ptw_taken, ring3={"check": no_fast_ptw}),
 ]
 BY_NAME = {a.name: a for a in ATTACKS}
 NATIVE_SAYS["eflags"] = BY_NAME["eflags"].says + NATIVE_SAYS["eflags"]

@@ -1,7 +1,8 @@
 ; attack_fast_entry.asm - the fast-forged-kcs and fast-forged-kss
 ; attacks' instruction sequences (attack_fast.c): a forged write to the
 ; switcher's fast-path selectors followed, with no trap in between, by a
-; CLI from the segment the forgery names.
+; CLI from the segment the forgery names; and the page-table store the
+; fast-ptw attacks repeat (ptw_store, at the end).
 ;
 ; Mechanism: the monitor rewrites the vCPU page's fast-path state at every
 ; exit, so a forgery must reach the CPU's #GP on the CLI without any exit
@@ -84,4 +85,26 @@ s16_forged_cli:
 	pop esi
 	pop ebx
 	pop ebp
+	ret
+
+; void ptw_store(volatile u32 *addr, u32 val, u32 val2, u32 ds): at
+; ptw_site, MOV [addr], EAX with EAX = val (and ECX = val2, for when the
+; instruction has been rewritten to store ECX), through DS = ds for that
+; one store (0: DS as it is), DS back after it.  The fast-ptw attacks
+; (attack_fast.c) store to page-table entries here until the monitor
+; has armed the switcher for this EIP, then change what it trusts.
+global ptw_store, ptw_site
+ptw_store:
+	push ebx
+	mov ebx, ds
+	mov edx, [esp + 8]
+	mov eax, [esp + 12]
+	mov ecx, [esp + 16]
+	cmp dword [esp + 20], 0
+	je ptw_site
+	mov ds, word [esp + 20]
+ptw_site:
+	mov [edx], eax                  ; 89 02
+	mov ds, bx
+	pop ebx
 	ret
