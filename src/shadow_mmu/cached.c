@@ -443,8 +443,8 @@ static unsigned spd_new(struct vcpu *v, uint32_t key)
 }
 
 /* Make cur the directory for the guest's current CR3 (or paging off) and
- * view. */
-static void select_spd(struct vcpu *v)
+ * view; true if it was cached (a hit). */
+static bool select_spd(struct vcpu *v)
 {
 	uint32_t key = ((v->cr0 & CR0_PG) ? v->cr3 & PTE_ADDR : KEY_PHYS) |
 		       (shadow_cur_view == SHADOW_USER ? KEY_USER : 0);
@@ -453,10 +453,9 @@ static void select_spd(struct vcpu *v)
 	/* bound: ncache directories */
 	while (i < ncache && !(cache[i].pd && cache[i].key == key))
 		i++;
-	if (i < ncache) {
+	bool hit = i < ncache;
+	if (hit) {
 		v->stats.cache_hits++;
-		if (key_hinted(key))    /* the switcher's slot for it may hold another */
-			shadow_hint_cr3(key, host_pa(cache[i].pd));
 		TRACE("mmu cr3 0x%x: cached shadow reused (hit)", key);
 	} else {
 		v->stats.cache_misses++;
@@ -465,6 +464,7 @@ static void select_spd(struct vcpu *v)
 	}
 	cur = i;
 	cache[i].used = ++lru_clock;
+	return hit;
 }
 
 static uint32_t mode_bits(const struct vcpu *v)
@@ -503,7 +503,18 @@ static uint32_t cached_root(void)
 	return host_pa(cache[cur].pd);
 }
 
+/* A CR3 write that hits in C: the switcher's MOV CR3 fast path missed,
+ * its hint slot taken by another directory's (they are direct-mapped by
+ * frame number): this one's root goes back into the slot, so that two
+ * directories sharing a slot cost a trap through C each per switch
+ * between them, not every switch to the one that lost it. */
 static void cached_new_cr3(struct vcpu *v)
+{
+	if (select_spd(v) && key_hinted(cache[cur].key))
+		shadow_hint_cr3(cache[cur].key, host_pa(cache[cur].pd));
+}
+
+static void cached_view_changed(struct vcpu *v)
 {
 	select_spd(v);
 }
@@ -738,7 +749,7 @@ const struct shadow_ops shadow_cached = {
 	.init = cached_init,
 	.root = cached_root,
 	.new_cr3 = cached_new_cr3,
-	.view_changed = cached_new_cr3,
+	.view_changed = cached_view_changed,
 	.mode_changed = cached_mode_changed,
 	.invlpg = cached_invlpg,
 	.fault = cached_fault,

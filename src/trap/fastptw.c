@@ -298,7 +298,8 @@ static void put_frame(uint32_t gfn)
  * process's fresh page tables take their first stores fast too). */
 static void frame_changed(uint32_t gfn)
 {
-	put_frame(gfn);
+	if (mon_opts.ring == 1 && mon_opts.shadow == SHADOW_CACHED)
+		put_frame(gfn);         /* (else never armed: nothing to follow) */
 }
 
 /* ---- arming, collecting, checking ---- */
@@ -308,7 +309,7 @@ void fastptw_arm(struct vcpu *v, const struct insn *in, uint32_t va, uint32_t gp
 	struct sw_ptw_site s;
 	uint16_t ds = (uint16_t)v->tf.ds;
 
-	if ((va & (DWORD - 1)) || shadow_watched(gpa >> MON_PGSHIFT) || !allowed() ||
+	if (!allowed() || (va & (DWORD - 1)) || shadow_watched(gpa >> MON_PGSHIFT) ||
 	    !vdesc_flat(ds, false) || !site_of(v, in, va, &s))
 		return;         /* (a watched frame, the TSS: fastesp0.c's) */
 	if (fastptw_armed && fastptw_basis.generation != vdesc_generation)
