@@ -508,10 +508,13 @@ static uint32_t cached_root(void)
  * frame number): this one's root goes back into the slot, so that two
  * directories sharing a slot cost a trap through C each per switch
  * between them, not every switch to the one that lost it. */
-static void cached_new_cr3(struct vcpu *v)
+static bool cached_new_cr3(struct vcpu *v)
 {
-	if (select_spd(v) && key_hinted(cache[cur].key))
+	if (!select_spd(v))
+		return true;            /* a new directory: one may have been evicted */
+	if (key_hinted(cache[cur].key))
 		shadow_hint_cr3(cache[cur].key, host_pa(cache[cur].pd));
+	return false;
 }
 
 static void cached_view_changed(struct vcpu *v)

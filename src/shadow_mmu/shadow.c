@@ -100,8 +100,8 @@ uint32_t shadow_root(void)
 
 void shadow_new_cr3(struct vcpu *v)
 {
-	shadow_epoch++;
-	ops->new_cr3(v);
+	if (ops->new_cr3(v))
+		shadow_epoch++;
 	root_switched();
 }
 

@@ -126,8 +126,9 @@ static inline bool shadow_watched(uint32_t gfn)
 
 /* Bumped by every call above that may change a shadow entry (a fill, a
  * drop, a flush, a new or evicted directory, a write the monitor made for
- * the guest): a shadow entry read at one value of it is still there, the
- * same, while the value stays.  The switcher's TSS.ESP0 store fast path
+ * the guest; not a CR3 write that finds its directory cached, which
+ * changes none): a shadow entry read at one value of it is still there,
+ * the same, while the value stays.  The switcher's TSS.ESP0 store fast path
  * (trap/fastesp0.c) is armed for one value. */
 extern uint32_t shadow_epoch;
 
@@ -203,7 +204,8 @@ struct shadow_ops {
 	const char *name;
 	void (*init)(uint32_t switcher_pde);
 	uint32_t (*root)(void);
-	void (*new_cr3)(struct vcpu *v);
+	bool (*new_cr3)(struct vcpu *v);        /* false: no shadow entry changed
+						   (a switch to a cached directory) */
 	void (*view_changed)(struct vcpu *v);   /* shadow_cur_view changed */
 	void (*mode_changed)(struct vcpu *v);
 	void (*invlpg)(struct vcpu *v, uint32_t va);

@@ -89,6 +89,13 @@ static void vtlb_flush(struct vcpu *v)
 		mon_log("mmu flush: guest cr3 0x%x cr0 0x%x cr4 0x%x", v->cr3, v->cr0, v->cr4);
 }
 
+/* A TLB forgets everything at a CR3 write. */
+static bool vtlb_new_cr3(struct vcpu *v)
+{
+	vtlb_flush(v);
+	return true;
+}
+
 static void invlpg_view(unsigned k, uint32_t va)
 {
 	uint32_t i = va >> 22;
@@ -199,7 +206,7 @@ const struct shadow_ops shadow_vtlb = {
 	.name = "vtlb",
 	.init = vtlb_init,
 	.root = vtlb_root,
-	.new_cr3 = vtlb_flush,
+	.new_cr3 = vtlb_new_cr3,
 	.view_changed = vtlb_view_changed,
 	.mode_changed = vtlb_flush,
 	.invlpg = vtlb_invlpg,
