@@ -729,6 +729,7 @@ static bool cached_fast_frame(uint32_t gfn, struct shadow_fast_frame *out)
 
 	if (!in_ram(gfn) || gf[gfn].pd_uses || gf[gfn].derived == NIL16)
 		return false;
+	/* bound: SHADOW_FAST_SPTS + 1 turns */
 	for (uint16_t k = gf[gfn].derived; k != NIL16; k = spts[k].dnext) {
 		if (n == SHADOW_FAST_SPTS)
 			return false;

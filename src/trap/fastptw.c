@@ -142,7 +142,7 @@ static void frame_changed(uint32_t gfn);
 /* The sites go: nothing reaches the frames without one. */
 static void disarm(void)
 {
-	for (unsigned i = 0; i < SW_PTW_SITES; i++)
+	for (unsigned i = 0; i < SW_PTW_SITES; i++)	/* bound: SW_PTW_SITES */
 		clear_site(&sw_data->ptw[i]);
 	sw_data->ptw_ds = 0;
 	fastptw_armed = false;
@@ -151,7 +151,7 @@ static void disarm(void)
 void fastptw_init(void)
 {
 	disarm();
-	for (unsigned i = 0; i < SW_PTW_FRAMES; i++)
+	for (unsigned i = 0; i < SW_PTW_FRAMES; i++)	/* bound: SW_PTW_FRAMES */
 		sw_priv->ptw[i] = (struct sw_ptw_frame){ 0 };
 	shadow_set_frame_hook(frame_changed);
 }
@@ -197,7 +197,7 @@ static void record_bytes(struct sw_ptw_site *s, const struct insn *in)
 {
 	uint8_t b[CODE_BYTES] = { 0 }, m[CODE_BYTES] = { 0 };
 
-	for (unsigned i = 0; i < in->len; i++) {
+	for (unsigned i = 0; i < in->len; i++) {	/* bound: CODE_BYTES (site_of) */
 		b[i] = in->bytes[i];
 		m[i] = 0xFF;
 	}
@@ -214,7 +214,7 @@ static void stub_regs(const struct trapframe *tf, uint32_t r[9])
 	uint32_t gpr[8] = { tf->eax, tf->ecx, tf->edx, tf->ebx, 0, tf->ebp, tf->esi, tf->edi };
 
 	r[SW_PTW_ZERO / 4] = 0;
-	for (unsigned n = 0; n < 8; n++)
+	for (unsigned n = 0; n < 8; n++)	/* bound: the 8 registers */
 		r[SW_PTW_REG(n) / 4] = gpr[n];
 }
 
@@ -249,7 +249,7 @@ static void arm_site(const struct sw_ptw_site *s)
 {
 	unsigned i = 0;
 
-	while (i < SW_PTW_SITES && sw_data->ptw[i].eip != s->eip)
+	while (i < SW_PTW_SITES && sw_data->ptw[i].eip != s->eip)	/* bound: SW_PTW_SITES */
 		i++;
 	if (i == SW_PTW_SITES) {
 		i = a.next_site;
@@ -287,7 +287,7 @@ static void put_frame(uint32_t gfn)
 		.key = (h.v & PTE_ADDR) | PTE_P, .host = h.v & PTE_ADDR,
 		.writes = (uint32_t)(uintptr_t)ff.writes, .writes_max = ff.writes_max, .n = ff.n,
 	};
-	for (unsigned k = 0; k < ff.n; k++)
+	for (unsigned k = 0; k < ff.n; k++)	/* bound: SHADOW_FAST_SPTS */
 		e->spt[k] = host_pa(ff.spt[k]);
 	a.gfn[i] = gfn;
 	a.count[i] = ff.writes;
@@ -345,7 +345,7 @@ static const struct sw_ptw_site *stub_site(const struct trapframe *f, const uint
 	uint32_t head = code[0] | code[1] << 8 | code[2] << 16 | (uint32_t)code[3] << 24;
 	uint32_t tail = code[4] | code[5] << 8 | code[6] << 16 | (uint32_t)code[7] << 24;
 
-	for (unsigned i = 0; i < SW_PTW_SITES; i++) {
+	for (unsigned i = 0; i < SW_PTW_SITES; i++) {	/* bound: SW_PTW_SITES */
 		const struct sw_ptw_site *s = &sw_data->ptw[i];
 		if (f->eip != s->eip)
 			continue;
@@ -391,7 +391,7 @@ bool fastptw_stub(struct trapframe *f, uint32_t cr2, uint32_t root, const uint8_
 		return false;
 	(*count)++;
 	*(uint32_t *)host_va(e->host + (cr2 & ENTRY_OFF)) = r[s->src / 4] | s->imm;
-	for (unsigned k = 0; k < e->n; k++)
+	for (unsigned k = 0; k < e->n; k++)	/* bound: SW_PTW_SPTS (C's n) */
 		*(uint32_t *)host_va(e->spt[k] + (cr2 & ENTRY_OFF)) &= ~PTE_P;
 	sw_priv->ptw_count++;
 	f->eip += s->len;
