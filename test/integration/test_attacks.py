@@ -638,8 +638,12 @@ def test_attack_contained(name, strategy, ring):
     if name == "hlt-masked":
         assert took < PROMPT, "ended after %.1f s: not promptly" % took
     if name == "cli-spin":
-        assert IFWATCH_DEFAULT <= took < IFWATCH_DEFAULT + PROMPT, \
-            "ended after %.1f s: not within ifwatch=%d s and the boot" % (took, IFWATCH_DEFAULT)
+        # The bound is ifwatch= s of virtual time, which the reason says and
+        # ended_at_the_jmp checks; in wall time the run only has to end by
+        # itself (not by its timeout): the boot before the spin took 34 s
+        # once at a load of 15 on 2 cores.
+        assert IFWATCH_DEFAULT <= took, \
+            "ended after %.1f s: before ifwatch=%d s" % (took, IFWATCH_DEFAULT)
     if a.native == SAME:
         native = native_run(name)
         show(native, "native attack=" + name)
