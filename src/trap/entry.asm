@@ -498,6 +498,9 @@ sw_fast_pf:                                             ; [esp]: err, eip, cs, e
 	mov eax, [ss:esp + 40]                          ; cs
 	cmp eax, [ss:SW_ESP0_CS]
 	jne .back
+	mov eax, [ss:esp + 52]                          ; ss: the flat 32-bit one, or the
+	cmp eax, [ss:SW_DATA_KSS]                       ; IRET to a 16-bit SS would leave
+	jne .back                                       ; this stack's high half in ESP
 	mov edx, [ss:SW_ESP0_CODE]                      ; the store's bytes, now
 	mov eax, [ss:edx]
 	cmp eax, [ss:SW_ESP0_HEAD]                      ; (at least 4 bytes long)
